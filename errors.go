@@ -1,0 +1,186 @@
+package cloudswitch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/cloudswitch/cloudswitch/internal/redact"
+)
+
+// Sentinel errors. Test for them with errors.Is: the errors cloudswitch
+// returns wrap them together with their cause.
+var (
+	// ErrNotFound: the workspace does not exist. Only a Store that is sure
+	// returns it; "could not read" is never "not found".
+	ErrNotFound = errors.New("cloudswitch: workspace not found")
+
+	// ErrConflict: the workspace changed since it was read (a compare-and-swap
+	// precondition failed); nothing was written.
+	ErrConflict = errors.New("cloudswitch: workspace changed concurrently")
+
+	// ErrInvalid: the requested compute is not allowed. The error is a
+	// *ValidationError naming the field and the allowed values.
+	ErrInvalid = errors.New("cloudswitch: invalid compute")
+
+	// ErrConfirmRequired: the request changes the provider, which destroys
+	// the workspace's VM, without Request.ConfirmRecreate.
+	ErrConfirmRequired = errors.New("cloudswitch: changing the provider recreates the VM and needs ConfirmRecreate")
+
+	// ErrSwitchInProgress: another switch of the workspace is in flight (or
+	// was interrupted and awaits Resume). It matches ErrConflict too.
+	ErrSwitchInProgress error = &childError{msg: "cloudswitch: a switch of this workspace is in progress", parent: ErrConflict}
+
+	// ErrUnknownProvider: a provider name that is not allowed, or that no
+	// driver was given for. cloudswitch never guesses what such a provider's
+	// VM is doing.
+	ErrUnknownProvider = errors.New("cloudswitch: unknown provider")
+
+	// ErrInstanceNotFound: the provider does not know the VM. For a
+	// deprovision it means the VM is gone, which is success.
+	ErrInstanceNotFound = errors.New("cloudswitch: instance not found")
+
+	// ErrTransient: a provider error that may go away when retried
+	// (throttling, 5xx, timeouts, broken connections). Drivers wrap such
+	// errors so that errors.Is(err, ErrTransient) holds; every other
+	// provider error is permanent and is never retried.
+	ErrTransient = errors.New("cloudswitch: transient provider error")
+)
+
+// childError is a sentinel that also matches a more general sentinel.
+type childError struct {
+	msg    string
+	parent error
+}
+
+func (e *childError) Error() string        { return e.msg }
+func (e *childError) Is(target error) bool { return target == e.parent }
+
+// Stage names a step of a switch. Errors and observer events carry the stage
+// they come from.
+type Stage string
+
+// The stages of a switch, in the order a BreakBeforeMake switch runs them.
+const (
+	StageValidate    Stage = "validate"    // checking the request against the allowlist and the record
+	StageRead        Stage = "read"        // reading the workspace
+	StageClaim       Stage = "claim"       // writing the intent (or, on the same provider, the new compute)
+	StageHook        Stage = "hook"        // the BeforeDeprovision hook
+	StageDeprovision Stage = "deprovision" // destroying the old VM
+	StageCommit      Stage = "commit"      // writing the new compute
+	StageProvision   Stage = "provision"   // creating the new VM
+	StageRecord      Stage = "record"      // writing the new VM and clearing the intent
+	StageRollback    Stage = "rollback"    // destroying the new VM of a switch given up
+)
+
+// ValidationError says which field of a Compute is not allowed and what
+// would be. It matches ErrInvalid, and ErrUnknownProvider when the provider
+// is the problem.
+type ValidationError struct {
+	Field   string   // "provider", "instance_type", "region" or "image"
+	Value   string   // the rejected value
+	Allowed []string // the allowed values, when there is a finite set
+	Reason  string   // why, in words, when Allowed does not say it
+}
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "cloudswitch: invalid compute: %s %q", e.Field, e.Value)
+	if e.Reason != "" {
+		b.WriteString(" ")
+		b.WriteString(e.Reason)
+	} else {
+		b.WriteString(" is not allowed")
+	}
+	if len(e.Allowed) > 0 {
+		fmt.Fprintf(&b, " (allowed: %s)", strings.Join(e.Allowed, ", "))
+	}
+	return b.String()
+}
+
+// Is reports whether target is ErrInvalid, or ErrUnknownProvider for a
+// rejected provider.
+func (e *ValidationError) Is(target error) bool {
+	return target == ErrInvalid || (target == ErrUnknownProvider && e.Field == "provider")
+}
+
+// AbortError reports a switch that stopped before it changed the workspace:
+// the record's compute and instance are as they were, no intent is left
+// behind, any VM the switch created was destroyed again, and calling Switch
+// again is safe. Returned as *AbortError; it unwraps to its cause.
+//
+// A switch aborts only when it knows nothing changed: the read failed, the
+// hook refused, or a provider refused a call outright (a permanent error on
+// the first attempt, such as a 403). When the outcome of a call is unknown —
+// transient errors until the retries ran out, a timeout — the VM may be gone
+// or created after all, so the switch stays journaled and returns
+// *IncompleteError instead.
+type AbortError struct {
+	Stage       Stage
+	WorkspaceID string
+	Err         error
+}
+
+func (e *AbortError) Error() string {
+	return fmt.Sprintf("cloudswitch: switch of workspace %q aborted at %s, nothing changed: %s",
+		e.WorkspaceID, e.Stage, errText(e.Err))
+}
+
+func (e *AbortError) Unwrap() error { return e.Err }
+
+// IncompleteError reports a switch that stopped part-way with its intent
+// journaled in the record: Resume (or the Reconciler, once the lease has
+// expired) finishes it or undoes it. It is also returned when the outcome of
+// a write or a provider call is unknown, since it may have taken effect.
+// Returned as *IncompleteError; it unwraps to its cause.
+type IncompleteError struct {
+	Stage       Stage
+	WorkspaceID string
+	IntentID    string
+	Err         error
+}
+
+func (e *IncompleteError) Error() string {
+	return fmt.Sprintf("cloudswitch: switch %s of workspace %q incomplete at %s (journaled; Resume finishes it): %s",
+		e.IntentID, e.WorkspaceID, e.Stage, errText(e.Err))
+}
+
+func (e *IncompleteError) Unwrap() error { return e.Err }
+
+// errText is the redacted text of err, for error strings and logs.
+func errText(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	return redact.String(err.Error())
+}
+
+// errorClass names the kind of an error for logs and observers: a handful of
+// stable words an operator can filter on.
+func errorClass(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, ErrSwitchInProgress):
+		return "in_progress"
+	case errors.Is(err, ErrConflict):
+		return "conflict"
+	case errors.Is(err, ErrNotFound):
+		return "not_found"
+	case errors.Is(err, ErrInvalid), errors.Is(err, ErrConfirmRequired):
+		return "invalid"
+	case errors.Is(err, ErrUnknownProvider):
+		return "unknown_provider"
+	case errors.Is(err, ErrTransient):
+		return "transient"
+	case errors.Is(err, ErrInstanceNotFound):
+		return "instance_not_found"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "deadline"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	default:
+		return "permanent"
+	}
+}

@@ -1,0 +1,5 @@
+module github.com/cloudswitch/cloudswitch
+
+go 1.26
+
+require github.com/cenkalti/backoff/v4 v4.3.0

@@ -1,0 +1,141 @@
+package cloudswitch
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"time"
+)
+
+// Phase is the step a switch in flight must take next. It is what the journal
+// records, so that Resume can take that step after a crash.
+type Phase string
+
+const (
+	// PhaseDeprovision: the old VM is being destroyed. The record still
+	// holds the old compute; going on means running the BeforeDeprovision
+	// hook and the deprovision again (both idempotent), then committing.
+	PhaseDeprovision Phase = "deprovision"
+
+	// PhaseProvision: the new VM is being created with the intent's Token.
+	// Going on means provisioning again with the same Token, which yields
+	// the VM an earlier attempt created, if any.
+	PhaseProvision Phase = "provision"
+
+	// PhaseRollback: the switch was given up after its new VM was created.
+	// Going on means destroying that VM and clearing the intent; the record
+	// keeps its old compute and VM.
+	PhaseRollback Phase = "rollback"
+)
+
+func (p Phase) valid() bool {
+	switch p {
+	case PhaseDeprovision, PhaseProvision, PhaseRollback:
+		return true
+	}
+	return false
+}
+
+// Intent is the journal of one switch, stored in its workspace's record
+// (Workspace.Pending) before the switch calls any provider, and updated with a
+// compare-and-swap write at each point of no return. While it is pending no
+// other switch may start on the workspace; once its lease has expired, Resume
+// (or the Reconciler) finishes it or undoes it.
+//
+// Stores persist an Intent as an opaque JSON document, so fields can be added
+// without a schema change.
+type Intent struct {
+	// ID identifies the switch. It is unique and never reused.
+	ID string `json:"id"`
+	// Strategy is the order of the switch's steps, fixed when it started.
+	Strategy Strategy `json:"strategy"`
+	// Phase is the step to take next.
+	Phase Phase `json:"phase"`
+	// From is the compute the workspace had when the switch started;
+	// To is the compute it switches to, with defaults applied.
+	From Compute `json:"from"`
+	To   Compute `json:"to"`
+	// Old is the VM the switch destroys (nil: the workspace had none).
+	Old *Instance `json:"old,omitempty"`
+	// New is the VM the switch created, once it is known.
+	New *Instance `json:"new,omitempty"`
+	// Provision says whether the switch creates a VM on the new provider.
+	Provision bool `json:"provision"`
+	// Token is the idempotency key of the new VM, derived from ID, and
+	// Owner the ownership tag it is created with.
+	Token string `json:"token,omitempty"`
+	Owner string `json:"owner,omitempty"`
+	// Committed is true once the record holds the new compute: the switch
+	// can then only go forward.
+	Committed bool `json:"committed,omitempty"`
+	// Holder identifies the process working on the intent now; each claim
+	// (the start of the switch, and each Resume) picks a fresh one.
+	Holder string `json:"holder"`
+	// LeaseExpires is when the holder's claim ends. Until then no one else
+	// acts on the intent, and the holder itself stops acting by then.
+	LeaseExpires time.Time `json:"lease_expires"`
+	// StartedAt is when the switch started; Claims counts how often it was
+	// claimed (1 for a switch that was never resumed).
+	StartedAt time.Time `json:"started_at"`
+	Claims    int       `json:"claims"`
+	// LastError is the redacted cause of the last failure, if any, for
+	// operators reading the record.
+	LastError string `json:"last_error,omitempty"`
+}
+
+// Clone returns a deep copy of i (nil for nil).
+func (i *Intent) Clone() *Intent {
+	if i == nil {
+		return nil
+	}
+	c := *i
+	if i.Old != nil {
+		old := *i.Old
+		c.Old = &old
+	}
+	if i.New != nil {
+		n := *i.New
+		c.New = &n
+	}
+	return &c
+}
+
+// Expired reports whether the intent's lease has ended at now, so that
+// another process may claim it.
+func (i *Intent) Expired(now time.Time) bool {
+	return !now.Before(i.LeaseExpires)
+}
+
+// check reports whether a stored intent is one this version of the library
+// can act on; anything else is refused rather than guessed at.
+func (i *Intent) check() error {
+	switch {
+	case i.ID == "":
+		return fmt.Errorf("intent has no id")
+	case !i.Phase.valid():
+		return fmt.Errorf("intent %s has unknown phase %q", i.ID, i.Phase)
+	case !i.Strategy.valid():
+		return fmt.Errorf("intent %s has unknown strategy %q", i.ID, i.Strategy)
+	case i.Provision && i.Token == "":
+		return fmt.Errorf("intent %s provisions but has no token", i.ID)
+	case i.Phase == PhaseRollback && i.Committed:
+		return fmt.Errorf("intent %s is committed and cannot roll back", i.ID)
+	case i.Phase == PhaseDeprovision && i.Old == nil:
+		return fmt.Errorf("intent %s deprovisions but names no old instance", i.ID)
+	case i.To.Provider == "":
+		return fmt.Errorf("intent %s has no target provider", i.ID)
+	case i.Old != nil && (i.Old.Provider == "" || i.Old.ID == ""):
+		return fmt.Errorf("intent %s names an old instance without provider or id", i.ID)
+	case i.New != nil && (i.New.Provider == "" || i.New.ID == ""):
+		return fmt.Errorf("intent %s names a new instance without provider or id", i.ID)
+	}
+	return nil
+}
+
+// newID returns a fresh random identifier: 32 lowercase hex digits, which
+// every driver accepts in names, labels and idempotency keys.
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
+	return hex.EncodeToString(b[:])
+}

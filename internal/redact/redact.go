@@ -1,0 +1,92 @@
+// Package redact removes credentials from text bound for error strings and
+// log lines. It is the safety net behind the drivers' own care: a cloud SDK
+// may echo a request (an Authorization header, a signed URL, a token in a
+// query string) into an error, and that text must not reach an operator's
+// logs.
+package redact
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Mask replaces every secret String finds.
+const Mask = "[REDACTED]"
+
+var (
+	// name=value and name: value pairs whose name says the value is secret.
+	pairs = regexp.MustCompile(`(?i)((?:authorization|x-amz-security-token|x-amz-credential|x-amz-signature|signature|password|passwd|secret|client[_-]?secret|api[_-]?key|apikey|access[_-]?key(?:[_-]?id)?|secret[_-]?access[_-]?key|session[_-]?token|access[_-]?token|refresh[_-]?token|id[_-]?token|hcloud[_-]?token|token|credentials?|private[_-]?key)"?\s*[:=]\s*"?)([^\s"&,;)}\]]+)`)
+	// HTTP authorization schemes followed by their credential.
+	schemes = regexp.MustCompile(`(?i)\b(bearer|basic|aws4-hmac-sha256)\s+[^\s"]+`)
+	// AWS access key ids.
+	awsKeys = regexp.MustCompile(`\b(?:AKIA|ASIA|AIDA|AROA)[0-9A-Z]{16}\b`)
+	// JSON web tokens.
+	jwts = regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`)
+	// user:password in URLs.
+	userinfo = regexp.MustCompile(`(://)[^/\s:@]+:[^/\s@]+@`)
+	// long runs that look like random key material.
+	longRuns = regexp.MustCompile(`[A-Za-z0-9+/_-]{40,}`)
+)
+
+// String returns s with every credential it recognises replaced by Mask:
+// values of secret-named fields (token=…, "password": …), Bearer and Basic
+// credentials, AWS access key ids, JSON web tokens, passwords in URLs, and
+// long mixed-case alphanumeric runs that look like API keys. Identifiers
+// cloudswitch itself writes (lowercase hex, instance ids) are left alone.
+func String(s string) string {
+	if s == "" {
+		return s
+	}
+	s = schemes.ReplaceAllStringFunc(s, func(m string) string {
+		scheme, _, _ := strings.Cut(m, " ")
+		if scheme == m {
+			scheme, _, _ = strings.Cut(m, "\t")
+		}
+		return scheme + " " + Mask
+	})
+	s = pairs.ReplaceAllString(s, "${1}"+Mask)
+	s = awsKeys.ReplaceAllString(s, Mask)
+	s = jwts.ReplaceAllString(s, Mask)
+	s = userinfo.ReplaceAllString(s, "${1}"+Mask+"@")
+	s = longRuns.ReplaceAllStringFunc(s, func(m string) string {
+		if looksRandom(m) {
+			return Mask
+		}
+		return m
+	})
+	return s
+}
+
+// looksRandom reports whether a long run mixes upper case, lower case and
+// digits, as generated keys do and hex ids and words do not.
+func looksRandom(s string) bool {
+	var upper, lower, digit bool
+	for _, r := range s {
+		switch {
+		case 'A' <= r && r <= 'Z':
+			upper = true
+		case 'a' <= r && r <= 'z':
+			lower = true
+		case '0' <= r && r <= '9':
+			digit = true
+		}
+	}
+	return upper && lower && digit
+}
+
+// Error returns err with its message redacted. The result unwraps to err, so
+// errors.Is and errors.As still reach every cause; nil stays nil.
+func Error(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := err.(redacted); ok {
+		return err
+	}
+	return redacted{err}
+}
+
+type redacted struct{ err error }
+
+func (r redacted) Error() string { return String(r.err.Error()) }
+func (r redacted) Unwrap() error { return r.err }

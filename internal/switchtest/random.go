@@ -1,0 +1,215 @@
+package switchtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/cloudswitch/cloudswitch"
+)
+
+// RandomConfig sizes RandomFaults.
+type RandomConfig struct {
+	Rounds     int
+	Workspaces int
+	Seed       uint64 // 0: random, logged
+}
+
+// RandomFaults runs rounds of switches over several workspaces, one or two
+// at once per workspace, from processes that suffer transient and permanent
+// errors, lost responses from providers and from the store, and crashes.
+// After each round a healthy process resumes whatever was left, and every
+// workspace must have exactly the VM its record names alive, with no intent
+// pending, and no VM of the suite's owner may be unaccounted for.
+func RandomFaults(t *testing.T, env Env, cfg RandomConfig) {
+	w := newWorld(t, env)
+	seed := cfg.Seed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+
+	ids := make([]string, cfg.Workspaces)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%s-r%d", w.prefix, i)
+		w.seed(ids[i], w.clouds[i%len(w.clouds)].Name, i%4 != 3)
+	}
+
+	tally := map[string]int{}
+	for round := range cfg.Rounds {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for _, id := range ids {
+			if rng.IntN(3) == 0 {
+				continue // this workspace sits the round out
+			}
+			before, err := w.store.Get(context.Background(), id)
+			if err != nil {
+				t.Fatalf("round %d: reading %s: %v", round, id, err)
+			}
+			attempts := 1 + rng.IntN(2)
+			for range attempts {
+				a := w.randomAttempt(rng)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					res, err := a.sw.Switch(context.Background(), id, a.req)
+					mu.Lock()
+					tally[errorKind(err)]++
+					mu.Unlock()
+					if attempts == 1 && !a.p.dead {
+						w.checkOutcome(round, id, before, a, res, err)
+					}
+				}()
+			}
+		}
+		wg.Wait()
+		w.settle(round, ids)
+	}
+	t.Logf("outcomes over %d rounds: %v", cfg.Rounds, tally)
+	if tally["nil"] == 0 {
+		t.Errorf("no switch succeeded in %d rounds: the faults are too dense to test anything", cfg.Rounds)
+	}
+}
+
+type attempt struct {
+	sw  *cloudswitch.Switcher
+	p   *process
+	req cloudswitch.Request
+}
+
+func (w *world) randomAttempt(rng *rand.Rand) attempt {
+	own := rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))
+	p := &process{}
+	if own.IntN(4) == 0 {
+		p.crashAt = 1 + own.IntN(10)
+	}
+	var mu sync.Mutex
+	p.decide = func(op string) fault {
+		mu.Lock()
+		defer mu.Unlock()
+		r := own.Float64()
+		isStore := len(op) > 6 && op[:6] == "store."
+		switch {
+		case isStore && op != "store.get" && r < 0.04:
+			return fault{after: errStoreLost}
+		case isStore && r < 0.06:
+			return fault{before: errStoreLost}
+		case isStore:
+			return fault{}
+		case r < 0.12:
+			return fault{before: fmt.Errorf("switchtest: throttled: %w", cloudswitch.ErrTransient)}
+		case r < 0.17:
+			return fault{after: errLost}
+		case r < 0.19:
+			return fault{before: errors.New("switchtest: access denied (403)")}
+		}
+		return fault{}
+	}
+	strategy := cloudswitch.BreakBeforeMake
+	if own.IntN(2) == 0 {
+		strategy = cloudswitch.MakeBeforeBreak
+	}
+	provisioning := own.IntN(5) != 0
+	to := w.clouds[own.IntN(len(w.clouds))].Name
+	req := cloudswitch.Request{Compute: cloudswitch.Compute{Provider: to, InstanceType: instanceType(to, own.IntN(3))}, ConfirmRecreate: own.IntN(10) != 0}
+	if own.IntN(5) == 0 {
+		req.Compute = cloudswitch.Compute{InstanceType: ""} // keep the provider
+	}
+	return attempt{
+		sw:  w.switcher(p, cloudswitch.WithStrategy(strategy), cloudswitch.WithProvisioning(provisioning)),
+		p:   p,
+		req: req,
+	}
+}
+
+// checkOutcome checks what a lone switch's result promises.
+func (w *world) checkOutcome(round int, id string, before cloudswitch.Workspace, a attempt, res cloudswitch.Result, err error) {
+	t := w.t
+	after, gerr := w.store.Get(context.Background(), id)
+	if gerr != nil {
+		t.Errorf("round %d: reading %s: %v", round, id, gerr)
+		return
+	}
+	var abort *cloudswitch.AbortError
+	switch {
+	case err == nil:
+		if after.Pending != nil {
+			t.Errorf("round %d: %s: Switch returned nil but left intent %s pending", round, id, after.Pending.ID)
+		}
+		if res.Workspace.Version != after.Version {
+			t.Errorf("round %d: %s: Switch returned version %d, store has %d", round, id, res.Workspace.Version, after.Version)
+		}
+	case errors.As(err, &abort):
+		if after.Pending != nil || after.Compute != before.Compute || !sameID(after.Instance, before.Instance) {
+			t.Errorf("round %d: %s: Switch aborted (%v) but the record changed: before %s, after %s (pending %v)",
+				round, id, err, describe(before), describe(after), after.Pending != nil)
+		}
+	case errors.Is(err, cloudswitch.ErrInvalid), errors.Is(err, cloudswitch.ErrConfirmRequired):
+		if after.Version != before.Version {
+			t.Errorf("round %d: %s: a refused request (%v) wrote the record", round, id, err)
+		}
+	}
+}
+
+func sameID(a, b *cloudswitch.Instance) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.ID == b.ID && a.Provider == b.Provider
+}
+
+// settle lets a healthy process resume every workspace, then checks the
+// no-orphan invariant for each and for the clouds as a whole.
+func (w *world) settle(round int, ids []string) {
+	t := w.t
+	w.clock.expireLeases()
+	sw := w.switcher(nil)
+	for _, id := range ids {
+		for try := 0; ; try++ {
+			ws, err := w.store.Get(context.Background(), id)
+			if err != nil {
+				t.Fatalf("round %d: reading %s: %v", round, id, err)
+			}
+			if ws.Pending == nil {
+				break
+			}
+			if try == 3 {
+				t.Fatalf("round %d: %s: intent %s (phase %s) still pending after %d resumes", round, id, ws.Pending.ID, ws.Pending.Phase, try)
+			}
+			if _, err := sw.Resume(context.Background(), id); err != nil {
+				t.Fatalf("round %d: healthy Resume of %s: %v", round, id, err)
+			}
+		}
+		w.checkNoOrphan(id, fmt.Sprintf("round %d", round))
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	w.checkNoForeignOrphans(round, ids)
+}
+
+// checkNoForeignOrphans fails if any live VM of the suite's workspaces is
+// not the one its record names (checkNoOrphan covers each workspace; this
+// covers VMs whose workspace id is not one of ours but whose token is).
+func (w *world) checkNoForeignOrphans(round int, ids []string) {
+	ours := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		ours[id] = true
+	}
+	for _, c := range w.clouds {
+		live, err := c.Live(context.Background())
+		if err != nil {
+			w.t.Fatalf("listing %s: %v", c.Name, err)
+		}
+		for _, inst := range live {
+			if len(inst.WorkspaceID) > len(w.prefix) && inst.WorkspaceID[:len(w.prefix)] == w.prefix && !ours[inst.WorkspaceID] {
+				w.t.Errorf("round %d: VM %s/%s belongs to no workspace of this test (%q)", round, c.Name, inst.ID, inst.WorkspaceID)
+			}
+		}
+	}
+}

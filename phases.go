@@ -1,0 +1,399 @@
+package cloudswitch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cloudswitch/cloudswitch/internal/retry"
+)
+
+// The phases of a switch, as a state machine over the journaled intent. Every
+// arrow that changes the record is one compare-and-swap write; every provider
+// call is idempotent (destroying a VM that is gone succeeds, provisioning
+// with the intent's Token returns the VM an earlier attempt created), so any
+// step may be repeated after a crash.
+//
+//	BreakBeforeMake (or no provisioning)        MakeBeforeBreak (or no old VM)
+//
+//	claim: intent{deprovision}                  claim: intent{provision}
+//	hook, destroy old ─ fails ─▶ clear: abort   create new ─ refused ─▶ clear: abort
+//	commit: new compute, no VM,                 hook, destroy old ─ fails ─▶ intent{rollback, new}
+//	        intent{provision, committed}                                     destroy new, clear: abort
+//	create new (only forward now)               commit: new compute, new VM, no intent
+//	record: new VM, no intent
+//
+// A provider call whose outcome is unknown after the retries, or a write that
+// may have landed, leaves the intent journaled with its lease released:
+// IncompleteError, and Resume takes the same step again. Only a call that
+// was refused outright (a permanent error on its first attempt) lets a switch
+// that has not committed abort with "nothing changed".
+
+// run carries one claimed intent to its end: finished, undone, or left
+// journaled for Resume.
+type run struct {
+	s       *Switcher
+	t       *tracer
+	ctx     context.Context // ends with the lease
+	ws      Workspace       // as last stored; ws.Pending is the claimed intent
+	created *Instance       // the VM this run provisioned, once known
+	res     Result
+}
+
+// cleanupTimeout bounds the writes that close a switch after its context has
+// ended (clearing or releasing the intent).
+const cleanupTimeout = 30 * time.Second
+
+func (r *run) drive() (Result, error) {
+	in := r.ws.Pending
+	switch {
+	case in.Phase == PhaseRollback:
+		return r.rollback(StageRollback, errors.New("resumed an interrupted rollback: "+in.LastError))
+	case in.Committed:
+		return r.provisionAndRecord()
+	case in.Phase == PhaseDeprovision:
+		return r.breakBeforeMake()
+	default:
+		return r.makeBeforeBreak()
+	}
+}
+
+func (r *run) breakBeforeMake() (Result, error) {
+	in := r.ws.Pending
+	if err := r.hook(); err != nil {
+		return r.abort(StageHook, err)
+	}
+	if attempts, err := r.deprovision(StageDeprovision, *in.Old); err != nil {
+		if !refused(attempts, err) {
+			return r.incomplete(StageDeprovision, err)
+		}
+		return r.abort(StageDeprovision, err)
+	}
+	r.res.Deprovisioned = cloneInstance(in.Old)
+	err := r.write(StageCommit, func(w *Workspace) {
+		w.Compute = in.To
+		w.Instance = nil // the old VM is gone: no stale pointer survives the commit
+		if in.Provision {
+			w.Pending.Phase = PhaseProvision
+			w.Pending.Committed = true
+		} else {
+			w.Pending = nil
+		}
+	})
+	if err != nil {
+		return r.incomplete(StageCommit, err)
+	}
+	if !in.Provision {
+		return r.done(in)
+	}
+	return r.provisionAndRecord()
+}
+
+func (r *run) provisionAndRecord() (Result, error) {
+	in := r.ws.Pending
+	if in.Old != nil {
+		r.res.Deprovisioned = cloneInstance(in.Old)
+	}
+	inst, _, err := r.provision()
+	if err != nil {
+		// The old VM is gone and the record holds the new compute: the
+		// only way is forward, however often it takes.
+		return r.incomplete(StageProvision, err)
+	}
+	err = r.write(StageRecord, func(w *Workspace) {
+		w.Instance = &inst
+		w.Pending = nil
+	})
+	if err != nil {
+		return r.incomplete(StageRecord, err)
+	}
+	r.res.Provisioned = &inst
+	return r.done(in)
+}
+
+func (r *run) makeBeforeBreak() (Result, error) {
+	in := r.ws.Pending
+	inst, attempts, err := r.provision()
+	if err != nil {
+		if !refused(attempts, err) {
+			return r.incomplete(StageProvision, err)
+		}
+		// Refused outright: no VM exists for the token.
+		return r.abort(StageProvision, err)
+	}
+	if in.Old != nil {
+		if err := r.hook(); err != nil {
+			return r.abort(StageHook, err)
+		}
+		if attempts, err := r.deprovision(StageDeprovision, *in.Old); err != nil {
+			if !refused(attempts, err) {
+				return r.incomplete(StageDeprovision, err)
+			}
+			return r.abort(StageDeprovision, err)
+		}
+		r.res.Deprovisioned = cloneInstance(in.Old)
+	}
+	err = r.write(StageCommit, func(w *Workspace) {
+		w.Compute = in.To
+		w.Instance = &inst // replaces the old VM's pointer in the same write
+		w.Pending = nil
+	})
+	if err != nil {
+		return r.incomplete(StageCommit, err)
+	}
+	r.res.Provisioned = &inst
+	return r.done(in)
+}
+
+// abort gives the switch up before it committed: the VM it created, if any,
+// is destroyed again and the intent cleared.
+func (r *run) abort(stage Stage, cause error) (Result, error) {
+	if r.created != nil || r.ws.Pending.New != nil {
+		return r.rollback(stage, cause)
+	}
+	if err := r.write(StageRollback, func(w *Workspace) { w.Pending = nil }); err != nil {
+		return r.incomplete(stage, errors.Join(cause, err))
+	}
+	r.res.Deprovisioned = nil
+	r.res.Workspace = r.ws
+	return r.res, &AbortError{Stage: stage, WorkspaceID: r.ws.ID, Err: cause}
+}
+
+// rollback journals that the switch is given up, destroys the VM it created
+// and clears the intent.
+func (r *run) rollback(stage Stage, cause error) (Result, error) {
+	if r.ws.Pending.Phase != PhaseRollback {
+		created := cloneInstance(r.created)
+		err := r.write(StageRollback, func(w *Workspace) {
+			w.Pending.Phase = PhaseRollback
+			w.Pending.New = created
+			w.Pending.LastError = errText(cause)
+		})
+		if err != nil {
+			return r.incomplete(stage, errors.Join(cause, err))
+		}
+	}
+	if n := r.ws.Pending.New; n != nil {
+		if _, err := r.deprovision(StageRollback, *n); err != nil {
+			return r.incomplete(StageRollback, errors.Join(cause, err))
+		}
+	}
+	if err := r.write(StageRollback, func(w *Workspace) { w.Pending = nil }); err != nil {
+		return r.incomplete(StageRollback, errors.Join(cause, err))
+	}
+	r.res = Result{Workspace: r.ws, RolledBack: true}
+	return r.res, &AbortError{Stage: stage, WorkspaceID: r.ws.ID, Err: cause}
+}
+
+// incomplete leaves the intent journaled and, unless another process holds
+// it now, releases the lease so that Resume may take over at once.
+func (r *run) incomplete(stage Stage, cause error) (Result, error) {
+	in := r.ws.Pending
+	r.res.Workspace = r.ws
+	ie := &IncompleteError{Stage: stage, WorkspaceID: r.ws.ID, IntentID: in.ID, Err: cause}
+	if errors.Is(cause, ErrNotFound) {
+		return r.vanished(cause)
+	}
+	if !errors.Is(cause, ErrSwitchInProgress) {
+		err := r.write("", func(w *Workspace) {
+			w.Pending.LeaseExpires = r.s.cfg.now()
+			w.Pending.LastError = errText(cause)
+		})
+		if err != nil {
+			attrs := append([]slog.Attr{slog.String("workspace", r.ws.ID), slog.String("intent", in.ID)}, errAttrs(err)...)
+			r.s.cfg.logger.LogAttrs(r.t.ctx, slog.LevelWarn, "could not release the lease of an incomplete switch", attrs...)
+		}
+		r.res.Workspace = r.ws
+	}
+	return r.res, ie
+}
+
+// vanished handles a workspace deleted while its switch ran: the VM the
+// switch created has no record to point at it any more, so it is destroyed.
+func (r *run) vanished(cause error) (Result, error) {
+	err := fmt.Errorf("workspace %q was deleted during switch %s: %w", r.ws.ID, r.ws.Pending.ID, cause)
+	if r.created != nil {
+		ctx, cancel := r.liveCtx()
+		defer cancel()
+		prev := r.ctx
+		r.ctx = ctx
+		if _, derr := r.deprovision(StageRollback, *r.created); derr != nil {
+			err = errors.Join(err, fmt.Errorf("destroying VM %s created for it: %w", r.created.ID, derr))
+		}
+		r.ctx = prev
+	}
+	return Result{}, err
+}
+
+func (r *run) done(in *Intent) (Result, error) {
+	r.res.Workspace = r.ws
+	r.res.Switched = NormalizeProvider(in.From.Provider) != in.To.Provider
+	return r.res, nil
+}
+
+// hook runs BeforeDeprovision, if set, on the workspace as recorded now.
+func (r *run) hook() error {
+	h := r.s.cfg.hooks.BeforeDeprovision
+	if h == nil {
+		return nil
+	}
+	sp := r.t.stageCtx(r.ctx, StageHook, "", "")
+	err := h(sp.ctx, r.ws.Clone())
+	sp.end(err)
+	return err
+}
+
+// deprovision destroys inst, retrying transient errors; a VM already gone is
+// success. It returns the number of attempts made.
+func (r *run) deprovision(stage Stage, inst Instance) (int, error) {
+	p := r.s.providers[inst.Provider]
+	sp := r.t.stageCtx(r.ctx, stage, inst.Provider, inst.ID)
+	attempts, err := r.retrier(sp).Do(sp.ctx, func(ctx context.Context) error {
+		err := p.Deprovision(ctx, inst)
+		if errors.Is(err, ErrInstanceNotFound) {
+			return nil
+		}
+		return err
+	})
+	sp.ev.Attempts = attempts
+	sp.end(err)
+	return attempts, err
+}
+
+// provision creates the intent's new VM, or finds the one an earlier attempt
+// created with the same token. It returns the number of attempts made.
+func (r *run) provision() (Instance, int, error) {
+	in := r.ws.Pending
+	owner := in.Owner
+	if owner == "" {
+		owner = r.s.cfg.owner
+	}
+	req := ProvisionRequest{WorkspaceID: r.ws.ID, Compute: in.To, Token: in.Token, Owner: owner}
+	p := r.s.providers[in.To.Provider]
+	sp := r.t.stageCtx(r.ctx, StageProvision, in.To.Provider, "")
+	var inst Instance
+	attempts, err := r.retrier(sp).Do(sp.ctx, func(ctx context.Context) error {
+		var err error
+		inst, err = p.Provision(ctx, req)
+		return err
+	})
+	if err == nil {
+		err = completeInstance(&inst, req)
+	}
+	sp.ev.Attempts = attempts
+	sp.ev.InstanceID = inst.ID
+	sp.end(err)
+	if err != nil {
+		return Instance{}, attempts, err
+	}
+	r.created = &inst
+	return inst, attempts, nil
+}
+
+// completeInstance fills what a driver left out of a provisioned VM and
+// refuses one without an id: a VM that cannot be named cannot be tracked.
+func completeInstance(inst *Instance, req ProvisionRequest) error {
+	if inst.ID == "" {
+		return fmt.Errorf("provider %q returned a VM without an id for token %s: %w", req.Compute.Provider, req.Token, ErrTransient)
+	}
+	if inst.Provider == "" {
+		inst.Provider = req.Compute.Provider
+	}
+	if inst.Provider != req.Compute.Provider {
+		return fmt.Errorf("provider %q returned a VM of provider %q", req.Compute.Provider, inst.Provider)
+	}
+	if inst.WorkspaceID == "" {
+		inst.WorkspaceID = req.WorkspaceID
+	}
+	if inst.Token == "" {
+		inst.Token = req.Token
+	}
+	return nil
+}
+
+// write stores the claimed workspace changed by mutate, with compare-and-
+// swap. If the record changed but still holds this run's claim (a writer
+// outside cloudswitch bumped the version), it applies mutate again to the
+// fresh record; if the claim is gone, it fails with ErrSwitchInProgress.
+// A stage of "" writes without reporting a stage.
+func (r *run) write(stage Stage, mutate func(*Workspace)) error {
+	ctx, cancel := r.liveCtx()
+	defer cancel()
+	claim := r.ws.Pending
+	base := r.ws
+	for attempt := 1; ; attempt++ {
+		next := base.Clone()
+		mutate(&next)
+		var sp *span
+		if stage != "" {
+			sp = r.t.stageCtx(ctx, stage, "", "")
+		}
+		stored, err := r.s.store.Update(ctx, next)
+		if sp != nil {
+			sp.end(err)
+		}
+		if err == nil {
+			r.ws = stored
+			return nil
+		}
+		if !errors.Is(err, ErrConflict) || attempt == 3 {
+			return err
+		}
+		fresh, gerr := r.s.store.Get(ctx, base.ID)
+		if gerr != nil {
+			return errors.Join(err, gerr)
+		}
+		if fresh.Pending == nil || fresh.Pending.ID != claim.ID || fresh.Pending.Holder != claim.Holder {
+			return fmt.Errorf("switch %s of workspace %q was taken over by another process: %w", claim.ID, base.ID, ErrSwitchInProgress)
+		}
+		base = fresh
+	}
+}
+
+// liveCtx returns the run's context, or, once it has ended, a short one for
+// the writes that close the switch. Only writes use it: they are
+// compare-and-swap and cannot clobber whoever claimed the intent since.
+func (r *run) liveCtx() (context.Context, context.CancelFunc) {
+	if r.ctx.Err() == nil {
+		return r.ctx, func() {}
+	}
+	return context.WithTimeout(context.WithoutCancel(r.ctx), cleanupTimeout)
+}
+
+func (r *run) retrier(sp *span) retry.Retrier {
+	p := r.s.cfg.retry
+	return retry.Retrier{
+		Policy: retry.Policy{
+			InitialInterval: p.InitialInterval,
+			MaxInterval:     p.MaxInterval,
+			MaxElapsedTime:  p.MaxElapsedTime,
+			MaxAttempts:     p.MaxAttempts,
+		},
+		Retryable: isTransient,
+		OnRetry:   sp.retried,
+	}
+}
+
+func isTransient(err error) bool { return errors.Is(err, ErrTransient) }
+
+// refused reports whether a failed provider call certainly did not take
+// effect: its only attempt got a permanent error. After a transient error, a
+// timeout or a cancellation, any attempt may have taken effect unseen, so the
+// outcome is unknown and the switch must stay journaled rather than claim
+// that nothing changed.
+func refused(attempts int, err error) bool {
+	if attempts > 1 {
+		return false
+	}
+	return !errors.Is(err, ErrTransient) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled)
+}
+
+func cloneInstance(i *Instance) *Instance {
+	if i == nil {
+		return nil
+	}
+	c := *i
+	return &c
+}

@@ -1,0 +1,80 @@
+package cloudswitch
+
+import (
+	"context"
+	"iter"
+	"time"
+)
+
+// The providers cloudswitch ships drivers for. Provider names are lowercase;
+// "AWS" is not "aws".
+const (
+	AWS     = "aws"
+	GCP     = "gcp"
+	Hetzner = "hetzner"
+)
+
+// Instance is one VM on one provider.
+type Instance struct {
+	// Provider is the name of the provider the VM runs on.
+	Provider string `json:"provider"`
+	// ID is the provider's identifier of the VM; opaque to everyone but its
+	// driver.
+	ID string `json:"id"`
+	// Region is where the VM runs: an AWS region, a GCP zone, a Hetzner
+	// location.
+	Region string `json:"region,omitempty"`
+	// WorkspaceID is the workspace named by the VM's ownership tags.
+	WorkspaceID string `json:"workspace_id,omitempty"`
+	// Token is the idempotency key the VM was created with.
+	Token string `json:"token,omitempty"`
+	// CreatedAt is when the provider created the VM (zero if unknown).
+	CreatedAt time.Time `json:"created_at,omitzero"`
+}
+
+// ProvisionRequest asks a Provider for one VM.
+type ProvisionRequest struct {
+	// WorkspaceID is the workspace the VM belongs to; the driver records it in
+	// the VM's ownership tags.
+	WorkspaceID string
+	// Compute is the machine to create. Its Provider is the driver's own;
+	// an empty Region or Image selects the driver's default.
+	Compute Compute
+	// Token is the idempotency key: every request with the same Token yields
+	// the same VM, however often it is repeated and whatever became of the
+	// earlier attempts' responses. The driver records it in the VM's tags.
+	Token string
+	// Owner is the value of the ownership tag, which lets Provider.Instances
+	// and the Reconciler find every VM this installation created.
+	Owner string
+}
+
+// Provider is a driver for one cloud. It is a small interface for
+// implementers; the Switcher and the Reconciler add the retries, the journal
+// and the ownership checks. providers/providertest checks an implementation
+// against this contract.
+//
+// Errors: a driver wraps an error the caller may retry (throttling, 5xx,
+// timeouts, broken connections) so that it matches ErrTransient, and an
+// instance the cloud does not know so that it matches ErrInstanceNotFound.
+// Any other error is permanent: retrying it cannot help. Errors never carry
+// credentials.
+type Provider interface {
+	// Provision creates the VM described by req, tagged with req.Owner,
+	// req.WorkspaceID and req.Token, or returns the VM an earlier request
+	// with the same Token created: the same Token never yields two VMs. A
+	// permanent error means no VM exists for the token; a transient one
+	// leaves that unknown until Provision is called again with it.
+	Provision(ctx context.Context, req ProvisionRequest) (Instance, error)
+
+	// Deprovision destroys inst. It returns nil once the VM is gone (billing
+	// stopped); a VM that is already gone is success, reported either as nil
+	// or as an error matching ErrInstanceNotFound.
+	Deprovision(ctx context.Context, inst Instance) error
+
+	// Instances yields every live VM carrying owner's ownership tags, page by
+	// page, with WorkspaceID and Token read from the tags. A non-nil error
+	// ends the sequence: what was yielded before it is true, but the listing
+	// is incomplete.
+	Instances(ctx context.Context, owner string) iter.Seq2[Instance, error]
+}

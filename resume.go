@@ -1,0 +1,113 @@
+package cloudswitch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Resume settles workspace id's interrupted switch: it claims the intent
+// journaled in the record and, from the phase it records, finishes the switch
+// or — when it had not committed and cannot go on — undoes it.
+//
+// Resume returns nil when it settled the workspace either way: Result.Switched
+// says it finished, Result.RolledBack that it undid the switch (the workspace
+// keeps its old compute and VM). On a workspace with no intent it changes
+// nothing and returns the workspace. While the intent's lease has not expired
+// it returns ErrSwitchInProgress: the switch may still be running. It
+// returns *IncompleteError when the switch is still journaled (a provider is
+// still failing), and *AbortError when the journal names a provider this
+// Switcher has no driver for, or is one it cannot read; then nothing was
+// done.
+//
+// Resume follows the journal, not the Switcher's options: a switch started as
+// MakeBeforeBreak, or without provisioning, is finished that way. It may run
+// the BeforeDeprovision hook again.
+func (s *Switcher) Resume(ctx context.Context, id string) (Result, error) {
+	t := s.trace(ctx, SwitchEvent{WorkspaceID: id, Resumed: true})
+	res, err := s.doResume(t, id)
+	t.end(res, err)
+	return res, err
+}
+
+func (s *Switcher) doResume(t *tracer, id string) (Result, error) {
+	if id == "" {
+		return Result{}, &ValidationError{Field: "workspace_id", Value: id, Reason: "is empty"}
+	}
+	w, err := s.read(t, id)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Workspace: w}
+	in := w.Pending
+	if in == nil {
+		return res, nil
+	}
+	t.ev.IntentID, t.ev.From, t.ev.To, t.ev.Strategy = in.ID, NormalizeProvider(in.From.Provider), in.To.Provider, in.Strategy
+	if err := in.check(); err != nil {
+		return res, &AbortError{Stage: StageValidate, WorkspaceID: id, Err: fmt.Errorf("workspace %q: %w", id, err)}
+	}
+	if err := s.canDrive(in); err != nil {
+		return res, &AbortError{Stage: StageValidate, WorkspaceID: id, Err: fmt.Errorf("workspace %q: %w", id, err)}
+	}
+	now := s.cfg.now()
+	if !in.Expired(now) {
+		return res, fmt.Errorf("workspace %q: switch %s is leased until %s: %w",
+			id, in.ID, in.LeaseExpires.Format("2006-01-02T15:04:05.000Z07:00"), ErrSwitchInProgress)
+	}
+
+	ctx, cancel := context.WithTimeout(t.ctx, s.cfg.lease)
+	defer cancel()
+	next := w.Clone()
+	next.Pending.Holder = newID()
+	next.Pending.LeaseExpires = now.Add(s.cfg.lease)
+	next.Pending.Claims++
+	sp := t.stageCtx(ctx, StageClaim, "", "")
+	stored, err := s.store.Update(sp.ctx, next)
+	sp.end(err)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return res, fmt.Errorf("workspace %q was deleted: %w", id, ErrNotFound)
+	case errors.Is(err, ErrConflict):
+		return res, fmt.Errorf("workspace %q: switch %s was claimed by another process: %w", id, in.ID, ErrSwitchInProgress)
+	case err != nil:
+		return res, &IncompleteError{Stage: StageClaim, WorkspaceID: id, IntentID: in.ID, Err: err}
+	}
+
+	r := &run{s: s, t: t, ctx: ctx, ws: stored}
+	res, err = r.drive()
+	var abort *AbortError
+	if errors.As(err, &abort) {
+		// Undone: the workspace is settled with its old compute and VM.
+		res.RolledBack = true
+		return res, nil
+	}
+	return res, err
+}
+
+// canDrive reports whether this Switcher has a driver for every provider the
+// intent's remaining steps call.
+func (s *Switcher) canDrive(in *Intent) error {
+	var need []string
+	switch {
+	case in.Phase == PhaseRollback:
+		if in.New != nil {
+			need = append(need, in.New.Provider)
+		}
+	case in.Committed:
+		need = append(need, in.To.Provider)
+	default:
+		if in.Old != nil {
+			need = append(need, in.Old.Provider)
+		}
+		if in.Provision {
+			need = append(need, in.To.Provider)
+		}
+	}
+	for _, p := range need {
+		if _, ok := s.providers[p]; !ok {
+			return fmt.Errorf("switch %s needs provider %q, which has no driver here: %w", in.ID, p, ErrUnknownProvider)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,78 @@
+package cloudswitch
+
+import (
+	"context"
+	"iter"
+)
+
+// Compute describes the machine a workspace runs on: which cloud, which instance
+// type, where, from which image.
+//
+// An empty Provider in a stored record means [AWS], for records written before
+// providers existed (see [NormalizeProvider]); an empty Provider in a [Request]
+// means "keep the current provider". Region is an AWS region, a GCP zone or a
+// Hetzner location; Region and Image may be empty, in which case the provider's
+// driver chooses its defaults.
+type Compute struct {
+	Provider     string `json:"provider,omitempty"`
+	InstanceType string `json:"instance_type,omitempty"`
+	Region       string `json:"region,omitempty"`
+	Image        string `json:"image,omitempty"`
+}
+
+// Workspace is one record of the Store: a workspace, the compute it should run
+// on, the VM it runs on now, and the journal of a switch in flight.
+//
+// Every VM cloudswitch creates is either the Instance of its workspace or
+// held by the workspace's Pending intent; that is the invariant the Switcher,
+// Resume and the Reconciler maintain together.
+type Workspace struct {
+	ID      string
+	Compute Compute
+	// Instance is the VM the workspace runs on; nil when it has none.
+	Instance *Instance
+	// Pending is the journal of a switch in flight; nil when none is.
+	Pending *Intent
+	// Version is bumped by the Store on every successful Update. It is the
+	// precondition of compare-and-swap writes: see Store.Update.
+	Version int64
+}
+
+// Clone returns a deep copy of w: mutating the copy never changes w.
+func (w Workspace) Clone() Workspace {
+	c := w
+	if w.Instance != nil {
+		inst := *w.Instance
+		c.Instance = &inst
+	}
+	if w.Pending != nil {
+		c.Pending = w.Pending.Clone()
+	}
+	return c
+}
+
+// Store persists workspaces. Implementations must make Update a true
+// compare-and-swap on Version, across every process that shares the store:
+// the switch protocol's safety rests on it. store/storetest checks an
+// implementation against this contract.
+//
+// Errors: ErrNotFound only when the workspace does not exist; ErrConflict only
+// when Update's precondition failed and nothing was written. Any other error
+// means the operation could not be carried out or its outcome is unknown, and
+// must not match either sentinel.
+type Store interface {
+	// Get returns the workspace with the given id, or an error matching
+	// ErrNotFound when there is none.
+	Get(ctx context.Context, id string) (Workspace, error)
+
+	// Update writes w only if the stored Version equals w.Version, and returns
+	// what was stored with its new Version. If the versions differ it returns
+	// an error matching ErrConflict and writes nothing; if the workspace does
+	// not exist, an error matching ErrNotFound.
+	Update(ctx context.Context, w Workspace) (Workspace, error)
+
+	// Pending yields every workspace whose Pending intent is non-nil. It may
+	// yield workspaces written after it started, or miss some; callers that
+	// need completeness call it again. A non-nil error ends the sequence.
+	Pending(ctx context.Context) iter.Seq2[Workspace, error]
+}

@@ -1,0 +1,150 @@
+// Package memstore is an in-memory cloudswitch.Store, for tests, demos and
+// single-process tools. It keeps the full contract — compare-and-swap on
+// Version, ErrNotFound versus ErrConflict, Pending — and hands out copies, so
+// a caller mutating a Workspace it got never changes the store.
+package memstore
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"sync"
+
+	"github.com/cloudswitch/cloudswitch"
+)
+
+// Store is an in-memory cloudswitch.Store, safe for concurrent use. The zero
+// value is not usable; call New.
+type Store struct {
+	mu   sync.RWMutex
+	rows map[string]cloudswitch.Workspace
+}
+
+var _ cloudswitch.Store = (*Store)(nil)
+
+// New returns an empty Store.
+func New() *Store {
+	return &Store{rows: make(map[string]cloudswitch.Workspace)}
+}
+
+// Create stores a new workspace at Version 1 and returns it. It fails with
+// cloudswitch.ErrConflict if a workspace with that id exists.
+func (s *Store) Create(ctx context.Context, w cloudswitch.Workspace) (cloudswitch.Workspace, error) {
+	if err := ctx.Err(); err != nil {
+		return cloudswitch.Workspace{}, err
+	}
+	if w.ID == "" {
+		return cloudswitch.Workspace{}, errors.New("memstore: create: empty workspace id")
+	}
+	w = w.Clone()
+	w.Version = 1
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.rows[w.ID]; ok {
+		return cloudswitch.Workspace{}, fmt.Errorf("memstore: create %q: already exists: %w", w.ID, cloudswitch.ErrConflict)
+	}
+	s.rows[w.ID] = w
+	return w.Clone(), nil
+}
+
+// Get returns a copy of the workspace, or cloudswitch.ErrNotFound.
+func (s *Store) Get(ctx context.Context, id string) (cloudswitch.Workspace, error) {
+	if err := ctx.Err(); err != nil {
+		return cloudswitch.Workspace{}, err
+	}
+	s.mu.RLock()
+	w, ok := s.rows[id]
+	s.mu.RUnlock()
+	if !ok {
+		return cloudswitch.Workspace{}, fmt.Errorf("memstore: get %q: %w", id, cloudswitch.ErrNotFound)
+	}
+	return w.Clone(), nil
+}
+
+// Update writes w if the stored Version equals w.Version, bumping it.
+func (s *Store) Update(ctx context.Context, w cloudswitch.Workspace) (cloudswitch.Workspace, error) {
+	if err := ctx.Err(); err != nil {
+		return cloudswitch.Workspace{}, err
+	}
+	w = w.Clone()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.rows[w.ID]
+	if !ok {
+		return cloudswitch.Workspace{}, fmt.Errorf("memstore: update %q: %w", w.ID, cloudswitch.ErrNotFound)
+	}
+	if cur.Version != w.Version {
+		return cloudswitch.Workspace{}, fmt.Errorf("memstore: update %q at version %d, stored %d: %w",
+			w.ID, w.Version, cur.Version, cloudswitch.ErrConflict)
+	}
+	w.Version++
+	s.rows[w.ID] = w
+	return w.Clone(), nil
+}
+
+// Delete removes the workspace, or returns cloudswitch.ErrNotFound. It does
+// not touch the workspace's VM: the Reconciler reports a VM whose workspace
+// is gone as an orphan.
+func (s *Store) Delete(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.rows[id]; !ok {
+		return fmt.Errorf("memstore: delete %q: %w", id, cloudswitch.ErrNotFound)
+	}
+	delete(s.rows, id)
+	return nil
+}
+
+// Pending yields a copy of every workspace with a pending intent, in id
+// order, as they were when the iteration started.
+func (s *Store) Pending(ctx context.Context) iter.Seq2[cloudswitch.Workspace, error] {
+	return s.scan(ctx, func(w *cloudswitch.Workspace) bool { return w.Pending != nil })
+}
+
+// List yields a copy of every workspace, in id order, as they were when the
+// iteration started.
+func (s *Store) List(ctx context.Context) iter.Seq2[cloudswitch.Workspace, error] {
+	return s.scan(ctx, func(*cloudswitch.Workspace) bool { return true })
+}
+
+// Len returns the number of workspaces.
+func (s *Store) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.rows)
+}
+
+func (s *Store) scan(ctx context.Context, keep func(*cloudswitch.Workspace) bool) iter.Seq2[cloudswitch.Workspace, error] {
+	return func(yield func(cloudswitch.Workspace, error) bool) {
+		if err := ctx.Err(); err != nil {
+			yield(cloudswitch.Workspace{}, err)
+			return
+		}
+		// Copy under the lock, yield outside it: the caller may write to
+		// the store while iterating.
+		s.mu.RLock()
+		var snap []cloudswitch.Workspace
+		for _, w := range s.rows {
+			if keep(&w) {
+				snap = append(snap, w.Clone())
+			}
+		}
+		s.mu.RUnlock()
+		slices.SortFunc(snap, func(a, b cloudswitch.Workspace) int { return cmp.Compare(a.ID, b.ID) })
+		for _, w := range snap {
+			if err := ctx.Err(); err != nil {
+				yield(cloudswitch.Workspace{}, err)
+				return
+			}
+			if !yield(w, nil) {
+				return
+			}
+		}
+	}
+}
