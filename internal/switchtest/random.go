@@ -88,6 +88,11 @@ func (w *world) randomAttempt(rng *rand.Rand) attempt {
 	if own.IntN(4) == 0 {
 		p.crashAt = 1 + own.IntN(10)
 	}
+	// Each process has its own weather: calm, normal, or a storm in which
+	// most calls fail, so that retries run out.
+	weather := []struct{ transient, lost, denied float64 }{
+		{0, 0, 0}, {0.12, 0.05, 0.02}, {0.45, 0.15, 0.03},
+	}[own.IntN(3)]
 	var mu sync.Mutex
 	p.decide = func(op string) fault {
 		mu.Lock()
@@ -101,11 +106,11 @@ func (w *world) randomAttempt(rng *rand.Rand) attempt {
 			return fault{before: errStoreLost}
 		case isStore:
 			return fault{}
-		case r < 0.12:
+		case r < weather.transient:
 			return fault{before: fmt.Errorf("switchtest: throttled: %w", cloudswitch.ErrTransient)}
-		case r < 0.17:
+		case r < weather.transient+weather.lost:
 			return fault{after: errLost}
-		case r < 0.19:
+		case r < weather.transient+weather.lost+weather.denied:
 			return fault{before: errors.New("switchtest: access denied (403)")}
 		}
 		return fault{}

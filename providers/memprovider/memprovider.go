@@ -75,8 +75,8 @@ type Provider struct {
 	now      func() time.Time
 
 	mu        sync.Mutex
-	seq       int // VMs created
-	callSeq   int // calls received
+	seq       int            // VMs created
+	callSeq   int            // calls received
 	vms       map[string]*vm // by id
 	ids       []string       // every id ever issued, sorted
 	byToken   map[string]string
