@@ -149,6 +149,16 @@ func (p *Provider) SetLatency(d time.Duration) {
 	p.mu.Unlock()
 }
 
+// SetPageSize sets how many VMs one page of Instances holds from now on.
+func (p *Provider) SetPageSize(n int) {
+	if n <= 0 {
+		return
+	}
+	p.mu.Lock()
+	p.pageSize = n
+	p.mu.Unlock()
+}
+
 // SetListDelay makes VMs created from now on invisible to Instances for d, as
 // clouds list new VMs late.
 func (p *Provider) SetListDelay(d time.Duration) {

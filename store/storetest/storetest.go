@@ -1,0 +1,537 @@
+// Package storetest checks a cloudswitch.Store against the contract the
+// switch protocol relies on, as testing/fstest.TestFS checks a file system:
+// run it on your own Store.
+//
+//	func TestMyStore(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) cloudswitch.Store { return newEmptyStore(t) })
+//	}
+//
+// The store must also implement Creator, so the suite can seed workspaces.
+// Besides the storage contract — ErrNotFound versus ErrConflict, exactly one
+// winner among concurrent compare-and-swap writes, no lost update, copies,
+// Pending — Run drives real switches through the store (with in-memory
+// providers): a crash at every step, random faults, concurrent switchers.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/internal/switchtest"
+	"github.com/cloudswitch/cloudswitch/providers/memprovider"
+)
+
+// Creator is a Store that can create workspaces: Create stores w and
+// returns it with its first Version, or fails with an error matching
+// cloudswitch.ErrConflict if the id exists.
+type Creator interface {
+	Create(ctx context.Context, w cloudswitch.Workspace) (cloudswitch.Workspace, error)
+}
+
+// Deleter is a Store that can delete workspaces; the suite checks it when
+// present.
+type Deleter interface {
+	Delete(ctx context.Context, id string) error
+}
+
+// Options tune Run.
+type Options struct {
+	// Concurrency is the number of goroutines racing on one row (default 16).
+	Concurrency int
+	// RandomRounds is the number of rounds of the random-fault switch suite
+	// (default 100; negative: skip it).
+	RandomRounds int
+	// SkipSwitcher skips the suites that drive real switches through the
+	// store.
+	SkipSwitcher bool
+}
+
+// Run runs the suite; newStore returns an empty store for one subtest.
+func Run(t *testing.T, newStore func(t *testing.T) cloudswitch.Store) {
+	RunWithOptions(t, newStore, Options{})
+}
+
+// RunWithOptions is Run with options.
+func RunWithOptions(t *testing.T, newStore func(t *testing.T) cloudswitch.Store, opts Options) {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 16
+	}
+	if opts.RandomRounds == 0 {
+		opts.RandomRounds = 100
+	}
+	open := func(t *testing.T) (cloudswitch.Store, Creator) {
+		t.Helper()
+		st := newStore(t)
+		c, ok := st.(Creator)
+		if !ok {
+			t.Fatalf("storetest: %T does not implement storetest.Creator (Create(ctx, Workspace) (Workspace, error))", st)
+		}
+		return st, c
+	}
+	cases := []struct {
+		name string
+		fn   func(*testing.T, cloudswitch.Store, Creator)
+	}{
+		{"GetMissingIsNotFound", testGetMissing},
+		{"CreateThenGetRoundTripsEveryField", testRoundTrip},
+		{"CreateExistingIsConflict", testCreateExisting},
+		{"UpdateBumpsVersion", testUpdateBumpsVersion},
+		{"UpdateStaleVersionIsConflictAndWritesNothing", testUpdateStale},
+		{"UpdateMissingIsNotFoundNotConflict", testUpdateMissing},
+		{"UpdateClearsInstanceAndIntent", testUpdateClears},
+		{"ConcurrentUpdatesOfOneVersionHaveExactlyOneWinner", func(t *testing.T, st cloudswitch.Store, c Creator) {
+			testOneWinner(t, st, c, opts.Concurrency)
+		}},
+		{"ConcurrentReadModifyWriteLosesNoUpdate", func(t *testing.T, st cloudswitch.Store, c Creator) {
+			testNoLostUpdate(t, st, c, opts.Concurrency)
+		}},
+		{"ReturnedWorkspacesAreCopies", testCopies},
+		{"PendingYieldsExactlyThePendingWorkspaces", testPending},
+		{"PendingAllowsWritesWhileIterating", testPendingWhileWriting},
+		{"CancelledContextIsNeitherNotFoundNorConflict", testCancelled},
+		{"DeleteRemovesTheWorkspace", testDelete},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			st, cr := open(t)
+			c.fn(t, st, cr)
+		})
+	}
+	if opts.SkipSwitcher {
+		return
+	}
+	env := switchtest.Env{
+		NewStore: func(t *testing.T) (cloudswitch.Store, switchtest.CreateFunc) {
+			st, c := open(t)
+			return st, c.Create
+		},
+		NewClouds: memClouds,
+	}
+	t.Run("Switcher", func(t *testing.T) {
+		t.Run("CrashAtEveryStep", func(t *testing.T) { switchtest.CrashAtEveryStep(t, env) })
+		t.Run("ConcurrentSwitches", func(t *testing.T) { switchtest.ConcurrentSwitches(t, env) })
+		if opts.RandomRounds > 0 {
+			t.Run("RandomFaults", func(t *testing.T) {
+				switchtest.RandomFaults(t, env, switchtest.RandomConfig{Rounds: opts.RandomRounds, Workspaces: 5})
+			})
+		}
+	})
+}
+
+func memClouds(*testing.T) []switchtest.Cloud {
+	var clouds []switchtest.Cloud
+	for _, name := range []string{cloudswitch.AWS, cloudswitch.Hetzner, cloudswitch.GCP} {
+		p := memprovider.New(name, memprovider.WithoutCallLog())
+		clouds = append(clouds, switchtest.Cloud{Name: name, Provider: p,
+			Live: func(context.Context) ([]cloudswitch.Instance, error) { return p.Live(), nil }})
+	}
+	return clouds
+}
+
+var ctx = context.Background()
+
+// sample returns a workspace with every field set.
+func sample(id string) cloudswitch.Workspace {
+	created := time.Date(2026, 3, 4, 5, 6, 7, 123456789, time.UTC)
+	return cloudswitch.Workspace{
+		ID:      id,
+		Compute: cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium", Region: "eu-west-1", Image: "ami-0abc"},
+		Instance: &cloudswitch.Instance{Provider: cloudswitch.AWS, ID: "i-0123456789abcdef0", Region: "eu-west-1",
+			WorkspaceID: id, Token: "3f2a9c0d1e4b5a6978c0d1e2f3a4b5c6", CreatedAt: created},
+	}
+}
+
+func sampleIntent() *cloudswitch.Intent {
+	t0 := time.Date(2026, 3, 4, 5, 6, 7, 987654321, time.UTC)
+	return &cloudswitch.Intent{
+		ID: "0123456789abcdef0123456789abcdef", Strategy: cloudswitch.MakeBeforeBreak, Phase: cloudswitch.PhaseRollback,
+		From: cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"},
+		To:   cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx31", Region: "fsn1"},
+		Old:  &cloudswitch.Instance{Provider: cloudswitch.AWS, ID: "i-0123456789abcdef0"},
+		New:  &cloudswitch.Instance{Provider: cloudswitch.Hetzner, ID: "4711", Region: "fsn1", CreatedAt: t0},
+		Provision: true, Token: "0123456789abcdef0123456789abcdef", Owner: "acme", Holder: "h1",
+		LeaseExpires: t0.Add(10 * time.Minute), StartedAt: t0, Claims: 2, LastError: "denied",
+	}
+}
+
+func mustCreate(t *testing.T, c Creator, w cloudswitch.Workspace) cloudswitch.Workspace {
+	t.Helper()
+	got, err := c.Create(ctx, w)
+	if err != nil {
+		t.Fatalf("Create(%q): %v", w.ID, err)
+	}
+	return got
+}
+
+// equal compares workspaces, times by instant.
+func equal(a, b cloudswitch.Workspace) bool {
+	if a.ID != b.ID || a.Compute != b.Compute || a.Version != b.Version {
+		return false
+	}
+	return sameInstance(a.Instance, b.Instance) && sameIntent(a.Pending, b.Pending)
+}
+
+func sameInstance(a, b *cloudswitch.Instance) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	x, y := *a, *b
+	if !x.CreatedAt.Equal(y.CreatedAt) {
+		return false
+	}
+	x.CreatedAt, y.CreatedAt = time.Time{}, time.Time{}
+	return x == y
+}
+
+func sameIntent(a, b *cloudswitch.Intent) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	x, y := *a, *b
+	if !sameInstance(x.Old, y.Old) || !sameInstance(x.New, y.New) ||
+		!x.LeaseExpires.Equal(y.LeaseExpires) || !x.StartedAt.Equal(y.StartedAt) {
+		return false
+	}
+	x.Old, y.Old, x.New, y.New = nil, nil, nil, nil
+	x.LeaseExpires, y.LeaseExpires, x.StartedAt, y.StartedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	return x == y
+}
+
+func testGetMissing(t *testing.T, st cloudswitch.Store, _ Creator) {
+	_, err := st.Get(ctx, "missing")
+	if !errors.Is(err, cloudswitch.ErrNotFound) {
+		t.Fatalf("Get of a missing workspace: got %v; want ErrNotFound", err)
+	}
+	if errors.Is(err, cloudswitch.ErrConflict) {
+		t.Fatalf("ErrNotFound must not also match ErrConflict: %v", err)
+	}
+}
+
+func testRoundTrip(t *testing.T, st cloudswitch.Store, c Creator) {
+	w := sample("rt")
+	w.Pending = sampleIntent()
+	created := mustCreate(t, c, w)
+	if created.Version <= 0 {
+		t.Fatalf("Create returned version %d; want a positive first version", created.Version)
+	}
+	got, err := st.Get(ctx, "rt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Version = created.Version
+	if !equal(got, w) {
+		t.Fatalf("Get returned\n%+v (instance %+v, intent %+v)\nwant\n%+v (instance %+v, intent %+v)",
+			got, got.Instance, got.Pending, w, w.Instance, w.Pending)
+	}
+	if !equal(created, got) {
+		t.Fatalf("Create returned %+v but Get %+v", created, got)
+	}
+}
+
+func testCreateExisting(t *testing.T, st cloudswitch.Store, c Creator) {
+	first := mustCreate(t, c, sample("dup"))
+	_, err := c.Create(ctx, cloudswitch.Workspace{ID: "dup", Compute: cloudswitch.Compute{Provider: cloudswitch.GCP}})
+	if !errors.Is(err, cloudswitch.ErrConflict) {
+		t.Fatalf("Create of an existing id: got %v; want ErrConflict", err)
+	}
+	got, _ := st.Get(ctx, "dup")
+	if !equal(got, first) {
+		t.Fatalf("a refused Create changed the row: %+v", got)
+	}
+}
+
+func testUpdateBumpsVersion(t *testing.T, st cloudswitch.Store, c Creator) {
+	w := mustCreate(t, c, sample("up"))
+	w.Compute.InstanceType = "t3.large"
+	w.Pending = sampleIntent()
+	got, err := st.Update(ctx, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Version <= w.Version {
+		t.Fatalf("Update returned version %d after %d; want it bumped", got.Version, w.Version)
+	}
+	stored, _ := st.Get(ctx, "up")
+	if !equal(stored, got) {
+		t.Fatalf("Update returned %+v but the store holds %+v", got, stored)
+	}
+	w.Version = got.Version
+	if !equal(got, w) {
+		t.Fatalf("Update did not store what it was given:\n%+v\nwant\n%+v", got, w)
+	}
+}
+
+func testUpdateStale(t *testing.T, st cloudswitch.Store, c Creator) {
+	w := mustCreate(t, c, sample("stale"))
+	next := w
+	next.Compute.InstanceType = "t3.large"
+	if _, err := st.Update(ctx, next); err != nil {
+		t.Fatal(err)
+	}
+	stale := w
+	stale.Compute.InstanceType = "t3.xlarge"
+	_, err := st.Update(ctx, stale)
+	if !errors.Is(err, cloudswitch.ErrConflict) {
+		t.Fatalf("Update at a stale version: got %v; want ErrConflict", err)
+	}
+	if errors.Is(err, cloudswitch.ErrNotFound) {
+		t.Fatalf("a conflict must not match ErrNotFound: %v", err)
+	}
+	got, _ := st.Get(ctx, "stale")
+	if got.Compute.InstanceType != "t3.large" {
+		t.Fatalf("a conflicting Update wrote %q", got.Compute.InstanceType)
+	}
+}
+
+func testUpdateMissing(t *testing.T, st cloudswitch.Store, _ Creator) {
+	w := sample("ghost")
+	w.Version = 1
+	_, err := st.Update(ctx, w)
+	if !errors.Is(err, cloudswitch.ErrNotFound) || errors.Is(err, cloudswitch.ErrConflict) {
+		t.Fatalf("Update of a missing workspace: got %v; want ErrNotFound and not ErrConflict", err)
+	}
+	if _, err := st.Get(ctx, "ghost"); !errors.Is(err, cloudswitch.ErrNotFound) {
+		t.Fatalf("Update created a missing workspace: %v", err)
+	}
+}
+
+func testUpdateClears(t *testing.T, st cloudswitch.Store, c Creator) {
+	w := sample("clear")
+	w.Pending = sampleIntent()
+	w = mustCreate(t, c, w)
+	w.Instance, w.Pending = nil, nil
+	if _, err := st.Update(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := st.Get(ctx, "clear")
+	if got.Instance != nil || got.Pending != nil {
+		t.Fatalf("Update did not clear instance and intent: %+v %+v", got.Instance, got.Pending)
+	}
+}
+
+func testOneWinner(t *testing.T, st cloudswitch.Store, c Creator, n int) {
+	for round := range 5 {
+		id := fmt.Sprintf("race-%d", round)
+		w := mustCreate(t, c, sample(id))
+		var wins, conflicts atomic.Int32
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		errs := make(chan error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				next := w.Clone()
+				next.Compute.Image = fmt.Sprintf("img-%d", i)
+				<-start
+				_, err := st.Update(ctx, next)
+				switch {
+				case err == nil:
+					wins.Add(1)
+				case errors.Is(err, cloudswitch.ErrConflict):
+					conflicts.Add(1)
+				default:
+					errs <- err
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Errorf("a racing Update failed with neither success nor ErrConflict: %v", err)
+		}
+		if wins.Load() != 1 {
+			t.Fatalf("round %d: %d of %d concurrent updates of version %d won; want exactly 1", round, wins.Load(), n, w.Version)
+		}
+	}
+}
+
+func testNoLostUpdate(t *testing.T, st cloudswitch.Store, c Creator, n int) {
+	const each = 10
+	mustCreate(t, c, cloudswitch.Workspace{ID: "counter", Compute: cloudswitch.Compute{Provider: cloudswitch.AWS, Image: "0"}})
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for done := 0; done < each; {
+				w, err := st.Get(ctx, "counter")
+				if err != nil {
+					errs <- err
+					return
+				}
+				var v int
+				fmt.Sscan(w.Compute.Image, &v)
+				w.Compute.Image = fmt.Sprint(v + 1)
+				if _, err := st.Update(ctx, w); err == nil {
+					done++
+				} else if !errors.Is(err, cloudswitch.ErrConflict) {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("read-modify-write failed: %v", err)
+	}
+	w, _ := st.Get(ctx, "counter")
+	if w.Compute.Image != fmt.Sprint(n*each) {
+		t.Fatalf("counter is %s after %d successful increments: updates were lost", w.Compute.Image, n*each)
+	}
+}
+
+func testCopies(t *testing.T, st cloudswitch.Store, c Creator) {
+	in := sample("copy")
+	in.Pending = sampleIntent()
+	created := mustCreate(t, c, in)
+	in.Instance.ID = "mutated-input"
+	in.Pending.Old.ID = "mutated-input"
+	created.Instance.ID = "mutated-result"
+	created.Pending.Phase = cloudswitch.PhaseDeprovision
+
+	got, _ := st.Get(ctx, "copy")
+	if got.Instance.ID != "i-0123456789abcdef0" || got.Pending.Old.ID != "i-0123456789abcdef0" || got.Pending.Phase != cloudswitch.PhaseRollback {
+		t.Fatalf("mutating a workspace given to or returned by Create changed the store: %+v %+v", got.Instance, got.Pending)
+	}
+	got.Instance.Region = "mutated-get"
+	again, _ := st.Get(ctx, "copy")
+	if again.Instance.Region != "eu-west-1" {
+		t.Fatal("mutating a workspace returned by Get changed the store")
+	}
+	upd, err := st.Update(ctx, again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	upd.Pending.New.ID = "mutated-update"
+	final, _ := st.Get(ctx, "copy")
+	if final.Pending.New.ID != "4711" {
+		t.Fatal("mutating a workspace returned by Update changed the store")
+	}
+}
+
+func testPending(t *testing.T, st cloudswitch.Store, c Creator) {
+	var want []string
+	for i := range 40 {
+		w := sample(fmt.Sprintf("p-%02d", i))
+		if i%7 == 0 {
+			w.Pending = sampleIntent()
+			want = append(want, w.ID)
+		}
+		mustCreate(t, c, w)
+	}
+	var got []string
+	for w, err := range st.Pending(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.Pending == nil {
+			t.Fatalf("Pending yielded %s, which has no intent", w.ID)
+		}
+		if !sameIntent(w.Pending, sampleIntent()) {
+			t.Fatalf("Pending yielded a different intent for %s: %+v", w.ID, w.Pending)
+		}
+		got = append(got, w.ID)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("Pending yielded %v; want %v", got, want)
+	}
+	// Clearing an intent removes the workspace from Pending.
+	w, _ := st.Get(ctx, want[0])
+	w.Pending = nil
+	if _, err := st.Update(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	for w, err := range st.Pending(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.ID == want[0] {
+			t.Fatalf("Pending still yields %s after its intent was cleared", w.ID)
+		}
+	}
+	// Stopping early is allowed.
+	for range st.Pending(ctx) {
+		break
+	}
+}
+
+func testPendingWhileWriting(t *testing.T, st cloudswitch.Store, c Creator) {
+	for i := range 5 {
+		w := sample(fmt.Sprintf("pw-%d", i))
+		w.Pending = sampleIntent()
+		mustCreate(t, c, w)
+	}
+	n := 0
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for w, err := range st.Pending(ctx) {
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			n++
+			w.Pending = nil
+			if _, err := st.Update(ctx, w); err != nil {
+				t.Errorf("Update while iterating Pending: %v", err)
+				return
+			}
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("writing while iterating Pending deadlocked")
+	}
+	if n != 5 {
+		t.Fatalf("Pending yielded %d of 5 while its rows were written", n)
+	}
+}
+
+func testCancelled(t *testing.T, st cloudswitch.Store, c Creator) {
+	w := mustCreate(t, c, sample("cancel"))
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := st.Get(cctx, "cancel"); err == nil || errors.Is(err, cloudswitch.ErrNotFound) || errors.Is(err, cloudswitch.ErrConflict) {
+		t.Fatalf("Get with a cancelled context: got %v; want an error that is neither ErrNotFound nor ErrConflict", err)
+	}
+	if _, err := st.Update(cctx, w); err == nil || errors.Is(err, cloudswitch.ErrNotFound) || errors.Is(err, cloudswitch.ErrConflict) {
+		t.Fatalf("Update with a cancelled context: got %v; want an error that is neither ErrNotFound nor ErrConflict", err)
+	}
+	for _, err := range st.Pending(cctx) {
+		if err == nil {
+			t.Fatal("Pending with a cancelled context yielded rows without an error")
+		}
+		break
+	}
+}
+
+func testDelete(t *testing.T, st cloudswitch.Store, c Creator) {
+	d, ok := st.(Deleter)
+	if !ok {
+		t.Skipf("%T does not implement Delete", st)
+	}
+	mustCreate(t, c, sample("del"))
+	if err := d.Delete(ctx, "del"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Get(ctx, "del"); !errors.Is(err, cloudswitch.ErrNotFound) {
+		t.Fatalf("Get after Delete: got %v; want ErrNotFound", err)
+	}
+	if err := d.Delete(ctx, "del"); !errors.Is(err, cloudswitch.ErrNotFound) {
+		t.Fatalf("Delete of a missing workspace: got %v; want ErrNotFound", err)
+	}
+}
