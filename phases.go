@@ -250,7 +250,7 @@ func (r *run) hook() error {
 func (r *run) deprovision(stage Stage, inst Instance) (int, error) {
 	p := r.s.providers[inst.Provider]
 	sp := r.t.stageCtx(r.ctx, stage, inst.Provider, inst.ID)
-	attempts, err := r.retrier(sp).Do(sp.ctx, func(ctx context.Context) error {
+	attempts, err := r.retrier(&sp).Do(sp.ctx, func(ctx context.Context) error {
 		err := p.Deprovision(ctx, inst)
 		if errors.Is(err, ErrInstanceNotFound) {
 			return nil
@@ -274,7 +274,7 @@ func (r *run) provision() (Instance, int, error) {
 	p := r.s.providers[in.To.Provider]
 	sp := r.t.stageCtx(r.ctx, StageProvision, in.To.Provider, "")
 	var inst Instance
-	attempts, err := r.retrier(sp).Do(sp.ctx, func(ctx context.Context) error {
+	attempts, err := r.retrier(&sp).Do(sp.ctx, func(ctx context.Context) error {
 		var err error
 		inst, err = p.Provision(ctx, req)
 		return err
@@ -324,14 +324,20 @@ func (r *run) write(stage Stage, mutate func(*Workspace)) error {
 	claim := r.ws.Pending
 	base := r.ws
 	for attempt := 1; ; attempt++ {
-		next := base.Clone()
+		// mutate changes only the record's own fields and its intent's:
+		// copying the intent keeps r.ws (and what callers hold) intact.
+		next := base
+		if base.Pending != nil {
+			p := *base.Pending
+			next.Pending = &p
+		}
 		mutate(&next)
-		var sp *span
+		var sp span
 		if stage != "" {
 			sp = r.t.stageCtx(ctx, stage, "", "")
 		}
 		stored, err := r.s.store.Update(ctx, next)
-		if sp != nil {
+		if stage != "" {
 			sp.end(err)
 		}
 		if err == nil {

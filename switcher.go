@@ -294,7 +294,7 @@ func (s *Switcher) update(t *tracer, w Workspace, target Compute, change bool) (
 	if target == w.Compute {
 		return res, nil // nothing to do, nothing written
 	}
-	next := w.Clone()
+	next := w // the store copies what it is given
 	next.Compute = target
 	if change {
 		next.Instance = nil // no stale pointer: there was no VM to destroy
@@ -338,7 +338,7 @@ func (s *Switcher) claimAndRun(t *tracer, w Workspace, in *Intent) (Result, erro
 	ctx, cancel := context.WithTimeout(t.ctx, s.cfg.lease)
 	defer cancel()
 
-	next := w.Clone()
+	next := w // the store copies what it is given
 	next.Pending = in
 	sp := t.stageCtx(ctx, StageClaim, "", "")
 	stored, err := s.store.Update(sp.ctx, next)

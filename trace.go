@@ -70,15 +70,18 @@ func (t *tracer) end(res Result, err error) {
 }
 
 func outcomeOf(res Result, err error, wrote bool) Outcome {
-	var abort *AbortError
-	var incomplete *IncompleteError
-	switch {
-	case errors.As(err, &incomplete):
-		return OutcomeIncomplete
-	case errors.As(err, &abort):
-		return OutcomeAborted
-	case err != nil:
+	if err != nil {
+		var abort *AbortError
+		var incomplete *IncompleteError
+		switch {
+		case errors.As(err, &incomplete):
+			return OutcomeIncomplete
+		case errors.As(err, &abort):
+			return OutcomeAborted
+		}
 		return OutcomeRejected
+	}
+	switch {
 	case res.RolledBack:
 		return OutcomeAborted
 	case res.Switched, res.Provisioned != nil, res.Deprovisioned != nil:
@@ -104,12 +107,14 @@ type span struct {
 	start time.Time
 }
 
-func (t *tracer) stage(stage Stage, provider, instanceID string) *span {
+func (t *tracer) stage(stage Stage, provider, instanceID string) span {
 	return t.stageCtx(t.ctx, stage, provider, instanceID)
 }
 
-func (t *tracer) stageCtx(ctx context.Context, stage Stage, provider, instanceID string) *span {
-	sp := &span{t: t, start: time.Now(), ev: StageEvent{
+// stageCtx starts a stage. A span is a value so that reporting a stage
+// costs no allocation of its own.
+func (t *tracer) stageCtx(ctx context.Context, stage Stage, provider, instanceID string) span {
+	sp := span{t: t, start: time.Now(), ev: StageEvent{
 		WorkspaceID: t.ev.WorkspaceID, IntentID: t.ev.IntentID,
 		Stage: stage, Provider: provider, InstanceID: instanceID,
 	}}

@@ -45,7 +45,7 @@ type Retrier struct {
 // when the context ended the retries, the context's error too — so
 // errors.Is reaches both the last cause and context.DeadlineExceeded.
 func (r Retrier) Do(ctx context.Context, op func(context.Context) error) (int, error) {
-	b := r.backoff()
+	var b *backoff.ExponentialBackOff // made on the first retry: most calls need none
 	sleep := r.Sleep
 	if sleep == nil {
 		sleep = timerSleep
@@ -63,6 +63,9 @@ func (r Retrier) Do(ctx context.Context, op func(context.Context) error) (int, e
 		}
 		if r.Policy.MaxAttempts > 0 && attempt >= r.Policy.MaxAttempts {
 			return attempt, fmt.Errorf("gave up after %d attempts: %w", attempt, err)
+		}
+		if b == nil {
+			b = r.backoff()
 		}
 		wait := b.NextBackOff()
 		if wait == backoff.Stop {

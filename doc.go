@@ -1,0 +1,83 @@
+// Package cloudswitch moves a workspace — one record in a database, backed by
+// one VM on a cloud — from one provider to another (AWS EC2, Hetzner Cloud,
+// GCP Compute Engine) without ever leaving a VM running that no record
+// points at. Such a VM keeps billing and nobody finds it; this package exists
+// to make that impossible, under crashes, retries, concurrent callers and
+// flaky clouds.
+//
+// # What a switch does
+//
+// A [Switcher] reads the workspace from a [Store], validates the target
+// against an [Allowlist], and — on a provider change — journals an [Intent]
+// in the workspace's record with a compare-and-swap write before it calls any
+// provider. Then, in the order of its [Strategy], it destroys the old VM on
+// the old provider, writes the new compute (clearing the old VM from the
+// record in the same write), and creates the new VM with an idempotency
+// token derived from the intent, recording it and clearing the intent in the
+// last write. A same-provider change is a single compare-and-swap write.
+//
+// If the process dies at any step, the intent stays in the record.
+// [Switcher.Resume] — or the [Reconciler], once the intent's lease has
+// expired — picks it up and takes the recorded step again: destroying a VM
+// that is gone succeeds, and provisioning with the same token returns the VM
+// an earlier attempt created. The workspace always ends either unchanged or
+// switched.
+//
+// # The guarantees
+//
+//   - Validate first: a target the allowlist refuses is a *[ValidationError]
+//     before anything is written or any provider is called.
+//   - Fail closed: a read that fails (other than "not found") aborts with
+//     nothing done; "not found" and "could not read" are never confused.
+//   - The old VM is destroyed on its own provider, and that succeeds, before
+//     the new compute is written; a failed stop aborts the switch with the
+//     record untouched ([AbortError]).
+//   - Transient provider errors are retried with backoff and jitter within a
+//     [RetryPolicy]; permanent ones are not retried at all; a VM already gone
+//     counts as destroyed.
+//   - One switch at a time per workspace, across every process sharing the
+//     store: others get [ErrSwitchInProgress].
+//   - Crash safety: every step is journaled; an outcome that is unknown (a
+//     write or a provider call that may have taken effect) is reported as
+//     [IncompleteError], never as "nothing changed", and Resume finishes it.
+//   - The write that changes the provider clears the old instance: no record
+//     ever names a VM of another provider than its compute.
+//   - Never a guess: an unknown provider, a provider without a driver, or a
+//     driver that cannot tell whether a VM exists aborts the switch; a VM is
+//     never assumed gone.
+//   - No implicit switch: an empty provider in a request keeps the current
+//     one, and a provider change requires [Request.ConfirmRecreate].
+//   - Every VM carries ownership tags (owner, workspace, token), so the
+//     [Reconciler] can find any VM no record points at.
+//   - Credentials never appear in errors, log lines or observer events.
+//
+// # Example
+//
+//	store := memstore.New()
+//	sw, err := cloudswitch.New(store, map[string]cloudswitch.Provider{
+//		cloudswitch.AWS:     aws.New(ec2Client),
+//		cloudswitch.Hetzner: hetzner.NewFromToken(token),
+//	})
+//	…
+//	res, err := sw.Switch(ctx, "ws-1", cloudswitch.Request{
+//		Compute:         cloudswitch.Compute{Provider: cloudswitch.Hetzner},
+//		ConfirmRecreate: true,
+//	})
+//	var abort *cloudswitch.AbortError
+//	var incomplete *cloudswitch.IncompleteError
+//	switch {
+//	case errors.Is(err, cloudswitch.ErrInvalid):          // 400: the allowlist refused the target
+//	case errors.Is(err, cloudswitch.ErrConfirmRequired):  // 428: ask the user to confirm
+//	case errors.Is(err, cloudswitch.ErrNotFound):         // 404
+//	case errors.Is(err, cloudswitch.ErrConflict):         // 409: in progress, or changed meanwhile
+//	case errors.As(err, &abort):                          // 502: nothing changed, safe to retry
+//	case errors.As(err, &incomplete):                     // 202/503: journaled, Resume finishes it
+//	}
+//
+// Drivers live in providers/aws, providers/hetzner and providers/gcp, each
+// with an emulator of its cloud's API for tests; providers/memprovider and
+// store/memstore are in-memory implementations with fault injection, and
+// store/sqlstore keeps workspaces in PostgreSQL or SQLite. store/storetest
+// and providers/providertest check your own Store or Provider against the
+// contract.
+package cloudswitch
