@@ -59,7 +59,7 @@ func (l *eventLog) Retried(_ context.Context, e cloudswitch.RetryEvent) {
 	l.add(fmt.Sprintf("retry %s attempt=%d", e.Stage, e.Attempt))
 }
 
-func (l *eventLog) OrphanFound(context.Context, cloudswitch.OrphanEvent)       {}
+func (l *eventLog) OrphanFound(context.Context, cloudswitch.OrphanEvent)   {}
 func (l *eventLog) Reconciled(context.Context, cloudswitch.ReconcileEvent) {}
 
 func TestObserverSeesEveryStageOfASwitchInOrder(t *testing.T) {
