@@ -1,0 +1,206 @@
+package awstest
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"github.com/cloudswitch/cloudswitch/internal/fault"
+)
+
+// DefaultRegion is the region of Config and of AddInstance without a region.
+const DefaultRegion = "us-east-1"
+
+// The fake credentials of Client and Config. The emulator checks that a
+// request is signed (it reads the region from the signature's scope) but not
+// with which key.
+const (
+	AccessKeyID     = "AKIDAWSTESTEMULATOR0"
+	SecretAccessKey = "awstest-secret-access-key-not-a-real-one"
+	SessionToken    = "awstest-session-token-not-a-real-one"
+)
+
+// accountID is the owner id of every reservation.
+const accountID = "123456789012"
+
+// maxBody bounds a request body; the calls the emulator serves are small.
+const maxBody = 1 << 20
+
+// Server is an EC2 emulator: an HTTP server speaking the EC2 Query protocol
+// for RunInstances, TerminateInstances and DescribeInstances, with its state
+// in memory, serving every region at one URL (the region is read from each
+// request's SigV4 credential scope). It is safe for concurrent use.
+type Server struct {
+	ts        *httptest.Server
+	closeOnce sync.Once
+	opts      options
+	faults    fault.Injector
+	now       func() time.Time
+
+	mu       sync.Mutex
+	salt     uint32 // makes ids differ between servers
+	seq      uint64
+	vms      []*vm          // every instance, in creation order
+	byID     map[string]*vm // every instance, by id
+	regions  map[string]*regionState
+	pageSize int
+}
+
+// NewServer starts an emulator on 127.0.0.1 at a random port and closes it
+// when t's test ends.
+func NewServer(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	s, err := Start("127.0.0.1:0", opts...)
+	if err != nil {
+		t.Fatalf("awstest: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts an emulator listening on addr ("127.0.0.1:0" for a random
+// port, or a fixed one), for programs that are not tests. Close stops it.
+func Start(addr string, opts ...Option) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("awstest: listening on %s: %w", addr, err)
+	}
+	s := newServer(opts...)
+	s.ts = httptest.NewUnstartedServer(s)
+	s.ts.Listener.Close()
+	s.ts.Listener = ln
+	s.ts.Start()
+	return s, nil
+}
+
+func newServer(opts ...Option) *Server {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	var salt [4]byte
+	_, _ = rand.Read(salt[:])
+	return &Server{
+		opts:     o,
+		now:      time.Now,
+		salt:     binary.BigEndian.Uint32(salt[:]),
+		byID:     make(map[string]*vm),
+		regions:  make(map[string]*regionState),
+		pageSize: o.pageSize,
+	}
+}
+
+// Close stops the server and closes its connections. It may be called more
+// than once.
+func (s *Server) Close() { s.closeOnce.Do(s.ts.Close) }
+
+// URL returns the server's base URL, "http://127.0.0.1:port", the
+// BaseEndpoint of an EC2 client pointed at it.
+func (s *Server) URL() string { return s.ts.URL }
+
+// Client returns an EC2 client of region pointed at the server, with the fake
+// static credentials and no SDK retries (RetryMaxAttempts 1), so a test sees
+// every fault it injects.
+func (s *Server) Client(region string) *ec2.Client {
+	return ec2.New(ec2.Options{
+		Region:           region,
+		BaseEndpoint:     awssdk.String(s.URL()),
+		Credentials:      credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, SessionToken),
+		RetryMaxAttempts: 1,
+	})
+}
+
+// Config returns an SDK configuration pointed at the server (region
+// DefaultRegion, the fake static credentials, RetryMaxAttempts 1): every
+// client made from it, whatever its region, talks to the server.
+func (s *Server) Config() awssdk.Config {
+	return awssdk.Config{
+		Region:           DefaultRegion,
+		BaseEndpoint:     awssdk.String(s.URL()),
+		Credentials:      credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, SessionToken),
+		RetryMaxAttempts: 1,
+	}
+}
+
+// ServeHTTP answers one EC2 Query request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	if err := r.ParseForm(); err != nil {
+		writeError(w, badRequest("MalformedQueryString", "The request could not be parsed."))
+		return
+	}
+	region, ok := signedRegion(r.Header.Get("Authorization"))
+	if !ok {
+		writeError(w, &apiError{status: http.StatusUnauthorized, code: "AuthFailure",
+			message: "AWS was not able to validate the provided access credentials: the request is not signed with AWS Signature Version 4."})
+		return
+	}
+	action := r.Form.Get("Action")
+	d := s.faults.Take(r.Context(), action)
+	if r.Context().Err() != nil {
+		return // the client gave up during the latency: no effect
+	}
+	if d.Fail() {
+		writeError(w, &apiError{status: d.Status, code: d.Code, message: d.Message})
+		return
+	}
+	answer, aerr := s.dispatch(action, region, r.Form)
+	if d.Drop {
+		fault.DropConnection(w)
+		return
+	}
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	writeXML(w, http.StatusOK, answer)
+}
+
+// dispatch performs one action and returns its answer.
+func (s *Server) dispatch(action, region string, form url.Values) (any, *apiError) {
+	switch action {
+	case "RunInstances":
+		return s.runInstances(region, form)
+	case "TerminateInstances":
+		return s.terminateInstances(region, form)
+	case "DescribeInstances":
+		return s.describeInstances(region, form)
+	case "":
+		return nil, badRequest("MissingAction", "The request must contain the parameter Action.")
+	default:
+		return nil, badRequest("InvalidAction", "The action %s is not valid for this web service.", action)
+	}
+}
+
+// signedRegion reads the region from a SigV4 Authorization header:
+// "AWS4-HMAC-SHA256 Credential=AKID/20240101/REGION/ec2/aws4_request, …".
+func signedRegion(auth string) (string, bool) {
+	rest, ok := strings.CutPrefix(auth, "AWS4-HMAC-SHA256 ")
+	if !ok {
+		return "", false
+	}
+	for field := range strings.SplitSeq(rest, ",") {
+		cred, ok := strings.CutPrefix(strings.TrimSpace(field), "Credential=")
+		if !ok {
+			continue
+		}
+		scope := strings.Split(cred, "/")
+		if len(scope) != 5 || scope[2] == "" || scope[4] != "aws4_request" {
+			return "", false
+		}
+		return scope[2], true
+	}
+	return "", false
+}
