@@ -1,0 +1,184 @@
+package hetznertest
+
+import (
+	"cmp"
+	"maps"
+	"slices"
+	"time"
+)
+
+// VM is one server of the emulated project as the emulator holds it: the
+// ground truth, whatever the listing lag and whatever answers were lost.
+// (Named VM rather than Server because Server is the emulator itself.)
+type VM struct {
+	ID       int64
+	Name     string
+	Type     string // server type name
+	Location string // location name
+	Image    string // image name, or id in decimal when created from an id
+	// Status is "initializing" while its create action runs, then
+	// "running" (or "off" when created with start_after_create false), and
+	// "deleting" while its delete action runs; then the server is gone.
+	Status    string
+	Labels    map[string]string
+	Created   time.Time
+	SSHKeys   []int64
+	Networks  []int64
+	Firewalls []int64
+	UserData  string
+}
+
+// The server statuses the emulator uses, as the Hetzner API spells them.
+const (
+	StatusInitializing = "initializing"
+	StatusRunning      = "running"
+	StatusOff          = "off"
+	StatusDeleting     = "deleting"
+)
+
+// The action commands the emulator runs.
+const (
+	commandCreate = "create_server"
+	commandStart  = "start_server"
+	commandDelete = "delete_server"
+)
+
+// The action statuses.
+const (
+	actionRunning = "running"
+	actionSuccess = "success"
+)
+
+// server is a VM with what only the emulator needs.
+type server struct {
+	VM
+	visibleAt time.Time // listings show it from then on
+	deleting  *action   // the delete action, while it runs
+}
+
+// action is one asynchronous operation on a server.
+type action struct {
+	id       int64
+	command  string
+	status   string
+	started  time.Time
+	finished time.Time
+	doneAt   time.Time
+	serverID int64
+}
+
+// project is the emulated Hetzner project: its servers, actions and SSH
+// keys. It is not safe for concurrent use; Server guards it.
+type project struct {
+	nextServer int64
+	nextAction int64
+	servers    []*server // by ascending id
+	byName     map[string]*server
+	actions    map[int64]*action
+	running    []*action // by ascending id
+	imageIDs   map[string]int64
+}
+
+func newProject() *project {
+	return &project{byName: make(map[string]*server), actions: make(map[int64]*action), imageIDs: make(map[string]int64)}
+}
+
+// settle finishes every action whose time has come, and applies its effect.
+func (p *project) settle(now time.Time) {
+	kept := p.running[:0]
+	for _, a := range p.running {
+		if a.doneAt.After(now) {
+			kept = append(kept, a)
+			continue
+		}
+		a.status = actionSuccess
+		a.finished = now
+		p.apply(a)
+	}
+	clear(p.running[len(kept):])
+	p.running = kept
+}
+
+// apply carries out a finished action's effect on its server.
+func (p *project) apply(a *action) {
+	s := p.server(a.serverID)
+	if s == nil {
+		return
+	}
+	switch a.command {
+	case commandCreate:
+		if s.Status == StatusInitializing {
+			s.Status = StatusOff
+		}
+	case commandStart:
+		if s.Status != StatusDeleting {
+			s.Status = StatusRunning
+		}
+	case commandDelete:
+		p.remove(s)
+	}
+}
+
+// startAction starts an action on server id, due after d.
+func (p *project) startAction(now time.Time, d time.Duration, command string, serverID int64) *action {
+	p.nextAction++
+	a := &action{id: p.nextAction, command: command, status: actionRunning, started: now, doneAt: now.Add(d), serverID: serverID}
+	p.actions[a.id] = a
+	p.running = append(p.running, a)
+	return a
+}
+
+// add stores a new server and returns it.
+func (p *project) add(vm VM, visibleAt time.Time) *server {
+	p.nextServer++
+	vm.ID = p.nextServer
+	s := &server{VM: vm, visibleAt: visibleAt}
+	p.servers = append(p.servers, s)
+	p.byName[vm.Name] = s
+	return s
+}
+
+// index returns where the server with this id is in p.servers.
+func (p *project) index(id int64) (int, bool) {
+	return slices.BinarySearchFunc(p.servers, id, func(s *server, id int64) int { return cmp.Compare(s.ID, id) })
+}
+
+// server returns the server with this id, or nil.
+func (p *project) server(id int64) *server {
+	if i, ok := p.index(id); ok {
+		return p.servers[i]
+	}
+	return nil
+}
+
+// remove deletes s from the project.
+func (p *project) remove(s *server) {
+	if i, ok := p.index(s.ID); ok {
+		p.servers = slices.Delete(p.servers, i, i+1)
+	}
+	if p.byName[s.Name] == s {
+		delete(p.byName, s.Name)
+	}
+}
+
+// imageID returns the stable id of an image name.
+func (p *project) imageID(name string) int64 {
+	id, ok := p.imageIDs[name]
+	if !ok {
+		id = int64(len(p.imageIDs) + 1)
+		p.imageIDs[name] = id
+	}
+	return id
+}
+
+// snapshot returns a copy of a VM that shares nothing with the project.
+func snapshot(vm VM) VM {
+	vm.Labels = maps.Clone(vm.Labels)
+	if vm.Labels == nil {
+		vm.Labels = map[string]string{}
+	}
+	vm.SSHKeys = slices.Clone(vm.SSHKeys)
+	vm.Networks = slices.Clone(vm.Networks)
+	vm.Firewalls = slices.Clone(vm.Firewalls)
+	return vm
+}
