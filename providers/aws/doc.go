@@ -1,0 +1,94 @@
+// Package aws is the cloudswitch driver for Amazon EC2, on aws-sdk-go-v2: a
+// cloudswitch.Provider whose VMs are EC2 instances.
+//
+// # Making a driver
+//
+// From a client you built (your credentials, region, endpoint, HTTP client),
+// serving that client's region:
+//
+//	drv, err := aws.New(ec2.NewFromConfig(cfg), aws.WithImage("ami-0abcdef1234567890"))
+//
+// Or from an aws.Config, serving any region: the driver makes one client per
+// region on first use and keeps it. Compute.Region picks the region of a new
+// instance (empty: the config's), and Instances lists every region of
+// WithRegions:
+//
+//	cfg, err := config.LoadDefaultConfig(ctx)
+//	drv, err := aws.NewFromConfig(cfg,
+//		aws.WithRegionImages(map[string]string{"eu-west-1": "ami-…", "us-east-1": "ami-…"}),
+//		aws.WithRegions("eu-west-1", "us-east-1"),
+//		aws.WithSubnet("subnet-…"), aws.WithSecurityGroups("sg-…"),
+//		aws.WithTags(map[string]string{"team": "platform"}))
+//	sw, err := cloudswitch.New(store, map[string]cloudswitch.Provider{cloudswitch.AWS: drv})
+//
+// The driver makes one attempt per SDK call (RetryMaxAttempts 1, set per
+// call, so also on a client you pass in): the Switcher's retry policy is the
+// only one, and does not multiply with the SDK's into minutes.
+//
+// # Tags
+//
+// Every instance is launched with these tags (tag-on-create, in the
+// RunInstances call itself, so no instance ever exists untagged):
+//
+//	cloudswitch-owner      the owner (cloudswitch.WithOwner), which Instances filters on
+//	cloudswitch-workspace  the workspace id, verbatim
+//	cloudswitch-token      the idempotency token of the request, verbatim
+//	Name                   "cs-" and the token (or its hash), as on the other clouds
+//
+// plus those of WithTags, which may not replace these.
+//
+// # Idempotency
+//
+// RunInstances is called with a ClientToken derived from the request's token
+// (see ClientToken): the token itself when it is at most 64 printable ASCII
+// characters, otherwise a hash of it. EC2 answers a repeated call with the
+// same ClientToken and the same parameters with the instance the first call
+// launched, however often it is repeated and whatever became of the earlier
+// answers, so Provision never launches two instances for one token. The same
+// token with different parameters is refused (IdempotentParameterMismatch,
+// a permanent error); a token whose instance was terminated is refused too.
+// ClientTokens are scoped to a region.
+//
+// # Errors
+//
+// An instance EC2 does not know (InvalidInstanceID.NotFound) matches
+// cloudswitch.ErrInstanceNotFound. Throttling (RequestLimitExceeded,
+// Throttling, …), 5xx answers, timeouts and broken connections match
+// cloudswitch.ErrTransient. Everything else — UnauthorizedOperation,
+// AuthFailure, InvalidParameter…, InvalidAMIID.…, quotas such as
+// VcpuLimitExceeded, IdempotentParameterMismatch — is permanent. A call whose
+// context ended returns the context's error. The SDK's error stays reachable
+// with errors.As (smithy.APIError and so on). No error or log line carries a
+// credential, session token, signature or signed request.
+//
+// # IAM permissions
+//
+// The driver calls ec2:RunInstances, ec2:CreateTags (EC2 authorizes the
+// tags of a RunInstances call as CreateTags), ec2:TerminateInstances and
+// ec2:DescribeInstances (for listing, and for the waits of WithWaitRunning
+// and WithWaitTerminated), and nothing else. It sets no instance profile, so
+// it needs no iam:PassRole. A policy granting exactly that, with
+// termination limited to instances of one owner and tagging to launches:
+//
+//	{
+//	  "Version": "2012-10-17",
+//	  "Statement": [
+//	    {"Effect": "Allow", "Action": "ec2:RunInstances", "Resource": "*"},
+//	    {"Effect": "Allow", "Action": "ec2:CreateTags", "Resource": "arn:aws:ec2:*:*:instance/*",
+//	     "Condition": {"StringEquals": {"ec2:CreateAction": "RunInstances"}}},
+//	    {"Effect": "Allow", "Action": "ec2:TerminateInstances", "Resource": "arn:aws:ec2:*:*:instance/*",
+//	     "Condition": {"StringEquals": {"aws:ResourceTag/cloudswitch-owner": "YOUR-OWNER"}}},
+//	    {"Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*"}
+//	  ]
+//	}
+//
+// (With the TerminateInstances condition, terminating an instance that does
+// not carry the owner's tag is refused with UnauthorizedOperation, a
+// permanent error, rather than done.)
+//
+// # Testing
+//
+// Package awstest is an EC2 emulator speaking the wire protocol, with fault
+// injection; awstest.NewServer(t).Client(region) or .Config() gives a client
+// or a config for New or NewFromConfig.
+package aws

@@ -1,0 +1,182 @@
+package aws
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/internal/ownership"
+)
+
+// maxClientToken is EC2's limit on a ClientToken: 64 ASCII characters.
+const maxClientToken = 64
+
+// hashedTokenPrefix marks a ClientToken derived by hashing. A request token
+// that starts with it is hashed too, so no request token can collide with
+// another's hash.
+const hashedTokenPrefix = "cs-h-"
+
+// ClientToken returns the EC2 ClientToken of an idempotency token: the token
+// itself when it is at most 64 printable ASCII characters (and does not
+// start with "cs-h-"), else "cs-h-" followed by 59 hex digits of its
+// SHA-256. The same token always gives the same ClientToken, so EC2 answers
+// a repeated RunInstances with the instance the first one launched.
+func ClientToken(token string) string {
+	if len(token) <= maxClientToken && printableASCII(token) && !strings.HasPrefix(token, hashedTokenPrefix) {
+		return token
+	}
+	sum := sha256.Sum256([]byte(token))
+	return hashedTokenPrefix + hex.EncodeToString(sum[:])[:maxClientToken-len(hashedTokenPrefix)]
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// Provision launches the instance req describes with RunInstances — one
+// instance, tagged with the ownership tags, Name and the WithTags tags, its
+// ClientToken derived from req.Token — or returns the instance an earlier
+// call with the same token launched. It returns once EC2 accepted the
+// instance (pending), or with WithWaitRunning once it runs. A request it
+// cannot serve (empty token, owner or workspace, another provider's compute,
+// no instance type, no image for the region) fails with a permanent error
+// before any call.
+func (d *Driver) Provision(ctx context.Context, req cloudswitch.ProvisionRequest) (cloudswitch.Instance, error) {
+	region := d.region(req.Compute.Region)
+	image, err := d.check(req, region)
+	if err != nil {
+		return cloudswitch.Instance{}, err
+	}
+	client, err := d.client(region)
+	if err != nil {
+		return cloudswitch.Instance{}, err
+	}
+	out, err := client.RunInstances(ctx, d.runInput(req, image), d.bound)
+	if err != nil {
+		err = classify(ctx, "RunInstances", err)
+		d.log.LogAttrs(ctx, slog.LevelDebug, "aws: RunInstances failed",
+			slog.String("workspace", req.WorkspaceID), slog.String("region", region), slog.String("error", err.Error()))
+		return cloudswitch.Instance{}, err
+	}
+	if len(out.Instances) != 1 || awssdk.ToString(out.Instances[0].InstanceId) == "" {
+		// The call succeeded, so an instance may exist: a retry with the
+		// same token finds it.
+		return cloudswitch.Instance{}, fmt.Errorf("aws: RunInstances answered %d instances; want one: %w", len(out.Instances), cloudswitch.ErrTransient)
+	}
+	ec2inst := out.Instances[0]
+	id := awssdk.ToString(ec2inst.InstanceId)
+	if s := stateOf(ec2inst); s == types.InstanceStateNameShuttingDown || s == types.InstanceStateNameTerminated {
+		return cloudswitch.Instance{}, fmt.Errorf("aws: RunInstances: the instance %s launched with this request's token is %s: a token names one VM for good", id, s)
+	}
+	inst := cloudswitch.Instance{
+		Provider:    cloudswitch.AWS,
+		ID:          id,
+		Region:      region,
+		WorkspaceID: req.WorkspaceID,
+		Token:       req.Token,
+		CreatedAt:   awssdk.ToTime(ec2inst.LaunchTime),
+	}
+	d.log.LogAttrs(ctx, slog.LevelDebug, "aws: instance launched",
+		slog.String("workspace", req.WorkspaceID), slog.String("instance", id), slog.String("region", region),
+		slog.String("state", string(stateOf(ec2inst))))
+	if d.cfg.waitRunning {
+		if err := d.waitRunning(ctx, client, id); err != nil {
+			return cloudswitch.Instance{}, err
+		}
+	}
+	return inst, nil
+}
+
+// check validates req before any call and returns the image to launch.
+func (d *Driver) check(req cloudswitch.ProvisionRequest, region string) (string, error) {
+	switch {
+	case req.Token == "":
+		return "", errors.New("aws: provision: empty idempotency token")
+	case req.Owner == "":
+		return "", errors.New("aws: provision: empty owner")
+	case req.WorkspaceID == "":
+		return "", errors.New("aws: provision: empty workspace id")
+	case req.Compute.Provider != cloudswitch.AWS:
+		return "", fmt.Errorf("aws: provision: the aws driver was asked for a %q machine", req.Compute.Provider)
+	case req.Compute.InstanceType == "":
+		return "", errors.New("aws: provision: empty instance type")
+	}
+	for name, v := range map[string]string{"owner": req.Owner, "workspace id": req.WorkspaceID, "idempotency token": req.Token} {
+		if utf8.RuneCountInString(v) > maxTagValueLen {
+			return "", fmt.Errorf("aws: provision: the %s is longer than %d characters, the most an EC2 tag value holds", name, maxTagValueLen)
+		}
+	}
+	if err := checkRegion(region); err != nil {
+		return "", fmt.Errorf("aws: provision: %w", err)
+	}
+	image := req.Compute.Image
+	if image == "" {
+		image = d.cfg.regionImages[region]
+	}
+	if image == "" {
+		image = d.cfg.image
+	}
+	if image == "" {
+		return "", fmt.Errorf("aws: provision: no image for region %s: the compute names none and neither WithRegionImages nor WithImage gives one", region)
+	}
+	return image, nil
+}
+
+// runInput is the RunInstances request for req.
+func (d *Driver) runInput(req cloudswitch.ProvisionRequest, image string) *ec2.RunInstancesInput {
+	tags := []types.Tag{
+		{Key: awssdk.String(ownership.OwnerKey), Value: awssdk.String(req.Owner)},
+		{Key: awssdk.String(ownership.WorkspaceKey), Value: awssdk.String(req.WorkspaceID)},
+		{Key: awssdk.String(ownership.TokenKey), Value: awssdk.String(req.Token)},
+		{Key: awssdk.String(nameTag), Value: awssdk.String(ownership.Name(req.Token))},
+	}
+	// Sorted, so a retried request is the same request (EC2 compares the
+	// parameters of a repeated ClientToken).
+	for _, k := range slices.Sorted(maps.Keys(d.cfg.tags)) {
+		tags = append(tags, types.Tag{Key: awssdk.String(k), Value: awssdk.String(d.cfg.tags[k])})
+	}
+	in := &ec2.RunInstancesInput{
+		ClientToken:       awssdk.String(ClientToken(req.Token)),
+		ImageId:           awssdk.String(image),
+		InstanceType:      types.InstanceType(req.Compute.InstanceType),
+		MinCount:          awssdk.Int32(1),
+		MaxCount:          awssdk.Int32(1),
+		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeInstance, Tags: tags}},
+		SecurityGroupIds:  d.cfg.securityGroups,
+	}
+	if d.cfg.subnet != "" {
+		in.SubnetId = awssdk.String(d.cfg.subnet)
+	}
+	if d.cfg.keyName != "" {
+		in.KeyName = awssdk.String(d.cfg.keyName)
+	}
+	if d.cfg.userData != "" {
+		in.UserData = awssdk.String(d.cfg.userData)
+	}
+	return in
+}
+
+// stateOf returns the state name of an instance ("" if EC2 gave none).
+func stateOf(i types.Instance) types.InstanceStateName {
+	if i.State == nil {
+		return ""
+	}
+	return i.State.Name
+}
