@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 
@@ -196,6 +197,35 @@ func (w *world) settle(round int, ids []string) {
 		t.FailNow()
 	}
 	w.checkNoForeignOrphans(round, ids)
+	w.checkReconcilerAgrees(round)
+}
+
+// checkReconcilerAgrees runs a Reconciler pass over the settled world: it
+// must find no orphan, no dangling record and nothing to resume.
+func (w *world) checkReconcilerAgrees(round int) {
+	providers := make(map[string]cloudswitch.Provider, len(w.clouds))
+	for _, c := range w.clouds {
+		providers[c.Name] = c.Provider
+	}
+	r := cloudswitch.NewReconciler(w.store, providers, cloudswitch.WithReconcileOwner(Owner), cloudswitch.WithGracePeriod(0),
+		cloudswitch.WithResumeOptions(w.options()...))
+	rep, err := r.Reconcile(context.Background())
+	if err != nil {
+		w.t.Fatalf("round %d: reconcile pass over a settled world: %v", round, err)
+	}
+	for _, o := range rep.Orphans {
+		if strings.HasPrefix(o.WorkspaceID, w.prefix) {
+			w.t.Errorf("round %d: the Reconciler found orphan %s/%s of workspace %s", round, o.Provider, o.ID, o.WorkspaceID)
+		}
+	}
+	for _, d := range rep.Dangling {
+		if strings.HasPrefix(d.WorkspaceID, w.prefix) {
+			w.t.Errorf("round %d: the Reconciler found a record of %s naming %s/%s, which does not exist", round, d.WorkspaceID, d.Provider, d.ID)
+		}
+	}
+	if len(rep.Resumed) != 0 {
+		w.t.Errorf("round %d: the Reconciler resumed %v in a settled world", round, rep.Resumed)
+	}
 }
 
 // checkNoForeignOrphans fails if any live VM of the suite's workspaces is

@@ -5,7 +5,6 @@
 package memstore
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -102,13 +101,14 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 }
 
 // Pending yields a copy of every workspace with a pending intent, in id
-// order, as they were when the iteration started.
+// order. A workspace is yielded as it is when its turn comes; one created
+// after the iteration started is not yielded.
 func (s *Store) Pending(ctx context.Context) iter.Seq2[cloudswitch.Workspace, error] {
 	return s.scan(ctx, func(w *cloudswitch.Workspace) bool { return w.Pending != nil })
 }
 
-// List yields a copy of every workspace, in id order, as they were when the
-// iteration started.
+// List yields a copy of every workspace, in id order, each as it is when its
+// turn comes; one created after the iteration started is not yielded.
 func (s *Store) List(ctx context.Context) iter.Seq2[cloudswitch.Workspace, error] {
 	return s.scan(ctx, func(*cloudswitch.Workspace) bool { return true })
 }
@@ -126,23 +126,32 @@ func (s *Store) scan(ctx context.Context, keep func(*cloudswitch.Workspace) bool
 			yield(cloudswitch.Workspace{}, err)
 			return
 		}
-		// Copy under the lock, yield outside it: the caller may write to
-		// the store while iterating.
+		// Collect the ids under the lock and copy one workspace at a time
+		// outside it: the caller may write to the store while iterating, and
+		// a large store is never copied whole.
 		s.mu.RLock()
-		var snap []cloudswitch.Workspace
-		for _, w := range s.rows {
+		var ids []string
+		for id, w := range s.rows {
 			if keep(&w) {
-				snap = append(snap, w.Clone())
+				ids = append(ids, id)
 			}
 		}
 		s.mu.RUnlock()
-		slices.SortFunc(snap, func(a, b cloudswitch.Workspace) int { return cmp.Compare(a.ID, b.ID) })
-		for _, w := range snap {
+		slices.Sort(ids)
+		for _, id := range ids {
 			if err := ctx.Err(); err != nil {
 				yield(cloudswitch.Workspace{}, err)
 				return
 			}
-			if !yield(w, nil) {
+			s.mu.RLock()
+			w, ok := s.rows[id]
+			if ok && keep(&w) {
+				w = w.Clone()
+			} else {
+				ok = false
+			}
+			s.mu.RUnlock()
+			if ok && !yield(w, nil) {
 				return
 			}
 		}

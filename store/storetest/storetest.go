@@ -152,10 +152,10 @@ func sampleIntent() *cloudswitch.Intent {
 	t0 := time.Date(2026, 3, 4, 5, 6, 7, 987654321, time.UTC)
 	return &cloudswitch.Intent{
 		ID: "0123456789abcdef0123456789abcdef", Strategy: cloudswitch.MakeBeforeBreak, Phase: cloudswitch.PhaseRollback,
-		From: cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"},
-		To:   cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx31", Region: "fsn1"},
-		Old:  &cloudswitch.Instance{Provider: cloudswitch.AWS, ID: "i-0123456789abcdef0"},
-		New:  &cloudswitch.Instance{Provider: cloudswitch.Hetzner, ID: "4711", Region: "fsn1", CreatedAt: t0},
+		From:      cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"},
+		To:        cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx31", Region: "fsn1"},
+		Old:       &cloudswitch.Instance{Provider: cloudswitch.AWS, ID: "i-0123456789abcdef0"},
+		New:       &cloudswitch.Instance{Provider: cloudswitch.Hetzner, ID: "4711", Region: "fsn1", CreatedAt: t0},
 		Provision: true, Token: "0123456789abcdef0123456789abcdef", Owner: "acme", Holder: "h1",
 		LeaseExpires: t0.Add(10 * time.Minute), StartedAt: t0, Claims: 2, LastError: "denied",
 	}

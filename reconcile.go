@@ -1,0 +1,639 @@
+package cloudswitch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/cloudswitch/cloudswitch/internal/redact"
+)
+
+// Reconciler finds and settles what switches left behind: it resumes every
+// intent whose lease has expired, then lists every provider's VMs carrying
+// its owner's tags and classifies each one — referenced by its workspace's
+// record, held by a pending intent, too young to judge, or an orphan that no
+// record points at. Orphans are reported, and destroyed only when
+// WithDeleteOrphans says so. A control plane calls Reconcile every few
+// minutes; a Reconciler is safe for concurrent use, though passes are meant to
+// run one at a time.
+//
+// It fails closed: a VM whose workspace cannot be read, or whose age is
+// unknown, is never an orphan to delete; a provider whose listing fails
+// part-way reports what it saw and the error; an orphan is read again just
+// before it is destroyed.
+type Reconciler struct {
+	store     Store
+	providers map[string]Provider
+	cfg       reconcileConfig
+	sw        *Switcher
+	err       error // configuration error, returned by every Reconcile
+}
+
+// ReconcilerOption configures a Reconciler.
+type ReconcilerOption func(*reconcileConfig)
+
+type reconcileConfig struct {
+	owner       string
+	grace       time.Duration
+	delete      bool
+	concurrency int
+	resumeOpts  []Option
+	errs        []error
+}
+
+// DefaultGracePeriod is how old a VM must be before the Reconciler may call
+// it an orphan, when WithGracePeriod is not given. It is longer than
+// DefaultLease, so a switch in flight is never mistaken for a leak.
+const DefaultGracePeriod = 30 * time.Minute
+
+// WithReconcileOwner sets the ownership tag whose VMs the Reconciler lists
+// (default: the owner of the resume options, else DefaultOwner).
+func WithReconcileOwner(owner string) ReconcilerOption {
+	return func(c *reconcileConfig) {
+		if !ownerName.MatchString(owner) {
+			c.errs = append(c.errs, fmt.Errorf("cloudswitch: WithReconcileOwner: owner %q must be 1 to 63 lowercase letters, digits, '-' or '_'", owner))
+			return
+		}
+		c.owner = owner
+	}
+}
+
+// WithGracePeriod sets how old a VM must be before it may be called an
+// orphan (default DefaultGracePeriod): clouds list new VMs late, and a switch
+// records its VM only after creating it. Choose it longer than the lease.
+func WithGracePeriod(d time.Duration) ReconcilerOption {
+	return func(c *reconcileConfig) {
+		if d < 0 {
+			c.errs = append(c.errs, fmt.Errorf("cloudswitch: WithGracePeriod: the grace period must not be negative, got %v", d))
+			return
+		}
+		c.grace = d
+	}
+}
+
+// WithDeleteOrphans sets whether orphans are destroyed (default false: they
+// are only reported). Destruction goes through the retrying deprovision of
+// the resume options' RetryPolicy.
+func WithDeleteOrphans(on bool) ReconcilerOption {
+	return func(c *reconcileConfig) { c.delete = on }
+}
+
+// WithConcurrency bounds how many VMs of one provider are classified at once
+// (workspace reads and deletions in flight; default 8). Providers are listed
+// in parallel, each by one stream.
+func WithConcurrency(n int) ReconcilerOption {
+	return func(c *reconcileConfig) {
+		if n < 1 {
+			c.errs = append(c.errs, fmt.Errorf("cloudswitch: WithConcurrency: must be at least 1, got %d", n))
+			return
+		}
+		c.concurrency = n
+	}
+}
+
+// WithResumeOptions configures the Switcher the Reconciler resumes
+// intents with; its logger, observer, clock and retry policy are the
+// Reconciler's too.
+func WithResumeOptions(opts ...Option) ReconcilerOption {
+	return func(c *reconcileConfig) { c.resumeOpts = append(c.resumeOpts, opts...) }
+}
+
+// WorkspaceLister is a Store that can list every workspace. When the
+// Reconciler's store implements it, a pass also finds records that name a VM
+// their provider no longer lists, even when the workspace has no VM listed at
+// all.
+type WorkspaceLister interface {
+	List(ctx context.Context) iter.Seq2[Workspace, error]
+}
+
+// Report is what one Reconcile pass found and did.
+type Report struct {
+	// Listed counts the VMs each provider listed.
+	Listed map[string]int
+	// Resumed holds the workspaces whose expired intents were settled.
+	Resumed []string
+	// Pending counts the intents still pending after the pass: leased by a
+	// running switch, or failing to settle (see Errors).
+	Pending int
+	// Orphans are VMs carrying the owner's tags that no record references
+	// or holds in a pending intent, older than the grace period.
+	Orphans []Instance
+	// Deleted are the orphans destroyed (WithDeleteOrphans).
+	Deleted []Instance
+	// Dangling are VMs records name but their provider does not list (a
+	// record pointing at nothing); WorkspaceID says whose. They are reported,
+	// never "fixed".
+	Dangling []Instance
+	// Errors are what could not be read, listed, resumed or destroyed; the
+	// VMs concerned were not judged.
+	Errors []error
+}
+
+// NewReconciler returns a Reconciler over store and the drivers in
+// providers. A configuration error (no providers, a negative grace period, a
+// bad option) is returned by every Reconcile.
+func NewReconciler(store Store, providers map[string]Provider, opts ...ReconcilerOption) *Reconciler {
+	cfg := reconcileConfig{grace: DefaultGracePeriod, concurrency: 8}
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	r := &Reconciler{store: store, providers: maps.Clone(providers), cfg: cfg}
+	errs := cfg.errs
+	sw, err := New(store, providers, cfg.resumeOpts...)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	r.sw = sw
+	if r.cfg.owner == "" && sw != nil {
+		r.cfg.owner = sw.cfg.owner
+	}
+	if len(errs) > 0 {
+		r.err = fmt.Errorf("cloudswitch: NewReconciler: %w", errors.Join(errs...))
+	}
+	return r
+}
+
+// Reconcile runs one pass and returns its report, with errors.Join of the
+// report's errors (nil on a clean pass). A cancelled context ends the pass
+// promptly; the report then holds what was done.
+func (r *Reconciler) Reconcile(ctx context.Context) (Report, error) {
+	if r.err != nil {
+		return Report{}, r.err
+	}
+	start := time.Now()
+	p := &pass{r: r, rep: Report{Listed: make(map[string]int)}, cache: newWorkspaceCache(r.store),
+		complete: make(map[string]bool)}
+	p.resumeExpired(ctx)
+	p.scanProviders(ctx)
+	p.findDangling(ctx)
+	if err := ctx.Err(); err != nil {
+		p.fail(fmt.Errorf("cloudswitch: reconcile pass cut short: %w", err))
+	}
+	rep := p.report()
+	r.finished(ctx, rep, time.Since(start))
+	return rep, errors.Join(rep.Errors...)
+}
+
+func (r *Reconciler) finished(ctx context.Context, rep Report, d time.Duration) {
+	listed := 0
+	for _, n := range rep.Listed {
+		listed += n
+	}
+	r.sw.cfg.observer.Reconciled(ctx, ReconcileEvent{
+		Duration: d, Instances: listed, Orphans: len(rep.Orphans), Deleted: len(rep.Deleted),
+		Dangling: len(rep.Dangling), Pending: rep.Pending, Resumed: len(rep.Resumed), Errors: len(rep.Errors),
+	})
+	level := slog.LevelInfo
+	if len(rep.Errors) > 0 || len(rep.Orphans) > 0 || len(rep.Dangling) > 0 {
+		level = slog.LevelWarn
+	}
+	r.sw.cfg.logger.LogAttrs(ctx, level, "reconcile pass done",
+		slog.Duration("duration", d), slog.Int("listed", listed), slog.Int("resumed", len(rep.Resumed)),
+		slog.Int("pending", rep.Pending), slog.Int("orphans", len(rep.Orphans)), slog.Int("deleted", len(rep.Deleted)),
+		slog.Int("dangling", len(rep.Dangling)), slog.Int("errors", len(rep.Errors)))
+}
+
+// pass is one Reconcile run.
+type pass struct {
+	r     *Reconciler
+	cache *workspaceCache
+
+	mu       sync.Mutex
+	rep      Report
+	complete map[string]bool // providers whose listing finished without error
+}
+
+func (p *pass) fail(err error) {
+	p.mu.Lock()
+	p.rep.Errors = append(p.rep.Errors, redact.Error(err))
+	p.mu.Unlock()
+	p.r.sw.cfg.logger.LogAttrs(context.Background(), slog.LevelWarn, "reconcile error", errAttrs(err)...)
+}
+
+func (p *pass) report() Report {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	rep := p.rep
+	sortInstances(rep.Orphans)
+	sortInstances(rep.Deleted)
+	sortInstances(rep.Dangling)
+	slices.Sort(rep.Resumed)
+	return rep
+}
+
+func sortInstances(s []Instance) {
+	slices.SortFunc(s, func(a, b Instance) int {
+		if a.Provider != b.Provider {
+			if a.Provider < b.Provider {
+				return -1
+			}
+			return 1
+		}
+		switch {
+		case a.ID < b.ID:
+			return -1
+		case a.ID > b.ID:
+			return 1
+		}
+		return 0
+	})
+}
+
+// resumeExpired settles every intent whose lease has expired.
+func (p *pass) resumeExpired(ctx context.Context) {
+	now := p.r.sw.cfg.now()
+	var expired []string
+	for w, err := range p.r.store.Pending(ctx) {
+		if err != nil {
+			p.fail(fmt.Errorf("cloudswitch: listing pending intents: %w", err))
+			break
+		}
+		if w.Pending == nil {
+			continue
+		}
+		if w.Pending.Expired(now) {
+			expired = append(expired, w.ID)
+		} else {
+			p.rep.Pending++
+		}
+	}
+	for _, id := range expired {
+		if ctx.Err() != nil {
+			return
+		}
+		_, err := p.r.sw.Resume(ctx, id)
+		switch {
+		case err == nil:
+			p.rep.Resumed = append(p.rep.Resumed, id)
+		case errors.Is(err, ErrSwitchInProgress):
+			p.rep.Pending++ // claimed by someone else meanwhile
+		default:
+			p.rep.Pending++
+			p.fail(fmt.Errorf("cloudswitch: resuming workspace %q: %w", id, err))
+		}
+	}
+}
+
+// scanProviders lists every provider in parallel and classifies each VM.
+func (p *pass) scanProviders(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, name := range slices.Sorted(maps.Keys(p.r.providers)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.scan(ctx, name, p.r.providers[name])
+		}()
+	}
+	wg.Wait()
+}
+
+func (p *pass) scan(ctx context.Context, name string, prov Provider) {
+	work := make(chan Instance, p.r.cfg.concurrency)
+	var wg sync.WaitGroup
+	for range p.r.cfg.concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for inst := range work {
+				p.classify(ctx, prov, inst)
+			}
+		}()
+	}
+	listed, complete := 0, false
+	defer func() {
+		close(work)
+		wg.Wait()
+		p.mu.Lock()
+		p.rep.Listed[name] += listed
+		p.complete[name] = complete
+		p.mu.Unlock()
+	}()
+	for inst, err := range prov.Instances(ctx, p.r.cfg.owner) {
+		if err != nil {
+			p.fail(fmt.Errorf("cloudswitch: listing %s after %d VMs: %w", name, listed, err))
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		listed++
+		if inst.Provider == "" {
+			inst.Provider = name
+		}
+		select {
+		case work <- inst:
+		case <-ctx.Done():
+			return
+		}
+	}
+	complete = ctx.Err() == nil
+}
+
+// classify decides what one listed VM is, and acts on an orphan.
+func (p *pass) classify(ctx context.Context, prov Provider, inst Instance) {
+	if inst.WorkspaceID == "" {
+		p.orphan(ctx, prov, inst, "carries the owner tag but no workspace tag", false)
+		return
+	}
+	e := p.cache.get(ctx, inst.WorkspaceID)
+	switch {
+	case e.err != nil:
+		if p.cache.reportErr(e) {
+			p.fail(fmt.Errorf("cloudswitch: reading workspace %q, whose VMs are therefore not judged: %w", inst.WorkspaceID, e.err))
+		}
+		return
+	case e.references(inst):
+		p.cache.markSeen(e)
+		return
+	case e.holds(inst):
+		return
+	}
+	if young, known := p.young(inst); young {
+		return
+	} else if !known {
+		p.orphan(ctx, prov, inst, "is not referenced by its workspace, and its age is unknown", false)
+		return
+	}
+	reason := "is not referenced by its workspace's record"
+	if !e.exists {
+		reason = "belongs to a workspace that no longer exists"
+	}
+	p.orphan(ctx, prov, inst, reason, true)
+}
+
+// young reports whether inst is within the grace period, and whether its
+// age is known at all.
+func (p *pass) young(inst Instance) (young, known bool) {
+	if inst.CreatedAt.IsZero() {
+		return false, false
+	}
+	return p.r.sw.cfg.now().Sub(inst.CreatedAt) < p.r.cfg.grace, true
+}
+
+// orphan reports inst and, when the policy says so and a fresh read of its
+// workspace confirms it, destroys it.
+func (p *pass) orphan(ctx context.Context, prov Provider, inst Instance, reason string, deletable bool) {
+	if inst.WorkspaceID != "" {
+		// Confirm with a fresh read: the cached record may predate a switch
+		// that now holds or references this VM.
+		w, err := p.r.store.Get(ctx, inst.WorkspaceID)
+		switch {
+		case err == nil:
+			if fresh := entryOf(w); fresh.references(inst) || fresh.holds(inst) {
+				return
+			}
+		case !errors.Is(err, ErrNotFound):
+			p.fail(fmt.Errorf("cloudswitch: confirming orphan %s/%s of workspace %q: %w", inst.Provider, inst.ID, inst.WorkspaceID, err))
+			return
+		}
+	}
+	ev := OrphanEvent{Instance: inst, Reason: reason}
+	if p.r.cfg.delete && deletable {
+		err := p.destroy(ctx, prov, inst)
+		ev.Deleted, ev.Err = err == nil, redact.Error(err)
+		if err != nil {
+			p.fail(fmt.Errorf("cloudswitch: destroying orphan %s/%s: %w", inst.Provider, inst.ID, err))
+		}
+	}
+	p.mu.Lock()
+	p.rep.Orphans = append(p.rep.Orphans, inst)
+	if ev.Deleted {
+		p.rep.Deleted = append(p.rep.Deleted, inst)
+	}
+	p.mu.Unlock()
+	p.r.sw.cfg.observer.OrphanFound(ctx, ev)
+	attrs := []slog.Attr{
+		slog.String("provider", inst.Provider), slog.String("instance", inst.ID), slog.String("region", inst.Region),
+		slog.String("workspace", inst.WorkspaceID), slog.String("token", inst.Token), slog.String("reason", reason),
+		slog.Bool("deleted", ev.Deleted),
+	}
+	if !inst.CreatedAt.IsZero() {
+		attrs = append(attrs, slog.Time("created_at", inst.CreatedAt))
+	}
+	p.r.sw.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "VM with no record pointing at it", attrs...)
+}
+
+func (p *pass) destroy(ctx context.Context, prov Provider, inst Instance) error {
+	// Not a switch: stage and retry events are reported, with no intent.
+	t := &tracer{s: p.r.sw, ctx: ctx, ev: SwitchEvent{WorkspaceID: inst.WorkspaceID}}
+	r := &run{s: p.r.sw, t: t, ctx: ctx}
+	_, err := r.deprovision(StageDeprovision, inst)
+	return err
+}
+
+// findDangling reports records naming a VM their provider listed completely
+// without it.
+func (p *pass) findDangling(ctx context.Context) {
+	if ctx.Err() != nil {
+		return
+	}
+	for _, e := range p.cache.unseen() {
+		p.checkDangling(e, false)
+	}
+	lister, ok := p.r.store.(WorkspaceLister)
+	if !ok {
+		return
+	}
+	unknown := map[string]int{}
+	for w, err := range lister.List(ctx) {
+		if err != nil {
+			p.fail(fmt.Errorf("cloudswitch: listing workspaces: %w", err))
+			return
+		}
+		if w.Instance == nil || p.cache.has(w.ID) {
+			continue
+		}
+		prov := w.Instance.Provider
+		if prov == "" {
+			prov = NormalizeProvider(w.Compute.Provider)
+		}
+		if _, ok := p.r.providers[prov]; !ok {
+			unknown[prov]++
+			continue
+		}
+		p.checkDangling(entryOf(w), false)
+	}
+	for _, prov := range slices.Sorted(maps.Keys(unknown)) {
+		p.fail(fmt.Errorf("cloudswitch: %d workspaces run on provider %q, which has no driver here: their VMs were not checked: %w",
+			unknown[prov], prov, ErrUnknownProvider))
+	}
+}
+
+func (p *pass) checkDangling(w *cacheEntry, seen bool) {
+	inst := w.inst
+	if seen || inst == nil || w.pending != nil || inst.Token == "" {
+		return // not recorded, in flux, or created outside cloudswitch (untagged)
+	}
+	p.mu.Lock()
+	complete := p.complete[inst.Provider]
+	p.mu.Unlock()
+	if !complete {
+		return
+	}
+	if young, known := p.young(*inst); young || !known {
+		return
+	}
+	d := *inst
+	d.WorkspaceID = w.id
+	p.mu.Lock()
+	p.rep.Dangling = append(p.rep.Dangling, d)
+	p.mu.Unlock()
+	p.r.sw.cfg.logger.LogAttrs(context.Background(), slog.LevelWarn, "record names a VM its provider does not list",
+		slog.String("workspace", w.id), slog.String("provider", inst.Provider), slog.String("instance", inst.ID))
+}
+
+// workspaceCache reads each workspace at most once per pass and keeps what
+// classifying its VMs needs — and, once its recorded VM has been listed and
+// it has no intent, only its id: a pass over many VMs holds one page of them
+// and a small entry per workspace, never a table of VMs.
+type workspaceCache struct {
+	store Store
+	mu    sync.Mutex
+	open  map[string]*cacheEntry // read, with something still to learn
+	done  map[string]struct{}    // recorded VM listed, no intent
+}
+
+// cacheEntry is what a pass knows of one workspace.
+type cacheEntry struct {
+	mu      sync.Mutex // held while the workspace is read
+	id      string
+	exists  bool
+	inst    *Instance // the recorded VM, its provider filled in
+	pending *Intent
+	err     error // the read failed
+	seen    bool  // a listed VM is the one the record names
+	done    bool  // settled: see workspaceCache.done
+
+	reported bool // err was reported
+}
+
+// settled stands for every workspace in workspaceCache.done.
+var settled = &cacheEntry{exists: true, seen: true, done: true}
+
+func newWorkspaceCache(store Store) *workspaceCache {
+	return &workspaceCache{store: store, open: make(map[string]*cacheEntry), done: make(map[string]struct{})}
+}
+
+func (c *workspaceCache) get(ctx context.Context, id string) *cacheEntry {
+	c.mu.Lock()
+	if _, ok := c.done[id]; ok {
+		c.mu.Unlock()
+		return settled
+	}
+	e, ok := c.open[id]
+	if ok {
+		c.mu.Unlock()
+		e.mu.Lock() // wait for the read in flight, if any
+		e.mu.Unlock()
+		return e
+	}
+	e = &cacheEntry{id: id}
+	e.mu.Lock()
+	c.open[id] = e
+	c.mu.Unlock()
+	defer e.mu.Unlock()
+	w, err := c.store.Get(ctx, id)
+	switch {
+	case err == nil:
+		e.fill(w)
+	case !errors.Is(err, ErrNotFound):
+		e.err = err
+	}
+	return e
+}
+
+// markSeen records that e's recorded VM was listed; a workspace with no
+// intent then has nothing more to tell and shrinks to its id.
+func (c *workspaceCache) markSeen(e *cacheEntry) {
+	if e.done {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e.seen = true
+	if e.pending == nil {
+		delete(c.open, e.id)
+		c.done[e.id] = struct{}{}
+	}
+}
+
+func (c *workspaceCache) has(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, open := c.open[id]
+	_, done := c.done[id]
+	return open || done
+}
+
+// unseen returns the entries of existing workspaces whose recorded VM was
+// not listed.
+func (c *workspaceCache) unseen() []*cacheEntry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []*cacheEntry
+	for _, e := range c.open {
+		if e.exists && !e.seen {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// fill keeps what classifying a workspace's VMs needs, and no more.
+func (e *cacheEntry) fill(w Workspace) {
+	e.exists = true
+	e.pending = w.Pending
+	if w.Instance != nil {
+		inst := *w.Instance
+		if inst.Provider == "" {
+			inst.Provider = NormalizeProvider(w.Compute.Provider)
+		}
+		e.inst = &inst
+	}
+}
+
+func entryOf(w Workspace) *cacheEntry {
+	e := &cacheEntry{id: w.ID}
+	e.fill(w)
+	return e
+}
+
+func (e *cacheEntry) references(inst Instance) bool {
+	return e.inst != nil && e.inst.ID == inst.ID && e.inst.Provider == inst.Provider
+}
+
+func (e *cacheEntry) holds(inst Instance) bool {
+	in := e.pending
+	if in == nil {
+		return false
+	}
+	if in.Token != "" && inst.Token == in.Token {
+		return true
+	}
+	for _, held := range []*Instance{in.Old, in.New} {
+		if held != nil && held.ID == inst.ID && held.Provider == inst.Provider {
+			return true
+		}
+	}
+	return false
+}
+
+// reportErr reports whether the entry's read error still needs reporting,
+// so that a workspace with many VMs yields one error.
+func (c *workspaceCache) reportErr(e *cacheEntry) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e.reported {
+		return false
+	}
+	e.reported = true
+	return true
+}

@@ -1,0 +1,398 @@
+package cloudswitch_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"iter"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/providers/memprovider"
+	"github.com/cloudswitch/cloudswitch/store/memstore"
+)
+
+// recWorld is a store and three providers on a clock the test moves.
+type recWorld struct {
+	t     *testing.T
+	store *countingStore
+	mem   *memstore.Store
+	aws   *memprovider.Provider
+	hz    *memprovider.Provider
+	gcp   *memprovider.Provider
+	mu    sync.Mutex
+	now   time.Time
+}
+
+func newRecWorld(t *testing.T) *recWorld {
+	w := &recWorld{t: t, mem: memstore.New(), now: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+	w.store = &countingStore{Store: w.mem, lister: w.mem}
+	for _, p := range []**memprovider.Provider{&w.aws, &w.hz, &w.gcp} {
+		name := map[**memprovider.Provider]string{&w.aws: cloudswitch.AWS, &w.hz: cloudswitch.Hetzner, &w.gcp: cloudswitch.GCP}[p]
+		*p = memprovider.New(name, memprovider.WithClock(w.clock), memprovider.WithPageSize(2))
+	}
+	return w
+}
+
+func (w *recWorld) clock() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.now
+}
+
+func (w *recWorld) advance(d time.Duration) {
+	w.mu.Lock()
+	w.now = w.now.Add(d)
+	w.mu.Unlock()
+}
+
+func (w *recWorld) providers() map[string]cloudswitch.Provider {
+	return map[string]cloudswitch.Provider{cloudswitch.AWS: w.aws, cloudswitch.Hetzner: w.hz, cloudswitch.GCP: w.gcp}
+}
+
+func (w *recWorld) reconciler(opts ...cloudswitch.ReconcilerOption) *cloudswitch.Reconciler {
+	opts = append([]cloudswitch.ReconcilerOption{
+		cloudswitch.WithGracePeriod(time.Hour),
+		cloudswitch.WithResumeOptions(cloudswitch.WithClock(w.clock), fastRetries),
+	}, opts...)
+	return cloudswitch.NewReconciler(w.store, w.providers(), opts...)
+}
+
+func (w *recWorld) switcher() *cloudswitch.Switcher {
+	sw, err := cloudswitch.New(w.store, w.providers(), cloudswitch.WithClock(w.clock), fastRetries)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return sw
+}
+
+// workspace creates a workspace on provider with a VM made by a switch.
+func (w *recWorld) workspace(id, provider string) cloudswitch.Workspace {
+	w.t.Helper()
+	typ := cloudswitch.DefaultAllowlist().DefaultInstanceType(provider)
+	if _, err := w.mem.Create(ctx, cloudswitch.Workspace{ID: id, Compute: cloudswitch.Compute{Provider: provider, InstanceType: typ}}); err != nil {
+		w.t.Fatal(err)
+	}
+	res, err := w.switcher().Switch(ctx, id, cloudswitch.Request{})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return res.Workspace
+}
+
+// countingStore counts Gets per workspace and can fail reads of some.
+type countingStore struct {
+	cloudswitch.Store
+	lister cloudswitch.WorkspaceLister
+	mu     sync.Mutex
+	gets   map[string]int
+	failOn map[string]error
+}
+
+func (s *countingStore) Get(ctx context.Context, id string) (cloudswitch.Workspace, error) {
+	s.mu.Lock()
+	if s.gets == nil {
+		s.gets = map[string]int{}
+	}
+	s.gets[id]++
+	err := s.failOn[id]
+	s.mu.Unlock()
+	if err != nil {
+		return cloudswitch.Workspace{}, err
+	}
+	return s.Store.Get(ctx, id)
+}
+
+func (s *countingStore) List(ctx context.Context) iter.Seq2[cloudswitch.Workspace, error] {
+	return s.lister.List(ctx)
+}
+
+func ids(insts []cloudswitch.Instance) []string {
+	var out []string
+	for _, i := range insts {
+		out = append(out, i.Provider+"/"+i.ID)
+	}
+	return out
+}
+
+func TestReconcileReportsOnlyTrueOrphans(t *testing.T) {
+	w := newRecWorld(t)
+	w.workspace("referenced", cloudswitch.AWS)
+	gone := w.workspace("deleted-later", cloudswitch.Hetzner)
+	if err := w.mem.Delete(ctx, "deleted-later"); err != nil { // the record is gone, its VM runs on
+		t.Fatal(err)
+	}
+	stray := w.aws.Add(cloudswitch.DefaultOwner, "referenced", cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"})
+	w.aws.Add("another-installation", "x", cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"})
+	w.gcp.Add("", "", cloudswitch.Compute{Provider: cloudswitch.GCP, InstanceType: "e2-small"}) // untagged, someone's own
+	w.advance(2 * time.Hour)
+	young := w.hz.Add(cloudswitch.DefaultOwner, "referenced", cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx31"})
+
+	rep, err := w.reconciler().Reconcile(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"aws/" + stray.ID, "hetzner/" + gone.Instance.ID}
+	if got := ids(rep.Orphans); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("orphans %v; want %v (not the referenced VM, not another owner's, not the untagged one, not the young %s)", got, want, young.ID)
+	}
+	if len(rep.Deleted) != 0 || !w.aws.Exists(stray.ID) || !w.hz.Exists(gone.Instance.ID) {
+		t.Fatal("the default policy deleted orphans; it must only report them")
+	}
+	if rep.Listed["aws"] != 2 || rep.Listed["hetzner"] != 2 || rep.Listed["gcp"] != 0 {
+		t.Fatalf("listed %v; want aws 2, hetzner 2, gcp 0 (only the owner's VMs)", rep.Listed)
+	}
+}
+
+func TestReconcileDeletesOrphansOnlyWhenTold(t *testing.T) {
+	w := newRecWorld(t)
+	ref := w.workspace("ws", cloudswitch.AWS)
+	stray := w.aws.Add(cloudswitch.DefaultOwner, "ws", cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"})
+	w.advance(2 * time.Hour)
+	rep, err := w.reconciler(cloudswitch.WithDeleteOrphans(true)).Reconcile(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(rep.Deleted); len(got) != 1 || got[0] != "aws/"+stray.ID || w.aws.Exists(stray.ID) {
+		t.Fatalf("deleted %v; want exactly the orphan %s, destroyed", got, stray.ID)
+	}
+	if !w.aws.Exists(ref.Instance.ID) {
+		t.Fatal("the Reconciler destroyed a VM the store references")
+	}
+}
+
+func TestReconcileNeverJudgesVMsOfAnUnreadableWorkspace(t *testing.T) {
+	w := newRecWorld(t)
+	w.workspace("ok", cloudswitch.AWS)
+	w.workspace("flaky", cloudswitch.AWS)
+	s1 := w.aws.Add(cloudswitch.DefaultOwner, "flaky", cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"})
+	w.aws.Add(cloudswitch.DefaultOwner, "flaky", cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"})
+	w.advance(2 * time.Hour)
+	w.store.failOn = map[string]error{"flaky": errors.New("connection reset")}
+	rep, err := w.reconciler(cloudswitch.WithDeleteOrphans(true)).Reconcile(ctx)
+	if err == nil || len(rep.Errors) != 1 || !strings.Contains(err.Error(), "flaky") {
+		t.Fatalf("got %v (%d errors); want one error naming the unreadable workspace", err, len(rep.Errors))
+	}
+	if len(rep.Orphans) != 0 || len(rep.Deleted) != 0 || !w.aws.Exists(s1.ID) {
+		t.Fatalf("VMs of a workspace that could not be read were judged: orphans %v deleted %v", ids(rep.Orphans), ids(rep.Deleted))
+	}
+}
+
+func TestReconcileReportsWhatAFailedListingSaw(t *testing.T) {
+	w := newRecWorld(t)
+	for _, id := range []string{"a", "b", "c", "d", "e"} {
+		w.workspace(id, cloudswitch.AWS)
+	}
+	w.advance(2 * time.Hour)
+	w.aws.Inject(memprovider.OpList, 1, memprovider.Fault{}) // page 1 fine
+	w.aws.FailNext(memprovider.OpList, 1, memprovider.ErrUnavailable)
+	// Make one recorded VM vanish: a complete listing would call it dangling.
+	rec, _ := w.mem.Get(ctx, "e")
+	_ = w.aws.Deprovision(ctx, *rec.Instance)
+	rep, err := w.reconciler().Reconcile(ctx)
+	if !errors.Is(err, cloudswitch.ErrTransient) {
+		t.Fatalf("got %v; want the listing's error", err)
+	}
+	if rep.Listed["aws"] != 2 {
+		t.Fatalf("listed %d aws VMs; want the 2 of the page that arrived", rep.Listed["aws"])
+	}
+	if len(rep.Dangling) != 0 || len(rep.Orphans) != 0 {
+		t.Fatalf("an incomplete listing was taken for the truth: dangling %v orphans %v", ids(rep.Dangling), ids(rep.Orphans))
+	}
+}
+
+func TestReconcileReportsDanglingRecords(t *testing.T) {
+	w := newRecWorld(t)
+	w.workspace("fine", cloudswitch.GCP)
+	lost := w.workspace("lost", cloudswitch.GCP)
+	if err := w.gcp.Deprovision(ctx, *lost.Instance); err != nil { // destroyed in the console
+		t.Fatal(err)
+	}
+	w.advance(2 * time.Hour)
+	rep, err := w.reconciler(cloudswitch.WithDeleteOrphans(true)).Reconcile(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Dangling) != 1 || rep.Dangling[0].ID != lost.Instance.ID || rep.Dangling[0].WorkspaceID != "lost" {
+		t.Fatalf("dangling %+v; want the record of workspace lost", rep.Dangling)
+	}
+	if after, _ := w.mem.Get(ctx, "lost"); after.Instance == nil || after.Version != lost.Version {
+		t.Fatal("a dangling record was 'fixed' silently; it must only be reported")
+	}
+}
+
+func TestReconcileResumesExpiredIntentsOnly(t *testing.T) {
+	w := newRecWorld(t)
+	w.workspace("stuck", cloudswitch.AWS)
+	w.workspace("running", cloudswitch.AWS)
+	w.hz.FailNext(memprovider.OpProvision, 3, memprovider.ErrUnavailable)
+	sw := w.switcher()
+	if _, err := sw.Switch(ctx, "stuck", toHetzner); err == nil {
+		t.Fatal("expected an incomplete switch")
+	}
+	// A switch of "running" holds a fresh lease (its process is still busy).
+	stuck, _ := w.mem.Get(ctx, "stuck")
+	running, _ := w.mem.Get(ctx, "running")
+	held := *stuck.Pending
+	held.ID, held.Holder, held.Token = "feedface", "other-process", "feedfacefeedfacefeedfacefeedface"
+	held.LeaseExpires = w.clock().Add(time.Minute)
+	held.Old = running.Instance
+	held.Phase = cloudswitch.PhaseDeprovision
+	held.Committed = false
+	held.From = running.Compute
+	running.Pending = &held
+	if _, err := w.mem.Update(ctx, running); err != nil {
+		t.Fatal(err)
+	}
+
+	rep, err := w.reconciler().Reconcile(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(rep.Resumed, ",") != "stuck" || rep.Pending != 1 {
+		t.Fatalf("resumed %v, pending %d; want stuck resumed and running left to its holder", rep.Resumed, rep.Pending)
+	}
+	if after, _ := w.mem.Get(ctx, "stuck"); after.Pending != nil || after.Instance == nil || after.Instance.Provider != "hetzner" {
+		t.Fatalf("the expired switch was not finished: %+v", after)
+	}
+	if after, _ := w.mem.Get(ctx, "running"); after.Pending == nil || after.Pending.Holder != "other-process" {
+		t.Fatal("the Reconciler took over a switch whose lease has not expired")
+	}
+}
+
+func TestReconcileTreatsVMsHeldByAPendingIntentAsOurs(t *testing.T) {
+	w := newRecWorld(t)
+	w.workspace("ws", cloudswitch.AWS)
+	entered, release := make(chan struct{}), make(chan struct{})
+	sw, _ := cloudswitch.New(w.store, w.providers(), cloudswitch.WithClock(w.clock), fastRetries,
+		cloudswitch.WithStrategy(cloudswitch.MakeBeforeBreak), cloudswitch.WithLease(3*time.Hour),
+		cloudswitch.WithHooks(cloudswitch.Hooks{BeforeDeprovision: func(context.Context, cloudswitch.Workspace) error {
+			close(entered)
+			<-release
+			return nil
+		}}))
+	done := make(chan error)
+	go func() { _, err := sw.Switch(ctx, "ws", toHetzner); done <- err }()
+	<-entered // the new VM exists; the record does not name it yet
+	w.advance(2 * time.Hour)
+	rep, err := w.reconciler(cloudswitch.WithDeleteOrphans(true)).Reconcile(ctx)
+	close(release)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Orphans) != 0 {
+		t.Fatalf("a VM held by a pending intent was called an orphan: %v", ids(rep.Orphans))
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestReconcileReadsEachWorkspaceOnce(t *testing.T) {
+	w := newRecWorld(t)
+	w.workspace("ws", cloudswitch.AWS)
+	// The same workspace has VMs on three providers (one referenced, two
+	// young leftovers): one read serves them all.
+	w.hz.Add(cloudswitch.DefaultOwner, "ws", cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx31"})
+	w.gcp.Add(cloudswitch.DefaultOwner, "ws", cloudswitch.Compute{Provider: cloudswitch.GCP, InstanceType: "e2-small"})
+	w.store.gets = nil
+	if _, err := w.reconciler().Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.store.gets["ws"]; n != 1 {
+		t.Fatalf("workspace read %d times in one pass; want 1", n)
+	}
+}
+
+func TestReconcileStopsPromptlyWhenCancelled(t *testing.T) {
+	w := newRecWorld(t)
+	for _, id := range []string{"a", "b", "c", "d"} {
+		w.workspace(id, cloudswitch.AWS)
+	}
+	w.aws.SetLatency(time.Hour)
+	cctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	done := make(chan error)
+	go func() { _, err := w.reconciler().Reconcile(cctx); done <- err }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("got %v; want the pass to end with the context's error", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Reconcile ignored its context")
+	}
+}
+
+func TestReconcileRefusesBadConfiguration(t *testing.T) {
+	st := memstore.New()
+	for name, r := range map[string]*cloudswitch.Reconciler{
+		"no providers":          cloudswitch.NewReconciler(st, nil),
+		"negative grace period": cloudswitch.NewReconciler(st, map[string]cloudswitch.Provider{"aws": memprovider.New("aws")}, cloudswitch.WithGracePeriod(-time.Minute)),
+		"bad owner":             cloudswitch.NewReconciler(st, map[string]cloudswitch.Provider{"aws": memprovider.New("aws")}, cloudswitch.WithReconcileOwner("Bad Owner")),
+		"zero concurrency":      cloudswitch.NewReconciler(st, map[string]cloudswitch.Provider{"aws": memprovider.New("aws")}, cloudswitch.WithConcurrency(0)),
+	} {
+		if _, err := r.Reconcile(ctx); err == nil {
+			t.Errorf("%s: Reconcile ran", name)
+		}
+	}
+}
+
+func TestReconcileReportsWorkspacesOnProvidersWithoutDriver(t *testing.T) {
+	w := newRecWorld(t)
+	w.workspace("on-gcp", cloudswitch.GCP)
+	w.advance(2 * time.Hour)
+	r := cloudswitch.NewReconciler(w.store, map[string]cloudswitch.Provider{cloudswitch.AWS: w.aws},
+		cloudswitch.WithResumeOptions(cloudswitch.WithClock(w.clock)), cloudswitch.WithDeleteOrphans(true))
+	rep, err := r.Reconcile(ctx)
+	if !errors.Is(err, cloudswitch.ErrUnknownProvider) {
+		t.Fatalf("got %v; want a report that gcp workspaces could not be checked", err)
+	}
+	if len(rep.Dangling) != 0 {
+		t.Fatalf("VMs of a provider without driver were taken for gone: %v", ids(rep.Dangling))
+	}
+}
+
+func TestReconcileLogsAndObservesOrphans(t *testing.T) {
+	w := newRecWorld(t)
+	w.workspace("ws", cloudswitch.AWS)
+	stray := w.aws.Add(cloudswitch.DefaultOwner, "ws", cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium", Region: "eu-west-1"})
+	w.advance(2 * time.Hour)
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&buf, nil))
+	var orphans []cloudswitch.OrphanEvent
+	obs := &orphanRecorder{events: &orphans}
+	r := cloudswitch.NewReconciler(w.store, w.providers(), cloudswitch.WithGracePeriod(time.Hour), cloudswitch.WithDeleteOrphans(true),
+		cloudswitch.WithResumeOptions(cloudswitch.WithClock(w.clock), cloudswitch.WithLogger(logger), cloudswitch.WithObserver(obs)))
+	if _, err := r.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(orphans) != 1 || orphans[0].Instance.ID != stray.ID || !orphans[0].Deleted || orphans[0].Reason == "" {
+		t.Fatalf("orphan events %+v; want one, deleted, with its reason", orphans)
+	}
+	found := false
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var rec map[string]any
+		_ = json.Unmarshal([]byte(line), &rec)
+		if rec["level"] == "WARN" && rec["instance"] == stray.ID {
+			found = rec["provider"] == "aws" && rec["region"] == "eu-west-1" && rec["workspace"] == "ws" && rec["created_at"] != nil
+		}
+	}
+	if !found {
+		t.Fatalf("no WARN line lets an operator find the leaked VM by hand:\n%s", buf.String())
+	}
+}
+
+type orphanRecorder struct {
+	cloudswitch.NopObserver
+	events *[]cloudswitch.OrphanEvent
+}
+
+func (o *orphanRecorder) OrphanFound(_ context.Context, e cloudswitch.OrphanEvent) {
+	*o.events = append(*o.events, e)
+}
