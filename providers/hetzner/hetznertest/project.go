@@ -28,6 +28,10 @@ type VM struct {
 	UserData  string
 }
 
+// Live reports whether the server counts as existing: it is not being
+// deleted.
+func (v VM) Live() bool { return v.Status != StatusDeleting }
+
 // The server statuses the emulator uses, as the Hetzner API spells them.
 const (
 	StatusInitializing = "initializing"
