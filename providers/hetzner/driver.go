@@ -1,0 +1,135 @@
+package hetzner
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hetznercloud/hcloud-go/v2/hcloud"
+	"golang.org/x/net/http/httpguts"
+
+	"github.com/cloudswitch/cloudswitch"
+)
+
+// Driver is the cloudswitch.Provider of Hetzner Cloud: it creates, deletes
+// and lists servers through hcloud-go. It is safe for concurrent use and
+// holds no state between calls beyond its configuration.
+type Driver struct {
+	client    *hcloud.Client
+	image     string
+	location  string
+	sshKeys   []string
+	networks  []int64
+	firewalls []int64
+	userData  string
+	labels    map[string]string
+	log       *slog.Logger
+	secret    string // the API token, when the driver built the client
+}
+
+var _ cloudswitch.Provider = (*Driver)(nil)
+
+// The SDK retries of a client NewFromToken builds: at most two, after 1 s
+// and 2 s (with jitter), so that they stay well inside the Switcher's own
+// retry policy instead of multiplying with it.
+const (
+	sdkMaxRetries  = 2
+	sdkRetryBase   = time.Second
+	sdkRetryCap    = 4 * time.Second
+	pollBase       = 500 * time.Millisecond
+	pollMultiplier = 1.5
+	pollCap        = 5 * time.Second
+)
+
+// ClientOptions returns the hcloud client options NewFromToken uses besides
+// the token: at most two SDK retries (1 s, then 2 s, with jitter), and
+// action polling that starts at 500 ms and grows to 5 s, suited to servers
+// that take tens of seconds to create. A caller building its own client
+// for New should bound the SDK's retries the same way — hcloud-go retries
+// five times over up to a minute by default, and the Switcher retries
+// transient errors itself:
+//
+//	client := hcloud.NewClient(append(hetzner.ClientOptions(), hcloud.WithToken(token))...)
+func ClientOptions() []hcloud.ClientOption {
+	return []hcloud.ClientOption{
+		hcloud.WithApplication("cloudswitch", ""),
+		hcloud.WithRetryOpts(hcloud.RetryOpts{
+			MaxRetries: sdkMaxRetries,
+			BackoffFunc: hcloud.ExponentialBackoffWithOpts(hcloud.ExponentialBackoffOpts{
+				Base: sdkRetryBase, Multiplier: 2, Cap: sdkRetryCap, Jitter: true,
+			}),
+		}),
+		hcloud.WithPollOpts(hcloud.PollOpts{
+			BackoffFunc: hcloud.ExponentialBackoffWithOpts(hcloud.ExponentialBackoffOpts{
+				Base: pollBase, Multiplier: pollMultiplier, Cap: pollCap,
+			}),
+		}),
+	}
+}
+
+// New returns a driver that uses client. The client's own retries should be
+// bounded (see ClientOptions). It fails on a nil client, on an option that
+// does not hold, and on WithClientOptions, which only NewFromToken takes.
+func New(client *hcloud.Client, opts ...Option) (*Driver, error) {
+	if client == nil {
+		return nil, errors.New("hetzner: New: nil client")
+	}
+	cfg, err := configure(opts)
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.clientOpts) > 0 {
+		return nil, errors.New("hetzner: New: WithClientOptions is for NewFromToken; configure the client you pass instead")
+	}
+	return newDriver(client, cfg, ""), nil
+}
+
+// NewFromToken returns a driver with a client of its own for the API token,
+// configured with ClientOptions and then WithClientOptions. The token needs
+// read & write permission (a read-only token can list servers but not create
+// or delete them). The token never appears in the driver's errors or logs.
+func NewFromToken(token string, opts ...Option) (*Driver, error) {
+	if token == "" {
+		return nil, errors.New("hetzner: NewFromToken: empty API token")
+	}
+	if !httpguts.ValidHeaderFieldValue(token) {
+		return nil, errors.New("hetzner: NewFromToken: the API token contains characters an HTTP header cannot carry")
+	}
+	cfg, err := configure(opts)
+	if err != nil {
+		return nil, err
+	}
+	clientOpts := append(ClientOptions(), hcloud.WithToken(token))
+	client := hcloud.NewClient(append(clientOpts, cfg.clientOpts...)...)
+	return newDriver(client, cfg, token), nil
+}
+
+func configure(opts []Option) (config, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if o == nil {
+			return cfg, errors.New("hetzner: nil Option")
+		}
+		if err := o(&cfg); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, nil
+}
+
+func newDriver(client *hcloud.Client, cfg config, secret string) *Driver {
+	return &Driver{
+		client: client, image: cfg.image, location: cfg.location,
+		sshKeys: cfg.sshKeys, networks: cfg.networks, firewalls: cfg.firewalls,
+		userData: cfg.userData, labels: cfg.labels, log: cfg.logger, secret: secret,
+	}
+}
+
+// name is the provider name of every Instance the driver returns.
+const name = cloudswitch.Hetzner
+
+// errorf makes a permanent error of the driver.
+func errorf(format string, args ...any) error {
+	return fmt.Errorf("hetzner: "+format, args...)
+}
