@@ -29,7 +29,7 @@ func (e *errWrongState) Error() string {
 // waitRunning waits until instance id runs, polling DescribeInstances with
 // the SDK's InstanceRunning waiter.
 func (d *Driver) waitRunning(ctx context.Context, client *ec2.Client, id string) error {
-	maxWait, err := d.maxWait(ctx)
+	maxWait, byCtx, err := d.maxWait(ctx)
 	if err != nil {
 		return fmt.Errorf("aws: waiting for %s to run: %w", id, err)
 	}
@@ -51,13 +51,13 @@ func (d *Driver) waitRunning(ctx context.Context, client *ec2.Client, id string)
 		}
 	})
 	err = w.Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, maxWait)
-	return d.waitError(ctx, "waiting for "+id+" to run", err)
+	return d.waitError(ctx, byCtx, "waiting for "+id+" to run", err)
 }
 
 // waitTerminated waits until instance id is terminated, or gone, polling
 // DescribeInstances with the SDK's InstanceTerminated waiter.
 func (d *Driver) waitTerminated(ctx context.Context, client *ec2.Client, id string) error {
-	maxWait, err := d.maxWait(ctx)
+	maxWait, byCtx, err := d.maxWait(ctx)
 	if err != nil {
 		return fmt.Errorf("aws: waiting for %s to terminate: %w", id, err)
 	}
@@ -80,7 +80,7 @@ func (d *Driver) waitTerminated(ctx context.Context, client *ec2.Client, id stri
 		}
 	})
 	err = w.Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, maxWait)
-	return d.waitError(ctx, "waiting for "+id+" to terminate", err)
+	return d.waitError(ctx, byCtx, "waiting for "+id+" to terminate", err)
 }
 
 // keepPolling decides on a failed poll: go on through transient errors (and
@@ -102,10 +102,11 @@ func keepPolling(ctx context.Context, err error, notFoundIsLate bool) (bool, err
 }
 
 // waitError turns the error of a waiter into the driver's: the context's
-// error if ctx ended, permanent if the instance cannot reach the state,
-// classified if a poll failed for good, and transient if the wait ran out
-// of time (the instance may still get there; waiting again is safe).
-func (d *Driver) waitError(ctx context.Context, what string, err error) error {
+// error if ctx ended (or its deadline, byCtx, is what the wait ran out of),
+// permanent if the instance cannot reach the state, classified if a poll
+// failed for good, and transient if the wait ran out of the wait timeout
+// (the instance may still get there; waiting again is safe).
+func (d *Driver) waitError(ctx context.Context, byCtx bool, what string, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -118,26 +119,32 @@ func (d *Driver) waitError(ctx context.Context, what string, err error) error {
 		return fmt.Errorf("aws: %s: %w", what, err)
 	case errors.As(err, &ae):
 		return classify(ctx, what, err)
+	case byCtx:
+		// The waiter stops polling when the time left is shorter than a
+		// poll interval, just before the context's deadline.
+		return fmt.Errorf("aws: %s: %w: %w", what, context.DeadlineExceeded, err)
 	default:
 		return fmt.Errorf("aws: %s: %w: %w", what, cloudswitch.ErrTransient, err)
 	}
 }
 
-// maxWait is how long a wait may take: until ctx's deadline, at most the
-// configured wait timeout.
-func (d *Driver) maxWait(ctx context.Context) (time.Duration, error) {
-	limit := d.cfg.waitTimeout
+// maxWait is how long a wait may take: until ctx's deadline (byCtx), at
+// most the configured wait timeout.
+func (d *Driver) maxWait(ctx context.Context) (limit time.Duration, byCtx bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, false, err
+	}
+	limit = d.cfg.waitTimeout
 	if dl, ok := ctx.Deadline(); ok {
 		left := time.Until(dl)
 		if left <= 0 {
-			return 0, context.DeadlineExceeded
+			return 0, true, context.DeadlineExceeded
 		}
-		limit = min(limit, left)
+		if left < limit {
+			limit, byCtx = left, true
+		}
 	}
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	return limit, nil
+	return limit, byCtx, nil
 }
 
 // pollSchedule sets a waiter's delays: every WithPollInterval if set, else

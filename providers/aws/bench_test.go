@@ -1,0 +1,68 @@
+package aws_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/cloudswitch/cloudswitch/internal/ownership"
+	"github.com/cloudswitch/cloudswitch/providers/aws"
+	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
+)
+
+// A Provision and a Deprovision of a fresh instance, through the SDK over
+// HTTP to the emulator: the driver's overhead per switch side.
+func BenchmarkProvisionDeprovision(b *testing.B) {
+	srv := awstest.NewServer(b)
+	drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		inst, err := drv.Provision(ctx, request("bench", "ws-bench", fmt.Sprintf("tok-%d", i)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := drv.Deprovision(ctx, inst); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(srv.Calls(""))/float64(i), "calls/op")
+}
+
+// Listing 10,000 instances in pages of 1,000: calls/op must be 10.
+func BenchmarkInstances10000(b *testing.B) {
+	const n, pageSize = 10_000, 1000
+	srv := awstest.NewServer(b)
+	drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for range n {
+		srv.AddInstance("us-east-1", map[string]string{ownership.OwnerKey: "bench", ownership.WorkspaceKey: "ws"})
+	}
+	srv.SetPageSize(pageSize)
+	b.ReportAllocs()
+	listings := 0
+	for b.Loop() {
+		listings++
+		got := 0
+		for _, err := range drv.Instances(ctx, "bench") {
+			if err != nil {
+				b.Fatal(err)
+			}
+			got++
+		}
+		if got != n {
+			b.Fatalf("listed %d instances; want %d", got, n)
+		}
+	}
+	calls := float64(srv.Calls("DescribeInstances")) / float64(listings)
+	if calls != n/pageSize {
+		b.Fatalf("a listing made %v DescribeInstances calls; want %d", calls, n/pageSize)
+	}
+	b.ReportMetric(calls, "calls/op")
+	b.ReportMetric(float64(n), "instances/op")
+}

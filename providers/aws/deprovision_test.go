@@ -1,0 +1,175 @@
+package aws_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/providers/aws"
+	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
+)
+
+func TestDeprovisionTerminatesAndGoneIsSuccess(t *testing.T) {
+	drv, srv := newDriver(t)
+	inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := drv.Deprovision(ctx, inst); err != nil {
+		t.Fatalf("Deprovision: %v", err)
+	}
+	if got := srv.Instances()[0].State; got != awstest.StateShuttingDown {
+		t.Fatalf("after Deprovision the instance is %s; want shutting-down (billing stopped)", got)
+	}
+	if err := drv.Deprovision(ctx, inst); err != nil {
+		t.Fatalf("deprovisioning a shutting-down instance again: %v; want nil", err)
+	}
+	list(t, drv, "acme") // a DescribeInstances moves it on to terminated
+	if got := srv.Instances()[0].State; got != awstest.StateTerminated {
+		t.Fatalf("the instance is %s; want terminated", got)
+	}
+	if err := drv.Deprovision(ctx, inst); err != nil {
+		t.Fatalf("deprovisioning a terminated instance: %v; want nil", err)
+	}
+}
+
+func TestDeprovisionAfterADroppedResponseSucceeds(t *testing.T) {
+	drv, srv := newDriver(t)
+	inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Inject(awstest.Fault{Op: "TerminateInstances", Times: 1, Drop: true})
+	if err := drv.Deprovision(ctx, inst); classOf(err) != isTransient {
+		t.Fatalf("Deprovision whose answer was lost: %v; want ErrTransient", err)
+	}
+	if got := liveIDs(srv); len(got) != 0 {
+		t.Fatalf("the lost TerminateInstances did not take effect: live %v", got)
+	}
+	if err := drv.Deprovision(ctx, inst); err != nil {
+		t.Fatalf("retrying Deprovision: %v", err)
+	}
+}
+
+func TestDeprovisionUsesTheInstancesRegion(t *testing.T) {
+	srv := awstest.NewServer(t)
+	drv, err := aws.NewFromConfig(srv.Config(), aws.WithImage(testAMI))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := request("acme", "ws-1", "tok-1")
+	req.Compute.Region = "eu-west-1"
+	inst, err := drv.Provision(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := drv.Deprovision(ctx, inst); err != nil {
+		t.Fatalf("Deprovision in eu-west-1: %v", err)
+	}
+	if got := srv.Instances()[0]; got.Live() {
+		t.Fatalf("the eu-west-1 instance is %s after Deprovision", got.State)
+	}
+}
+
+func TestDeprovisionRefusesWhatIsNotAnEC2Instance(t *testing.T) {
+	drv, srv := newDriver(t)
+	for name, inst := range map[string]cloudswitch.Instance{
+		"empty id":          {Provider: cloudswitch.AWS},
+		"hetzner instance":  {Provider: cloudswitch.Hetzner, ID: "i-0123456789abcdef0"},
+		"bad region":        {Provider: cloudswitch.AWS, ID: "i-0123456789abcdef0", Region: "mars"},
+		"region not served": {Provider: cloudswitch.AWS, ID: "i-0123456789abcdef0", Region: "eu-west-1"},
+	} {
+		if err := drv.Deprovision(ctx, inst); err == nil || classOf(err) != isPermanent {
+			t.Errorf("Deprovision of a %s: %v; want a permanent error (never a guess that it is gone)", name, err)
+		}
+	}
+	if n := srv.Calls(""); n != 0 {
+		t.Errorf("refused deprovisions made %d calls; want none", n)
+	}
+}
+
+func TestWithWaitTerminatedWaitsForTerminated(t *testing.T) {
+	t.Run("waits", func(t *testing.T) {
+		srv := awstest.NewServer(t, awstest.WithShutdownTime(150*time.Millisecond))
+		drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI), aws.WithWaitTerminated(true), aws.WithPollInterval(10*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := drv.Deprovision(ctx, inst); err != nil {
+			t.Fatalf("Deprovision: %v", err)
+		}
+		if got := srv.Instances()[0].State; got != awstest.StateTerminated {
+			t.Fatalf("WithWaitTerminated returned while the instance is %s; want terminated", got)
+		}
+	})
+	t.Run("does not wait by default", func(t *testing.T) {
+		srv := awstest.NewServer(t, awstest.WithShutdownTime(time.Hour))
+		drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := drv.Deprovision(ctx, inst); err != nil {
+			t.Fatal(err)
+		}
+		if n := srv.Calls("DescribeInstances"); n != 0 {
+			t.Errorf("without WithWaitTerminated, Deprovision made %d DescribeInstances calls", n)
+		}
+	})
+	t.Run("bounded by the context", func(t *testing.T) {
+		srv := awstest.NewServer(t, awstest.WithShutdownTime(time.Hour))
+		drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI), aws.WithWaitTerminated(true), aws.WithPollInterval(10*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		defer cancel()
+		err = drv.Deprovision(dctx, inst)
+		if !errors.Is(err, context.DeadlineExceeded) || classOf(err) != isPermanent {
+			t.Fatalf("a wait past the context's deadline: %v; want context.DeadlineExceeded, not transient", err)
+		}
+	})
+	t.Run("an instance EC2 forgot is terminated", func(t *testing.T) {
+		srv := awstest.NewServer(t, awstest.WithShutdownTime(time.Hour))
+		drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI), aws.WithWaitTerminated(true), aws.WithPollInterval(10*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.Inject(awstest.Fault{Op: "DescribeInstances", Status: 400, Code: "InvalidInstanceID.NotFound"})
+		if err := drv.Deprovision(ctx, inst); err != nil {
+			t.Fatalf("waiting for an instance DescribeInstances no longer knows: %v; want nil (it is gone)", err)
+		}
+	})
+	t.Run("a refused poll is permanent", func(t *testing.T) {
+		srv := awstest.NewServer(t, awstest.WithShutdownTime(time.Hour))
+		drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI), aws.WithWaitTerminated(true), aws.WithPollInterval(10*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.Inject(awstest.Fault{Op: "DescribeInstances", Status: 403, Code: "UnauthorizedOperation"})
+		if err := drv.Deprovision(ctx, inst); err == nil || classOf(err) != isPermanent {
+			t.Fatalf("waiting without ec2:DescribeInstances: %v; want a permanent error", err)
+		}
+	})
+}

@@ -1,0 +1,264 @@
+package aws_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/smithy-go"
+
+	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/providers/aws"
+	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
+)
+
+type errClass string
+
+const (
+	isTransient errClass = "transient"
+	isPermanent errClass = "permanent"
+	isNotFound  errClass = "not-found"
+)
+
+func classOf(err error) errClass {
+	switch {
+	case errors.Is(err, cloudswitch.ErrTransient) && errors.Is(err, cloudswitch.ErrInstanceNotFound):
+		return "both transient and not-found"
+	case errors.Is(err, cloudswitch.ErrTransient):
+		return isTransient
+	case errors.Is(err, cloudswitch.ErrInstanceNotFound):
+		return isNotFound
+	}
+	return isPermanent
+}
+
+// call runs one driver operation against a provisioned instance and returns
+// its error.
+type call struct {
+	name   string
+	action string
+	run    func(drv *aws.Driver, inst cloudswitch.Instance) error
+}
+
+var calls = []call{
+	{"Provision", "RunInstances", func(drv *aws.Driver, _ cloudswitch.Instance) error {
+		_, err := drv.Provision(ctx, request("me", "ws-err", "tok-err"))
+		return err
+	}},
+	{"Deprovision", "TerminateInstances", func(drv *aws.Driver, inst cloudswitch.Instance) error {
+		return drv.Deprovision(ctx, inst)
+	}},
+	{"Instances", "DescribeInstances", func(drv *aws.Driver, _ cloudswitch.Instance) error {
+		for _, err := range drv.Instances(ctx, "me") {
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
+}
+
+// Every EC2 error answer is classified by its code, or by its HTTP status
+// when the code is not one the driver knows, and the SDK's error stays
+// reachable under the driver's.
+func TestEC2ErrorsAreClassified(t *testing.T) {
+	cases := []struct {
+		status int
+		code   string
+		want   errClass
+	}{
+		{503, "Unavailable", isTransient},
+		{500, "InternalError", isTransient},
+		{503, "RequestLimitExceeded", isTransient},
+		{400, "Throttling", isTransient},
+		{400, "EC2ThrottledException", isTransient},
+		{400, "PriorRequestNotComplete", isTransient},
+		{400, "RequestTimeout", isTransient},
+		{502, "SomethingNew", isTransient},
+		{429, "SomethingNew", isTransient},
+		{403, "UnauthorizedOperation", isPermanent},
+		{401, "AuthFailure", isPermanent},
+		{400, "InvalidParameterValue", isPermanent},
+		{400, "InvalidParameterCombination", isPermanent},
+		{400, "InvalidAMIID.NotFound", isPermanent},
+		{400, "InvalidAMIID.Malformed", isPermanent},
+		{400, "MissingParameter", isPermanent},
+		{400, "IdempotentParameterMismatch", isPermanent},
+		{400, "VcpuLimitExceeded", isPermanent},
+		{400, "InstanceLimitExceeded", isPermanent},
+		{400, "InvalidInstanceID.Malformed", isPermanent},
+		{418, "SomethingNew", isPermanent},
+		{400, "InvalidInstanceID.NotFound", isNotFound},
+	}
+	for _, c := range calls {
+		for _, tc := range cases {
+			t.Run(c.name+"/"+tc.code+"/"+http.StatusText(tc.status), func(t *testing.T) {
+				drv, srv := newDriver(t)
+				inst, err := drv.Provision(ctx, request("me", "ws-1", "tok-1"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				srv.Inject(awstest.Fault{Op: c.action, Times: 1, Status: tc.status, Code: tc.code})
+				err = c.run(drv, inst)
+				if err == nil {
+					t.Fatalf("%s succeeded through an injected %d %s", c.name, tc.status, tc.code)
+				}
+				if got := classOf(err); got != tc.want {
+					t.Fatalf("%s answered %d %s: the driver says %s; want %s: %v", c.name, tc.status, tc.code, got, tc.want, err)
+				}
+				var ae smithy.APIError
+				if !errors.As(err, &ae) || ae.ErrorCode() != tc.code {
+					t.Fatalf("the SDK's error (code %s) is not reachable with errors.As: %v", tc.code, err)
+				}
+			})
+		}
+	}
+}
+
+func TestUnknownInstanceIsNotFound(t *testing.T) {
+	drv, _ := newDriver(t)
+	err := drv.Deprovision(ctx, cloudswitch.Instance{Provider: cloudswitch.AWS, ID: "i-0000000000000dead"})
+	if classOf(err) != isNotFound {
+		t.Fatalf("deprovisioning an instance EC2 does not know: %v; want ErrInstanceNotFound and not ErrTransient", err)
+	}
+	err = drv.Deprovision(ctx, cloudswitch.Instance{Provider: cloudswitch.AWS, ID: "vm-7"})
+	if classOf(err) != isPermanent {
+		t.Fatalf("deprovisioning a malformed id: %v; want a permanent error, not %s", err, classOf(err))
+	}
+}
+
+func TestDroppedConnectionIsTransient(t *testing.T) {
+	for _, c := range calls {
+		t.Run(c.name, func(t *testing.T) {
+			drv, srv := newDriver(t)
+			inst, err := drv.Provision(ctx, request("me", "ws-1", "tok-1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv.Inject(awstest.Fault{Op: c.action, Times: 1, Drop: true})
+			if err := c.run(drv, inst); classOf(err) != isTransient {
+				t.Fatalf("%s over a dropped connection: %v; want ErrTransient", c.name, err)
+			}
+		})
+	}
+}
+
+func TestRefusedConnectionIsTransient(t *testing.T) {
+	drv, srv := newDriver(t)
+	inst, err := drv.Provision(ctx, request("me", "ws-1", "tok-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	for _, c := range calls {
+		if err := c.run(drv, inst); classOf(err) != isTransient {
+			t.Errorf("%s with the endpoint down: %v; want ErrTransient", c.name, err)
+		}
+	}
+}
+
+func TestHTTPTimeoutIsTransient(t *testing.T) {
+	srv := awstest.NewServer(t)
+	client := ec2.New(ec2.Options{
+		Region: "us-east-1", BaseEndpoint: awssdk.String(srv.URL()),
+		Credentials: credentials.NewStaticCredentialsProvider(awstest.AccessKeyID, awstest.SecretAccessKey, ""),
+		HTTPClient:  &http.Client{Timeout: 50 * time.Millisecond},
+	})
+	drv, err := aws.New(client, aws.WithImage(testAMI))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.SetLatency(time.Second)
+	_, err = drv.Provision(ctx, request("me", "ws-1", "tok-1"))
+	if classOf(err) != isTransient {
+		t.Fatalf("a call the HTTP client timed out: %v; want ErrTransient", err)
+	}
+}
+
+func TestEndedContextStaysAContextError(t *testing.T) {
+	for _, c := range calls {
+		t.Run(c.name+"/cancelled", func(t *testing.T) {
+			drv, _ := newDriver(t)
+			inst, err := drv.Provision(ctx, request("me", "ws-1", "tok-1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cctx, cancel := context.WithCancel(ctx)
+			cancel()
+			err = runWith(cctx, c, drv, inst)
+			if !errors.Is(err, context.Canceled) || classOf(err) != isPermanent {
+				t.Fatalf("%s with a cancelled context: %v; want context.Canceled, neither transient nor not-found", c.name, err)
+			}
+		})
+		t.Run(c.name+"/deadline", func(t *testing.T) {
+			drv, srv := newDriver(t)
+			inst, err := drv.Provision(ctx, request("me", "ws-1", "tok-1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv.SetLatency(time.Second)
+			dctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+			defer cancel()
+			err = runWith(dctx, c, drv, inst)
+			if !errors.Is(err, context.DeadlineExceeded) || classOf(err) != isPermanent {
+				t.Fatalf("%s past its deadline: %v; want context.DeadlineExceeded, neither transient nor not-found", c.name, err)
+			}
+		})
+	}
+}
+
+// runWith runs c's operation with ctx instead of the background context.
+func runWith(ctx context.Context, c call, drv *aws.Driver, inst cloudswitch.Instance) error {
+	switch c.action {
+	case "RunInstances":
+		_, err := drv.Provision(ctx, request("me", "ws-ctx", "tok-ctx"))
+		return err
+	case "TerminateInstances":
+		return drv.Deprovision(ctx, inst)
+	default:
+		for _, err := range drv.Instances(ctx, "me") {
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// The SDK makes one attempt per call whatever the client or config says, so
+// the Switcher's retries do not multiply with the SDK's.
+func TestSDKRetriesAreBounded(t *testing.T) {
+	srv := awstest.NewServer(t)
+	retrying := ec2.New(ec2.Options{
+		Region: "us-east-1", BaseEndpoint: awssdk.String(srv.URL()),
+		Credentials:      credentials.NewStaticCredentialsProvider(awstest.AccessKeyID, awstest.SecretAccessKey, ""),
+		RetryMaxAttempts: 5,
+	})
+	fromClient, err := aws.New(retrying, aws.WithImage(testAMI))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := srv.Config()
+	cfg.RetryMaxAttempts = 5
+	fromConfig, err := aws.NewFromConfig(cfg, aws.WithImage(testAMI))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, drv := range map[string]*aws.Driver{"New": fromClient, "NewFromConfig": fromConfig} {
+		srv.ResetCalls()
+		srv.Inject(awstest.Fault{Op: "RunInstances", Times: 3, Status: 503, Code: "RequestLimitExceeded"})
+		_, err := drv.Provision(ctx, request("me", "ws-1", "tok-"+name))
+		if classOf(err) != isTransient {
+			t.Fatalf("%s: %v; want ErrTransient", name, err)
+		}
+		if n := srv.Calls("RunInstances"); n != 1 {
+			t.Errorf("%s: one Provision made %d RunInstances calls; want 1 (the SDK must not retry)", name, n)
+		}
+		srv.ClearFaults()
+	}
+}
