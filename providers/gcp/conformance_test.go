@@ -1,0 +1,47 @@
+package gcp_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/providers/gcp/gcptest"
+	"github.com/cloudswitch/cloudswitch/providers/providertest"
+)
+
+// emulatorOps maps the operations of a Provider to the API call that
+// carries each of them out. Listing is one aggregated list over every zone.
+var emulatorOps = map[providertest.Op]string{
+	providertest.OpProvision:   gcptest.OpInsert,
+	providertest.OpDeprovision: gcptest.OpDelete,
+	providertest.OpList:        gcptest.OpAggregatedList,
+}
+
+// TestConformance runs the Provider conformance suite, switch suites
+// included, against the driver speaking to the emulator through the real
+// Compute Engine REST clients.
+func TestConformance(t *testing.T) {
+	providertest.Run(t, func(t *testing.T) providertest.Harness {
+		e := newEnv(t, nil)
+		return providertest.Harness{
+			Provider: e.d,
+			Name:     cloudswitch.GCP,
+			Compute:  cloudswitch.Compute{Provider: cloudswitch.GCP, InstanceType: "e2-standard-2"},
+			Fail: func(op providertest.Op, n int, kind providertest.FaultKind) {
+				f := gcptest.Fault{Op: emulatorOps[op], Times: n, Status: http.StatusForbidden, Code: "forbidden"}
+				if kind == providertest.Transient {
+					f.Status, f.Code = http.StatusServiceUnavailable, "backendError"
+				}
+				e.srv.Inject(f)
+			},
+			LoseResponse: func(op providertest.Op) {
+				e.srv.Inject(gcptest.Fault{Op: emulatorOps[op], Times: 1, Drop: true})
+			},
+			SetPageSize: e.srv.SetPageSize,
+			ListCalls:   func() int { return e.srv.Calls(gcptest.OpAggregatedList) },
+			Live:        func(context.Context) ([]cloudswitch.Instance, error) { return live(e.srv), nil },
+			Secrets:     []string{e.secret},
+		}
+	})
+}

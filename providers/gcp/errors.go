@@ -1,0 +1,242 @@
+package gcp
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+
+	"cloud.google.com/go/compute/apiv1/computepb"
+	"github.com/googleapis/gax-go/v2/apierror"
+	"google.golang.org/api/googleapi"
+
+	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/internal/redact"
+)
+
+// ErrNotOurs is returned by Provision when the instance name derived from
+// the request's token is taken, in the request's zone, by an instance whose
+// labels do not say it was created for that token and owner. That instance
+// is never adopted nor touched: someone else's instance, or a token reused
+// by mistake. The error is permanent.
+var ErrNotOurs = errors.New("gcp: an instance with the token's name exists but its labels do not say it was created for this token and owner")
+
+// OperationError is a Compute Engine operation that was accepted and then
+// finished (DONE) with an error, such as an insert refused for
+// QUOTA_EXCEEDED after the API had taken it. Provision reports a failed
+// insert as a permanent *OperationError: no instance remains, and repeating
+// the request would only replay the same operation (its requestId is the
+// token's).
+type OperationError struct {
+	// Kind is the operation's type: "insert" or "delete".
+	Kind string
+	// Name is the operation's name.
+	Name string
+	// Target is the instance, "zones/ZONE/instances/NAME".
+	Target string
+	// HTTPStatus is the operation's httpErrorStatusCode (0 if it has none).
+	HTTPStatus int
+	// Codes are the codes of the operation's errors ("QUOTA_EXCEEDED",
+	// "ZONE_RESOURCE_POOL_EXHAUSTED", …).
+	Codes []string
+	// Message is the operation's error messages, joined.
+	Message string
+}
+
+func (e *OperationError) Error() string {
+	return fmt.Sprintf("gcp: %s of %s failed (operation %s): %d %s: %s",
+		e.Kind, e.Target, e.Name, e.HTTPStatus, strings.Join(e.Codes, ","), e.Message)
+}
+
+// operationError returns the error a finished operation carries, or nil if
+// it succeeded.
+func operationError(kind, target string, op *computepb.Operation) *OperationError {
+	status := int(op.GetHttpErrorStatusCode())
+	failed := len(op.GetError().GetErrors()) > 0 || (op.HttpErrorStatusCode != nil && (status < 200 || status > 299))
+	if !failed {
+		return nil
+	}
+	e := &OperationError{Kind: kind, Name: op.GetName(), Target: target, HTTPStatus: status}
+	var msgs []string
+	if m := op.GetHttpErrorMessage(); m != "" {
+		msgs = append(msgs, m)
+	}
+	for _, item := range op.GetError().GetErrors() {
+		e.Codes = append(e.Codes, item.GetCode())
+		if m := item.GetMessage(); m != "" {
+			msgs = append(msgs, m)
+		}
+	}
+	e.Message = strings.Join(msgs, "; ")
+	return e
+}
+
+// class is what an error means for the caller.
+type class int
+
+const (
+	// permanent: retrying cannot help.
+	permanent class = iota
+	// transient: may go away when retried (throttling, 5xx, broken
+	// connections, timeouts).
+	transient
+	// notFound: the API says the instance does not exist.
+	notFound
+	// cancelled: the caller's context ended.
+	cancelled
+)
+
+// rateLimitReasons are the 403 reasons that mean "slow down", not "no".
+var rateLimitReasons = map[string]bool{
+	"rateLimitExceeded":     true,
+	"userRateLimitExceeded": true,
+	"RATE_LIMIT_EXCEEDED":   true,
+}
+
+// classify says what err, returned by an API call made with ctx about
+// resource ("zones/ZONE/instances/NAME", or "" for a call about no one
+// instance), means:
+//
+//   - cancelled when ctx has ended, whatever the error;
+//   - notFound for a 404 that names resource: Compute Engine answers
+//     "The resource 'projects/P/zones/Z/instances/N' was not found". A 404
+//     about anything else — the project, the zone, an image or a machine
+//     type an insert names — is permanent: a missing project must never
+//     make a delete look done;
+//   - transient for 408, 429, 5xx, 403 with reason rateLimitExceeded or
+//     userRateLimitExceeded, broken connections (EOF, resets, refused
+//     connections), network timeouts, and a call's own deadline expiring
+//     while ctx is alive;
+//   - permanent for everything else: 400, 401, other 403s (quotaExceeded
+//     included), 409, certificate errors, malformed answers.
+func classify(ctx context.Context, resource string, err error) class {
+	if ctx.Err() != nil {
+		return cancelled
+	}
+	var gerr *googleapi.Error
+	if errors.As(err, &gerr) {
+		return classifyStatus(gerr.Code, resource, gerr.Message, reasons(err, gerr))
+	}
+	var (
+		unknownCA x509.UnknownAuthorityError
+		badHost   x509.HostnameError
+		badCert   x509.CertificateInvalidError
+		verifyErr *tls.CertificateVerificationError
+		dnsErr    *net.DNSError
+		opErr     *net.OpError
+		netErr    net.Error
+	)
+	switch {
+	case errors.As(err, &unknownCA), errors.As(err, &badHost), errors.As(err, &badCert), errors.As(err, &verifyErr):
+		return permanent
+	case errors.As(err, &dnsErr):
+		if dnsErr.IsNotFound && !dnsErr.IsTemporary && !dnsErr.IsTimeout {
+			return permanent // the endpoint's host does not exist
+		}
+		return transient
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED),
+		errors.Is(err, syscall.ECONNABORTED), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, context.DeadlineExceeded), // the call's own timeout; ctx is alive
+		errors.As(err, &opErr),
+		errors.As(err, &netErr) && netErr.Timeout():
+		return transient
+	}
+	return permanent
+}
+
+// classifyStatus classifies an HTTP error status with its message and
+// reasons.
+func classifyStatus(status int, resource, message string, reasons []string) class {
+	switch {
+	case status == http.StatusNotFound:
+		if resource != "" && strings.Contains(message, resource) {
+			return notFound
+		}
+		return permanent
+	case status == http.StatusRequestTimeout, status == http.StatusTooManyRequests, status >= 500:
+		return transient
+	case status == http.StatusForbidden:
+		for _, r := range reasons {
+			if rateLimitReasons[r] {
+				return transient
+			}
+		}
+	}
+	return permanent
+}
+
+// reasons returns the reasons of an API error: those of its errors[] items
+// and that of its ErrorInfo detail.
+func reasons(err error, gerr *googleapi.Error) []string {
+	var out []string
+	for _, item := range gerr.Errors {
+		out = append(out, item.Reason)
+	}
+	var aerr *apierror.APIError
+	if errors.As(err, &aerr) && aerr.Reason() != "" {
+		out = append(out, aerr.Reason())
+	}
+	return out
+}
+
+// isAlreadyExists reports whether err is a 409 alreadyExists: the name is
+// taken in the zone.
+func isAlreadyExists(err error) bool {
+	var gerr *googleapi.Error
+	if !errors.As(err, &gerr) || gerr.Code != http.StatusConflict {
+		return false
+	}
+	for _, item := range gerr.Errors {
+		if item.Reason == "alreadyExists" {
+			return true
+		}
+	}
+	return false
+}
+
+// fail wraps err, which the API call named call failed with, so that the
+// caller can tell what it means: the context's error when ctx ended,
+// cloudswitch.ErrTransient for a transient error, and
+// cloudswitch.ErrInstanceNotFound when the API says resource does not exist;
+// errors.Is and errors.As still reach the cause. The message never carries
+// a credential.
+func fail(ctx context.Context, call, resource string, err error) error {
+	switch classify(ctx, resource, err) {
+	case cancelled:
+		if cause := ctx.Err(); !errors.Is(err, cause) {
+			return scrub(fmt.Errorf("gcp: %s: %w: %w", call, cause, err))
+		}
+	case transient:
+		return scrub(fmt.Errorf("gcp: %s: %w: %w", call, cloudswitch.ErrTransient, err))
+	case notFound:
+		return scrub(fmt.Errorf("gcp: %s: %w: %w", call, cloudswitch.ErrInstanceNotFound, err))
+	}
+	return scrub(fmt.Errorf("gcp: %s: %w", call, err))
+}
+
+// uncertain wraps an error that leaves the outcome of an accepted call
+// unknown — polling its operation failed, or reading the instance it
+// created —: transient (calling again settles it), or the context's error
+// when ctx ended. Never permanent: a permanent error would claim nothing
+// happened.
+func uncertain(ctx context.Context, call string, err error) error {
+	if cause := ctx.Err(); cause != nil {
+		if errors.Is(err, cause) {
+			return scrub(fmt.Errorf("gcp: %s: %w", call, err))
+		}
+		return scrub(fmt.Errorf("gcp: %s: %w: %w", call, cause, err))
+	}
+	return scrub(fmt.Errorf("gcp: %s: %w: %w", call, cloudswitch.ErrTransient, err))
+}
+
+// scrub hides anything that looks like a credential in err's message (an
+// SDK may echo a request, an Authorization header, an API key); errors.Is
+// and errors.As still reach every cause.
+func scrub(err error) error { return redact.Error(err) }

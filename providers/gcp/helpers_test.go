@@ -1,0 +1,162 @@
+package gcp_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"testing"
+
+	compute "cloud.google.com/go/compute/apiv1"
+	"google.golang.org/api/option"
+
+	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/internal/ownership"
+	"github.com/cloudswitch/cloudswitch/providers/gcp"
+	"github.com/cloudswitch/cloudswitch/providers/gcp/gcptest"
+)
+
+// zone is the default zone of the drivers the tests make.
+const zone = "us-central1-a"
+
+var ctx = context.Background()
+
+// env is a driver speaking to an emulator through the real REST clients,
+// which send a planted OAuth token with every request.
+type env struct {
+	srv    *gcptest.Server
+	d      *gcp.Driver
+	secret string // the planted access token
+}
+
+// bearer adds an Authorization header with a planted access token to every
+// request, as an OAuth transport would.
+type bearer struct {
+	token string
+	base  http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.base.RoundTrip(r)
+}
+
+// clientOptions points the REST clients at url with a planted token.
+func clientOptions(t testing.TB, url, secret string) []option.ClientOption {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(tr.CloseIdleConnections)
+	return []option.ClientOption{
+		option.WithEndpoint(url),
+		option.WithHTTPClient(&http.Client{Transport: bearer{token: secret, base: tr}}),
+	}
+}
+
+// newEnv starts an emulator and a driver on it (default zone zone, polls
+// every millisecond), with extra options.
+func newEnv(t testing.TB, srvOpts []gcptest.Option, opts ...gcp.Option) *env {
+	t.Helper()
+	srv := gcptest.NewServer(t, srvOpts...)
+	secret := "ya29.a0Planted" + randomHex(24) + "SecretToken"
+	d := newDriver(t, srv.URL(), srv.Project(), secret, opts...)
+	return &env{srv: srv, d: d, secret: secret}
+}
+
+// newDriver returns a driver of project at url whose clients send secret.
+func newDriver(t testing.TB, url, project, secret string, opts ...gcp.Option) *gcp.Driver {
+	t.Helper()
+	copts := clientOptions(t, url, secret)
+	instances, err := compute.NewInstancesRESTClient(ctx, copts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	operations, err := compute.NewZoneOperationsRESTClient(ctx, copts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { instances.Close(); operations.Close() })
+	opts = append([]gcp.Option{gcp.WithZone(zone), gcp.WithPollInterval(1e6)}, opts...)
+	d, err := gcp.New(instances, operations, project, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// request is a valid provision request for a fresh token.
+func request(owner, workspace string) cloudswitch.ProvisionRequest {
+	return cloudswitch.ProvisionRequest{
+		WorkspaceID: workspace, Token: randomHex(16), Owner: owner,
+		Compute: cloudswitch.Compute{Provider: cloudswitch.GCP, InstanceType: "e2-standard-2"},
+	}
+}
+
+// live is the emulator's ground truth as Instances: every instance not
+// STOPPING (being deleted), with the workspace id and token decoded from
+// its labels.
+func live(srv *gcptest.Server) []cloudswitch.Instance {
+	var out []cloudswitch.Instance
+	for _, vm := range srv.Instances() {
+		if vm.Status == gcptest.StatusStopping {
+			continue
+		}
+		workspace, _ := ownership.DecodeLabel(vm.Labels[ownership.WorkspaceKey])
+		token, _ := ownership.DecodeLabel(vm.Labels[ownership.TokenKey])
+		out = append(out, cloudswitch.Instance{
+			Provider: cloudswitch.GCP, ID: vm.Name, Region: vm.Zone,
+			WorkspaceID: workspace, Token: token, CreatedAt: vm.Created,
+		})
+	}
+	return out
+}
+
+// list collects what Instances yields for owner, failing the test on an
+// error.
+func list(t testing.TB, d *gcp.Driver, owner string) []cloudswitch.Instance {
+	t.Helper()
+	var out []cloudswitch.Instance
+	for inst, err := range d.Instances(ctx, owner) {
+		if err != nil {
+			t.Fatalf("Instances(%q): %v", owner, err)
+		}
+		out = append(out, inst)
+	}
+	return out
+}
+
+// listErr returns the error that ends Instances for owner (nil if none),
+// and what was yielded before it.
+func listErr(d *gcp.Driver, c context.Context, owner string) ([]cloudswitch.Instance, error) {
+	var out []cloudswitch.Instance
+	for inst, err := range d.Instances(c, owner) {
+		if err != nil {
+			return out, err
+		}
+		out = append(out, inst)
+	}
+	return out, nil
+}
+
+// names returns the names of insts.
+func names(insts []cloudswitch.Instance) []string {
+	var out []string
+	for _, i := range insts {
+		out = append(out, i.ID)
+	}
+	return out
+}
+
+// noSecret fails the test if err's message carries secret.
+func noSecret(t testing.TB, err error, secret string) {
+	t.Helper()
+	if err != nil && strings.Contains(err.Error(), secret) {
+		t.Errorf("an error carries the planted secret: %v", err)
+	}
+}

@@ -1,0 +1,171 @@
+package gcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"path"
+
+	compute "cloud.google.com/go/compute/apiv1"
+	"cloud.google.com/go/compute/apiv1/computepb"
+	"google.golang.org/api/iterator"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/internal/ownership"
+)
+
+// pageSize is how many instances one listing call asks for: Compute
+// Engine's largest page.
+const pageSize = 500
+
+// incompleteWarnings are the warning codes of an aggregated listing's scope
+// that mean its instances are missing from the answer.
+var incompleteWarnings = map[string]bool{
+	computepb.Warning_UNREACHABLE.String():     true,
+	computepb.Warning_PARTIAL_SUCCESS.String(): true,
+}
+
+// Instances yields the live instances labelled cloudswitch-owner=owner,
+// page by page as the pages arrive, with WorkspaceID and Token read from
+// their labels.
+//
+// By default one aggregated listing (instances.aggregatedList, filtered by
+// `labels.cloudswitch-owner = "OWNER"`, 500 a page) covers every zone of
+// the project, so that a VM in a zone the driver was never configured
+// with — an orphan of an old configuration — is still found; WithZones
+// lists those zones one by one instead (instances.list). A zone the
+// aggregated listing reports unreachable ends the sequence with a transient
+// error: the listing is incomplete.
+//
+// Instances being deleted (STOPPING) are skipped; stopped (TERMINATED) and
+// suspended ones are yielded, since they still exist and bill for their
+// disks. An instance whose ownership labels cannot be decoded, or whose
+// creation time cannot be read, ends the sequence with a permanent error
+// naming it, rather than being yielded as an instance of no workspace that
+// a reconciler could take for an orphan.
+//
+// The client does not bind a listing's HTTP request to ctx; the driver
+// stops waiting for a page when ctx ends and returns ctx's error, leaving
+// the request to finish in the background.
+func (d *Driver) Instances(ctx context.Context, owner string) iter.Seq2[cloudswitch.Instance, error] {
+	return func(yield func(cloudswitch.Instance, error) bool) {
+		if owner == "" || !labelValuePattern.MatchString(owner) {
+			yield(cloudswitch.Instance{}, invalidf("instances: owner %q is not a label value (up to 63 lowercase letters, digits, '_' or '-')", owner))
+			return
+		}
+		filter := fmt.Sprintf("labels.%s = %q", ownership.OwnerKey, owner)
+		if len(d.cfg.zones) == 0 {
+			d.listAggregated(ctx, filter, yield)
+			return
+		}
+		for _, zone := range d.cfg.zones {
+			if !d.listZone(ctx, zone, filter, yield) {
+				return
+			}
+		}
+	}
+}
+
+// listAggregated yields the live instances of every zone that match
+// filter; it returns false when the sequence must end.
+func (d *Driver) listAggregated(ctx context.Context, filter string, yield func(cloudswitch.Instance, error) bool) bool {
+	it := d.instances.AggregatedList(ctx, &computepb.AggregatedListInstancesRequest{
+		Project: d.project, Filter: proto.String(filter), MaxResults: proto.Uint32(pageSize),
+	}, noRetry)
+	for {
+		pair, err := next[compute.InstancesScopedListPair](ctx, it)
+		if errors.Is(err, iterator.Done) {
+			return true
+		}
+		if err != nil {
+			yield(cloudswitch.Instance{}, fail(ctx, "instances.aggregatedList", "", err))
+			return false
+		}
+		if w := pair.Value.GetWarning(); incompleteWarnings[w.GetCode()] {
+			yield(cloudswitch.Instance{}, scrub(fmt.Errorf("gcp: instances.aggregatedList: scope %s is %s (%s), the listing is incomplete: %w",
+				pair.Key, w.GetCode(), w.GetMessage(), cloudswitch.ErrTransient)))
+			return false
+		}
+		for _, i := range pair.Value.GetInstances() {
+			if !d.yieldOne(ctx, i, yield) {
+				return false
+			}
+		}
+	}
+}
+
+// listZone yields the live instances of zone that match filter; it returns
+// false when the sequence must end.
+func (d *Driver) listZone(ctx context.Context, zone, filter string, yield func(cloudswitch.Instance, error) bool) bool {
+	it := d.instances.List(ctx, &computepb.ListInstancesRequest{
+		Project: d.project, Zone: zone, Filter: proto.String(filter), MaxResults: proto.Uint32(pageSize),
+	}, noRetry)
+	for {
+		i, err := next[*computepb.Instance](ctx, it)
+		if errors.Is(err, iterator.Done) {
+			return true
+		}
+		if err != nil {
+			yield(cloudswitch.Instance{}, fail(ctx, "instances.list zones/"+zone, "", err))
+			return false
+		}
+		if !d.yieldOne(ctx, i, yield) {
+			return false
+		}
+	}
+}
+
+// yieldOne yields i if it is live; it returns false when the sequence must
+// end.
+func (d *Driver) yieldOne(ctx context.Context, i *computepb.Instance, yield func(cloudswitch.Instance, error) bool) bool {
+	if !live(i.GetStatus()) {
+		return true
+	}
+	inst, err := instanceOf(i)
+	if err != nil {
+		d.cfg.log.WarnContext(ctx, "gcp: an instance with the owner label cannot be read", "zone", path.Base(i.GetZone()), "instance", i.GetName())
+		yield(cloudswitch.Instance{}, scrub(fmt.Errorf("gcp: instances: %w", err)))
+		return false
+	}
+	return yield(inst, nil)
+}
+
+// pages is a listing iterator of the SDK.
+type pages[T any] interface {
+	Next() (T, error)
+	PageInfo() *iterator.PageInfo
+}
+
+// next returns the next item of it. When the item is already buffered it is
+// returned at once; when Next would fetch a page, the fetch runs in a
+// goroutine and next stops waiting when ctx ends, returning ctx's error:
+// the REST client does not bind a listing's HTTP request to the caller's
+// context, so a stalled page would otherwise hold the caller past its
+// deadline. An abandoned fetch finishes (or fails) in the background; the
+// iterator is not used again.
+func next[T any](ctx context.Context, it pages[T]) (T, error) {
+	if it.PageInfo().Remaining() > 0 {
+		return it.Next()
+	}
+	var zero T
+	if err := ctx.Err(); err != nil {
+		return zero, err
+	}
+	type result struct {
+		item T
+		err  error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		item, err := it.Next()
+		ch <- result{item, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.item, r.err
+	case <-ctx.Done():
+		return zero, ctx.Err()
+	}
+}

@@ -1,0 +1,261 @@
+package gcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"cloud.google.com/go/compute/apiv1/computepb"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/internal/ownership"
+)
+
+// ErrInvalidRequest is matched by the error of a Provision or Deprovision
+// whose request the driver refuses before any API call: a missing token,
+// owner or workspace, another provider's compute, no machine type, no zone,
+// a value no label can hold. It is permanent.
+var ErrInvalidRequest = errors.New("gcp: invalid request")
+
+// invalidf returns a permanent error matching ErrInvalidRequest.
+func invalidf(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidRequest, fmt.Sprintf(format, args...))
+}
+
+// plan is an insert, checked and ready to send.
+type plan struct {
+	zone, name string
+	path       string // "zones/ZONE/instances/NAME"
+	requestID  string
+	workspace  string // the workspace label's value
+	token      string // the token label's value
+	resource   *computepb.Instance
+}
+
+// machineTypeName is a machine type's name: "e2-standard-2",
+// "n2-custom-4-8192".
+func validMachineTypeName(s string) bool {
+	if s == "" || len(s) > 63 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for _, c := range s {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// machineType returns the machine type of an insert into zone: t itself
+// when it is a path ("zones/ZONE/machineTypes/TYPE" or a URL ending so)
+// naming zone, else "zones/ZONE/machineTypes/t".
+func machineType(zone, t string) (string, error) {
+	if !strings.Contains(t, "/") {
+		if !validMachineTypeName(t) {
+			return "", invalidf("instance type %q is not a machine type name (like e2-standard-2)", t)
+		}
+		return "zones/" + zone + "/machineTypes/" + t, nil
+	}
+	i := strings.LastIndex(t, "zones/")
+	if i < 0 || (i > 0 && t[i-1] != '/') {
+		return "", invalidf("instance type %q is neither a machine type name nor zones/ZONE/machineTypes/TYPE", t)
+	}
+	name, ok := strings.CutPrefix(t[i:], "zones/"+zone+"/machineTypes/")
+	if !ok || !validMachineTypeName(name) {
+		return "", invalidf("instance type %q is not a machine type of zone %s (zones/%s/machineTypes/TYPE)", t, zone, zone)
+	}
+	return t, nil
+}
+
+// region returns the region of a zone: "us-central1" for "us-central1-a".
+func region(zone string) string { return zone[:strings.LastIndexByte(zone, '-')] }
+
+// plan checks req and builds its insert. Every error is permanent and
+// matches ErrInvalidRequest.
+func (d *Driver) plan(req cloudswitch.ProvisionRequest) (plan, error) {
+	switch {
+	case req.Token == "":
+		return plan{}, invalidf("provision: empty token")
+	case req.Owner == "":
+		return plan{}, invalidf("provision: empty owner")
+	case req.WorkspaceID == "":
+		return plan{}, invalidf("provision: empty workspace id")
+	case req.Compute.Provider != cloudswitch.GCP:
+		return plan{}, invalidf("provision: the gcp driver was asked for a %q machine", req.Compute.Provider)
+	case req.Compute.InstanceType == "":
+		return plan{}, invalidf("provision: empty instance type")
+	case !labelValuePattern.MatchString(req.Owner):
+		return plan{}, invalidf("provision: owner %q is not a label value (up to 63 lowercase letters, digits, '_' or '-')", req.Owner)
+	}
+	workspace, err := ownership.EncodeLabel(req.WorkspaceID)
+	if err != nil {
+		return plan{}, invalidf("provision: workspace id cannot be stored in a label: %v", err)
+	}
+	token, err := ownership.EncodeLabel(req.Token)
+	if err != nil {
+		return plan{}, invalidf("provision: token cannot be stored in a label: %v", err)
+	}
+	zone := req.Compute.Region
+	if zone == "" {
+		zone = d.cfg.zone
+	}
+	switch {
+	case zone == "":
+		return plan{}, invalidf("provision: no zone: Compute.Region is empty and the driver has no default zone (WithZone)")
+	case !zonePattern.MatchString(zone):
+		return plan{}, invalidf("provision: %q is not a zone (like us-central1-a)", zone)
+	case len(d.cfg.zones) > 0 && !slices.Contains(d.cfg.zones, zone):
+		return plan{}, invalidf("provision: zone %s is not among the zones the driver lists (WithZones %v): its VM could not be found again", zone, d.cfg.zones)
+	}
+	mt, err := machineType(zone, req.Compute.InstanceType)
+	if err != nil {
+		return plan{}, err
+	}
+	image := req.Compute.Image
+	if image == "" {
+		image = d.cfg.sourceImage
+	}
+	if !resourcePattern.MatchString(image) {
+		return plan{}, invalidf("provision: %q is not an image path", image)
+	}
+
+	name := ownership.Name(req.Token)
+	labels := maps.Clone(d.cfg.labels)
+	if labels == nil {
+		labels = make(map[string]string, 3)
+	}
+	labels[ownership.OwnerKey] = req.Owner
+	labels[ownership.WorkspaceKey] = workspace
+	labels[ownership.TokenKey] = token
+
+	nic := &computepb.NetworkInterface{}
+	if d.cfg.network != "" {
+		nic.Network = proto.String(d.cfg.network)
+	}
+	if s := d.cfg.subnetwork; s != "" {
+		if !strings.Contains(s, "/") {
+			s = "regions/" + region(zone) + "/subnetworks/" + s
+		}
+		nic.Subnetwork = proto.String(s)
+	}
+	params := &computepb.AttachedDiskInitializeParams{SourceImage: proto.String(image)}
+	if d.cfg.diskSizeGB > 0 {
+		params.DiskSizeGb = proto.Int64(d.cfg.diskSizeGB)
+	}
+	resource := &computepb.Instance{
+		Name:        proto.String(name),
+		MachineType: proto.String(mt),
+		Labels:      labels,
+		Disks: []*computepb.AttachedDisk{{
+			Boot:             proto.Bool(true),
+			AutoDelete:       proto.Bool(true), // deleting the VM deletes its disk: nothing keeps billing
+			Type:             proto.String("PERSISTENT"),
+			InitializeParams: params,
+		}},
+		NetworkInterfaces: []*computepb.NetworkInterface{nic},
+	}
+	if len(d.cfg.metadata) > 0 {
+		md := &computepb.Metadata{}
+		for _, k := range slices.Sorted(maps.Keys(d.cfg.metadata)) {
+			md.Items = append(md.Items, &computepb.Items{Key: proto.String(k), Value: proto.String(d.cfg.metadata[k])})
+		}
+		resource.Metadata = md
+	}
+	if d.cfg.serviceAccount != "" {
+		resource.ServiceAccounts = []*computepb.ServiceAccount{{Email: proto.String(d.cfg.serviceAccount), Scopes: slices.Clone(d.cfg.scopes)}}
+	}
+	return plan{
+		zone: zone, name: name, path: "zones/" + zone + "/instances/" + name,
+		requestID: RequestID(req.Token), workspace: workspace, token: token, resource: resource,
+	}, nil
+}
+
+// Provision creates the VM req describes, or returns the one an earlier
+// request with the same token created.
+//
+// The instance is named ownership.Name(req.Token) — names are unique per
+// zone — and inserted with requestId RequestID(req.Token), labelled with
+// the owner, the workspace and the token; then its operation is polled
+// until DONE and its error, if any, read (the SDK's Wait alone does not fail
+// on one). An insert whose operation fails (QUOTA_EXCEEDED, …) is a
+// permanent *OperationError and leaves no instance. A repeated insert is
+// answered by Compute Engine with the first one's operation (same
+// requestId), or, past its deduplication window, with 409 alreadyExists;
+// either way the instance is read back and returned only if its labels name
+// req.Owner and req.Token — someone else's instance with that name is
+// ErrNotOurs, never adopted.
+//
+// Refused requests (ErrInvalidRequest) cost no API call. Errors after the
+// insert may have been accepted are transient (or the context's): calling
+// Provision again with the same request settles them.
+func (d *Driver) Provision(ctx context.Context, req cloudswitch.ProvisionRequest) (cloudswitch.Instance, error) {
+	p, err := d.plan(req)
+	if err != nil {
+		return cloudswitch.Instance{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return cloudswitch.Instance{}, fmt.Errorf("gcp: provision %s: %w", p.path, err)
+	}
+	log := d.cfg.log.With("zone", p.zone, "instance", p.name)
+	op, err := d.instances.Insert(ctx, &computepb.InsertInstanceRequest{
+		Project: d.project, Zone: p.zone, RequestId: proto.String(p.requestID), InstanceResource: p.resource,
+	}, noRetry)
+	switch {
+	case err == nil:
+		log.DebugContext(ctx, "gcp: insert accepted", "operation", op.Name())
+		done, err := d.wait(ctx, p.zone, op.Proto())
+		if err != nil {
+			return cloudswitch.Instance{}, uncertain(ctx, "zoneOperations.get (insert of "+p.path+")", err)
+		}
+		if opErr := operationError("insert", p.path, done); opErr != nil && !nameTaken(opErr) {
+			log.DebugContext(ctx, "gcp: insert failed", "operation", opErr.Name, "status", opErr.HTTPStatus, "codes", opErr.Codes)
+			return cloudswitch.Instance{}, scrub(fmt.Errorf("gcp: provision: %w", opErr))
+		}
+	case isAlreadyExists(err):
+		log.DebugContext(ctx, "gcp: the instance name is taken; reading its labels")
+	default:
+		return cloudswitch.Instance{}, fail(ctx, "instances.insert "+p.path, "", err)
+	}
+	return d.adopt(ctx, p, req)
+}
+
+// nameTaken reports whether a failed insert failed because the name is
+// taken, which Provision treats as it treats a 409 alreadyExists.
+func nameTaken(e *OperationError) bool {
+	return e.HTTPStatus == 409 || slices.Contains(e.Codes, "RESOURCE_ALREADY_EXISTS")
+}
+
+// adopt reads back the instance p names after an insert that succeeded or
+// found the name taken, and returns it if its labels say it was created for
+// req.
+func (d *Driver) adopt(ctx context.Context, p plan, req cloudswitch.ProvisionRequest) (cloudswitch.Instance, error) {
+	got, err := d.instances.Get(ctx, &computepb.GetInstanceRequest{Project: d.project, Zone: p.zone, Instance: p.name}, noRetry)
+	if err != nil {
+		if classify(ctx, p.path, err) == notFound {
+			return cloudswitch.Instance{}, scrub(fmt.Errorf("gcp: provision: instance %s was created for this token and has been deleted since; a token names one VM for good (%v)", p.path, err))
+		}
+		return cloudswitch.Instance{}, uncertain(ctx, "instances.get "+p.path, err)
+	}
+	labels := got.GetLabels()
+	if labels[ownership.OwnerKey] != req.Owner || labels[ownership.TokenKey] != p.token {
+		d.cfg.log.WarnContext(ctx, "gcp: an instance not created for this token has its name", "zone", p.zone, "instance", p.name)
+		return cloudswitch.Instance{}, fmt.Errorf("gcp: provision %s: %w", p.path, ErrNotOurs)
+	}
+	if labels[ownership.WorkspaceKey] != p.workspace {
+		return cloudswitch.Instance{}, invalidf("provision %s: the instance was created with this token for another workspace (label %q): a token belongs to one workspace", p.path, labels[ownership.WorkspaceKey])
+	}
+	if got.GetStatus() == statusStopping {
+		return cloudswitch.Instance{}, fmt.Errorf("gcp: provision %s: the instance is STOPPING (being stopped or deleted); call again once it has settled: %w", p.path, cloudswitch.ErrTransient)
+	}
+	inst, err := instanceOf(got)
+	if err != nil {
+		return cloudswitch.Instance{}, scrub(fmt.Errorf("gcp: provision: %w", err))
+	}
+	inst.WorkspaceID, inst.Token = req.WorkspaceID, req.Token
+	d.cfg.log.DebugContext(ctx, "gcp: provisioned", "zone", p.zone, "instance", p.name, "status", got.GetStatus())
+	return inst, nil
+}
