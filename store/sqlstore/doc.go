@@ -1,0 +1,73 @@
+// Package sqlstore is a cloudswitch.Store on database/sql, for PostgreSQL and
+// SQLite: one row per workspace, written with a compare-and-swap the database
+// enforces, so that any number of replicas, reconcilers and tools may share
+// it.
+//
+// The package imports no driver. Use github.com/jackc/pgx/v5/stdlib for
+// PostgreSQL and modernc.org/sqlite (pure Go) for SQLite, or another driver
+// of the same database:
+//
+//	db, err := sql.Open("pgx", os.Getenv("DATABASE_URL"))
+//	store, err := sqlstore.New(db, sqlstore.Postgres)
+//	err = store.Migrate(ctx) // at start-up, in every replica: idempotent
+//	sw, err := cloudswitch.New(store, providers)
+//
+// # Guarantees
+//
+// Update is one conditional statement (UPDATE … WHERE id = $1 AND version =
+// $2 RETURNING version): of several Updates of one version exactly one
+// writes, whichever process sends it, and nothing is ever written on the
+// strength of an earlier read. "Not found" is only ever the database's
+// answer that there is no such row: a dropped connection, a closed pool, a
+// cancelled context or a row that does not decode is an error matching
+// neither cloudswitch.ErrNotFound nor cloudswitch.ErrConflict.
+//
+// Every call is one statement and one round trip, outside any explicit
+// transaction (an Update that loses adds one read to say why), so a switch
+// costs four: read, claim, commit, record. On SQLite the statements are
+// prepared once and reused; on PostgreSQL pgx prepares and caches them per
+// connection.
+//
+// # Schema
+//
+// Migrate creates this table (name set by WithTable, default
+// cloudswitch_workspaces) and index; a database administrator may create
+// them instead. On PostgreSQL:
+//
+//	CREATE TABLE cloudswitch_workspaces (
+//		id         text        PRIMARY KEY,
+//		compute    jsonb       NOT NULL,  -- cloudswitch.Compute: {"provider": "aws", "instance_type": …, "region": …, "image": …}
+//		instance   jsonb,                 -- the VM, NULL for none: {"provider", "id", "region", "workspace_id", "token", "created_at"}
+//		pending    jsonb,                 -- the switch in flight, NULL for none: encoding/json of cloudswitch.Intent
+//		version    bigint      NOT NULL CHECK (version > 0),  -- 1 on Create, +1 on every Update
+//		created_at timestamptz NOT NULL DEFAULT now(),
+//		updated_at timestamptz NOT NULL DEFAULT now()        -- set by every Update, by the database's clock
+//	);
+//	CREATE INDEX cloudswitch_workspaces_pending ON cloudswitch_workspaces (id) WHERE pending IS NOT NULL;
+//
+// On SQLite the table is STRICT, the JSON columns are TEXT checked by
+// json_valid, and the timestamps are UTC text (2006-01-02T15:04:05.000Z).
+// The partial index holds only the rows with a switch in flight, almost
+// none, so Pending (which the Reconciler calls on every pass) reads a few
+// index entries instead of the table. Timestamps are the database's, so
+// replicas with skewed clocks agree on them; the Store never reads them.
+//
+// The intent is stored as an opaque document so that its fields can evolve
+// without a schema change; compute and instance are decoded strictly. A row
+// whose JSON does not decode is reported as a *DecodeError naming the
+// workspace and the column, never replaced by a default: a compute read as
+// the zero Compute would mean AWS, and could destroy the wrong VM.
+//
+// # SQLite
+//
+// Open the database with SQLiteDSN, which sets WAL mode and a busy timeout
+// so that concurrent writers queue instead of failing with SQLITE_BUSY, and
+// give the pool a few connections (db.SetMaxOpenConns(4)), never one: a loop
+// over Pending holds a connection while the Switcher writes.
+//
+// # PostgreSQL
+//
+// Size the pool for the concurrency you expect (db.SetMaxOpenConns); several
+// Stores in several processes share the table safely. A schema-qualified
+// table ("tenant_a.workspaces") lets installations share a database.
+package sqlstore

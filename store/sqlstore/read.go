@@ -1,0 +1,75 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+
+	"github.com/cloudswitch/cloudswitch"
+)
+
+// Get returns the workspace with the given id in one statement. It returns an
+// error matching cloudswitch.ErrNotFound only when the database answered
+// that there is no such row; every other failure — a closed pool, a dropped
+// connection, a cancelled context, a row that does not decode (*DecodeError)
+// — is an error matching neither ErrNotFound nor ErrConflict, since "could
+// not read" is never "not found".
+func (s *Store) Get(ctx context.Context, id string) (cloudswitch.Workspace, error) {
+	var compute, instance, pending []byte
+	var version int64
+	err := s.sql.get.queryRow(ctx, s.db, id).Scan(&compute, &instance, &pending, &version)
+	switch {
+	case noRows(ctx, err):
+		return cloudswitch.Workspace{}, fmt.Errorf("sqlstore: get %q: %w", id, cloudswitch.ErrNotFound)
+	case err != nil:
+		return cloudswitch.Workspace{}, fail("get", id, orContext(ctx, err))
+	}
+	return decodeRow(id, compute, instance, pending, version)
+}
+
+// Pending yields every workspace with a pending intent, in id order, reading
+// them from the partial index of pending rows. It streams: one statement,
+// rows decoded one at a time as the loop asks for them, nothing buffered;
+// the connection is held until the loop ends or breaks, so the pool must
+// have a second connection for writes made inside the loop. It yields rows
+// as of the statement's snapshot: it may miss a workspace that became
+// pending after it started. A non-nil error (the query failed, the context
+// ended, a row does not decode) ends the sequence.
+func (s *Store) Pending(ctx context.Context) iter.Seq2[cloudswitch.Workspace, error] {
+	return s.scan(ctx, "pending", s.sql.pending)
+}
+
+// List yields every workspace, in id order, streaming as Pending does.
+func (s *Store) List(ctx context.Context) iter.Seq2[cloudswitch.Workspace, error] {
+	return s.scan(ctx, "list", s.sql.list)
+}
+
+func (s *Store) scan(ctx context.Context, op string, query *statement) iter.Seq2[cloudswitch.Workspace, error] {
+	return func(yield func(cloudswitch.Workspace, error) bool) {
+		rows, err := query.queryRows(ctx, s.db)
+		if err != nil {
+			yield(cloudswitch.Workspace{}, fail(op, "", err))
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var compute, instance, pending []byte
+			var version int64
+			if err := rows.Scan(&id, &compute, &instance, &pending, &version); err != nil {
+				yield(cloudswitch.Workspace{}, fail(op, "", err))
+				return
+			}
+			w, err := decodeRow(id, compute, instance, pending, version)
+			if !yield(w, err) || err != nil {
+				return
+			}
+		}
+		// A cancelled query may end as if it had run out of rows: only one
+		// that finished with its context live was read to the end.
+		if err := rows.Err(); err != nil || ctx.Err() != nil {
+			yield(cloudswitch.Workspace{}, fail(op, "", errors.Join(err, ctx.Err())))
+		}
+	}
+}
