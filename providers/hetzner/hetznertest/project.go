@@ -81,6 +81,32 @@ type project struct {
 	actions    map[int64]*action
 	running    []*action // by ascending id
 	imageIDs   map[string]int64
+	version    uint64 // bumped by every change a listing can see
+	listing    listing
+}
+
+// listing is the last listing's matches, kept so that the next pages of the
+// same listing need not filter and sort every server again.
+type listing struct {
+	key     string
+	version uint64
+	until   time.Time // when a server it left out for the lag turns visible
+	matched []*server
+}
+
+// cached returns the matches of the listing key at now, if still valid.
+func (p *project) cached(key string, now time.Time) ([]*server, bool) {
+	l := p.listing
+	if l.key != key || l.version != p.version || !now.Before(l.until) {
+		return nil, false
+	}
+	return l.matched, true
+}
+
+// cache keeps the matches of the listing key, valid until the project
+// changes or until.
+func (p *project) cache(key string, until time.Time, matched []*server) {
+	p.listing = listing{key: key, version: p.version, until: until, matched: matched}
 }
 
 func newProject() *project {
@@ -96,7 +122,7 @@ func (p *project) settle(now time.Time) {
 			continue
 		}
 		a.status = actionSuccess
-		a.finished = now
+		a.finished = apiTime(now)
 		p.apply(a)
 	}
 	clear(p.running[len(kept):])
@@ -109,6 +135,7 @@ func (p *project) apply(a *action) {
 	if s == nil {
 		return
 	}
+	p.version++
 	switch a.command {
 	case commandCreate:
 		if s.Status == StatusInitializing {
@@ -123,10 +150,10 @@ func (p *project) apply(a *action) {
 	}
 }
 
-// startAction starts an action on server id, due after d.
+// startAction starts an action on server id, due d after now.
 func (p *project) startAction(now time.Time, d time.Duration, command string, serverID int64) *action {
 	p.nextAction++
-	a := &action{id: p.nextAction, command: command, status: actionRunning, started: now, doneAt: now.Add(d), serverID: serverID}
+	a := &action{id: p.nextAction, command: command, status: actionRunning, started: apiTime(now), doneAt: now.Add(d), serverID: serverID}
 	p.actions[a.id] = a
 	p.running = append(p.running, a)
 	return a
@@ -138,6 +165,7 @@ func (p *project) add(vm VM, visibleAt time.Time) *server {
 	vm.ID = p.nextServer
 	s := &server{VM: vm, visibleAt: visibleAt}
 	p.servers = append(p.servers, s)
+	p.version++
 	p.byName[vm.Name] = s
 	return s
 }
@@ -159,10 +187,18 @@ func (p *project) server(id int64) *server {
 func (p *project) remove(s *server) {
 	if i, ok := p.index(s.ID); ok {
 		p.servers = slices.Delete(p.servers, i, i+1)
+		p.version++
 	}
 	if p.byName[s.Name] == s {
 		delete(p.byName, s.Name)
 	}
+}
+
+// markDeleting starts deleting s, due d after now.
+func (p *project) markDeleting(s *server, now time.Time, d time.Duration) {
+	s.Status = StatusDeleting
+	s.deleting = p.startAction(now, d, commandDelete, s.ID)
+	p.version++
 }
 
 // imageID returns the stable id of an image name.

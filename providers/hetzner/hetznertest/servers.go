@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud/schema"
@@ -54,10 +55,10 @@ func (s *Server) createServer(r *http.Request) (int, any, *apiError) {
 	vm.Status = StatusInitializing
 	vm.Created = apiTime(now)
 	srv := s.project.add(vm, now.Add(lag))
-	created := s.project.startAction(apiTime(now), s.cfg.actionDuration, commandCreate, srv.ID)
+	created := s.project.startAction(now, s.cfg.actionDuration, commandCreate, srv.ID)
 	answer := schema.ServerCreateResponse{Action: actionSchema(created), NextActions: []schema.Action{}}
 	if start {
-		started := s.project.startAction(apiTime(now), s.cfg.actionDuration, commandStart, srv.ID)
+		started := s.project.startAction(now, s.cfg.actionDuration, commandStart, srv.ID)
 		answer.NextActions = append(answer.NextActions, actionSchema(started))
 	}
 	if len(vm.SSHKeys) == 0 {
@@ -168,19 +169,26 @@ func (s *Server) listServers(r *http.Request) (int, any, *apiError) {
 		return 0, nil, apiErr
 	}
 	s.project.settle(now)
-	var matched []*server
-	for _, srv := range s.project.servers {
-		switch {
-		case now.Before(srv.visibleAt),
-			name != "" && srv.Name != name,
-			len(statuses) > 0 && !slices.Contains(statuses, srv.Status),
-			!sel.matches(srv.Labels):
-			continue
+	key := strings.Join([]string{q.Get("label_selector"), name, strings.Join(statuses, ","), strings.Join(q["sort"], ",")}, "\x00")
+	matched, ok := s.project.cached(key, now)
+	if !ok {
+		until := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+		for _, srv := range s.project.servers {
+			switch {
+			case now.Before(srv.visibleAt):
+				until = minTime(until, srv.visibleAt)
+				continue
+			case name != "" && srv.Name != name,
+				len(statuses) > 0 && !slices.Contains(statuses, srv.Status),
+				!sel.matches(srv.Labels):
+				continue
+			}
+			matched = append(matched, srv)
 		}
-		matched = append(matched, srv)
-	}
-	if apiErr := sortItems(matched, q["sort"], serverSorts); apiErr != nil {
-		return 0, nil, apiErr
+		if apiErr := sortItems(matched, q["sort"], serverSorts); apiErr != nil {
+			return 0, nil, apiErr
+		}
+		s.project.cache(key, until, matched)
 	}
 	items, meta := paginate(matched, page)
 	out := serverList{Servers: make([]schema.Server, 0, len(items))}
@@ -189,6 +197,13 @@ func (s *Server) listServers(r *http.Request) (int, any, *apiError) {
 	}
 	out.Meta.Pagination = meta
 	return http.StatusOK, out, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // getServer is GET /servers/{id}.
@@ -224,8 +239,7 @@ func (s *Server) deleteServer(r *http.Request) (int, any, *apiError) {
 		return 0, nil, notFound("server", id)
 	}
 	if srv.deleting == nil {
-		srv.Status = StatusDeleting
-		srv.deleting = s.project.startAction(apiTime(now), s.cfg.actionDuration, commandDelete, srv.ID)
+		s.project.markDeleting(srv, now, s.cfg.actionDuration)
 	}
 	return http.StatusOK, schema.ServerDeleteResponse{Action: actionSchema(srv.deleting)}, nil
 }

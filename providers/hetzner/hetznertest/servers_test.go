@@ -257,3 +257,22 @@ func code(body map[string]any) string {
 	c, _ := e["code"].(string)
 	return c
 }
+
+func TestActionsEndAfterTheirDuration(t *testing.T) {
+	srv := hetznertest.NewServer(t, hetznertest.WithActionDuration(30*time.Millisecond))
+	c := srv.Client()
+	start := time.Now()
+	res, _, err := c.Server.Create(ctx, createOpts("timed", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, _, err := c.Action.GetByID(ctx, res.Action.ID); err != nil || a.Status != hcloud.ActionStatusRunning {
+		t.Fatalf("right after the create: %+v, %v; want running", a, err)
+	}
+	if err := c.Action.WaitFor(ctx, res.Action); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took < 30*time.Millisecond {
+		t.Fatalf("a 30 ms action ended after %v", took)
+	}
+}

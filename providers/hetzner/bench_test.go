@@ -1,0 +1,72 @@
+package hetzner_test
+
+import (
+	"testing"
+
+	"github.com/cloudswitch/cloudswitch/providers/hetzner/hetznertest"
+)
+
+// listed is the fleet the listing benchmark and its test list: 10,000
+// servers, in pages of 50 (the API's maximum per_page), so 200 pages.
+const (
+	fleet      = 10_000
+	fleetPages = fleet / 50
+)
+
+func TestListing10000ServersTakesOneCallPerPage(t *testing.T) {
+	srv, d := setup(t, nil)
+	plant(srv, owner, fleet)
+	srv.ResetCalls()
+	if got := list(t, d, owner); len(got) != fleet {
+		t.Fatalf("listed %d servers; want %d", len(got), fleet)
+	}
+	if calls := srv.Calls(hetznertest.OpListServers); calls != fleetPages {
+		t.Fatalf("%d listing calls for %d servers; want %d, one per page of 50", calls, fleet, fleetPages)
+	}
+	if calls := srv.Calls(""); calls != fleetPages {
+		t.Fatalf("%d API calls in all; want only the %d listing calls", calls, fleetPages)
+	}
+}
+
+// BenchmarkProvisionDeprovision is one VM's round trip through hcloud-go
+// and the emulator: create, wait for the create and start actions, delete,
+// wait for the delete action.
+func BenchmarkProvisionDeprovision(b *testing.B) {
+	srv, d := setup(b, nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		inst := provision(b, d, request("ws-bench"))
+		if err := d.Deprovision(ctx, inst); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if n := len(srv.Servers()); n != 0 {
+		b.Fatalf("%d servers left", n)
+	}
+}
+
+// BenchmarkInstances10000 lists 10,000 servers of one owner (among 1,000 of
+// another) and reports the API calls one listing takes.
+func BenchmarkInstances10000(b *testing.B) {
+	srv, d := setup(b, nil)
+	plant(srv, owner, fleet)
+	plant(srv, "other-owner", fleet/10)
+	srv.ResetCalls()
+	b.ReportAllocs()
+	listings := 0
+	for b.Loop() {
+		n := 0
+		for _, err := range d.Instances(ctx, owner) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		if n != fleet {
+			b.Fatalf("listed %d servers; want %d", n, fleet)
+		}
+		listings++
+	}
+	b.ReportMetric(float64(srv.Calls(hetznertest.OpListServers))/float64(listings), "calls/op")
+}
