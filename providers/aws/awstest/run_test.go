@@ -73,7 +73,8 @@ func TestClientTokenMakesRunInstancesIdempotent(t *testing.T) {
 	if awssdk.ToString(other.InstanceId) == awssdk.ToString(first.Instances[0].InstanceId) {
 		t.Error("a ClientToken is scoped to a region, but another region answered the same instance")
 	}
-	if awssdk.ToString(run(t, c, "", nil).InstanceId) == awssdk.ToString(run(t, c, "", nil).InstanceId) {
+	a, b := run(t, c, "", nil), run(t, c, "", nil)
+	if awssdk.ToString(a.InstanceId) == awssdk.ToString(b.InstanceId) {
 		t.Error("two RunInstances without a ClientToken launched one instance")
 	}
 }
