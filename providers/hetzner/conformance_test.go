@@ -57,7 +57,7 @@ func TestConformance(t *testing.T) {
 func live(srv *hetznertest.Server) []cloudswitch.Instance {
 	var out []cloudswitch.Instance
 	for _, vm := range srv.Servers() {
-		if vm.Status == hetznertest.StatusDeleting {
+		if !vm.Live() {
 			continue
 		}
 		workspace, _ := ownership.DecodeLabel(vm.Labels[ownership.WorkspaceKey])

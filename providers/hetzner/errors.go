@@ -151,9 +151,7 @@ func classifyStatus(status int) class {
 func (d *Driver) fail(ctx context.Context, op string, instance bool, resp *hcloud.Response, err error) error {
 	switch classify(ctx, resp, err) {
 	case cancelled:
-		if cause := ctx.Err(); !errors.Is(err, cause) {
-			return d.scrub(fmt.Errorf("hetzner: %s: %w: %w", op, cause, err))
-		}
+		return d.cancelled(ctx, op, err)
 	case transient:
 		return d.scrub(fmt.Errorf("hetzner: %s: %w: %w", op, cloudswitch.ErrTransient, err))
 	case notFound:
@@ -164,16 +162,22 @@ func (d *Driver) fail(ctx context.Context, op string, instance bool, resp *hclou
 	return d.scrub(fmt.Errorf("hetzner: %s: %w", op, err))
 }
 
+// cancelled wraps err, which op failed with after ctx ended, so that it
+// matches the context's error.
+func (d *Driver) cancelled(ctx context.Context, op string, err error) error {
+	if cause := ctx.Err(); !errors.Is(err, cause) {
+		return d.scrub(fmt.Errorf("hetzner: %s: %w: %w", op, cause, err))
+	}
+	return d.scrub(fmt.Errorf("hetzner: %s: %w", op, err))
+}
+
 // uncertain wraps an error that leaves the outcome of an accepted call
 // unknown — waiting for its action failed —: transient (calling again
 // settles it), or the context's error when ctx ended. Never permanent: a
 // permanent error would claim nothing happened.
 func (d *Driver) uncertain(ctx context.Context, op string, err error) error {
-	if cause := ctx.Err(); cause != nil {
-		if errors.Is(err, cause) {
-			return d.scrub(fmt.Errorf("hetzner: %s: %w", op, err))
-		}
-		return d.scrub(fmt.Errorf("hetzner: %s: %w: %w", op, cause, err))
+	if ctx.Err() != nil {
+		return d.cancelled(ctx, op, err)
 	}
 	return d.scrub(fmt.Errorf("hetzner: %s: %w: %w", op, cloudswitch.ErrTransient, err))
 }

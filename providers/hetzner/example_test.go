@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"log/slog"
+	"os"
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner/hetznertest"
+	"github.com/cloudswitch/cloudswitch/store/memstore"
 )
 
 // The driver against the emulator: provision a workspace's VM (twice with
@@ -62,4 +65,32 @@ func Example() {
 	// hetzner nbg1 Team_A.Workspace-42
 	// cs-0f8fad5bd9cb469fa16570867728950e cpx31 x-ahim2rav84n5erriddpn0ob3ckmj8cg blue
 	// servers left: 0
+}
+
+// Against Hetzner Cloud: a project API token with read & write permission,
+// the servers' defaults, and the driver registered with a Switcher.
+func ExampleNewFromToken() {
+	driver, err := hetzner.NewFromToken(os.Getenv("HCLOUD_TOKEN"),
+		hetzner.WithLocation("nbg1"),
+		hetzner.WithImage("ubuntu-24.04"),
+		hetzner.WithSSHKeys("ops"),
+		hetzner.WithFirewalls(123456),
+		hetzner.WithLabels(map[string]string{"env": "prod"}),
+		hetzner.WithLogger(slog.Default()),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	sw, err := cloudswitch.New(memstore.New(), map[string]cloudswitch.Provider{cloudswitch.Hetzner: driver})
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := sw.Switch(context.Background(), "workspace-1", cloudswitch.Request{
+		Compute:         cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx31"},
+		ConfirmRecreate: true,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.Provisioned.ID)
 }

@@ -179,3 +179,40 @@ func TestActionsAreListedByID(t *testing.T) {
 		t.Errorf("GetByID(create action) = %+v, %v", a, err)
 	}
 }
+
+func TestListingsSeeChangesBetweenTheirPages(t *testing.T) {
+	srv := hetznertest.NewServer(t)
+	c := srv.Client()
+	for i := range 3 {
+		create(t, c, fmt.Sprintf("s-%d", i), map[string]string{"k": "v"})
+	}
+	opts := hcloud.ServerListOpts{ListOpts: hcloud.ListOpts{Page: 1, PerPage: 2, LabelSelector: "k=v"}}
+	if _, resp, err := c.Server.List(ctx, opts); err != nil || resp.Meta.Pagination.TotalEntries != 3 {
+		t.Fatalf("page 1: %+v, %v; want 3 entries", resp.Meta.Pagination, err)
+	}
+	create(t, c, "s-3", map[string]string{"k": "v"})
+	opts.Page = 2
+	got, resp, err := c.Server.List(ctx, opts)
+	if err != nil || resp.Meta.Pagination.TotalEntries != 4 || !slices.Equal(names(got), []string{"s-2", "s-3"}) {
+		t.Fatalf("page 2 after a create: %v, %+v, %v; want s-2 and s-3 of 4", names(got), resp.Meta.Pagination, err)
+	}
+	srv.SetListLag(30 * time.Millisecond)
+	create(t, c, "s-4", map[string]string{"k": "v"})
+	if _, resp, _ := c.Server.List(ctx, opts); resp.Meta.Pagination.TotalEntries != 4 {
+		t.Fatalf("within the lag: %d entries; want 4", resp.Meta.Pagination.TotalEntries)
+	}
+	time.Sleep(40 * time.Millisecond)
+	if _, resp, _ := c.Server.List(ctx, opts); resp.Meta.Pagination.TotalEntries != 5 {
+		t.Fatalf("after the lag: %d entries; want 5", resp.Meta.Pagination.TotalEntries)
+	}
+	del, _, err := c.Server.DeleteWithResult(ctx, got[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Action.WaitFor(ctx, del.Action); err != nil {
+		t.Fatal(err)
+	}
+	if _, resp, _ := c.Server.List(ctx, opts); resp.Meta.Pagination.TotalEntries != 4 {
+		t.Fatalf("after a delete: %d entries; want 4", resp.Meta.Pagination.TotalEntries)
+	}
+}
