@@ -30,17 +30,20 @@ func TestListing10000ServersTakesOneCallPerPage(t *testing.T) {
 
 // BenchmarkProvisionDeprovision is one VM's round trip through hcloud-go
 // and the emulator: create, wait for the create and start actions, delete,
-// wait for the delete action.
+// wait for the delete action; it reports the API calls one round trip takes.
 func BenchmarkProvisionDeprovision(b *testing.B) {
 	srv, d := setup(b, nil)
 	b.ReportAllocs()
+	trips := 0
 	for b.Loop() {
 		inst := provision(b, d, request("ws-bench"))
 		if err := d.Deprovision(ctx, inst); err != nil {
 			b.Fatal(err)
 		}
+		trips++
 	}
 	b.StopTimer()
+	b.ReportMetric(float64(srv.Calls(""))/float64(trips), "calls/op")
 	if n := len(srv.Servers()); n != 0 {
 		b.Fatalf("%d servers left", n)
 	}
