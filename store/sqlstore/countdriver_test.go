@@ -14,12 +14,18 @@ type counter struct {
 }
 
 // countingConnector wraps a driver's connector so that every connection it
-// makes counts into c. Driver returns the wrapped driver, so the Store still
-// sees which database it is.
+// makes counts into c. Like any wrapping driver (a tracing one, say) it has a
+// driver of its own, from a package the Store does not know.
 type countingConnector struct {
 	driver.Connector
 	c *counter
 }
+
+func (cc countingConnector) Driver() driver.Driver { return countingDriver{cc.Connector.Driver()} }
+
+// countingDriver is the driver of a countingConnector. Only database/sql's
+// Driver accessor reaches it: connections come from the connector.
+type countingDriver struct{ driver.Driver }
 
 func (cc countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	conn, err := cc.Connector.Connect(ctx)

@@ -4,13 +4,15 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"os"
 	"path/filepath"
 	"testing"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
-	_ "modernc.org/sqlite"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"modernc.org/sqlite"
 
 	"github.com/cloudswitch/cloudswitch/store/sqlstore"
 )
@@ -135,4 +137,26 @@ func (b backend) storeOn(t testing.TB, db *sql.DB, table string) *sqlstore.Store
 		t.Fatalf("Migrate: %v", err)
 	}
 	return st
+}
+
+// countingPool returns a pool on the backend's database through the
+// counting driver, whose package New does not recognise.
+func countingPool(t testing.TB, b backend) *sql.DB {
+	t.Helper()
+	var conn driver.Connector
+	var err error
+	if b.dialect == sqlstore.SQLite {
+		conn, err = sqlite.NewConnector(sqlstore.SQLiteDSN(filepath.Join(t.TempDir(), "counted.db")))
+	} else {
+		var cfg *pgx.ConnConfig
+		if cfg, err = pgx.ParseConfig(postgresDSN(t)); err == nil {
+			conn = stdlib.GetConnector(*cfg)
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(countingConnector{conn, new(counter)})
+	t.Cleanup(func() { db.Close() })
+	return db
 }

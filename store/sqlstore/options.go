@@ -56,6 +56,14 @@ func parseTable(name string, d Dialect) (table, error) {
 	return t, nil
 }
 
+// plain returns the name as given, for messages.
+func (t table) plain() string {
+	if t.schema == "" {
+		return t.name
+	}
+	return t.schema + "." + t.name
+}
+
 // String returns the quoted, qualified name, ready for SQL.
 func (t table) String() string {
 	if t.schema == "" {

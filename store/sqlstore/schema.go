@@ -4,8 +4,9 @@ import "strings"
 
 // statements holds the SQL a Store runs, with its table spliced in.
 type statements struct {
-	create []string // Migrate's DDL, in order
-	verify string   // selects every column, no rows: fails unless the table has the Store's shape
+	table  string // Migrate's CREATE TABLE
+	verify string // selects every column, no rows: fails unless the table has the Store's shape
+	index  string // Migrate's CREATE INDEX
 
 	get    *statement // compute, instance, pending, version of one id
 	insert *statement // Create: returns the version, or no row when the id exists
@@ -65,8 +66,9 @@ func newStatements(d Dialect, t table) statements {
 	r := strings.NewReplacer("{table}", t.String(), "{index}", t.index(), "{now}", now)
 	stmt := func(q string) *statement { return &statement{query: r.Replace(q), prepare: d == SQLite} }
 	return statements{
-		create:  []string{r.Replace(create), r.Replace(pendingIndex)},
+		table:   r.Replace(create),
 		verify:  r.Replace(`SELECT id, ` + columns + `, created_at, updated_at FROM {table} WHERE 1 = 0`),
+		index:   r.Replace(pendingIndex),
 		get:     stmt(`SELECT ` + columns + ` FROM {table} WHERE id = $1`),
 		insert:  stmt(`INSERT INTO {table} (id, ` + columns + `) VALUES ($1, $2, $3, $4, 1) ON CONFLICT (id) DO NOTHING RETURNING version`),
 		update:  stmt(update),

@@ -80,17 +80,6 @@ func (s *Store) Close() error {
 	return errors.Join(errs...)
 }
 
-// Dialect returns the dialect the Store speaks.
-func (s *Store) Dialect() Dialect { return s.dialect }
-
-// Table returns the table the Store uses, as given to WithTable.
-func (s *Store) Table() string {
-	if s.table.schema == "" {
-		return s.table.name
-	}
-	return s.table.schema + "." + s.table.name
-}
-
 // fail wraps an error of the database for operation op on workspace id. The
 // driver's text is redacted (a driver may echo a connection string), and the
 // result unwraps to the driver's error, so errors.Is still finds
