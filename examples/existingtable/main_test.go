@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/store/storetest"
+)
+
+// forEachDatabase runs f on SQLite, always, and on PostgreSQL when
+// CLOUDSWITCH_TEST_POSTGRES_DSN is set (failing instead of skipping when
+// CLOUDSWITCH_REQUIRE_POSTGRES=1, as in CI). f gets the URL to give open.
+func forEachDatabase(t *testing.T, f func(t *testing.T, postgresURL string)) {
+	t.Run("sqlite", func(t *testing.T) { f(t, "") })
+	t.Run("postgres", func(t *testing.T) {
+		dsn := os.Getenv("CLOUDSWITCH_TEST_POSTGRES_DSN")
+		if dsn == "" {
+			if os.Getenv("CLOUDSWITCH_REQUIRE_POSTGRES") == "1" {
+				t.Fatal("CLOUDSWITCH_REQUIRE_POSTGRES=1 but CLOUDSWITCH_TEST_POSTGRES_DSN is not set: the PostgreSQL tests must run")
+			}
+			t.Skip("CLOUDSWITCH_TEST_POSTGRES_DSN is not set")
+		}
+		f(t, dsn)
+	})
+}
+
+// TestStoreConformance checks the Store on the adapted table against the
+// contract every Store must keep, real switches included.
+func TestStoreConformance(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, postgresURL string) {
+		storetest.Run(t, func(t *testing.T) cloudswitch.Store {
+			ctx := context.Background()
+			db, dialect, closeDB, err := open(ctx, postgresURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				if err := closeDB(); err != nil {
+					t.Error(err)
+				}
+			})
+			for _, q := range append([]string{existingTable[dialect]}, adaptTable[dialect]...) {
+				if _, err := db.ExecContext(ctx, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			return &Store{db: db}
+		})
+	})
+}
+
+// TestRun runs the program: the workspace moves to Hetzner, its name is
+// kept, its instance_id names the new VM, and only that VM is alive.
+func TestRun(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, postgresURL string) {
+		var out bytes.Buffer
+		if err := run(context.Background(), postgresURL, &out); err != nil {
+			t.Fatalf("run: %v\n%s", err, out.String())
+		}
+		_, after, _ := strings.Cut(out.String(), "after the switch:")
+		for _, want := range []string{`name="Ada's workspace"`, "instance_id=hetzner-00000001", "instance_provider=hetzner", "live VMs: aws 0, hetzner 1"} {
+			if !strings.Contains(after, want) {
+				t.Errorf("after the switch the program's output lacks %q:\n%s", want, out.String())
+			}
+		}
+	})
+}
