@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/providers/aws/internal/httpbody"
 )
 
 // sdkMaxAttempts is how many attempts the SDK makes of one call: one, so
@@ -18,6 +19,17 @@ import (
 // the Switcher's).
 const sdkMaxAttempts = 1
 
+// perCall adjusts the options of every call the driver makes: one SDK
+// attempt, and request bodies sent from memory (see package httpbody: the
+// SDK would otherwise, now and then, break the connection of a call that
+// succeeded).
+func perCall(o *ec2.Options) {
+	o.RetryMaxAttempts = sdkMaxAttempts
+	if o.HTTPClient != nil {
+		o.HTTPClient = httpbody.Wrap(o.HTTPClient)
+	}
+}
+
 // Driver is a cloudswitch.Provider on Amazon EC2. It is safe for concurrent
 // use.
 type Driver struct {
@@ -25,7 +37,7 @@ type Driver struct {
 	defaultRegion string
 	regions       []string                        // the regions Instances lists
 	newClient     func(region string) *ec2.Client // nil: the one client New was given
-	bound         func(*ec2.Options)              // applied to every call: bounded SDK retries
+	bound         func(*ec2.Options)              // applied to every call: perCall
 	log           *slog.Logger
 
 	mu      sync.Mutex
@@ -102,7 +114,7 @@ func newDriver(region string, opts []Option) (*Driver, error) {
 		cfg:           c,
 		defaultRegion: region,
 		regions:       c.regions,
-		bound:         func(o *ec2.Options) { o.RetryMaxAttempts = sdkMaxAttempts },
+		bound:         perCall,
 		log:           c.logger,
 		clients:       make(map[string]*ec2.Client),
 	}

@@ -3,6 +3,7 @@ package aws_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -260,5 +261,33 @@ func TestSDKRetriesAreBounded(t *testing.T) {
 			t.Errorf("%s: one Provision made %d RunInstances calls; want 1 (the SDK must not retry)", name, n)
 		}
 		srv.ClearFaults()
+	}
+}
+
+// A call that succeeded never surfaces as a broken connection: the SDK
+// closes a request body while net/http may still read it, which against a
+// fast server sometimes broke the connection under the answer. The client
+// here is the SDK's default, as a user builds it.
+func TestSuccessfulCallsAreNotBrokenByTheSDKsBodyRace(t *testing.T) {
+	srv := awstest.NewServer(t)
+	client := ec2.New(ec2.Options{
+		Region: "us-east-1", BaseEndpoint: awssdk.String(srv.URL()),
+		Credentials: credentials.NewStaticCredentialsProvider(awstest.AccessKeyID, awstest.SecretAccessKey, ""),
+	})
+	drv, err := aws.New(client, aws.WithImage(testAMI))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 8 {
+		if _, err := drv.Provision(ctx, request("me", "ws", fmt.Sprintf("tok-%d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 1000 {
+		for _, err := range drv.Instances(ctx, "me") {
+			if err != nil {
+				t.Fatalf("listing %d of 1000 failed: %v", i+1, err)
+			}
+		}
 	}
 }

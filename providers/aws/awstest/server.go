@@ -14,10 +14,12 @@ import (
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/cloudswitch/cloudswitch/internal/fault"
+	"github.com/cloudswitch/cloudswitch/providers/aws/internal/httpbody"
 )
 
 // DefaultRegion is the region of Config and of AddInstance without a region.
@@ -78,7 +80,7 @@ func Start(addr string, opts ...Option) (*Server, error) {
 		return nil, fmt.Errorf("awstest: listening on %s: %w", addr, err)
 	}
 	s := newServer(opts...)
-	s.ts = httptest.NewUnstartedServer(s)
+	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	s.ts.Listener.Close()
 	s.ts.Listener = ln
 	s.ts.Start()
@@ -112,30 +114,36 @@ func (s *Server) URL() string { return s.ts.URL }
 
 // Client returns an EC2 client of region pointed at the server, with the fake
 // static credentials and no SDK retries (RetryMaxAttempts 1), so a test sees
-// every fault it injects.
+// every fault it injects. Its HTTP client sends request bodies from memory,
+// which keeps a race between the SDK and net/http from breaking connections
+// to a server as fast as this one; build a client from its Options to keep
+// that.
 func (s *Server) Client(region string) *ec2.Client {
 	return ec2.New(ec2.Options{
 		Region:           region,
 		BaseEndpoint:     awssdk.String(s.URL()),
 		Credentials:      credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, SessionToken),
 		RetryMaxAttempts: 1,
+		HTTPClient:       httpbody.Wrap(awshttp.NewBuildableClient()),
 	})
 }
 
 // Config returns an SDK configuration pointed at the server (region
-// DefaultRegion, the fake static credentials, RetryMaxAttempts 1): every
-// client made from it, whatever its region, talks to the server.
+// DefaultRegion, the fake static credentials, RetryMaxAttempts 1, the HTTP
+// client of Client): every client made from it, whatever its region, talks
+// to the server.
 func (s *Server) Config() awssdk.Config {
 	return awssdk.Config{
 		Region:           DefaultRegion,
 		BaseEndpoint:     awssdk.String(s.URL()),
 		Credentials:      credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, SessionToken),
 		RetryMaxAttempts: 1,
+		HTTPClient:       httpbody.Wrap(awshttp.NewBuildableClient()),
 	}
 }
 
-// ServeHTTP answers one EC2 Query request.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// serve answers one EC2 Query request.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	if err := r.ParseForm(); err != nil {
 		writeError(w, badRequest("MalformedQueryString", "The request could not be parsed."))

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
 	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
 )
 
@@ -77,5 +80,21 @@ func TestAnswersUseTheEC2WireFormat(t *testing.T) {
 	status, body = post(t, srv, "sa-east-1", url.Values{"Action": {"DescribeInstances"}, "Filter.x.Name": {"tag:a"}})
 	if status != http.StatusBadRequest || !strings.Contains(body, "<Code>InvalidParameterValue</Code>") {
 		t.Errorf("a malformed list index answered %d %s; want 400 InvalidParameterValue", status, body)
+	}
+}
+
+// Client's HTTP client keeps a race between the SDK and net/http (the SDK
+// closes a request body net/http may still read) from breaking connections
+// under answers from a server this fast.
+func TestClientSurvivesFastAnswers(t *testing.T) {
+	srv := awstest.NewServer(t)
+	c := srv.Client("us-east-1")
+	for range 8 {
+		run(t, c, "", map[string]string{"owner": "me"})
+	}
+	for i := range 1000 {
+		if _, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{MaxResults: awssdk.Int32(5)}); err != nil {
+			t.Fatalf("call %d of 1000: %v", i+1, err)
+		}
 	}
 }
