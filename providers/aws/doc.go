@@ -23,7 +23,11 @@
 //
 // The driver makes one attempt per SDK call (RetryMaxAttempts 1, set per
 // call, so also on a client you pass in): the Switcher's retry policy is the
-// only one, and does not multiply with the SDK's into minutes.
+// only one, and does not multiply with the SDK's into minutes. Per call, it
+// also sends request bodies from memory through your HTTP client: the SDK
+// closes a request body as soon as the answer arrives, and net/http, if it
+// has not finished with the body by then, breaks the connection under the
+// answer — a call that succeeded would look like a broken connection.
 //
 // # Tags
 //

@@ -158,3 +158,33 @@ func TestStartServesAProgramUntilClose(t *testing.T) {
 		t.Error("a closed server still answers")
 	}
 }
+
+func TestCloseEndsCallsHeldUpByLatency(t *testing.T) {
+	srv, err := awstest.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.SetLatency(time.Hour)
+	c := srv.Client("us-east-1")
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.RunInstances(ctx, runInput("held", nil))
+		done <- err
+	}()
+	for srv.Calls("RunInstances") == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	closed := make(chan struct{})
+	go func() { srv.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close waited for a call held up by an hour of latency")
+	}
+	if err := <-done; err == nil {
+		t.Fatal("a call cut off by Close succeeded")
+	}
+	if n := len(srv.Instances()); n != 0 {
+		t.Errorf("a call cut off by Close launched %d instances", n)
+	}
+}

@@ -1,6 +1,7 @@
 package awstest
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
@@ -47,6 +48,8 @@ const maxBody = 1 << 20
 type Server struct {
 	ts        *httptest.Server
 	closeOnce sync.Once
+	closing   context.Context // done once Close is called
+	stop      context.CancelFunc
 	opts      options
 	faults    fault.Injector
 	now       func() time.Time
@@ -94,7 +97,10 @@ func newServer(opts ...Option) *Server {
 	}
 	var salt [4]byte
 	_, _ = rand.Read(salt[:])
+	closing, stop := context.WithCancel(context.Background())
 	return &Server{
+		closing:  closing,
+		stop:     stop,
 		opts:     o,
 		now:      time.Now,
 		salt:     binary.BigEndian.Uint32(salt[:]),
@@ -104,9 +110,15 @@ func newServer(opts ...Option) *Server {
 	}
 }
 
-// Close stops the server and closes its connections. It may be called more
-// than once.
-func (s *Server) Close() { s.closeOnce.Do(s.ts.Close) }
+// Close stops the server and closes its connections; calls held up by
+// injected latency end at once, their connections dropped. It may be called
+// more than once.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		s.stop()
+		s.ts.Close()
+	})
+}
 
 // URL returns the server's base URL, "http://127.0.0.1:port", the
 // BaseEndpoint of an EC2 client pointed at it.
@@ -156,9 +168,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	action := r.Form.Get("Action")
-	d := s.faults.Take(r.Context(), action)
-	if r.Context().Err() != nil {
-		return // the client gave up during the latency: no effect
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	defer context.AfterFunc(s.closing, cancel)()
+	d := s.faults.Take(ctx, action)
+	if ctx.Err() != nil {
+		// The client gave up, or the server is closing, during the
+		// latency: no effect, and no answer.
+		if s.closing.Err() != nil {
+			fault.DropConnection(w)
+		}
+		return
 	}
 	if d.Fail() {
 		writeError(w, &apiError{status: d.Status, code: d.Code, message: d.Message})
