@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"syscall"
 
@@ -236,7 +237,37 @@ func uncertain(ctx context.Context, call string, err error) error {
 	return scrub(fmt.Errorf("gcp: %s: %w: %w", call, cloudswitch.ErrTransient, err))
 }
 
+// googleSecrets are Google credentials redact does not know by shape: OAuth
+// access tokens ("ya29.…"), API keys ("AIza…", 39 characters, too short to
+// look random to redact) and an API key in a query string ("key=…").
+var googleSecrets = regexp.MustCompile(`\bya29\.[0-9A-Za-z_.-]+|\bAIza[0-9A-Za-z_-]{35}\b|([?&]key=)[^&\s"]+`)
+
 // scrub hides anything that looks like a credential in err's message (an
-// SDK may echo a request, an Authorization header, an API key); errors.Is
-// and errors.As still reach every cause.
-func scrub(err error) error { return redact.Error(err) }
+// SDK or a proxy may echo a request: an Authorization header, an API key);
+// errors.Is and errors.As still reach every cause. nil stays nil.
+func scrub(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := err.(scrubbed); ok {
+		return err
+	}
+	return scrubbed{err}
+}
+
+// scrubbed is an error whose message is redacted.
+type scrubbed struct{ err error }
+
+func (e scrubbed) Error() string { return scrubText(e.err.Error()) }
+func (e scrubbed) Unwrap() error { return e.err }
+
+// scrubText redacts credentials in s.
+func scrubText(s string) string {
+	s = googleSecrets.ReplaceAllStringFunc(s, func(m string) string {
+		if prefix, _, ok := strings.Cut(m, "key="); ok && (strings.HasSuffix(prefix, "?") || strings.HasSuffix(prefix, "&")) {
+			return prefix + "key=" + redact.Mask
+		}
+		return redact.Mask
+	})
+	return redact.String(s)
+}

@@ -1,10 +1,12 @@
 package gcptest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -179,7 +181,15 @@ type handler func(r *http.Request, now time.Time) (proto.Message, *apiError)
 // injector, the project check, and the answer or error envelope.
 func (s *Server) call(op string, h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		// Read the body first: only then does net/http watch the connection
+		// and cancel r.Context() when the client goes away, which cuts an
+		// injected latency short.
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			writeError(w, invalid("gcptest: reading the request: %v", err))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		d := s.faults.Take(r.Context(), op)
 		if r.Context().Err() != nil {
 			return // the client gave up during the latency: no effect
