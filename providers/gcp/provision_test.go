@@ -251,18 +251,20 @@ func TestProvisionRefusesBadRequestsWithoutAnAPICall(t *testing.T) {
 		opts   []gcp.Option
 		mutate func(*cloudswitch.ProvisionRequest)
 	}{
-		"empty token":               {nil, func(r *cloudswitch.ProvisionRequest) { r.Token = "" }},
-		"empty owner":               {nil, func(r *cloudswitch.ProvisionRequest) { r.Owner = "" }},
-		"owner not a label value":   {nil, func(r *cloudswitch.ProvisionRequest) { r.Owner = "Team A" }},
-		"empty workspace":           {nil, func(r *cloudswitch.ProvisionRequest) { r.WorkspaceID = "" }},
-		"unencodable workspace":     {nil, func(r *cloudswitch.ProvisionRequest) { r.WorkspaceID = long }},
-		"another provider":          {nil, func(r *cloudswitch.ProvisionRequest) { r.Compute.Provider = cloudswitch.AWS }},
-		"empty machine type":        {nil, func(r *cloudswitch.ProvisionRequest) { r.Compute.InstanceType = "" }},
-		"bad machine type":          {nil, func(r *cloudswitch.ProvisionRequest) { r.Compute.InstanceType = "E2 Standard" }},
-		"machine type of elsewhere": {nil, func(r *cloudswitch.ProvisionRequest) { r.Compute.InstanceType = "zones/europe-west1-b/machineTypes/e2-small" }},
-		"bad zone":                  {nil, func(r *cloudswitch.ProvisionRequest) { r.Compute.Region = "us-central1" }},
-		"zone outside WithZones":    {[]gcp.Option{gcp.WithZones(zone)}, func(r *cloudswitch.ProvisionRequest) { r.Compute.Region = "europe-west1-b" }},
-		"bad image":                 {nil, func(r *cloudswitch.ProvisionRequest) { r.Compute.Image = "debian 12" }},
+		"empty token":             {nil, func(r *cloudswitch.ProvisionRequest) { r.Token = "" }},
+		"empty owner":             {nil, func(r *cloudswitch.ProvisionRequest) { r.Owner = "" }},
+		"owner not a label value": {nil, func(r *cloudswitch.ProvisionRequest) { r.Owner = "Team A" }},
+		"empty workspace":         {nil, func(r *cloudswitch.ProvisionRequest) { r.WorkspaceID = "" }},
+		"unencodable workspace":   {nil, func(r *cloudswitch.ProvisionRequest) { r.WorkspaceID = long }},
+		"another provider":        {nil, func(r *cloudswitch.ProvisionRequest) { r.Compute.Provider = cloudswitch.AWS }},
+		"empty machine type":      {nil, func(r *cloudswitch.ProvisionRequest) { r.Compute.InstanceType = "" }},
+		"bad machine type":        {nil, func(r *cloudswitch.ProvisionRequest) { r.Compute.InstanceType = "E2 Standard" }},
+		"machine type of elsewhere": {nil, func(r *cloudswitch.ProvisionRequest) {
+			r.Compute.InstanceType = "zones/europe-west1-b/machineTypes/e2-small"
+		}},
+		"bad zone":               {nil, func(r *cloudswitch.ProvisionRequest) { r.Compute.Region = "us-central1" }},
+		"zone outside WithZones": {[]gcp.Option{gcp.WithZones(zone)}, func(r *cloudswitch.ProvisionRequest) { r.Compute.Region = "europe-west1-b" }},
+		"bad image":              {nil, func(r *cloudswitch.ProvisionRequest) { r.Compute.Image = "debian 12" }},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

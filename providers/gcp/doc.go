@@ -1,0 +1,90 @@
+// Package gcp is the cloudswitch.Provider of Google Compute Engine: it
+// creates, deletes and lists the VM instances of one project through the
+// Compute Engine REST clients of cloud.google.com/go/compute/apiv1.
+//
+// # Use
+//
+//	d, err := gcp.NewFromClientOptions(ctx, "my-project", nil, // Application Default Credentials
+//		gcp.WithZone("europe-west1-b"),
+//		gcp.WithSubnetwork("workspaces"),
+//		gcp.WithMetadata(map[string]string{"startup-script": script}),
+//	)
+//	…
+//	defer d.Close()
+//	sw, err := cloudswitch.New(store, map[string]cloudswitch.Provider{cloudswitch.GCP: d})
+//
+// New takes clients the caller made and keeps; NewFromClientOptions makes
+// them from option.ClientOption values and Close closes them. Compute.Region
+// is the zone (WithZone gives the default), Compute.InstanceType the machine
+// type ("e2-standard-2", or "zones/ZONE/machineTypes/TYPE"), and
+// Compute.Image the boot image (WithSourceImage gives the default,
+// DefaultSourceImage otherwise). A VM gets one boot disk, deleted with it,
+// one network interface without an external address, the labels of
+// WithLabels and the metadata of WithMetadata.
+//
+// # Labels, names and idempotency
+//
+// Every instance carries three labels: cloudswitch-owner (the owner, as
+// is), cloudswitch-workspace and cloudswitch-token (the workspace id and
+// the token, as is when they are valid label values, else "x-" and their
+// lowercase base32, which Instances decodes). Its name is derived from
+// the token ("cs-" and the token, or a hash of it) and names are unique in a
+// zone; its insert carries requestId RequestID(token), a name-based UUID of
+// the token. A repeated Provision — after a lost answer, a timeout, a crash
+// — is answered by Compute Engine with the first insert's operation (for as
+// long as it remembers the requestId, at least an hour) or with 409
+// alreadyExists; either way the driver reads the instance back and returns
+// it only if its labels name the request's owner and token. Someone else's
+// instance with that name is never adopted: Provision fails with ErrNotOurs.
+//
+// An insert is asynchronous: the driver polls its zone operation until it
+// is DONE and reads the operation's error, which the SDK's Operation.Wait
+// does not report. An insert that fails there (QUOTA_EXCEEDED,
+// ZONE_RESOURCE_POOL_EXHAUSTED, …) is a permanent *OperationError and
+// leaves no instance.
+//
+// # Errors
+//
+// A 404 naming the instance matches cloudswitch.ErrInstanceNotFound (and a
+// Deprovision that meets one succeeds); a 404 about anything else — the
+// project, the zone, an image — is permanent, so that a misconfiguration
+// never makes a delete look done. 408, 429, 5xx, 403 with reason
+// rateLimitExceeded or userRateLimitExceeded, broken connections and
+// timeouts match cloudswitch.ErrTransient, wrapped so that the cause stays
+// reachable with errors.As (a *googleapi.Error, an *apierror.APIError);
+// every other error is permanent. Once an insert or a delete has been
+// accepted, an error while waiting for it is transient: calling again
+// settles it. The client's own retries are turned off on every call: by
+// default Get retries 503 and 504 for up to 10 minutes and then reports
+// only "context deadline exceeded". Errors and log lines never carry
+// credentials. The driver logs nothing unless given WithLogger.
+//
+// # Listing
+//
+// Instances lists every zone of the project in one aggregated listing,
+// filtered on the owner label, 500 instances a page, yielding each page as
+// it arrives; WithZones lists chosen zones one by one instead. Stopped
+// (TERMINATED) instances are listed, as their disks still bill; instances
+// being deleted (STOPPING) are not.
+//
+// # Permissions
+//
+// The driver's principal needs, on the project (roles/compute.instanceAdmin.v1
+// holds them all):
+//
+//   - compute.instances.create, compute.instances.setLabels and
+//     compute.disks.create to create a VM, and compute.subnetworks.use on its
+//     subnetwork;
+//   - compute.instances.setMetadata with WithMetadata;
+//   - compute.instances.setServiceAccount with WithServiceAccount, and
+//     iam.serviceAccounts.actAs on that service account
+//     (roles/iam.serviceAccountUser);
+//   - compute.images.useReadOnly on a private image (public images need
+//     nothing);
+//   - compute.instances.get, compute.instances.delete and
+//     compute.instances.list;
+//   - compute.zoneOperations.get.
+//
+// The emulator in package gcptest speaks the same REST API, so the driver
+// runs in tests, examples and local development without credentials.
+package gcp
