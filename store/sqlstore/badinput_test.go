@@ -15,6 +15,7 @@ import (
 )
 
 func TestNewRefusesTableNamesThatAreNotPlainIdentifiers(t *testing.T) {
+	t.Parallel()
 	db := sqliteBackend(t).open(t)
 	pg, err := sql.Open("pgx", "postgres://cloudswitch@127.0.0.1:1/none") // never connects
 	if err != nil {
@@ -67,19 +68,34 @@ func TestNewRefusesTableNamesThatAreNotPlainIdentifiers(t *testing.T) {
 	}
 }
 
-// TestReservedWordsAreFineAsTableNames: the Store quotes the name.
+// TestReservedWordsAreFineAsTableNames: the Store quotes the name, and on
+// PostgreSQL its schema.
 func TestReservedWordsAreFineAsTableNames(t *testing.T) {
+	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
-		b.drop(t, "order")
-		t.Cleanup(func() { b.drop(t, "order") })
-		st := b.storeOn(t, b.open(t), "order")
-		if _, err := st.Create(context.Background(), cloudswitch.Workspace{ID: "w"}); err != nil {
-			t.Fatalf("Create in a table named \"order\": %v", err)
+		ctx := context.Background()
+		db := b.open(t)
+		name := "order"
+		if b.dialect == sqlstore.Postgres {
+			name = b.newSchema(t, db) + ".order"
+		}
+		st := b.storeOn(t, db, name)
+		if err := st.Migrate(ctx); err != nil {
+			t.Fatalf("a second Migrate of %q: %v", name, err)
+		}
+		if _, err := st.Create(ctx, cloudswitch.Workspace{ID: "w", Pending: &cloudswitch.Intent{ID: "s"}}); err != nil {
+			t.Fatalf("Create in table %q: %v", name, err)
+		}
+		for w, err := range st.Pending(ctx) {
+			if err != nil || w.ID != "w" {
+				t.Fatalf("Pending of table %q: %+v, %v", name, w, err)
+			}
 		}
 	})
 }
 
 func TestNewRefusesANilPoolAndAnUnknownDialect(t *testing.T) {
+	t.Parallel()
 	if st, err := sqlstore.New(nil, sqlstore.SQLite); err == nil || st != nil || !strings.Contains(err.Error(), "nil") {
 		t.Errorf("New(nil, SQLite) = %v, %v; want an error saying the pool is nil", st, err)
 	}
@@ -92,6 +108,7 @@ func TestNewRefusesANilPoolAndAnUnknownDialect(t *testing.T) {
 }
 
 func TestNewRefusesADialectTheDriverContradicts(t *testing.T) {
+	t.Parallel()
 	pg, err := sql.Open("pgx", "postgres://cloudswitch@127.0.0.1:1/none") // never connects
 	if err != nil {
 		t.Fatal(err)
@@ -109,6 +126,7 @@ func TestNewRefusesADialectTheDriverContradicts(t *testing.T) {
 // TestMigrateOnAnUnreachableDatabase: a database that does not answer is an
 // outage, not a dialect mismatch, and the error carries no password.
 func TestMigrateOnAnUnreachableDatabase(t *testing.T) {
+	t.Parallel()
 	const password = "s3cret-Passw0rd"
 	db, err := sql.Open("pgx", "postgres://cloudswitch:"+password+"@127.0.0.1:1/none?connect_timeout=2")
 	if err != nil {
@@ -140,6 +158,7 @@ func TestMigrateOnAnUnreachableDatabase(t *testing.T) {
 // an operator or an older version might, and reads them back through every
 // method that reads.
 func TestRowsThatDoNotDecodeAreErrorsNamingTheWorkspace(t *testing.T) {
+	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
 		db := b.open(t)
@@ -199,6 +218,7 @@ func TestRowsThatDoNotDecodeAreErrorsNamingTheWorkspace(t *testing.T) {
 // out of the Store's table, but a table made before them, or a session that
 // ignores them, may hold some.
 func TestSyntacticallyBrokenJSON(t *testing.T) {
+	t.Parallel()
 	b := sqliteBackend(t)
 	ctx := context.Background()
 	db := b.open(t)
@@ -241,6 +261,7 @@ func checkDecodeError(t *testing.T, op string, err error, id, column string) {
 
 // TestWorkspacesThatCannotBeEncodedAreRefusedBeforeAnyWrite.
 func TestWorkspacesThatCannotBeEncodedAreRefusedBeforeAnyWrite(t *testing.T) {
+	t.Parallel()
 	b := sqliteBackend(t)
 	ctx := context.Background()
 	st := b.storeOn(t, b.open(t), b.newTable(t))

@@ -23,10 +23,12 @@ type DecodeError struct {
 	Err         error
 }
 
+// Error names the workspace and the column, and says why it does not decode.
 func (e *DecodeError) Error() string {
 	return fmt.Sprintf("sqlstore: workspace %q: the stored %s does not decode: %v", e.WorkspaceID, e.Column, e.Err)
 }
 
+// Unwrap returns the decoding error, such as a *json.UnmarshalTypeError.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 // instanceJSON is the stored form of a cloudswitch.Instance: explicit keys,

@@ -9,9 +9,11 @@ import (
 	"strings"
 )
 
-// Dialect names the SQL database a Store talks to. It decides the column
-// types, the placeholders' types and how a compare-and-swap tells a conflict
-// from a missing row; the driver is the caller's choice.
+// Dialect names the SQL database a Store talks to. It decides the schema
+// Migrate creates, how Migrate keeps concurrent runs apart, the clock of the
+// timestamps and whether the Store prepares its statements; the driver is
+// the caller's choice. The statements themselves differ only in how they
+// read the clock.
 type Dialect string
 
 const (
@@ -20,7 +22,7 @@ const (
 	// Migrate serialised by an advisory lock.
 	Postgres Dialect = "postgres"
 
-	// SQLite is SQLite 3.35 or later (tested with modernc.org/sqlite, pure
+	// SQLite is SQLite 3.37 or later (tested with modernc.org/sqlite, pure
 	// Go): a STRICT table with JSON text columns checked by json_valid.
 	// Open it with SQLiteDSN.
 	SQLite Dialect = "sqlite"

@@ -34,10 +34,18 @@ type backend struct {
 
 // forEachBackend runs f on SQLite, always, and on PostgreSQL when
 // CLOUDSWITCH_TEST_POSTGRES_DSN is set; when it is not, the PostgreSQL run
-// is skipped, or fails if CLOUDSWITCH_REQUIRE_POSTGRES=1 (as in CI).
+// is skipped, or fails if CLOUDSWITCH_REQUIRE_POSTGRES=1 (as in CI). The two
+// run in parallel, with each other and with other tests: each works on
+// tables of its own.
 func forEachBackend(t *testing.T, f func(t *testing.T, b backend)) {
-	t.Run("sqlite", func(t *testing.T) { f(t, sqliteBackend(t)) })
-	t.Run("postgres", func(t *testing.T) { f(t, postgresBackend(t)) })
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		f(t, sqliteBackend(t))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		f(t, postgresBackend(t))
+	})
 }
 
 // sqliteBackend is a fresh database file in WAL mode, in the test's
@@ -116,6 +124,24 @@ func (b backend) newTable(t testing.TB) string {
 	rand.Read(r[:])
 	name := "cs_test_" + hex.EncodeToString(r[:])
 	t.Cleanup(func() { b.drop(t, name) })
+	return name
+}
+
+// newSchema creates a PostgreSQL schema no other test uses, dropped with
+// everything in it when the test ends.
+func (b backend) newSchema(t testing.TB, db *sql.DB) string {
+	t.Helper()
+	var r [6]byte
+	rand.Read(r[:])
+	name := "cs_schema_" + hex.EncodeToString(r[:])
+	if _, err := db.ExecContext(context.Background(), `CREATE SCHEMA `+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := b.open(t).ExecContext(context.Background(), `DROP SCHEMA `+name+` CASCADE`); err != nil {
+			t.Errorf("dropping test schema %s: %v", name, err)
+		}
+	})
 	return name
 }
 

@@ -12,6 +12,7 @@ import (
 )
 
 func TestMigrateFromSeveralPoolsAtOnceCreatesTheSchemaOnce(t *testing.T) {
+	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
 		table := b.newTable(t)
@@ -45,6 +46,7 @@ func TestMigrateFromSeveralPoolsAtOnceCreatesTheSchemaOnce(t *testing.T) {
 }
 
 func TestMigrateAgainKeepsTheData(t *testing.T) {
+	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
 		st := b.store(t, b.open(t))
@@ -63,6 +65,7 @@ func TestMigrateAgainKeepsTheData(t *testing.T) {
 }
 
 func TestMigrateRefusesATableOfAnotherShape(t *testing.T) {
+	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
 		db := b.open(t)
@@ -86,6 +89,7 @@ func TestMigrateRefusesATableOfAnotherShape(t *testing.T) {
 // cannot recognise (a wrapping driver, as tracing drivers are), so that
 // only the database can tell.
 func TestMigrateDetectsADialectTheDatabaseDenies(t *testing.T) {
+	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
 		db := countingPool(t, b)
 		wrong := sqlstore.Postgres

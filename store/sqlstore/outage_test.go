@@ -22,6 +22,7 @@ import (
 )
 
 func TestClosedPoolIsNeitherNotFoundNorConflict(t *testing.T) {
+	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
 		db := b.open(t)
@@ -174,6 +175,7 @@ func (s *losingStore) tick() {
 // The switch must abort (nothing done) or report itself incomplete, never
 // succeed; once the database is back, Resume must settle it.
 func TestDatabaseLostMidSwitch(t *testing.T) {
+	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
 		steps := []struct {
 			stage    cloudswitch.Stage
@@ -223,6 +225,7 @@ func TestDatabaseLostMidSwitch(t *testing.T) {
 // found", and once the role may log in again the same pool resumes the
 // switch.
 func TestPostgresRefusingThePoolMidSwitch(t *testing.T) {
+	t.Parallel()
 	b := postgresBackend(t)
 	ctx := context.Background()
 	admin := b.open(t)
@@ -293,6 +296,7 @@ func TestPostgresRefusingThePoolMidSwitch(t *testing.T) {
 // would. The switch must report itself incomplete; once the lock is released,
 // Resume settles it.
 func TestSQLiteLockedMidSwitch(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := t.TempDir() + "/locked.db"
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(200)&_pragma=journal_mode(WAL)")

@@ -42,6 +42,7 @@ func race(n int, f func(i int)) {
 }
 
 func TestReplicasRacingCompareAndSwap(t *testing.T) {
+	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
 		stores := replicas(t, b, 4)
@@ -167,6 +168,7 @@ func TestReplicasRacingCompareAndSwap(t *testing.T) {
 // moving one workspace, at one version, to another provider: exactly one
 // switch runs, and exactly the VM the record names is alive.
 func TestReplicasRacingSwitches(t *testing.T) {
+	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
 		stores := replicas(t, b, 4)

@@ -15,6 +15,7 @@ import (
 // a few pending, the statement Pending runs is planned on the index of
 // pending rows, not on the table.
 func TestPendingReadsThePartialIndex(t *testing.T) {
+	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
 		db := b.open(t)
@@ -62,6 +63,7 @@ func TestPendingReadsThePartialIndex(t *testing.T) {
 // TestTimestampsComeFromTheDatabase: created_at is set once, updated_at by
 // every write, both by the database's clock.
 func TestTimestampsComeFromTheDatabase(t *testing.T) {
+	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
 		db := b.open(t)
@@ -112,6 +114,7 @@ func TestTimestampsComeFromTheDatabase(t *testing.T) {
 // — the rows come from an open cursor, not from a copy of the table — and
 // gives it back as soon as the loop breaks.
 func TestPendingStreams(t *testing.T) {
+	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
 		db := b.open(t)

@@ -13,6 +13,7 @@ import (
 )
 
 func TestSQLiteDSNSetsWALModeBusyTimeoutAndNormalSync(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := sqliteBackend(t).open(t)
 	for pragma, want := range map[string]string{"journal_mode": "wal", "busy_timeout": "10000", "synchronous": "1"} {
@@ -27,6 +28,7 @@ func TestSQLiteDSNSetsWALModeBusyTimeoutAndNormalSync(t *testing.T) {
 }
 
 func TestSQLiteDSNTakesAnyFileName(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, name := range []string{"plain.db", "with space.db", "what?.db", "hash#tag.db", "100%.db", "amp&eq=.db"} {
 		path := filepath.Join(t.TempDir(), name)
@@ -53,6 +55,7 @@ func TestSQLiteDSNTakesAnyFileName(t *testing.T) {
 // processes, as far as SQLite can tell) on one file: with WAL and the busy
 // timeout they queue, and none fails with SQLITE_BUSY.
 func TestSQLiteConcurrentWritersQueue(t *testing.T) {
+	t.Parallel()
 	b := sqliteBackend(t)
 	ctx := context.Background()
 	table := b.newTable(t)
@@ -77,5 +80,30 @@ func TestSQLiteConcurrentWritersQueue(t *testing.T) {
 		if w, err := stores[0].Get(ctx, fmt.Sprintf("w-%d", i)); err != nil || w.Version != 1+each {
 			t.Errorf("writer %d's workspace: version %d, %v; want %d", i, w.Version, err, 1+each)
 		}
+	}
+}
+
+// TestCloseLeavesAWorkingStore: Close releases the prepared statements, and
+// a call that comes after it still works, unprepared.
+func TestCloseLeavesAWorkingStore(t *testing.T) {
+	t.Parallel()
+	b := sqliteBackend(t)
+	ctx := context.Background()
+	st := b.store(t, b.open(t))
+	w, err := st.Create(ctx, cloudswitch.Workspace{ID: "w"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if w, err = st.Update(ctx, w); err != nil {
+		t.Fatalf("Update after Close: %v", err)
+	}
+	if got, err := st.Get(ctx, "w"); err != nil || got.Version != w.Version {
+		t.Fatalf("Get after Close: %+v, %v", got, err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatalf("a second Close: %v", err)
 	}
 }
