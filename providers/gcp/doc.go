@@ -13,8 +13,9 @@
 //	defer d.Close()
 //	sw, err := cloudswitch.New(store, map[string]cloudswitch.Provider{cloudswitch.GCP: d})
 //
-// New takes clients the caller made and keeps; NewFromClientOptions makes
-// them from option.ClientOption values and Close closes them. Compute.Region
+// New takes clients the caller made and keeps (closing them after the
+// driver's Close); NewFromClientOptions makes them from option.ClientOption
+// values and Close closes them. Compute.Region
 // is the zone (WithZone gives the default), Compute.InstanceType the machine
 // type ("e2-standard-2", or "zones/ZONE/machineTypes/TYPE"), and
 // Compute.Image the boot image (WithSourceImage gives the default,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	compute "cloud.google.com/go/compute/apiv1"
 	gax "github.com/googleapis/gax-go/v2"
@@ -22,7 +23,8 @@ type Driver struct {
 	operations *compute.ZoneOperationsClient
 	project    string
 	cfg        config
-	owned      bool // Close closes the clients
+	owned      bool           // Close closes the clients
+	fetches    sync.WaitGroup // listing pages still in flight, abandoned by their caller
 }
 
 var _ cloudswitch.Provider = (*Driver)(nil)
@@ -35,7 +37,7 @@ var _ cloudswitch.Provider = (*Driver)(nil)
 var noRetry = gax.WithRetry(func() gax.Retryer { return nil })
 
 // New returns a driver of project that uses the given clients, which the
-// caller keeps and closes. It fails on a nil client, on a project id that
+// caller keeps and closes (after the driver's Close). It fails on a nil client, on a project id that
 // is not one, and on an option that does not hold.
 func New(instances *compute.InstancesClient, operations *compute.ZoneOperationsClient, project string, opts ...Option) (*Driver, error) {
 	switch {
@@ -85,9 +87,14 @@ func NewFromClientOptions(ctx context.Context, project string, clientOpts []opti
 	return d, nil
 }
 
-// Close closes the clients NewFromClientOptions made; for a driver made by
-// New it does nothing, the clients being the caller's.
+// Close waits for the listing requests that Instances abandoned when its
+// context ended (the REST client cannot cancel them) and then closes the
+// clients NewFromClientOptions made. A driver made by New leaves its clients
+// to the caller, who calls Close before closing them: closing a client while
+// a request is in flight is a data race in the SDK. The driver must not be
+// used after Close.
 func (d *Driver) Close() error {
+	d.fetches.Wait()
 	if !d.owned {
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	compute "cloud.google.com/go/compute/apiv1"
 	"google.golang.org/api/option"
@@ -60,6 +61,10 @@ func newEnv(t testing.TB, srvOpts []gcptest.Option, opts ...gcp.Option) *env {
 	srv := gcptest.NewServer(t, srvOpts...)
 	secret := "ya29.a0Planted" + randomHex(24) + "SecretToken"
 	d := newDriver(t, srv.URL(), srv.Project(), secret, opts...)
+	// Stop the server first (cleanups run last in, first out), so that a
+	// listing a test abandoned fails at once and the driver's Close, which
+	// waits for it, returns.
+	t.Cleanup(srv.Close)
 	return &env{srv: srv, d: d, secret: secret}
 }
 
@@ -75,12 +80,20 @@ func newDriver(t testing.TB, url, project, secret string, opts ...gcp.Option) *g
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { instances.Close(); operations.Close() })
-	opts = append([]gcp.Option{gcp.WithZone(zone), gcp.WithPollInterval(1e6)}, opts...)
+	opts = append([]gcp.Option{gcp.WithZone(zone), gcp.WithPollInterval(time.Millisecond)}, opts...)
 	d, err := gcp.New(instances, operations, project, opts...)
 	if err != nil {
+		instances.Close()
+		operations.Close()
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if err := d.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		instances.Close()
+		operations.Close()
+	})
 	return d
 }
 

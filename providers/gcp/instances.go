@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"path"
+	"sync"
 
 	compute "cloud.google.com/go/compute/apiv1"
 	"cloud.google.com/go/compute/apiv1/computepb"
@@ -46,9 +47,9 @@ var incompleteWarnings = map[string]bool{
 // naming it, rather than being yielded as an instance of no workspace that
 // a reconciler could take for an orphan.
 //
-// The client does not bind a listing's HTTP request to ctx; the driver
-// stops waiting for a page when ctx ends and returns ctx's error, leaving
-// the request to finish in the background.
+// The REST client does not bind a listing's HTTP request to ctx; the
+// driver stops waiting for a page when ctx ends and returns ctx's error,
+// leaving the request to finish in the background, which Close waits for.
 func (d *Driver) Instances(ctx context.Context, owner string) iter.Seq2[cloudswitch.Instance, error] {
 	return func(yield func(cloudswitch.Instance, error) bool) {
 		if owner == "" || !labelValuePattern.MatchString(owner) {
@@ -75,7 +76,7 @@ func (d *Driver) listAggregated(ctx context.Context, filter string, yield func(c
 		Project: d.project, Filter: proto.String(filter), MaxResults: proto.Uint32(pageSize),
 	}, noRetry)
 	for {
-		pair, err := next[compute.InstancesScopedListPair](ctx, it)
+		pair, err := next[compute.InstancesScopedListPair](ctx, &d.fetches, it)
 		if errors.Is(err, iterator.Done) {
 			return true
 		}
@@ -103,7 +104,7 @@ func (d *Driver) listZone(ctx context.Context, zone, filter string, yield func(c
 		Project: d.project, Zone: zone, Filter: proto.String(filter), MaxResults: proto.Uint32(pageSize),
 	}, noRetry)
 	for {
-		i, err := next[*computepb.Instance](ctx, it)
+		i, err := next[*computepb.Instance](ctx, &d.fetches, it)
 		if errors.Is(err, iterator.Done) {
 			return true
 		}
@@ -140,12 +141,13 @@ type pages[T any] interface {
 
 // next returns the next item of it. When the item is already buffered it is
 // returned at once; when Next would fetch a page, the fetch runs in a
-// goroutine and next stops waiting when ctx ends, returning ctx's error:
-// the REST client does not bind a listing's HTTP request to the caller's
-// context, so a stalled page would otherwise hold the caller past its
-// deadline. An abandoned fetch finishes (or fails) in the background; the
-// iterator is not used again.
-func next[T any](ctx context.Context, it pages[T]) (T, error) {
+// goroutine counted by fetches, and next stops waiting when ctx ends,
+// returning ctx's error: the REST client does not bind a listing's HTTP
+// request to the caller's context, so a stalled page would otherwise hold
+// the caller past its deadline. An abandoned fetch finishes (or fails) in
+// the background and the iterator is not used again; Close waits for it
+// before the clients may be closed.
+func next[T any](ctx context.Context, fetches *sync.WaitGroup, it pages[T]) (T, error) {
 	if it.PageInfo().Remaining() > 0 {
 		return it.Next()
 	}
@@ -158,10 +160,10 @@ func next[T any](ctx context.Context, it pages[T]) (T, error) {
 		err  error
 	}
 	ch := make(chan result, 1)
-	go func() {
+	fetches.Go(func() {
 		item, err := it.Next()
 		ch <- result{item, err}
-	}()
+	})
 	select {
 	case r := <-ch:
 		return r.item, r.err

@@ -200,3 +200,20 @@ func sameSet(a, b []string) bool {
 	slices.Sort(b)
 	return slices.Equal(a, b)
 }
+
+func TestCloseWaitsForAListingItsCallerAbandoned(t *testing.T) {
+	e := newEnv(t, nil)
+	e.srv.Inject(gcptest.Fault{Op: gcptest.OpAggregatedList, Times: 1, Latency: 300 * time.Millisecond})
+	dctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if _, err := listErr(e.d, dctx, "owner"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v; want context.DeadlineExceeded", err)
+	}
+	start := time.Now()
+	if err := e.d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took < 200*time.Millisecond {
+		t.Errorf("Close returned after %v, before the abandoned page (300 ms) was answered", took)
+	}
+}
