@@ -27,7 +27,7 @@ func (d *Driver) Deprovision(ctx context.Context, inst cloudswitch.Instance) err
 	switch {
 	case inst.Provider != "" && inst.Provider != cloudswitch.GCP:
 		return invalidf("deprovision: the gcp driver was given a %q instance", inst.Provider)
-	case !resourcePattern.MatchString(inst.ID) || len(inst.ID) > 63:
+	case !instanceNamePattern.MatchString(inst.ID):
 		return invalidf("deprovision: %q is not an instance name", inst.ID)
 	case inst.Region == "":
 		return invalidf("deprovision: instance %s has no zone (Region); the driver never guesses one", inst.ID)

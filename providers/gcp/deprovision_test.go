@@ -93,10 +93,11 @@ func TestDeprovisionFailedOperationIsClassifiedAndCanBeRetried(t *testing.T) {
 
 func TestDeprovisionRefusesAnInstanceItCannotPlace(t *testing.T) {
 	for name, inst := range map[string]cloudswitch.Instance{
-		"no zone":          {Provider: cloudswitch.GCP, ID: "cs-1"},
-		"bad zone":         {Provider: cloudswitch.GCP, ID: "cs-1", Region: "us-central1"},
-		"no name":          {Provider: cloudswitch.GCP, Region: zone},
-		"another provider": {Provider: cloudswitch.AWS, ID: "i-0123456789abcdef0", Region: zone},
+		"no zone":           {Provider: cloudswitch.GCP, ID: "cs-1"},
+		"bad zone":          {Provider: cloudswitch.GCP, ID: "cs-1", Region: "us-central1"},
+		"no name":           {Provider: cloudswitch.GCP, Region: zone},
+		"a path for a name": {Provider: cloudswitch.GCP, ID: "cs-1/../../other", Region: zone},
+		"another provider":  {Provider: cloudswitch.AWS, ID: "i-0123456789abcdef0", Region: zone},
 	} {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t, nil)

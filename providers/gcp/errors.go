@@ -50,6 +50,7 @@ type OperationError struct {
 	Message string
 }
 
+// Error says which operation failed, on what, and why.
 func (e *OperationError) Error() string {
 	return fmt.Sprintf("gcp: %s of %s failed (operation %s): %d %s: %s",
 		e.Kind, e.Target, e.Name, e.HTTPStatus, strings.Join(e.Codes, ","), e.Message)

@@ -61,6 +61,8 @@ var (
 	labelValuePattern = regexp.MustCompile(`^[a-z0-9_-]{0,63}$`)
 	// metadataKeyPattern is a metadata key.
 	metadataKeyPattern = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,128}$`)
+	// instanceNamePattern is an instance name (RFC 1035, at most 63).
+	instanceNamePattern = regexp.MustCompile(`^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$`)
 	// resourcePattern is a name or a path of names ("my-net",
 	// "projects/p/global/networks/my-net", a full URL).
 	resourcePattern = regexp.MustCompile(`^[A-Za-z0-9:/._-]+$`)

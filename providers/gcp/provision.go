@@ -36,8 +36,8 @@ type plan struct {
 	resource   *computepb.Instance
 }
 
-// machineTypeName is a machine type's name: "e2-standard-2",
-// "n2-custom-4-8192".
+// validMachineTypeName reports whether s is a machine type's name:
+// "e2-standard-2", "n2-custom-4-8192".
 func validMachineTypeName(s string) bool {
 	if s == "" || len(s) > 63 || s[0] < 'a' || s[0] > 'z' {
 		return false
