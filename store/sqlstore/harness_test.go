@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -49,9 +50,18 @@ func forEachBackend(t *testing.T, f func(t *testing.T, b backend)) {
 }
 
 // sqliteBackend is a fresh database file in WAL mode, in the test's
-// temporary directory.
+// temporary directory. It is created before any pool of the test opens it,
+// as SQLiteDSN advises.
 func sqliteBackend(t testing.TB) backend {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "cloudswitch.db")
+	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(path))
+	if err == nil {
+		err = errors.Join(db.PingContext(context.Background()), db.Close())
+	}
+	if err != nil {
+		t.Fatalf("creating the SQLite database: %v", err)
+	}
 	return backend{
 		dialect: sqlstore.SQLite,
 		open: func(t testing.TB) *sql.DB {

@@ -27,6 +27,12 @@ import "net/url"
 // handler. Never set it to 1: a loop over Pending holds a connection, and a
 // write inside the loop would wait for it forever.
 //
+// WAL mode is a property of the file, set by the first connection to a new
+// database. SQLite may refuse that conversion with SQLITE_BUSY, whatever the
+// busy timeout, while another connection has the new file open: when several
+// processes or pools may open a new database at once, let one create it first
+// (open, Ping, and Migrate), then start the others.
+//
 // path is a file name, relative or absolute; it is escaped, so any
 // character may appear in it.
 func SQLiteDSN(path string) string {
