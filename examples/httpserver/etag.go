@@ -1,0 +1,39 @@
+package main
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// A workspace's ETag is its Version, quoted: "7". The Store bumps the
+// Version on every write, so the ETag changes whenever the record does, and
+// If-Match: "7" becomes cloudswitch.Request.IfVersion = 7 — a precondition
+// the Switcher checks against the stored record, and the Store's
+// compare-and-swap enforces.
+
+// etag returns the ETag of a workspace at version.
+func etag(version int64) string {
+	return `"` + strconv.FormatInt(version, 10) + `"`
+}
+
+// ifVersion parses an If-Match header into a Request.IfVersion: 0 when the
+// header is absent or "*" (the workspace must merely exist, which Switch
+// checks anyway), the version of a single ETag this server issued
+// otherwise. A list of ETags, a weak ETag or anything else is refused: a
+// switch is conditional on one version or on none.
+func ifVersion(header string) (int64, error) {
+	h := strings.TrimSpace(header)
+	if h == "" || h == "*" {
+		return 0, nil
+	}
+	inner, ok := strings.CutPrefix(h, `"`)
+	if ok {
+		inner, ok = strings.CutSuffix(inner, `"`)
+	}
+	v, err := strconv.ParseInt(inner, 10, 64)
+	if !ok || err != nil || v <= 0 {
+		return 0, errors.New(`If-Match must be one ETag as GET /workspaces/{id} returns it, such as "3", or *`)
+	}
+	return v, nil
+}

@@ -1,0 +1,277 @@
+// Command httpserver is a workspace server built on cloudswitch: an HTTP API
+// that creates workspaces, each backed by one VM, and moves them between AWS,
+// Hetzner and GCP without ever leaving a VM that no record points at.
+//
+// With no flags, no credentials and no services it keeps its workspaces in a
+// SQLite file (cloudswitch-example.db) and runs the real AWS, Hetzner and GCP
+// drivers against emulators of those clouds started in the same process, so
+// every request runs the SDKs' code on the wire:
+//
+//	go run ./examples/httpserver
+//
+// It prints a generated bearer token at start unless CLOUDSWITCH_TOKEN is set.
+//
+// # API
+//
+//	POST  /workspaces                  {"id":"ws-1","compute":{"provider":"aws","instance_type":"t3.medium"}}
+//	                                   creates the workspace and its first VM: 201
+//	GET   /workspaces                  every workspace, as a JSON array
+//	GET   /workspaces/{id}             the workspace, with ETag: "<version>"
+//	PATCH /workspaces/{id}/compute     {"provider":"hetzner","instance_type":"cpx31","region":"fsn1","confirm_recreate":true}
+//	                                   switches it; If-Match: "<version>" makes it conditional
+//	POST  /workspaces/{id}/resume      finishes or undoes an interrupted switch
+//	GET   /healthz                     checks the database (no token needed)
+//	GET   /metrics                     Prometheus metrics
+//	      /emulator/...                the in-process emulators' control API (vms, faults), when there are any
+//
+// Every endpoint but GET /healthz needs "Authorization: Bearer <token>".
+// Errors are application/problem+json (RFC 9457); problem.go maps each
+// cloudswitch error to its status — the table to copy into a server of yours.
+// An empty field of a PATCH keeps its current value; a provider change
+// destroys the VM and creates one on the new provider, and needs
+// "confirm_recreate": true. A switch keeps going when the client hangs up;
+// one the server could not finish is answered 202 and finished by the
+// background reconciler or POST /workspaces/{id}/resume.
+//
+// # Flags
+//
+// Every flag falls back to an environment variable: -db to CLOUDSWITCH_DB,
+// -reconcile-interval to CLOUDSWITCH_RECONCILE_INTERVAL, and so on (see
+// -help).
+//
+//	-addr                 listen address (127.0.0.1:8080)
+//	-db                   SQLite file, or a postgres:// URL (cloudswitch-example.db)
+//	-emulators            control URL of examples/emulators, instead of emulators in this process:
+//	                      the emulated clouds then outlive a restart of the server
+//	-aws, -hetzner, -gcp  emulated (default), real or off, per provider
+//	-aws-image            AMI of the instances on real AWS (credentials: the AWS SDK's default chain)
+//	-gcp-project, -gcp-zone  project and zone on real GCP (credentials: application default credentials)
+//	                      (real Hetzner reads its API token from HCLOUD_TOKEN)
+//	-lease                how long a switch may run before another process may resume it (10m)
+//	-reconcile-interval   how often the background reconciler runs, with jitter; 0 disables it (1m)
+//	-grace                how old an unreferenced VM must be to count as an orphan (30m)
+//	-delete-orphans       let the background reconciler destroy orphans, not just report them
+//	-owner                ownership tag of the VMs (cloudswitch)
+//	-allowlist            JSON file of the allowed instance types (cloudswitch.DefaultAllowlist)
+//
+// With in-process emulators the emulated VMs vanish when the server stops,
+// while the database keeps its records: after a restart the reconciler
+// reports those records as naming VMs that do not exist. Run
+// examples/emulators and pass -emulators to keep both.
+//
+// SIGINT or SIGTERM shuts the server down gracefully: it stops accepting,
+// waits for the requests in flight (a switch runs at most -lease) and the
+// reconciler's pass, then closes the database and the emulators. A second
+// signal exits at once; a switch cut short is journaled and the next process
+// finishes it.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/examples/internal/wiring"
+)
+
+// config is the server's settings, from flags and environment variables.
+type config struct {
+	addr              string
+	db                string
+	clouds            wiring.Clouds
+	control           wiring.Control
+	reconcileInterval time.Duration
+	deleteOrphans     bool
+	token             string // CLOUDSWITCH_TOKEN; never a flag, so it stays out of ps
+}
+
+func main() {
+	cfg, err := parseConfig(os.Args[1:], os.Getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "httpserver:", err)
+		os.Exit(2)
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, stop, cfg, logger); err != nil {
+		logger.Error("httpserver failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+func parseConfig(args []string, getenv func(string) string) (config, error) {
+	var cfg config
+	fs := flag.NewFlagSet("httpserver", flag.ContinueOnError)
+	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "listen address")
+	fs.StringVar(&cfg.db, "db", wiring.DefaultDB, "SQLite file, or a postgres:// URL")
+	fs.DurationVar(&cfg.reconcileInterval, "reconcile-interval", time.Minute, "interval of the background reconciler, with jitter; 0 disables it")
+	fs.BoolVar(&cfg.deleteOrphans, "delete-orphans", false, "let the background reconciler destroy orphaned VMs instead of only reporting them")
+	cfg.clouds.Register(fs)
+	cfg.control.Register(fs)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `httpserver: a workspace server built on cloudswitch (go doc ./examples/httpserver).
+
+Usage: httpserver [flags]
+
+Every endpoint but GET /healthz needs "Authorization: Bearer <token>": the
+token is CLOUDSWITCH_TOKEN, or one generated and printed at start.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := wiring.Parse(fs, args, getenv); err != nil {
+		return cfg, err
+	}
+	if cfg.reconcileInterval < 0 {
+		return cfg, fmt.Errorf("-reconcile-interval must not be negative, got %v", cfg.reconcileInterval)
+	}
+	cfg.token = getenv("CLOUDSWITCH_TOKEN")
+	return cfg, cfg.control.Check()
+}
+
+// run serves until ctx ends, then shuts down gracefully; stop restores the
+// default handling of the signals, so that a second one ends the process.
+func run(ctx context.Context, stop func(), cfg config, logger *slog.Logger) (err error) {
+	token := cfg.token
+	if token == "" {
+		if token, err = newToken(); err != nil {
+			return err
+		}
+		// The one log line that carries the token, so that the user can call
+		// the API. Set CLOUDSWITCH_TOKEN to choose it instead.
+		logger.Info("no CLOUDSWITCH_TOKEN set: generated a bearer token for this run", "token", token)
+	}
+	allowlist, err := cfg.control.LoadAllowlist()
+	if err != nil {
+		return err
+	}
+
+	db, err := wiring.OpenDB(ctx, cfg.db)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, db.Close()) }()
+	logger.Info("database ready", "db", db.Name)
+
+	clouds, err := cfg.clouds.Connect(ctx, true, logger)
+	if err != nil {
+		return err
+	}
+	defer clouds.Close()
+	if clouds.InProcess != nil {
+		warnIfRecordsPredateEmulators(ctx, db, logger)
+	}
+
+	obs, metrics, err := newMetrics()
+	if err != nil {
+		return err
+	}
+	sw, err := cloudswitch.New(db.Store, clouds.Drivers, cfg.control.SwitchOptions(allowlist, logger, obs)...)
+	if err != nil {
+		return err
+	}
+	rec := cloudswitch.NewReconciler(db.Store, clouds.Drivers,
+		cfg.control.ReconcilerOptions(allowlist, logger, obs, cfg.deleteOrphans)...)
+
+	a := &api{
+		store:     db.Store,
+		switcher:  sw,
+		allowlist: allowlist,
+		providers: clouds.Providers(),
+		authorize: authorize,
+		logger:    logger,
+	}
+	extra := map[string]http.Handler{"GET /metrics": metrics}
+	if clouds.InProcess != nil {
+		extra["/emulator/"] = http.StripPrefix("/emulator", clouds.InProcess.Handler())
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           newHandler(a, token, db.Ping, extra, logger),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		// A request waits for its switch, which runs at most the lease.
+		WriteTimeout: cfg.control.Lease + 30*time.Second,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+
+	// The background reconciler: it resumes switches whose lease expired
+	// (a crashed server's, or one that answered 202) and reports orphans.
+	recCtx, stopRec := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRec()
+	var wg sync.WaitGroup
+	if cfg.reconcileInterval > 0 {
+		wg.Go(func() {
+			wiring.Every(recCtx, cfg.reconcileInterval, func(ctx context.Context) {
+				_, _ = rec.Reconcile(ctx) // the Reconciler logs each pass and each error
+			})
+		})
+	}
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	logger.Info("listening", "addr", ln.Addr().String(), "providers", clouds.Providers(),
+		"reconcile_interval", cfg.reconcileInterval, "delete_orphans", cfg.deleteOrphans)
+
+	select {
+	case err = <-serveErr:
+		err = fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+		stop()
+		logger.Info("shutting down: waiting for requests in flight (a second signal exits at once)")
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.control.Lease+10*time.Second)
+	defer cancel()
+	stopRec()
+	if serr := srv.Shutdown(shutdownCtx); serr != nil {
+		err = errors.Join(err, fmt.Errorf("shutting down: %w", serr))
+	}
+	wg.Wait()
+	logger.Info("stopped")
+	return err
+}
+
+// newToken returns a random bearer token.
+func newToken() (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%x", b), nil
+}
+
+// warnIfRecordsPredateEmulators warns when the database holds VMs that the
+// emulators just started in this process cannot know.
+func warnIfRecordsPredateEmulators(ctx context.Context, db *wiring.DB, logger *slog.Logger) {
+	for w, err := range db.Store.List(ctx) {
+		if err != nil {
+			return
+		}
+		if w.Instance != nil {
+			logger.Warn("the database records VMs of an earlier run, which the in-process emulators do not have: "+
+				"the reconciler will report such records; use -emulators (go run ./examples/emulators) to keep the emulated clouds across restarts, or a fresh -db",
+				"db", db.Name, "example", w.ID)
+			return
+		}
+	}
+}

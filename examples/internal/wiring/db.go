@@ -1,0 +1,107 @@
+package wiring
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	_ "modernc.org/sqlite"             // registers "sqlite"
+
+	"github.com/cloudswitch/cloudswitch/internal/redact"
+	"github.com/cloudswitch/cloudswitch/store/sqlstore"
+)
+
+// DefaultDB is the SQLite file the examples use when -db is not given.
+const DefaultDB = "cloudswitch-example.db"
+
+// DB is the workspace database: a sqlstore.Store on a database/sql pool.
+type DB struct {
+	Store   *sqlstore.Store
+	SQL     *sql.DB
+	Dialect sqlstore.Dialect
+	// Name says which database this is, for logs: the SQLite file, or the
+	// PostgreSQL host and database — never a user or a password.
+	Name string
+}
+
+// IsPostgres reports whether dsn names a PostgreSQL database (a postgres://
+// or postgresql:// URL) rather than a SQLite file.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// OpenDB opens the database dsn names — a PostgreSQL URL (through pgx), or
+// else the path of a SQLite file, created if missing (in WAL mode, through
+// sqlstore.SQLiteDSN) — checks that it answers, and runs the Store's
+// idempotent Migrate. Errors never carry the DSN's password.
+func OpenDB(ctx context.Context, dsn string) (*DB, error) {
+	if dsn == "" {
+		return nil, errors.New("no database: -db names a SQLite file or a postgres:// URL")
+	}
+	d := &DB{Dialect: sqlstore.SQLite, Name: "sqlite:" + dsn}
+	driver, source := "sqlite", sqlstore.SQLiteDSN(dsn)
+	if IsPostgres(dsn) {
+		d.Dialect, d.Name = sqlstore.Postgres, postgresName(dsn)
+		driver, source = "pgx", dsn
+	}
+	db, err := sql.Open(driver, source)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", d.Name, redact.Error(err))
+	}
+	if d.Dialect == sqlstore.SQLite {
+		// A few connections, never one: a loop over Pending holds one while
+		// the Switcher writes (see sqlstore.SQLiteDSN).
+		db.SetMaxOpenConns(4)
+	} else {
+		db.SetMaxOpenConns(16)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	d.SQL = db
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("connecting to %s: %w", d.Name, redact.Error(err))
+	}
+	store, err := sqlstore.New(db, d.Dialect)
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("%s: %w", d.Name, err)
+	}
+	d.Store = store
+	if err := store.Migrate(ctx); err != nil {
+		_ = d.Close()
+		return nil, fmt.Errorf("migrating %s: %w", d.Name, redact.Error(err))
+	}
+	return d, nil
+}
+
+// Ping checks that the database answers.
+func (d *DB) Ping(ctx context.Context) error {
+	return d.SQL.PingContext(ctx)
+}
+
+// Close releases the Store's statements and closes the pool.
+func (d *DB) Close() error {
+	var errs []error
+	if d.Store != nil {
+		errs = append(errs, d.Store.Close())
+	}
+	errs = append(errs, d.SQL.Close())
+	return errors.Join(errs...)
+}
+
+// postgresName is host/database of a PostgreSQL URL, without its user and
+// password.
+func postgresName(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres (unparsable URL)"
+	}
+	return "postgres://" + u.Host + u.Path
+}
