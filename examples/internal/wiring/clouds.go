@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -170,7 +171,8 @@ func (c *Clouds) connectEmulated(ctx context.Context, conn *Connected, providers
 		logger.Info("started emulated clouds in this process", "providers", providers,
 			"aws", ep.AWS.URL, "hetzner", ep.Hetzner.URL, "gcp", ep.GCP.URL)
 	default:
-		return fmt.Errorf("%v are emulated but -emulators is not set: start go run ./examples/emulators and pass its control URL, so that this program sees the same emulated cloud as the server", providers)
+		return fmt.Errorf("the emulated providers (%s) need -emulators: start go run ./examples/emulators and pass its control URL, so that this program sees the emulated clouds the server uses",
+			strings.Join(providers, ", "))
 	}
 	drivers, closeDrivers, err := emulated.Drivers(ctx, ep)
 	if err != nil {
