@@ -2,7 +2,7 @@
 // workspaces in a table of its own adapts that table to cloudswitch instead
 // of adopting store/sqlstore's: it adds four columns and an index
 // (schema.go), and implements cloudswitch.Store on the table with
-// database/sql (store.go, checked by store/storetest in store_test.go).
+// database/sql (store.go, checked by store/storetest in main_test.go).
 //
 // The program creates the server's table as it was — one workspace, on AWS,
 // from before providers were recorded — migrates it, switches the workspace
