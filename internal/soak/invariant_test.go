@@ -17,11 +17,19 @@ import (
 // live VMs carrying each workspace's id are exactly the one its record names
 // (none when it names none), and no live VM belongs to anything else. A
 // report-only Reconciler pass with no grace period must agree: no orphan,
-// no record pointing at nothing, nothing to resume, no error. On failure it
-// logs the whole fleet, record by record, with every VM of each workspace.
-func (f *fleet) checkNoOrphan(ctx context.Context, t *testing.T) {
+// no record pointing at nothing, nothing to resume, no error.
+//
+// On failure it logs the fleet: each workspace in trouble with its record,
+// every VM that ever carried its id, and what the workers said about it
+// (history returns that), the others in a line each.
+func (f *fleet) checkNoOrphan(ctx context.Context, t *testing.T, history func(id string) []string) {
 	t.Helper()
-	failed := t.Failed()
+	troubled := map[string]bool{}
+	fail := func(id, format string, args ...any) {
+		t.Helper()
+		troubled[id] = true
+		t.Errorf(format, args...)
+	}
 	vms := f.set.VMs()
 	rows := map[string]cloudswitch.Workspace{}
 	for ws, err := range f.store.List(ctx) {
@@ -35,58 +43,54 @@ func (f *fleet) checkNoOrphan(ctx context.Context, t *testing.T) {
 	}
 
 	live := map[string][]string{} // workspace id → "provider/id" of its live VMs
+	liveCount := 0
 	for _, vm := range vms {
 		if !vm.Live {
 			continue
 		}
+		liveCount++
 		if vm.Owner != owner {
-			t.Errorf("live VM %s/%s carries owner %q, not %q: only the soak creates VMs here", vm.Provider, vm.ID, vm.Owner, owner)
+			fail(vm.WorkspaceID, "live VM %s/%s carries owner %q, not %q: only the soak creates VMs here", vm.Provider, vm.ID, vm.Owner, owner)
 		}
 		live[vm.WorkspaceID] = append(live[vm.WorkspaceID], vm.Provider+"/"+vm.ID)
 	}
 	for _, id := range f.ids {
 		ws, ok := rows[id]
 		if !ok {
-			t.Errorf("workspace %s: its row was lost", id)
+			fail(id, "workspace %s: its row was lost", id)
 			continue
 		}
 		if in := ws.Pending; in != nil {
-			t.Errorf("workspace %s: intent %s still pending at phase %s after settling", id, in.ID, in.Phase)
+			fail(id, "workspace %s: intent %s still pending at phase %s after settling", id, in.ID, in.Phase)
 		}
 		if ws.Instance != nil && ws.Instance.Provider != cloudswitch.NormalizeProvider(ws.Compute.Provider) {
-			t.Errorf("workspace %s: the record names VM %s/%s but its compute is on %s: a stale pointer",
+			fail(id, "workspace %s: the record names VM %s/%s but its compute is on %s: a stale pointer",
 				id, ws.Instance.Provider, ws.Instance.ID, ws.Compute.Provider)
 		}
 		got, want := live[id], recorded(ws)
 		slices.Sort(got)
 		if !slices.Equal(got, want) {
-			t.Errorf("workspace %s: live VMs %v, but the record names %v (%s): %s", id, got, want, describe(ws), mismatch(got, want))
+			fail(id, "workspace %s: live VMs %v, but the record names %v (%s): %s", id, got, want, describe(ws), mismatch(got, want))
 		}
 		delete(live, id)
 	}
 	for wsID, names := range live {
-		t.Errorf("live VMs %v carry workspace id %q, which is no workspace of the soak: VMs no record points at", names, wsID)
+		fail(wsID, "live VMs %v carry workspace id %q, which is no workspace of the soak: VMs no record points at", names, wsID)
 	}
 	for id := range rows {
 		if !slices.Contains(f.ids, id) {
-			t.Errorf("workspace %s appeared in the table: nobody created it", id)
+			fail(id, "workspace %s appeared in the table: nobody created it", id)
 		}
 	}
-	liveCount := 0
-	for _, vm := range vms {
-		if vm.Live {
-			liveCount++
-		}
-	}
-	f.checkReconcilerAgrees(ctx, t, liveCount)
-	if t.Failed() && !failed {
-		f.dump(t, rows, vms)
+	f.checkReconcilerAgrees(ctx, t, liveCount, fail)
+	if len(troubled) > 0 {
+		f.dump(t, rows, vms, troubled, history)
 	}
 }
 
 // checkReconcilerAgrees runs a report-only Reconciler pass with no grace
 // period over the settled fleet, whose emulators hold live VMs.
-func (f *fleet) checkReconcilerAgrees(ctx context.Context, t *testing.T, live int) {
+func (f *fleet) checkReconcilerAgrees(ctx context.Context, t *testing.T, live int, fail func(id, format string, args ...any)) {
 	t.Helper()
 	r := cloudswitch.NewReconciler(f.store, f.drivers, cloudswitch.WithGracePeriod(0),
 		cloudswitch.WithResumeOptions(baseOptions(cloudswitch.WithClock(afterEveryLease))...))
@@ -95,10 +99,10 @@ func (f *fleet) checkReconcilerAgrees(ctx context.Context, t *testing.T, live in
 		t.Errorf("a report-only Reconciler pass over the settled fleet failed: %v", err)
 	}
 	for _, o := range rep.Orphans {
-		t.Errorf("the final Reconciler pass found orphan %s/%s of workspace %s: a VM no record points at", o.Provider, o.ID, o.WorkspaceID)
+		fail(o.WorkspaceID, "the final Reconciler pass found orphan %s/%s of workspace %s: a VM no record points at", o.Provider, o.ID, o.WorkspaceID)
 	}
 	for _, d := range rep.Dangling {
-		t.Errorf("the final Reconciler pass found the record of %s naming %s/%s, which %s does not list: a record pointing at nothing",
+		fail(d.WorkspaceID, "the final Reconciler pass found the record of %s naming %s/%s, which %s does not list: a record pointing at nothing",
 			d.WorkspaceID, d.Provider, d.ID, d.Provider)
 	}
 	if len(rep.Resumed) != 0 || rep.Pending != 0 {
@@ -148,26 +152,39 @@ func describe(ws cloudswitch.Workspace) string {
 	return s
 }
 
-// dump logs every workspace with its record and every VM carrying its id,
-// live or gone, so that a failure can be read without rerunning it.
-func (f *fleet) dump(t *testing.T, rows map[string]cloudswitch.Workspace, vms []emulated.VM) {
+// dump logs the fleet after settling, in detail for the workspaces in
+// trouble, so that a failure can be read without running it again.
+func (f *fleet) dump(t *testing.T, rows map[string]cloudswitch.Workspace, vms []emulated.VM, troubled map[string]bool, history func(id string) []string) {
 	t.Helper()
 	byWS := map[string][]emulated.VM{}
 	for _, vm := range vms {
 		byWS[vm.WorkspaceID] = append(byWS[vm.WorkspaceID], vm)
 	}
 	var b strings.Builder
-	b.WriteString("the fleet after settling:\n")
-	for _, id := range f.ids {
+	b.WriteString("the fleet after settling (* in trouble; the emulators of Hetzner and Compute Engine forget deleted VMs, EC2 keeps them terminated):\n")
+	ids := slices.Clone(f.ids)
+	for id := range troubled {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	for _, id := range ids {
 		ws, ok := rows[id]
-		rec := "ROW LOST"
+		rec := "no row"
 		if ok {
 			rec = fmt.Sprintf("record names %v (%s)", recorded(ws), describe(ws))
 		}
-		fmt.Fprintf(&b, "  %s: %s\n", id, rec)
+		if !troubled[id] {
+			fmt.Fprintf(&b, "    %s: %s\n", id, rec)
+			continue
+		}
+		fmt.Fprintf(&b, "  * %s: %s\n", id, rec)
 		for _, vm := range byWS[id] {
-			fmt.Fprintf(&b, "      %s/%s state=%s live=%v token=%s created=%s\n",
+			fmt.Fprintf(&b, "        VM %s/%s state=%s live=%v token=%s created=%s\n",
 				vm.Provider, vm.ID, vm.State, vm.Live, vm.Token, vm.CreatedAt.Format("15:04:05.000"))
+		}
+		for _, line := range history(id) {
+			fmt.Fprintf(&b, "        %s\n", line)
 		}
 	}
 	t.Log(b.String())

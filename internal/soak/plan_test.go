@@ -58,3 +58,11 @@ func randomType(rng *rand.Rand, provider string) string {
 	}
 	return ""
 }
+
+// target names the provider the plan asks for, for messages.
+func (p plan) target() string {
+	if p.req.Compute.Provider == "" {
+		return "its own provider"
+	}
+	return p.req.Compute.Provider
+}

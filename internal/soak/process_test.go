@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -25,10 +26,11 @@ type proc struct {
 	done    chan struct{} // closed once it exited and its stderr was read
 
 	mu        sync.Mutex
-	begun     int    // switches begun, from its markers
-	lastBegin string // "<round> <workspace>" of the last one
-	summary   *tally // nil until it wrote one
-	err       error  // from Wait
+	begun     int      // switches begun, from its markers
+	lastBegin string   // "<round> <workspace>" of the last one
+	said      []string // the lines relayed to the test log
+	summary   *tally   // nil until it wrote one
+	err       error    // from Wait
 }
 
 // procs are the worker processes of a run.
@@ -91,6 +93,9 @@ func (p *proc) read(t *testing.T, stderr io.Reader) {
 			p.mu.Unlock()
 		default:
 			t.Logf("%s: %s", p.name, line)
+			p.mu.Lock()
+			p.said = append(p.said, line)
+			p.mu.Unlock()
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -138,6 +143,23 @@ func (p *proc) verdict() string {
 		out = "…" + out[len(out)-8<<10:]
 	}
 	return strings.TrimSpace(out)
+}
+
+// about returns what the workers said about workspace id, in the order each
+// said it, each line prefixed with the worker's name.
+func (ps *procs) about(id string) []string {
+	word := regexp.MustCompile(`\b` + regexp.QuoteMeta(id) + `\b`)
+	var out []string
+	for _, p := range ps.all {
+		p.mu.Lock()
+		for _, line := range p.said {
+			if word.MatchString(line) {
+				out = append(out, p.name+": "+line)
+			}
+		}
+		p.mu.Unlock()
+	}
+	return out
 }
 
 // waitAll waits for every worker until deadline; then it kills those left

@@ -114,7 +114,7 @@ func TestSoak(t *testing.T) {
 	workersDone := time.Since(began)
 
 	settled := f.settle(ctx, t)
-	f.checkNoOrphan(ctx, t)
+	f.checkNoOrphan(ctx, t, ps.about)
 
 	t.Logf("workers done after %v, settled and checked after %v", workersDone.Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
 	t.Logf("switches across workers: %s (%d rounds, plus %d begun by %s before it was killed, whose counts died with it)",

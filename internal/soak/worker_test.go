@@ -171,11 +171,14 @@ func (w *worker) judgeSwitch(round int, id string, p plan, res cloudswitch.Resul
 		}
 		return "edited"
 	case errors.As(err, &incomplete):
+		logf("round %d: Switch of %s to %s (%s) left intent %s journaled at stage %s: %v",
+			round, id, p.target(), p.strategy, incomplete.IntentID, incomplete.Stage, err)
 		return "incomplete@" + string(incomplete.Stage)
 	case errors.As(err, &abort):
 		if !errors.Is(err, errRefused) {
 			t.Errorf("%s: aborted, but no injected refusal explains it: %v", what, err)
 		}
+		logf("round %d: Switch of %s to %s (%s) aborted at stage %s: %v", round, id, p.target(), p.strategy, abort.Stage, err)
 		return "aborted@" + string(abort.Stage)
 	case errors.Is(err, cloudswitch.ErrSwitchInProgress):
 		return "in-progress"
