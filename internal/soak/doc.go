@@ -16,7 +16,9 @@
 //
 //	go test -race -run TestSoak -v ./internal/soak
 //
-// The seed of every random choice is logged; CLOUDSWITCH_SOAK_SEED=N replays
-// the same choices (though not the same interleaving of the processes), and
-// CLOUDSWITCH_SOAK_ROUNDS=N changes how many switches each worker attempts.
+// The seed of the random choices is logged. CLOUDSWITCH_SOAK_SEED=N starts
+// a run from it again — which worker dies and when, each worker's seed — but
+// the processes interleave differently every time, and what happens next
+// depends on it. CLOUDSWITCH_SOAK_ROUNDS=N changes how many switches each
+// worker attempts.
 package soak

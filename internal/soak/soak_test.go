@@ -30,14 +30,15 @@ func TestSoak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rounds, err := envUint(envRounds, defaultRounds)
+	n, err := envUint(envRounds, defaultRounds)
 	if err != nil {
 		t.Fatal(err)
 	}
+	rounds := int(n)
 	if rounds < 4 {
 		t.Fatalf("%s=%d: a worker needs at least 4 rounds, so that one can be killed in the middle of its run", envRounds, rounds)
 	}
-	t.Logf("seed %d (%s=%d replays its random choices, not its interleaving); %d workers, %d rounds each, %d workspaces, lease %v",
+	t.Logf("seed %d (%s=%d starts a run from it again; the processes interleave differently each time); %d workers, %d rounds each, %d workspaces, lease %v",
 		seed, envSeed, seed, workers, rounds, workspaces, lease)
 	rng := rand.New(rand.NewPCG(seed, seed^0x5bd1e9955bd1e995))
 	// Only a failure guard for the parent's own calls.
@@ -54,14 +55,14 @@ func TestSoak(t *testing.T) {
 			Seed: rng.Uint64(), Rounds: rounds, Deadline: deadline}
 	}
 	victim := rng.IntN(workers)
-	killAt := int(rounds)/4 + 1 + rng.IntN(int(rounds)/4) // a quarter to half-way through
+	killAt := rounds/4 + 1 + rng.IntN(rounds/4) // a quarter to half-way through
 	var doomed *proc
 	for i := range workers {
 		at := 0
 		if i == victim {
 			at = killAt
 		}
-		p, err := ps.start(config(fmt.Sprintf("worker-%d", i+1), int(rounds)), at)
+		p, err := ps.start(config(fmt.Sprintf("worker-%d", i+1), rounds), at)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,7 +89,7 @@ func TestSoak(t *testing.T) {
 		_, err := doomed.result()
 		t.Errorf("%s was sent SIGKILL but ended otherwise (%v): the kill did not interrupt it", doomed.name, err)
 	}
-	left := int(rounds) - begun + 1
+	left := rounds - begun + 1
 	t.Logf("SIGKILLed %s during its switch %d (round and workspace %q): %s; restarting it with a fresh seed for the %d rounds left",
 		doomed.name, begun, last, f.leftBehind(ctx, last), left)
 	if _, err := ps.start(config(doomed.name+"-restarted", left), 0); err != nil {
