@@ -104,10 +104,10 @@ func WithResumeOptions(opts ...Option) ReconcilerOption {
 	return func(c *reconcileConfig) { c.resumeOpts = append(c.resumeOpts, opts...) }
 }
 
-// WorkspaceLister is a Store that can list every workspace. When the
-// Reconciler's store implements it, a pass also finds records that name a VM
-// their provider no longer lists, even when the workspace has no VM listed at
-// all.
+// WorkspaceLister is a Store that can list every workspace, with the same
+// error rules as Store.Pending. When the Reconciler's store implements it, a
+// pass also finds records that name a VM their provider no longer lists, even
+// when the workspace has no VM listed at all.
 type WorkspaceLister interface {
 	List(ctx context.Context) iter.Seq2[Workspace, error]
 }
@@ -253,8 +253,13 @@ func (p *pass) resumeExpired(ctx context.Context) {
 	var expired []string
 	for w, err := range p.r.store.Pending(ctx) {
 		if err != nil {
+			// One undecodable record must not hide the others: the
+			// sequence ends by itself when it cannot go on.
 			p.fail(fmt.Errorf("cloudswitch: listing pending intents: %w", err))
-			break
+			if ctx.Err() != nil {
+				break
+			}
+			continue
 		}
 		if w.Pending == nil {
 			continue
@@ -446,7 +451,10 @@ func (p *pass) findDangling(ctx context.Context) {
 	for w, err := range lister.List(ctx) {
 		if err != nil {
 			p.fail(fmt.Errorf("cloudswitch: listing workspaces: %w", err))
-			return
+			if ctx.Err() != nil {
+				return
+			}
+			continue
 		}
 		if w.Instance == nil || p.cache.has(w.ID) {
 			continue

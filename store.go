@@ -73,6 +73,9 @@ type Store interface {
 
 	// Pending yields every workspace whose Pending intent is non-nil. It may
 	// yield workspaces written after it started, or miss some; callers that
-	// need completeness call it again. A non-nil error ends the sequence.
+	// need completeness call it again. An error about one workspace (a record
+	// that cannot be decoded) is yielded and the sequence goes on, so that
+	// one bad record hides no other; any other error ends the sequence.
+	// Callers record errors and keep ranging.
 	Pending(ctx context.Context) iter.Seq2[Workspace, error]
 }

@@ -115,7 +115,7 @@ func (s *Store) Pending(ctx context.Context) iter.Seq2[cloudswitch.Workspace, er
 				return
 			}
 			w, err := r.workspace()
-			if !yield(w, err) || err != nil {
+			if !yield(w, err) { // a row that does not decode is reported, not a reason to stop
 				return
 			}
 		}

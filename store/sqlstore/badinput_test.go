@@ -187,6 +187,12 @@ func TestRowsThatDoNotDecodeAreErrorsNamingTheWorkspace(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer st.Delete(ctx, id)
+				after := "zz-after-" + id // sorts after the bad row
+				if _, err := st.Create(ctx, cloudswitch.Workspace{ID: after, Compute: cloudswitch.Compute{Provider: cloudswitch.GCP},
+					Pending: &cloudswitch.Intent{ID: "s2"}}); err != nil {
+					t.Fatal(err)
+				}
+				defer st.Delete(ctx, after)
 				if _, err := db.ExecContext(ctx, `UPDATE "`+table+`" SET `+c.column+` = $1 WHERE id = $2`, c.value, id); err != nil {
 					t.Fatal(err)
 				}
@@ -197,15 +203,22 @@ func TestRowsThatDoNotDecodeAreErrorsNamingTheWorkspace(t *testing.T) {
 					seq  func(context.Context) iter.Seq2[cloudswitch.Workspace, error]
 				}{{"Pending", st.Pending}, {"List", st.List}} {
 					var errs []error
+					sawAfter := false
 					for w, err := range scan.seq(ctx) {
-						if err != nil {
+						switch {
+						case err != nil:
 							errs = append(errs, err)
-						} else if w.ID == id {
+						case w.ID == id:
 							t.Errorf("%s yielded %s as if it were fine: %+v", scan.name, id, w)
+						case w.ID == after:
+							sawAfter = true
 						}
 					}
 					if len(errs) != 1 {
-						t.Fatalf("%s yielded %d errors (%v); want the row's error, once, ending the sequence", scan.name, len(errs), errs)
+						t.Fatalf("%s yielded %d errors (%v); want the row's error, once", scan.name, len(errs), errs)
+					}
+					if !sawAfter {
+						t.Errorf("%s stopped at the row that does not decode: the workspace after it was hidden", scan.name)
 					}
 					checkDecodeError(t, scan.name, errs[0], id, c.column)
 				}

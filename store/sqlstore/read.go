@@ -34,8 +34,9 @@ func (s *Store) Get(ctx context.Context, id string) (cloudswitch.Workspace, erro
 // the connection is held until the loop ends or breaks, so the pool must
 // have a second connection for writes made inside the loop. It yields rows
 // as of the statement's snapshot: it may miss a workspace that became
-// pending after it started. A non-nil error (the query failed, the context
-// ended, a row does not decode) ends the sequence.
+// pending after it started. A row that does not decode is yielded as a
+// *DecodeError and the sequence goes on; any other error (the query failed,
+// the context ended) ends it.
 func (s *Store) Pending(ctx context.Context) iter.Seq2[cloudswitch.Workspace, error] {
 	return s.scan(ctx, "pending", s.sql.pending)
 }
@@ -61,8 +62,10 @@ func (s *Store) scan(ctx context.Context, op string, query *statement) iter.Seq2
 				yield(cloudswitch.Workspace{}, fail(op, "", err))
 				return
 			}
+			// A row that does not decode is reported and skipped: one bad
+			// row must not hide the pending intents after it.
 			w, err := decodeRow(id, compute, instance, pending, version)
-			if !yield(w, err) || err != nil {
+			if !yield(w, err) {
 				return
 			}
 		}
