@@ -101,7 +101,7 @@ func TestCreateRefusesWhatCannotRun(t *testing.T) {
 	f := newFixture(t)
 	for _, tc := range []struct {
 		name, body, field string
-		allowed          []string
+		allowed           []string
 	}{
 		{"bad id", `{"id":"WS 1","compute":{"provider":"aws"}}`, "id", nil},
 		{"no provider", `{"id":"ws-1","compute":{}}`, "provider", []string{"aws", "hetzner"}},

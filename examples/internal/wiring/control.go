@@ -30,7 +30,7 @@ type Control struct {
 func (c *Control) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.Owner, "owner", cloudswitch.DefaultOwner, "ownership tag of the VMs this installation creates and reconciles")
 	fs.DurationVar(&c.Lease, "lease", cloudswitch.DefaultLease, "how long a switch may run; an interrupted switch is resumed once its lease has expired")
-	fs.DurationVar(&c.Grace, "grace", cloudswitch.DefaultGracePeriod, "how old a VM no record points at must be before the reconciler calls it an orphan (longer than -lease)")
+	fs.DurationVar(&c.Grace, "grace", cloudswitch.DefaultGracePeriod, "how old a VM no record points at must be before the reconciler calls it an orphan; keep it longer than -lease, as clouds list new VMs late")
 	fs.StringVar(&c.Allowlist, "allowlist", "", "JSON file of the instance types allowed per provider (default: cloudswitch.DefaultAllowlist)")
 }
 
@@ -40,8 +40,8 @@ func (c *Control) Check() error {
 	if c.Lease <= 0 {
 		errs = append(errs, fmt.Errorf("-lease must be positive, got %v", c.Lease))
 	}
-	if c.Grace < c.Lease {
-		errs = append(errs, fmt.Errorf("-grace (%v) must not be shorter than -lease (%v): a VM a switch is still creating would look like an orphan", c.Grace, c.Lease))
+	if c.Grace < 0 {
+		errs = append(errs, fmt.Errorf("-grace must not be negative, got %v", c.Grace))
 	}
 	return errors.Join(errs...)
 }

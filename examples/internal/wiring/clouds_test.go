@@ -1,0 +1,97 @@
+package wiring
+
+import (
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/internal/emulated"
+)
+
+var quiet = slog.New(slog.DiscardHandler)
+
+func TestConnectToEmulatorsInAnotherProcess(t *testing.T) {
+	set, err := emulated.Start(emulated.Addrs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	control := httptest.NewServer(set.Handler())
+	defer set.Close()
+	defer control.Close()
+
+	c := Clouds{AWS: Emulated, Hetzner: Emulated, GCP: Off, Emulators: control.URL}
+	conn, err := c.Connect(context.Background(), false, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if got := strings.Join(conn.Providers(), ","); got != "aws,hetzner" || conn.InProcess != nil {
+		t.Fatalf("providers %s, in process %v", got, conn.InProcess)
+	}
+	inst, err := conn.Drivers[cloudswitch.Hetzner].Provision(context.Background(), cloudswitch.ProvisionRequest{
+		WorkspaceID: "ws-1", Compute: cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx11"},
+		Token: "0123456789abcdef0123456789abcdef", Owner: cloudswitch.DefaultOwner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vms := set.VMs(); len(vms) != 1 || vms[0].ID != inst.ID {
+		t.Errorf("the driver did not reach the remote emulators: %+v", vms)
+	}
+}
+
+func TestConnectStartsEmulatorsInProcessOnlyWhenAllowed(t *testing.T) {
+	c := Clouds{AWS: Emulated, Hetzner: Emulated, GCP: Emulated}
+	conn, err := c.Connect(context.Background(), true, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conn.InProcess == nil || len(conn.Drivers) != 3 {
+		t.Errorf("in process %v, drivers %v", conn.InProcess, conn.Providers())
+	}
+	conn.Close()
+
+	if _, err := c.Connect(context.Background(), false, quiet); err == nil || !strings.Contains(err.Error(), "-emulators") {
+		t.Errorf("without -emulators and without in-process emulators: %v", err)
+	}
+}
+
+func TestConnectRefusesIncompleteSettings(t *testing.T) {
+	t.Setenv("HCLOUD_TOKEN", "")
+	for _, tc := range []struct {
+		name   string
+		clouds Clouds
+		want   string
+	}{
+		{"all off", Clouds{AWS: Off, Hetzner: Off, GCP: Off}, "every provider is off"},
+		{"real AWS without an image", Clouds{AWS: Real, Hetzner: Off, GCP: Off}, "-aws-image"},
+		{"real Hetzner without a token", Clouds{AWS: Off, Hetzner: Real, GCP: Off}, "HCLOUD_TOKEN"},
+		{"real GCP without a project", Clouds{AWS: Off, Hetzner: Off, GCP: Real, GCPZone: "europe-west1-b"}, "-gcp-project"},
+		{"unreachable emulators", Clouds{AWS: Emulated, Hetzner: Off, GCP: Off, Emulators: "http://127.0.0.1:1"}, "examples/emulators"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := tc.clouds.Connect(context.Background(), false, quiet)
+			if err == nil {
+				conn.Close()
+				t.Fatal("accepted")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not mention %s", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestModes(t *testing.T) {
+	var m Mode
+	for _, s := range []string{"emulated", "real", "off"} {
+		if err := m.Set(s); err != nil || m.String() != s {
+			t.Errorf("%s: %v", s, err)
+		}
+	}
+	if err := m.Set("Real"); err == nil {
+		t.Error("a mode is lowercase")
+	}
+}

@@ -1,0 +1,57 @@
+package wiring
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/store/sqlstore"
+)
+
+func TestOpenDBCreatesAndMigratesASQLiteFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "work spaces?.db") // escaped by sqlstore.SQLiteDSN
+	// The second open finds the table, and the row, in place.
+	for i := range 2 {
+		db, err := OpenDB(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if db.Dialect != sqlstore.SQLite || db.Name != "sqlite:"+path {
+			t.Errorf("dialect %s, name %q", db.Dialect, db.Name)
+		}
+		if err := db.Ping(ctx); err != nil {
+			t.Error(err)
+		}
+		_, err = db.Store.Create(ctx, cloudswitch.Workspace{ID: "ws-1"})
+		if wantConflict := i == 1; errors.Is(err, cloudswitch.ErrConflict) != wantConflict || (err != nil && !wantConflict) {
+			t.Errorf("open %d: Create: %v", i+1, err)
+		}
+		if _, err := db.Store.Get(ctx, "ws-1"); err != nil {
+			t.Error(err)
+		}
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestPostgresURLsAreRecognisedAndNeverNamedWithTheirPassword(t *testing.T) {
+	for dsn, want := range map[string]bool{
+		"postgres://u:p@db:5432/ws": true, "postgresql://db/ws": true, "ws.db": false, "/var/lib/postgres.db": false,
+	} {
+		if IsPostgres(dsn) != want {
+			t.Errorf("IsPostgres(%q) = %v", dsn, !want)
+		}
+	}
+	if name := postgresName("postgres://admin:s3cret@db.internal:5432/workspaces?sslmode=require"); name != "postgres://db.internal:5432/workspaces" ||
+		strings.Contains(name, "s3cret") || strings.Contains(name, "admin") {
+		t.Errorf("name %q", name)
+	}
+	if _, err := OpenDB(context.Background(), ""); err == nil {
+		t.Error("an empty DSN was accepted")
+	}
+}

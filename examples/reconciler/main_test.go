@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/examples/internal/wiring"
+	"github.com/cloudswitch/cloudswitch/internal/emulated"
+)
+
+// world is a database and the emulated clouds, as the server leaves them:
+// ws-1 on AWS with its VM; ws-2 whose switch to Hetzner was interrupted
+// and whose lease has expired; and an orphan on GCP, a VM whose workspace
+// was never recorded.
+type world struct {
+	db, control string
+	set         *emulated.Set
+	ws1, orphan cloudswitch.Instance
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	ctx := context.Background()
+	set, err := emulated.Start(emulated.Addrs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	control := httptest.NewServer(set.Handler())
+	t.Cleanup(func() {
+		control.Close()
+		set.Close()
+	})
+	w := &world{db: filepath.Join(t.TempDir(), "ws.db"), control: control.URL, set: set}
+
+	db, err := wiring.OpenDB(ctx, w.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	drivers, closeDrivers, err := emulated.Drivers(ctx, set.Endpoints())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeDrivers()
+	sw, err := cloudswitch.New(db.Store, drivers, cloudswitch.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"ws-1", "ws-2"} {
+		if _, err := db.Store.Create(ctx, cloudswitch.Workspace{ID: id,
+			Compute: cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"}}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := sw.Switch(ctx, id, cloudswitch.Request{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id == "ws-1" {
+			w.ws1 = *res.Workspace.Instance
+		}
+	}
+
+	// ws-2: a switch to Hetzner journaled by a process that died.
+	ws2, err := db.Store.Get(ctx, "ws-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id = "00112233445566778899aabbccddeeff"
+	ws2.Pending = &cloudswitch.Intent{ID: id, Strategy: cloudswitch.BreakBeforeMake, Phase: cloudswitch.PhaseDeprovision,
+		From: ws2.Compute, To: cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx31"},
+		Old: ws2.Instance, Provision: true, Token: id, Owner: cloudswitch.DefaultOwner, Holder: "dead",
+		LeaseExpires: time.Now().Add(-time.Minute), StartedAt: time.Now().Add(-time.Hour), Claims: 1}
+	if _, err := db.Store.Update(ctx, ws2); err != nil {
+		t.Fatal(err)
+	}
+
+	w.orphan, err = drivers[cloudswitch.GCP].Provision(ctx, cloudswitch.ProvisionRequest{WorkspaceID: "ws-gone",
+		Compute: cloudswitch.Compute{Provider: cloudswitch.GCP, InstanceType: "e2-small"},
+		Token:   "ffeeddccbbaa99887766554433221100", Owner: cloudswitch.DefaultOwner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// live reports whether the emulators hold vm, running.
+func (w *world) live(vm cloudswitch.Instance) bool {
+	for _, v := range w.set.VMs() {
+		if v.Provider == vm.Provider && v.ID == vm.ID {
+			return v.Live
+		}
+	}
+	return false
+}
+
+// reconcile runs the program with args, as a cron job would, and returns
+// its error and its log.
+func (w *world) reconcile(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	args = append([]string{"-db", w.db, "-emulators", w.control, "-once", "-grace", "1ms"}, args...)
+	cfg, err := parseConfig(args, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log syncBuffer
+	err = run(context.Background(), cfg, slog.New(slog.NewTextHandler(&log, nil)))
+	return log.String(), err
+}
+
+func TestOncePassResumesExpiredSwitchesAndReportsOrphans(t *testing.T) {
+	w := newWorld(t)
+	log, err := w.reconcile(t)
+	if err != nil {
+		t.Fatalf("a pass without errors failed: %v\n%s", err, log)
+	}
+	summary := line(log, "reconcile summary")
+	for _, want := range []string{"level=WARN", "mode=report", "resumed=[ws-2]",
+		`orphans="[gcp/` + w.orphan.ID + ` (ws-gone)]"`, "deleted=[]", "errors=[]"} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("summary lacks %s: %s", want, summary)
+		}
+	}
+	if !w.live(w.orphan) || !w.live(w.ws1) {
+		t.Errorf("report mode destroyed a VM: orphan live %v, ws-1's live %v", w.live(w.orphan), w.live(w.ws1))
+	}
+	var onHetzner int
+	for _, vm := range w.set.VMs() {
+		if vm.Live && vm.Provider == cloudswitch.Hetzner && vm.WorkspaceID == "ws-2" {
+			onHetzner++
+		}
+	}
+	if onHetzner != 1 {
+		t.Errorf("ws-2 has %d live VMs on Hetzner after its switch was resumed, want 1", onHetzner)
+	}
+}
+
+func TestDeleteModeDestroysOrphansAndNothingElse(t *testing.T) {
+	w := newWorld(t)
+	log, err := w.reconcile(t, "-delete")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log)
+	}
+	if summary := line(log, "reconcile summary"); !strings.Contains(summary, `deleted="[gcp/`+w.orphan.ID+` (ws-gone)]"`) ||
+		!strings.Contains(summary, "level=INFO") {
+		t.Errorf("summary: %s", summary)
+	}
+	if w.live(w.orphan) || !w.live(w.ws1) {
+		t.Errorf("orphan live %v (want false), ws-1's VM live %v (want true)", w.live(w.orphan), w.live(w.ws1))
+	}
+}
+
+func TestOncePassWithErrorsFails(t *testing.T) {
+	w := newWorld(t)
+	// Without an AWS driver, ws-2's interrupted switch (which destroys its
+	// AWS VM) cannot be resumed, nor ws-1's VM checked: the pass reports
+	// both, and the exit status says so.
+	log, err := w.reconcile(t, "-aws", "off")
+	if !errors.Is(err, errPass) {
+		t.Fatalf("err %v, want errPass\n%s", err, log)
+	}
+	if summary := line(log, "reconcile summary"); !strings.Contains(summary, `no driver here`) {
+		t.Errorf("summary does not give the error: %s", summary)
+	}
+}
+
+func TestConfiguration(t *testing.T) {
+	env := map[string]string{"CLOUDSWITCH_DELETE": "true", "CLOUDSWITCH_INTERVAL": "5m", "CLOUDSWITCH_OWNER": "team-a"}
+	cfg, err := parseConfig([]string{"-interval", "2m"}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.delete || cfg.interval != 2*time.Minute || cfg.control.Owner != "team-a" || cfg.db != wiring.DefaultDB {
+		t.Errorf("flags over environment over defaults: %+v", cfg)
+	}
+	for _, args := range [][]string{
+		{"-interval", "0"},
+		{"-lease", "0"},
+		{"-grace", "-1m"},
+		{"-aws", "cloudy"},
+		{"stray"},
+	} {
+		if _, err := parseConfig(args, func(string) string { return "" }); err == nil {
+			t.Errorf("%v: accepted", args)
+		}
+	}
+	if _, err := parseConfig([]string{"-interval", "0", "-once"}, func(string) string { return "" }); err != nil {
+		t.Errorf("-once needs no interval: %v", err)
+	}
+}
+
+// line returns the first line of log that contains s.
+func line(log, s string) string {
+	for l := range strings.Lines(log) {
+		if strings.Contains(l, s) {
+			return l
+		}
+	}
+	return ""
+}
+
+// syncBuffer is a bytes.Buffer safe for the Reconciler's concurrent logging.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
