@@ -3,6 +3,7 @@ package wiring
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -53,5 +54,40 @@ func TestPostgresURLsAreRecognisedAndNeverNamedWithTheirPassword(t *testing.T) {
 	}
 	if _, err := OpenDB(context.Background(), ""); err == nil {
 		t.Error("an empty DSN was accepted")
+	}
+}
+
+// OpenDB on PostgreSQL, when CLOUDSWITCH_TEST_POSTGRES_DSN names one
+// (required when CLOUDSWITCH_REQUIRE_POSTGRES=1, as in CI). It writes no
+// row: the default table may be shared with other tests.
+func TestOpenDBOnPostgreSQL(t *testing.T) {
+	dsn := os.Getenv("CLOUDSWITCH_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		if os.Getenv("CLOUDSWITCH_REQUIRE_POSTGRES") == "1" {
+			t.Fatal("CLOUDSWITCH_REQUIRE_POSTGRES=1 but CLOUDSWITCH_TEST_POSTGRES_DSN is not set")
+		}
+		t.Skip("CLOUDSWITCH_TEST_POSTGRES_DSN is not set")
+	}
+	ctx := context.Background()
+	db, err := OpenDB(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if db.Dialect != sqlstore.Postgres || !strings.HasPrefix(db.Name, "postgres://") || strings.Contains(db.Name, "@") {
+		t.Errorf("dialect %s, name %q", db.Dialect, db.Name)
+	}
+	if _, err := db.Store.Get(ctx, "wiring-test-absent"); !errors.Is(err, cloudswitch.ErrNotFound) {
+		t.Errorf("Get of a missing workspace: %v", err)
+	}
+}
+
+func TestOpenDBFailsWithoutRevealingThePassword(t *testing.T) {
+	_, err := OpenDB(context.Background(), "postgres://admin:s3cret-pw@127.0.0.1:1/ws?connect_timeout=2")
+	if err == nil {
+		t.Fatal("connected to nothing")
+	}
+	if strings.Contains(err.Error(), "s3cret-pw") {
+		t.Errorf("the error carries the password: %v", err)
 	}
 }
