@@ -50,6 +50,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	srv := startServer(t, bin, args("127.0.0.1:0")...)
+	first := srv
 	c := &e2eClient{t: t, base: "http://" + srv.addr}
 
 	// Authentication: every endpoint but /healthz needs the token.
@@ -177,6 +178,11 @@ func TestEndToEnd(t *testing.T) {
 	// SIGTERM: a graceful stop.
 	if code := srv.terminate(); code != 0 {
 		t.Errorf("exit status %d after SIGTERM", code)
+	}
+	for _, s := range []*server{first, srv} {
+		if strings.Contains(s.logs.String(), e2eToken) {
+			t.Errorf("the server logged its bearer token")
+		}
 	}
 }
 

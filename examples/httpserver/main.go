@@ -11,6 +11,15 @@
 //
 // It prints a generated bearer token at start unless CLOUDSWITCH_TOKEN is set.
 //
+// # Try it
+//
+//	CLOUDSWITCH_TOKEN=secret go run ./examples/httpserver &
+//	auth='Authorization: Bearer secret'
+//	curl -s -H "$auth" -d '{"id":"ws-1","compute":{"provider":"aws"}}' localhost:8080/workspaces
+//	curl -s -X PATCH -H "$auth" -d '{"provider":"hetzner"}' localhost:8080/workspaces/ws-1/compute   # 428: confirm
+//	curl -s -X PATCH -H "$auth" -d '{"provider":"hetzner","confirm_recreate":true}' localhost:8080/workspaces/ws-1/compute
+//	curl -s -H "$auth" localhost:8080/emulator/vms   # the emulated clouds' ground truth: one live VM, on Hetzner
+//
 // # API
 //
 //	POST  /workspaces                  {"id":"ws-1","compute":{"provider":"aws","instance_type":"t3.medium"}}
@@ -54,10 +63,13 @@
 //	-owner                ownership tag of the VMs (cloudswitch)
 //	-allowlist            JSON file of the allowed instance types (cloudswitch.DefaultAllowlist)
 //
-// With in-process emulators the emulated VMs vanish when the server stops,
-// while the database keeps its records: after a restart the reconciler
-// reports those records as naming VMs that do not exist. Run
-// examples/emulators and pass -emulators to keep both.
+// In-process emulators vanish with the server, VMs and all, while the
+// database keeps its records. So that a restarted server never acts on
+// records naming VMs of a cloud that is gone — a fresh emulator reuses their
+// ids — it refuses to start with in-process emulators on a database that
+// records emulated VMs: delete the file to start afresh, or run
+// examples/emulators and pass -emulators to keep the clouds and the records
+// together across restarts.
 //
 // SIGINT or SIGTERM shuts the server down gracefully: it stops accepting,
 // waits for the requests in flight (a switch runs at most -lease) and the
@@ -148,15 +160,6 @@ Flags:
 // run serves until ctx ends, then shuts down gracefully; stop restores the
 // default handling of the signals, so that a second one ends the process.
 func run(ctx context.Context, stop func(), cfg config, logger *slog.Logger) (err error) {
-	token := cfg.token
-	if token == "" {
-		if token, err = newToken(); err != nil {
-			return err
-		}
-		// The one log line that carries the token, so that the user can call
-		// the API. Set CLOUDSWITCH_TOKEN to choose it instead.
-		logger.Info("no CLOUDSWITCH_TOKEN set: generated a bearer token for this run", "token", token)
-	}
 	allowlist, err := cfg.control.LoadAllowlist()
 	if err != nil {
 		return err
@@ -175,7 +178,9 @@ func run(ctx context.Context, stop func(), cfg config, logger *slog.Logger) (err
 	}
 	defer clouds.Close()
 	if clouds.InProcess != nil {
-		warnIfRecordsPredateEmulators(ctx, db, logger)
+		if err := checkNoEmulatedRecords(ctx, db.Store, clouds.Modes); err != nil {
+			return fmt.Errorf("%s: %w", db.Name, err)
+		}
 	}
 
 	obs, metrics, err := newMetrics()
@@ -204,6 +209,13 @@ func run(ctx context.Context, stop func(), cfg config, logger *slog.Logger) (err
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
+	}
+	token := cfg.token
+	if token == "" {
+		token = rand.Text() // 128 random bits
+		// The one log line that carries the token, so that the user can call
+		// the API. Set CLOUDSWITCH_TOKEN to choose it instead.
+		logger.Info("no CLOUDSWITCH_TOKEN set: generated a bearer token for this run", "token", token)
 	}
 	srv := &http.Server{
 		Handler:           newHandler(a, token, db.Ping, extra, logger),
@@ -249,29 +261,4 @@ func run(ctx context.Context, stop func(), cfg config, logger *slog.Logger) (err
 	wg.Wait()
 	logger.Info("stopped")
 	return err
-}
-
-// newToken returns a random bearer token.
-func newToken() (string, error) {
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("%x", b), nil
-}
-
-// warnIfRecordsPredateEmulators warns when the database holds VMs that the
-// emulators just started in this process cannot know.
-func warnIfRecordsPredateEmulators(ctx context.Context, db *wiring.DB, logger *slog.Logger) {
-	for w, err := range db.Store.List(ctx) {
-		if err != nil {
-			return
-		}
-		if w.Instance != nil {
-			logger.Warn("the database records VMs of an earlier run, which the in-process emulators do not have: "+
-				"the reconciler will report such records; use -emulators (go run ./examples/emulators) to keep the emulated clouds across restarts, or a fresh -db",
-				"db", db.Name, "example", w.ID)
-			return
-		}
-	}
 }
