@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"time"
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/redact"
@@ -32,6 +33,10 @@ type api struct {
 	providers []string // the providers with a driver, sorted
 	authorize authorizeFunc
 	logger    *slog.Logger
+	// timeout bounds a request's work on the store and the providers once
+	// it no longer depends on the client (see detached): longer than the
+	// Switcher's lease, which bounds every switch already.
+	timeout time.Duration
 }
 
 // workspaceID is what POST /workspaces accepts as an id: it ends up in the
@@ -41,9 +46,10 @@ var workspaceID = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 // detached returns the context a switch runs in: the request's values
 // without its cancellation, so that a switch keeps going when the client
 // hangs up — stopping half-way would only leave it for the reconciler. The
-// Switcher bounds every switch by its lease.
-func detached(r *http.Request) context.Context {
-	return context.WithoutCancel(r.Context())
+// Switcher bounds every switch by its lease; a.timeout bounds the rest (a
+// read, a same-provider write) should the database hang.
+func (a *api) detached(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(r.Context()), a.timeout)
 }
 
 // createWorkspace serves POST /workspaces: it records the workspace, then
@@ -84,7 +90,9 @@ func (a *api) createWorkspace(w http.ResponseWriter, r *http.Request) {
 
 	// A workspace without a VM gets one from a Switch that changes nothing
 	// else.
-	res, err := a.switcher.Switch(detached(r), ws.ID, cloudswitch.Request{})
+	ctx, cancel := a.detached(r)
+	defer cancel()
+	res, err := a.switcher.Switch(ctx, ws.ID, cloudswitch.Request{})
 	if err != nil {
 		p := problemFor(ws.ID, cloudswitch.Request{}, res, err)
 		var abort *cloudswitch.AbortError
@@ -214,7 +222,9 @@ func (a *api) patchCompute(w http.ResponseWriter, r *http.Request) {
 		ConfirmRecreate: body.ConfirmRecreate,
 		IfVersion:       version,
 	}
-	res, err := a.switcher.Switch(detached(r), id, req)
+	ctx, cancel := a.detached(r)
+	defer cancel()
+	res, err := a.switcher.Switch(ctx, id, req)
 	if err != nil {
 		a.fail(w, r, problemFor(id, req, res, err), err)
 		return
@@ -230,7 +240,9 @@ func (a *api) resume(w http.ResponseWriter, r *http.Request) {
 	if !a.allowed(w, r, id, actionResume) {
 		return
 	}
-	res, err := a.switcher.Resume(detached(r), id)
+	ctx, cancel := a.detached(r)
+	defer cancel()
+	res, err := a.switcher.Resume(ctx, id)
 	if err != nil {
 		a.fail(w, r, problemFor(id, cloudswitch.Request{}, res, err), err)
 		return

@@ -44,7 +44,8 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f.api = &api{store: f.store, switcher: sw, allowlist: cloudswitch.DefaultAllowlist(),
-		providers: []string{cloudswitch.AWS, cloudswitch.Hetzner}, authorize: authorize, logger: logger}
+		providers: []string{cloudswitch.AWS, cloudswitch.Hetzner}, authorize: authorize, logger: logger,
+		timeout: 2 * time.Minute}
 	ping := func(context.Context) error { return nil }
 	f.srv = httptest.NewServer(newHandler(f.api, testToken, ping, nil, logger))
 	t.Cleanup(f.srv.Close)

@@ -194,6 +194,8 @@ func run(ctx context.Context, stop func(), cfg config, logger *slog.Logger) (err
 	rec := cloudswitch.NewReconciler(db.Store, clouds.Drivers,
 		cfg.control.ReconcilerOptions(allowlist, logger, obs, cfg.deleteOrphans)...)
 
+	// No request works longer than this: a switch runs at most the lease.
+	requestBound := cfg.control.Lease + 20*time.Second
 	a := &api{
 		store:     db.Store,
 		switcher:  sw,
@@ -201,6 +203,7 @@ func run(ctx context.Context, stop func(), cfg config, logger *slog.Logger) (err
 		providers: clouds.Providers(),
 		authorize: authorize,
 		logger:    logger,
+		timeout:   requestBound,
 	}
 	extra := map[string]http.Handler{"GET /metrics": metrics}
 	if clouds.InProcess != nil {
@@ -221,10 +224,9 @@ func run(ctx context.Context, stop func(), cfg config, logger *slog.Logger) (err
 		Handler:           newHandler(a, token, db.Ping, extra, logger),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		// A request waits for its switch, which runs at most the lease.
-		WriteTimeout: cfg.control.Lease + 30*time.Second,
-		IdleTimeout:  2 * time.Minute,
-		ErrorLog:     slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		WriteTimeout:      requestBound + 10*time.Second, // time to answer after the work
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 
 	// The background reconciler: it resumes switches whose lease expired
@@ -252,7 +254,7 @@ func run(ctx context.Context, stop func(), cfg config, logger *slog.Logger) (err
 		stop()
 		logger.Info("shutting down: waiting for requests in flight (a second signal exits at once)")
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.control.Lease+10*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), requestBound+5*time.Second)
 	defer cancel()
 	stopRec()
 	if serr := srv.Shutdown(shutdownCtx); serr != nil {
