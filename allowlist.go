@@ -186,7 +186,7 @@ func (a *Allowlist) Validate(c Compute) error {
 	if _, found := slices.BinarySearch(ts, c.InstanceType); !found {
 		e := &ValidationError{Field: "instance_type", Value: c.InstanceType, Allowed: slices.Clone(ts)}
 		if other := a.providerOf(c.InstanceType); other != "" {
-			e.Reason = fmt.Sprintf("is a %s instance type, not allowed for provider %q", other, c.Provider)
+			e.Reason = fmt.Sprintf("is an instance type of provider %q, not of %q", other, c.Provider)
 		} else {
 			e.Reason = fmt.Sprintf("is not allowed for provider %q", c.Provider)
 		}

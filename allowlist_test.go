@@ -47,7 +47,7 @@ func TestValidateNamesTheFieldAndTheAllowedValues(t *testing.T) {
 		{"unknown provider", cloudswitch.Compute{Provider: "azure", InstanceType: "b2s"}, "provider", "allowed: aws, gcp, hetzner"},
 		{"wrong case", cloudswitch.Compute{Provider: "Hetzner", InstanceType: "cpx31"}, "provider", `lowercase ("hetzner")`},
 		{"empty provider", cloudswitch.Compute{InstanceType: "t3.medium"}, "provider", "is empty"},
-		{"type of another provider", cloudswitch.Compute{Provider: "gcp", InstanceType: "cpx31"}, "instance_type", "hetzner instance type"},
+		{"type of another provider", cloudswitch.Compute{Provider: "gcp", InstanceType: "cpx31"}, "instance_type", `of provider "hetzner"`},
 		{"unknown type", cloudswitch.Compute{Provider: "aws", InstanceType: "p5.48xlarge"}, "instance_type", "t3.medium"},
 		{"empty type", cloudswitch.Compute{Provider: "aws"}, "instance_type", "allowed"},
 		{"bad region", cloudswitch.Compute{Provider: "aws", InstanceType: "t3.medium", Region: "EU West"}, "region", "lowercase"},

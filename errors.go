@@ -112,9 +112,10 @@ func (e *ValidationError) Is(target error) bool {
 //
 // A switch aborts only when it knows nothing changed: the read failed, the
 // hook refused, or a provider refused a call outright (a permanent error on
-// the first attempt, such as a 403). When the outcome of a call is unknown —
-// transient errors until the retries ran out, a timeout — the VM may be gone
-// or created after all, so the switch stays journaled and returns
+// the first attempt, such as a 403) — and no earlier run of the same switch
+// could have acted. When the outcome of a call is unknown — transient errors
+// until the retries ran out, a timeout, a switch resumed after a crash — a VM
+// may be gone or created after all, so the switch stays journaled and returns
 // *IncompleteError instead.
 type AbortError struct {
 	Stage       Stage

@@ -56,7 +56,7 @@ func TestSwitchRefusesAnotherProvidersInstanceTypeBeforeAnyIO(t *testing.T) {
 	_, err := f.switcher().Switch(ctx, "ws", cloudswitch.Request{
 		Compute: cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "t3.medium"}, ConfirmRecreate: true})
 	var ve *cloudswitch.ValidationError
-	if !errors.As(err, &ve) || ve.Field != "instance_type" || !strings.Contains(err.Error(), "aws instance type") {
+	if !errors.As(err, &ve) || ve.Field != "instance_type" || !strings.Contains(err.Error(), `of provider "aws"`) {
 		t.Fatalf("got %v; want a *ValidationError saying t3.medium is an aws type", err)
 	}
 	if calls := f.log.all(); len(calls) != 0 {
@@ -746,4 +746,82 @@ func TestFirstVMIsProvisionedThroughTheJournal(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.requireNoProviderCalls()
+}
+
+// A refusal met by Resume proves nothing: the interrupted run may already
+// have destroyed the old VM (its answer lost). Undoing the switch would leave
+// a record naming a VM that is gone — or, make-before-break, no VM at all —
+// so the switch stays journaled until the refusal is lifted.
+func TestResumeNeverUndoesASwitchWhoseOldVMMayBeGone(t *testing.T) {
+	for _, strategy := range []cloudswitch.Strategy{cloudswitch.BreakBeforeMake, cloudswitch.MakeBeforeBreak} {
+		for _, refusal := range []string{"deprovision", "hook"} {
+			t.Run(string(strategy)+"/"+refusal, func(t *testing.T) {
+				f := newFixture(t)
+				seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
+				// The stop takes effect but its answer is lost, then the
+				// cloud throttles until the retries run out.
+				f.aws.LoseResponse(memprovider.OpDeprovision, 1, memprovider.ErrThrottled)
+				f.aws.FailNext(memprovider.OpDeprovision, 2, memprovider.ErrThrottled)
+				hookFails := false
+				hooks := cloudswitch.Hooks{BeforeDeprovision: func(context.Context, cloudswitch.Workspace) error {
+					if hookFails {
+						return errors.New("backup service down")
+					}
+					return nil
+				}}
+				sw := f.switcher(cloudswitch.WithStrategy(strategy), cloudswitch.WithHooks(hooks))
+				_, err := sw.Switch(ctx, "ws", toHetzner)
+				requireIncomplete(t, err, cloudswitch.StageDeprovision)
+				if f.aws.Exists(seeded.Instance.ID) {
+					t.Fatal("the lost stop should have destroyed the old VM")
+				}
+
+				if refusal == "hook" {
+					hookFails = true
+				} else {
+					f.aws.FailNext(memprovider.OpDeprovision, 1, memprovider.ErrDenied)
+				}
+				res, err := sw.Resume(ctx, "ws")
+				if res.RolledBack {
+					t.Fatalf("Resume undid a switch whose old VM is gone: %+v", f.get("ws"))
+				}
+				requireIncomplete(t, err, map[string]cloudswitch.Stage{"hook": cloudswitch.StageHook, "deprovision": cloudswitch.StageDeprovision}[refusal])
+				if w := f.get("ws"); w.Pending == nil {
+					t.Fatal("the switch must stay journaled")
+				}
+
+				hookFails = false
+				if res, err := sw.Resume(ctx, "ws"); err != nil || !res.Switched {
+					t.Fatalf("once the refusal is lifted Resume must finish the switch: %+v, %v", res, err)
+				}
+				f.requireOnlyRecordedVM("ws")
+			})
+		}
+	}
+}
+
+// The same for make-before-break's new VM: a refused provision on Resume
+// does not prove that no VM exists for the token, since the interrupted run
+// may have created it before losing the answer.
+func TestResumeNeverAbandonsAVMAnEarlierRunMayHaveCreated(t *testing.T) {
+	f := newFixture(t)
+	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
+	f.hz.LoseResponse(memprovider.OpProvision, 1, memprovider.ErrThrottled) // created, answer lost
+	f.hz.FailNext(memprovider.OpProvision, 2, memprovider.ErrThrottled)
+	sw := f.switcher(cloudswitch.WithStrategy(cloudswitch.MakeBeforeBreak))
+	_, err := sw.Switch(ctx, "ws", toHetzner)
+	requireIncomplete(t, err, cloudswitch.StageProvision)
+	if len(f.hz.Live()) != 1 {
+		t.Fatal("the lost provision should have created the new VM")
+	}
+	f.hz.FailNext(memprovider.OpProvision, 1, memprovider.ErrDenied)
+	res, err := sw.Resume(ctx, "ws")
+	if res.RolledBack {
+		t.Fatalf("Resume abandoned the switch and with it VM %s, which no record names", f.hz.Live()[0].ID)
+	}
+	requireIncomplete(t, err, cloudswitch.StageProvision)
+	if res, err := sw.Resume(ctx, "ws"); err != nil || !res.Switched {
+		t.Fatalf("once the refusal is lifted Resume must finish the switch: %+v, %v", res, err)
+	}
+	f.requireOnlyRecordedVM("ws")
 }

@@ -27,9 +27,9 @@ import (
 //
 // A provider call whose outcome is unknown after the retries, or a write that
 // may have landed, leaves the intent journaled with its lease released:
-// IncompleteError, and Resume takes the same step again. Only a call that
-// was refused outright (a permanent error on its first attempt) lets a switch
-// that has not committed abort with "nothing changed".
+// IncompleteError, and Resume takes the same step again. Only a call refused
+// outright (a permanent error on its first attempt) on the intent's first
+// claim lets a switch that has not committed abort with "nothing changed".
 
 // run carries one claimed intent to its end: finished, undone, or left
 // journaled for Resume.
@@ -63,13 +63,10 @@ func (r *run) drive() (Result, error) {
 func (r *run) breakBeforeMake() (Result, error) {
 	in := r.ws.Pending
 	if err := r.hook(); err != nil {
-		return r.abort(StageHook, err)
+		return r.stop(StageHook, err, true)
 	}
 	if attempts, err := r.deprovision(StageDeprovision, *in.Old); err != nil {
-		if !refused(attempts, err) {
-			return r.incomplete(StageDeprovision, err)
-		}
-		return r.abort(StageDeprovision, err)
+		return r.stop(StageDeprovision, err, refused(attempts, err))
 	}
 	r.res.Deprovisioned = cloneInstance(in.Old)
 	err := r.write(StageCommit, func(w *Workspace) {
@@ -117,21 +114,16 @@ func (r *run) makeBeforeBreak() (Result, error) {
 	in := r.ws.Pending
 	inst, attempts, err := r.provision()
 	if err != nil {
-		if !refused(attempts, err) {
-			return r.incomplete(StageProvision, err)
-		}
-		// Refused outright: no VM exists for the token.
-		return r.abort(StageProvision, err)
+		// Refused outright on the intent's first claim, no VM exists for
+		// the token: the switch can abort.
+		return r.stop(StageProvision, err, refused(attempts, err))
 	}
 	if in.Old != nil {
 		if err := r.hook(); err != nil {
-			return r.abort(StageHook, err)
+			return r.stop(StageHook, err, true)
 		}
 		if attempts, err := r.deprovision(StageDeprovision, *in.Old); err != nil {
-			if !refused(attempts, err) {
-				return r.incomplete(StageDeprovision, err)
-			}
-			return r.abort(StageDeprovision, err)
+			return r.stop(StageDeprovision, err, refused(attempts, err))
 		}
 		r.res.Deprovisioned = cloneInstance(in.Old)
 	}
@@ -145,6 +137,25 @@ func (r *run) makeBeforeBreak() (Result, error) {
 	}
 	r.res.Provisioned = &inst
 	return r.done(in)
+}
+
+// stop ends a switch that has not committed after a failed step. It aborts
+// — nothing changed, anything created is destroyed again — only when the
+// step was refused outright (certain: no attempt of it took effect) and this
+// run is the intent's first claim. Otherwise an attempt may have taken effect
+// unseen — this run's, or that of an earlier holder that crashed or stopped
+// with an unknown outcome, whose VM may be created or destroyed already — so
+// "nothing changed" cannot be proven and undoing the switch could leave a VM
+// no record points at, or a workspace with no VM at all: the switch stays
+// journaled for Resume to finish once the cause is gone.
+func (r *run) stop(stage Stage, cause error, certain bool) (Result, error) {
+	switch {
+	case !certain:
+		return r.incomplete(stage, cause)
+	case r.ws.Pending.Claims > 1:
+		return r.incomplete(stage, fmt.Errorf("%w (the switch was interrupted before, so an earlier attempt may already have changed VMs and it cannot be undone)", cause))
+	}
+	return r.abort(stage, cause)
 }
 
 // abort gives the switch up before it committed: the VM it created, if any,

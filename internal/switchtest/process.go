@@ -28,6 +28,19 @@ type fault struct {
 	crash  bool  // take effect, then the process dies
 }
 
+// String marks an operation's fault in a process's trail.
+func (f fault) String() string {
+	switch {
+	case f.crash:
+		return "!crash"
+	case f.before != nil:
+		return "!fail(" + f.before.Error() + ")"
+	case f.after != nil:
+		return "!lost"
+	}
+	return ""
+}
+
 // process stands for one OS process using the Store and the Providers: it
 // counts their operations, can die at a chosen one, and can suffer faults.
 // Once dead, every further operation fails without effect.
@@ -49,7 +62,6 @@ func (p *process) do(op string, call func() error) error {
 	}
 	p.ops++
 	n := p.ops
-	p.trail = append(p.trail, op)
 	var f fault
 	if p.decide != nil {
 		f = p.decide(op)
@@ -57,6 +69,7 @@ func (p *process) do(op string, call func() error) error {
 	if p.crashAt == n {
 		f.crash = true
 	}
+	p.trail = append(p.trail, op+f.String())
 	p.mu.Unlock()
 
 	if f.before != nil {

@@ -19,12 +19,12 @@ type RandomConfig struct {
 	Seed       uint64 // 0: random, logged
 }
 
-// RandomFaults runs rounds of switches over several workspaces, one or two
-// at once per workspace, from processes that suffer transient and permanent
-// errors, lost responses from providers and from the store, and crashes.
-// After each round a healthy process resumes whatever was left, and every
-// workspace must have exactly the VM its record names alive, with no intent
-// pending, and no VM of the suite's owner may be unaccounted for.
+// RandomFaults runs rounds of switches and resumes over several workspaces,
+// one or two at once per workspace, from processes that suffer transient and
+// permanent errors, lost responses from providers and from the store, and
+// crashes. Every fourth round a healthy process resumes whatever was left,
+// and every workspace must have exactly the VM its record names alive, with
+// no intent pending, and no VM of the suite's owner may be unaccounted for.
 func RandomFaults(t *testing.T, env Env, cfg RandomConfig) {
 	w := newWorld(t, env)
 	seed := cfg.Seed
@@ -41,6 +41,7 @@ func RandomFaults(t *testing.T, env Env, cfg RandomConfig) {
 	}
 
 	tally := map[string]int{}
+	history := map[string][]string{} // what happened to each workspace since the last settle
 	for round := range cfg.Rounds {
 		var wg sync.WaitGroup
 		var mu sync.Mutex
@@ -58,9 +59,17 @@ func RandomFaults(t *testing.T, env Env, cfg RandomConfig) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					res, err := a.sw.Switch(context.Background(), id, a.req)
+					var res cloudswitch.Result
+					var err error
+					if a.resume {
+						res, err = a.sw.Resume(context.Background(), id)
+					} else {
+						res, err = a.sw.Switch(context.Background(), id, a.req)
+					}
 					mu.Lock()
 					tally[errorKind(err)]++
+					history[id] = append(history[id], fmt.Sprintf("round %d: %s → %s %s; steps %v",
+						round, a, errorKind(err), describeResult(res), a.p.steps()))
 					mu.Unlock()
 					if attempts == 1 && !a.p.dead {
 						w.checkOutcome(round, id, before, a, res, err)
@@ -69,7 +78,12 @@ func RandomFaults(t *testing.T, env Env, cfg RandomConfig) {
 			}
 		}
 		wg.Wait()
-		w.settle(round, ids)
+		// Intents left behind survive a few rounds, for the faulty
+		// processes of later rounds to resume (or trip over).
+		if round%4 == 3 || round == cfg.Rounds-1 {
+			w.settle(round, ids, history)
+			clear(history)
+		}
 	}
 	t.Logf("outcomes over %d rounds: %v", cfg.Rounds, tally)
 	if tally["nil"] == 0 {
@@ -77,10 +91,40 @@ func RandomFaults(t *testing.T, env Env, cfg RandomConfig) {
 	}
 }
 
+// String describes the attempt for failure messages.
+func (a attempt) String() string {
+	what := fmt.Sprintf("switch to %+v confirm=%v", a.req.Compute, a.req.ConfirmRecreate)
+	if a.resume {
+		what = "resume"
+	}
+	crash := ""
+	if a.p.crashAt > 0 {
+		crash = fmt.Sprintf(" crash@%d", a.p.crashAt)
+	}
+	return fmt.Sprintf("%s [%s provisioning=%v%s]", what, a.strategy, a.provisioning, crash)
+}
+
+func describeResult(res cloudswitch.Result) string {
+	s := ""
+	if res.Deprovisioned != nil {
+		s += " destroyed " + res.Deprovisioned.ID
+	}
+	if res.Provisioned != nil {
+		s += " created " + res.Provisioned.ID
+	}
+	if res.RolledBack {
+		s += " rolled back"
+	}
+	return s
+}
+
 type attempt struct {
-	sw  *cloudswitch.Switcher
-	p   *process
-	req cloudswitch.Request
+	sw           *cloudswitch.Switcher
+	p            *process
+	req          cloudswitch.Request
+	resume       bool // call Resume instead of Switch
+	strategy     cloudswitch.Strategy
+	provisioning bool
 }
 
 func (w *world) randomAttempt(rng *rand.Rand) attempt {
@@ -89,11 +133,12 @@ func (w *world) randomAttempt(rng *rand.Rand) attempt {
 	if own.IntN(4) == 0 {
 		p.crashAt = 1 + own.IntN(10)
 	}
-	// Each process has its own weather: calm, normal, or a storm in which
-	// most calls fail, so that retries run out.
+	// Each process has its own weather: calm, normal, a storm in which
+	// most calls fail so that retries run out, or a cloud that refuses
+	// often.
 	weather := []struct{ transient, lost, denied float64 }{
-		{0, 0, 0}, {0.12, 0.05, 0.02}, {0.45, 0.15, 0.03},
-	}[own.IntN(3)]
+		{0, 0, 0}, {0.12, 0.05, 0.02}, {0.45, 0.15, 0.03}, {0.15, 0.1, 0.3},
+	}[own.IntN(4)]
 	var mu sync.Mutex
 	p.decide = func(op string) fault {
 		mu.Lock()
@@ -130,6 +175,11 @@ func (w *world) randomAttempt(rng *rand.Rand) attempt {
 		sw:  w.switcher(p, cloudswitch.WithStrategy(strategy), cloudswitch.WithProvisioning(provisioning)),
 		p:   p,
 		req: req,
+		// Resuming from a faulty process too: a switch left incomplete
+		// releases its lease, so the next round may take it over.
+		resume:       own.IntN(4) == 0,
+		strategy:     strategy,
+		provisioning: provisioning,
 	}
 }
 
@@ -150,9 +200,16 @@ func (w *world) checkOutcome(round int, id string, before cloudswitch.Workspace,
 		if res.Workspace.Version != after.Version {
 			t.Errorf("round %d: %s: Switch returned version %d, store has %d", round, id, res.Workspace.Version, after.Version)
 		}
-	case errors.As(err, &abort):
+	case res.RolledBack:
 		if after.Pending != nil || after.Compute != before.Compute || !sameID(after.Instance, before.Instance) {
-			t.Errorf("round %d: %s: Switch aborted (%v) but the record changed: before %s, after %s (pending %v)",
+			t.Errorf("round %d: %s: Resume undid the switch but the record is not as before it: before %s, after %s (pending %v)",
+				round, id, describe(before), describe(after), after.Pending != nil)
+		}
+	case errors.As(err, &abort):
+		samePending := (after.Pending == nil) == (before.Pending == nil) &&
+			(after.Pending == nil || after.Pending.ID == before.Pending.ID)
+		if !samePending || after.Compute != before.Compute || !sameID(after.Instance, before.Instance) {
+			t.Errorf("round %d: %s: aborted (%v) but the record changed: before %s, after %s (pending %v)",
 				round, id, err, describe(before), describe(after), after.Pending != nil)
 		}
 	case errors.Is(err, cloudswitch.ErrInvalid), errors.Is(err, cloudswitch.ErrConfirmRequired):
@@ -171,8 +228,17 @@ func sameID(a, b *cloudswitch.Instance) bool {
 
 // settle lets a healthy process resume every workspace, then checks the
 // no-orphan invariant for each and for the clouds as a whole.
-func (w *world) settle(round int, ids []string) {
+func (w *world) settle(round int, ids []string, history map[string][]string) {
 	t := w.t
+	defer func() {
+		if t.Failed() {
+			for _, id := range ids {
+				for _, h := range history[id] {
+					t.Logf("%s: %s", id, h)
+				}
+			}
+		}
+	}()
 	w.clock.expireLeases()
 	sw := w.switcher(nil)
 	for _, id := range ids {
