@@ -511,7 +511,7 @@ type workspaceCache struct {
 
 // cacheEntry is what a pass knows of one workspace.
 type cacheEntry struct {
-	mu      sync.Mutex // held while the workspace is read
+	loaded  sync.WaitGroup // done once the workspace has been read
 	id      string
 	exists  bool
 	inst    *Instance // the recorded VM, its provider filled in
@@ -539,15 +539,14 @@ func (c *workspaceCache) get(ctx context.Context, id string) *cacheEntry {
 	e, ok := c.open[id]
 	if ok {
 		c.mu.Unlock()
-		e.mu.Lock() // wait for the read in flight, if any
-		e.mu.Unlock()
+		e.loaded.Wait() // the read in flight, if any
 		return e
 	}
 	e = &cacheEntry{id: id}
-	e.mu.Lock()
+	e.loaded.Add(1)
 	c.open[id] = e
 	c.mu.Unlock()
-	defer e.mu.Unlock()
+	defer e.loaded.Done()
 	w, err := c.store.Get(ctx, id)
 	switch {
 	case err == nil:

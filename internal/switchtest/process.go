@@ -88,12 +88,6 @@ func (p *process) do(op string, call func() error) error {
 	return err
 }
 
-func (p *process) count() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.ops
-}
-
 func (p *process) steps() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -42,7 +42,7 @@ var toHetzner = cloudswitch.Request{Compute: cloudswitch.Compute{Provider: cloud
 func attr(s sdktrace.ReadOnlySpan, key string) string {
 	for _, a := range s.Attributes() {
 		if string(a.Key) == key {
-			return a.Value.Emit()
+			return a.Value.String()
 		}
 	}
 	return ""
@@ -107,7 +107,7 @@ func TestFailedStopMarksTheSpansAsErrors(t *testing.T) {
 		}
 		for _, ev := range s.Events() {
 			for _, a := range ev.Attributes {
-				if strings.Contains(a.Value.Emit(), "hunter2") {
+				if strings.Contains(a.Value.String(), "hunter2") {
 					t.Errorf("span %s carries the credential in %s", s.Name(), a.Key)
 				}
 			}
