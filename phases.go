@@ -73,8 +73,9 @@ func (r *run) breakBeforeMake() (Result, error) {
 		w.Compute = in.To
 		w.Instance = nil // the old VM is gone: no stale pointer survives the commit
 		if in.Provision {
-			w.Pending.Phase = PhaseProvision
-			w.Pending.Committed = true
+			next := ownIntent(w)
+			next.Phase = PhaseProvision
+			next.Committed = true
 		} else {
 			w.Pending = nil
 		}
@@ -178,9 +179,10 @@ func (r *run) rollback(stage Stage, cause error) (Result, error) {
 	if r.ws.Pending.Phase != PhaseRollback {
 		created := cloneInstance(r.created)
 		err := r.write(StageRollback, func(w *Workspace) {
-			w.Pending.Phase = PhaseRollback
-			w.Pending.New = created
-			w.Pending.LastError = errText(cause)
+			next := ownIntent(w)
+			next.Phase = PhaseRollback
+			next.New = created
+			next.LastError = errText(cause)
 		})
 		if err != nil {
 			return r.incomplete(stage, errors.Join(cause, err))
@@ -209,8 +211,9 @@ func (r *run) incomplete(stage Stage, cause error) (Result, error) {
 	}
 	if !errors.Is(cause, ErrSwitchInProgress) {
 		err := r.write("", func(w *Workspace) {
-			w.Pending.LeaseExpires = r.s.cfg.now()
-			w.Pending.LastError = errText(cause)
+			next := ownIntent(w)
+			next.LeaseExpires = r.s.cfg.now()
+			next.LastError = errText(cause)
 		})
 		if err != nil {
 			attrs := append([]slog.Attr{slog.String("workspace", r.ws.ID), slog.String("intent", in.ID)}, errAttrs(err)...)
@@ -325,7 +328,8 @@ func completeInstance(inst *Instance, req ProvisionRequest) error {
 }
 
 // write stores the claimed workspace changed by mutate, with compare-and-
-// swap. If the record changed but still holds this run's claim (a writer
+// swap. mutate sets the record's fields and, to change the intent, edits
+// the one ownIntent gives it. If the record changed but still holds this run's claim (a writer
 // outside cloudswitch bumped the version), it applies mutate again to the
 // fresh record; if the claim is gone, it fails with ErrSwitchInProgress.
 // A stage of "" writes without reporting a stage.
@@ -335,13 +339,7 @@ func (r *run) write(stage Stage, mutate func(*Workspace)) error {
 	claim := r.ws.Pending
 	base := r.ws
 	for attempt := 1; ; attempt++ {
-		// mutate changes only the record's own fields and its intent's:
-		// copying the intent keeps r.ws (and what callers hold) intact.
-		next := base
-		if base.Pending != nil {
-			p := *base.Pending
-			next.Pending = &p
-		}
+		next := base // mutate copies the intent before changing it: see ownIntent
 		mutate(&next)
 		var sp span
 		if stage != "" {
@@ -367,6 +365,14 @@ func (r *run) write(stage Stage, mutate func(*Workspace)) error {
 		}
 		base = fresh
 	}
+}
+
+// ownIntent gives w an intent of its own to change, so that a write's
+// mutation never reaches the intent r.ws (and what callers hold) shares.
+func ownIntent(w *Workspace) *Intent {
+	p := *w.Pending
+	w.Pending = &p
+	return &p
 }
 
 // liveCtx returns the run's context, or, once it has ended, a short one for

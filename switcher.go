@@ -158,15 +158,16 @@ func (s *Switcher) doSwitch(t *tracer, id string, req Request) (Result, error) {
 		strategy = BreakBeforeMake
 	}
 	now := s.cfg.now()
+	intentID := newID()
 	in := &Intent{
-		ID:           newID(),
+		ID:           intentID,
 		Strategy:     strategy,
 		Phase:        PhaseProvision,
 		From:         w.Compute,
 		To:           target,
 		Old:          old,
 		Provision:    provision,
-		Holder:       newID(),
+		Holder:       intentID, // the first claim's holder; each Resume picks a fresh one
 		LeaseExpires: now.Add(s.cfg.lease),
 		StartedAt:    now,
 		Claims:       1,

@@ -16,16 +16,27 @@ type tracer struct {
 	ev    SwitchEvent
 	start time.Time
 	wrote bool // a compute change was written without a journal
+	// quiet: no observer and no log level enabled, so nothing is measured
+	// and the default configuration pays nothing for reporting.
+	quiet bool
 }
 
 func (s *Switcher) trace(ctx context.Context, ev SwitchEvent) *tracer {
-	t := &tracer{s: s, ev: ev, start: time.Now()}
+	_, nop := s.cfg.observer.(NopObserver)
+	t := &tracer{s: s, ev: ev, ctx: ctx, quiet: nop && !s.cfg.logger.Enabled(ctx, slog.LevelError)}
+	if t.quiet {
+		return t
+	}
+	t.start = time.Now()
 	t.ctx = s.cfg.observer.SwitchStarted(ctx, ev)
 	return t
 }
 
 // end reports how the call ended.
 func (t *tracer) end(res Result, err error) {
+	if t.quiet {
+		return
+	}
 	t.ev.Duration = time.Since(t.start)
 	t.ev.Err = redact.Error(err)
 	t.ev.Outcome = outcomeOf(res, err, t.wrote)
@@ -114,6 +125,9 @@ func (t *tracer) stage(stage Stage, provider, instanceID string) span {
 // stageCtx starts a stage. A span is a value so that reporting a stage
 // costs no allocation of its own.
 func (t *tracer) stageCtx(ctx context.Context, stage Stage, provider, instanceID string) span {
+	if t.quiet {
+		return span{t: t, ctx: ctx}
+	}
 	sp := span{t: t, start: time.Now(), ev: StageEvent{
 		WorkspaceID: t.ev.WorkspaceID, IntentID: t.ev.IntentID,
 		Stage: stage, Provider: provider, InstanceID: instanceID,
@@ -124,6 +138,9 @@ func (t *tracer) stageCtx(ctx context.Context, stage Stage, provider, instanceID
 
 // retried reports a transient failure that will be retried after wait.
 func (sp *span) retried(attempt int, err error, wait time.Duration) {
+	if sp.t.quiet {
+		return
+	}
 	e := RetryEvent{
 		WorkspaceID: sp.ev.WorkspaceID, IntentID: sp.ev.IntentID, Stage: sp.ev.Stage,
 		Provider: sp.ev.Provider, Attempt: attempt, Wait: wait, Err: redact.Error(err),
@@ -140,6 +157,9 @@ func (sp *span) retried(attempt int, err error, wait time.Duration) {
 // end reports the stage's end; attempts is set by stages that call
 // providers.
 func (sp *span) end(err error) {
+	if sp.t.quiet {
+		return
+	}
 	sp.ev.Duration = time.Since(sp.start)
 	sp.ev.Err = redact.Error(err)
 	sp.t.s.cfg.observer.StageEnded(sp.ctx, sp.ev)
