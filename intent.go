@@ -120,6 +120,10 @@ func (i *Intent) check() error {
 		return fmt.Errorf("intent %s provisions but has no token", i.ID)
 	case i.Phase == PhaseRollback && i.Committed:
 		return fmt.Errorf("intent %s is committed and cannot roll back", i.ID)
+	case i.Phase == PhaseProvision && !i.Provision:
+		return fmt.Errorf("intent %s is at phase provision but does not provision", i.ID)
+	case i.Committed && i.Phase != PhaseProvision:
+		return fmt.Errorf("intent %s is committed at phase %s; only provisioning remains after a commit", i.ID, i.Phase)
 	case i.Phase == PhaseDeprovision && i.Old == nil:
 		return fmt.Errorf("intent %s deprovisions but names no old instance", i.ID)
 	case i.To.Provider == "":

@@ -825,3 +825,35 @@ func TestResumeNeverAbandonsAVMAnEarlierRunMayHaveCreated(t *testing.T) {
 	}
 	f.requireOnlyRecordedVM("ws")
 }
+
+// A journal this version cannot act on is refused, never guessed at.
+func TestResumeRefusesAnIntentItCannotRead(t *testing.T) {
+	for name, corrupt := range map[string]func(*cloudswitch.Intent){
+		"unknown phase":              func(in *cloudswitch.Intent) { in.Phase = "teleport" },
+		"unknown strategy":           func(in *cloudswitch.Intent) { in.Strategy = "sideways" },
+		"provisioning without token": func(in *cloudswitch.Intent) { in.Token = "" },
+		"provision phase, no VM":     func(in *cloudswitch.Intent) { in.Provision = false },
+		"committed rollback":         func(in *cloudswitch.Intent) { in.Committed, in.Phase = true, cloudswitch.PhaseRollback },
+		"deprovision without old VM": func(in *cloudswitch.Intent) { in.Phase, in.Old = cloudswitch.PhaseDeprovision, nil },
+		"no target provider":         func(in *cloudswitch.Intent) { in.To.Provider = "" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
+			in := &cloudswitch.Intent{ID: "0123456789abcdef0123456789abcdef", Strategy: cloudswitch.MakeBeforeBreak,
+				Phase: cloudswitch.PhaseProvision, From: seeded.Compute, Old: seeded.Instance,
+				To:        cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx31"},
+				Provision: true, Token: "0123456789abcdef0123456789abcdef", Holder: "h", Claims: 1}
+			corrupt(in)
+			seeded.Pending = in
+			if _, err := f.mem.Update(ctx, seeded); err != nil {
+				t.Fatal(err)
+			}
+			f.log.reset()
+			_, err := f.switcher().Resume(ctx, "ws")
+			requireAbort(t, err, cloudswitch.StageValidate)
+			f.requireNoWrites()
+			f.requireNoProviderCalls()
+		})
+	}
+}
