@@ -46,7 +46,45 @@ var (
 	// errors so that errors.Is(err, ErrTransient) holds; every other
 	// provider error is permanent and is never retried.
 	ErrTransient = errors.New("cloudswitch: transient provider error")
+
+	// ErrRefused: the provider answered that it did not act on the call —
+	// an authorization, validation, quota or throttling error returned
+	// before the call took effect. It is the only proof a Switcher accepts
+	// that a failed call changed nothing: an error that does not match it
+	// (a 5xx, a timeout, a broken connection, an error after the cloud
+	// accepted the call, or any error a driver did not mark) leaves the
+	// outcome unknown, and the switch stays journaled. Throttling matches
+	// both ErrRefused and ErrTransient. Drivers mark a refusal with
+	// fmt.Errorf("...: %w: %w", ErrRefused, cause) or Refused.
+	ErrRefused = errors.New("cloudswitch: refused by the provider")
+
+	// ErrNotOurs: a driver refused to destroy a VM because its ownership
+	// tags name another workspace, owner or installation than the Instance
+	// it was asked to destroy. It matches ErrRefused: nothing was done.
+	ErrNotOurs error = &childError{msg: "cloudswitch: the VM's ownership tags name another workspace or installation", parent: ErrRefused}
+
+	// ErrHookRequired: the switch's journal says it needs the
+	// BeforeDeprovision hook and it has not run yet, but this Switcher has
+	// no hook. The switch is left as it was for a Switcher (or Reconciler)
+	// configured with the hook to finish.
+	ErrHookRequired = errors.New("cloudswitch: the switch requires the BeforeDeprovision hook, which this Switcher lacks")
 )
+
+// Refused marks err as a refusal: the provider answered that it did not act.
+// The result matches ErrRefused and everything err matches. Refused(nil) is
+// nil.
+func Refused(err error) error {
+	if err == nil || errors.Is(err, ErrRefused) {
+		return err
+	}
+	return &refusedError{err: err}
+}
+
+type refusedError struct{ err error }
+
+func (e *refusedError) Error() string        { return e.err.Error() }
+func (e *refusedError) Unwrap() error        { return e.err }
+func (e *refusedError) Is(target error) bool { return target == ErrRefused }
 
 // childError is a sentinel that also matches a more general sentinel.
 type childError struct {
@@ -111,12 +149,12 @@ func (e *ValidationError) Is(target error) bool {
 // again is safe. Returned as *AbortError; it unwraps to its cause.
 //
 // A switch aborts only when it knows nothing changed: the read failed, the
-// hook refused, or a provider refused a call outright (a permanent error on
-// the first attempt, such as a 403) — and no earlier run of the same switch
-// could have acted. When the outcome of a call is unknown — transient errors
-// until the retries ran out, a timeout, a switch resumed after a crash — a VM
-// may be gone or created after all, so the switch stays journaled and returns
-// *IncompleteError instead.
+// hook refused, or a provider refused a call — every attempt's error matched
+// ErrRefused, such as a 403 or throttling until the retries ran out — and no
+// earlier run of the same switch could have acted. When the outcome of a call
+// is unknown — a 5xx, a timeout, an error the driver did not mark as a
+// refusal, a switch resumed after a crash — a VM may be gone or created after
+// all, so the switch stays journaled and returns *IncompleteError instead.
 type AbortError struct {
 	Stage       Stage
 	WorkspaceID string
@@ -173,8 +211,14 @@ func errorClass(err error) string {
 		return "invalid"
 	case errors.Is(err, ErrUnknownProvider):
 		return "unknown_provider"
+	case errors.Is(err, ErrHookRequired):
+		return "hook_required"
+	case errors.Is(err, ErrNotOurs):
+		return "not_ours"
 	case errors.Is(err, ErrTransient):
 		return "transient"
+	case errors.Is(err, ErrRefused):
+		return "refused"
 	case errors.Is(err, ErrInstanceNotFound):
 		return "instance_not_found"
 	case errors.Is(err, context.DeadlineExceeded):

@@ -62,9 +62,18 @@ type Intent struct {
 	// Provision says whether the switch creates a VM on the new provider.
 	Provision bool `json:"provision"`
 	// Token is the idempotency key of the new VM, derived from ID, and
-	// Owner the ownership tag it is created with.
-	Token string `json:"token,omitempty"`
-	Owner string `json:"owner,omitempty"`
+	// Owner and Installation the ownership tags it is created with.
+	Token        string `json:"token,omitempty"`
+	Owner        string `json:"owner,omitempty"`
+	Installation string `json:"installation,omitempty"`
+	// Hook says the switch must run the BeforeDeprovision hook before it
+	// destroys Old: the Switcher that started it had one. A Switcher
+	// without the hook refuses to advance such a switch past that point
+	// (ErrHookRequired). HookDone records that the hook completed, so that
+	// a resumed switch does not run it again, against a VM that may already
+	// be gone.
+	Hook     bool `json:"hook,omitempty"`
+	HookDone bool `json:"hook_done,omitempty"`
 	// Committed is true once the record holds the new compute: the switch
 	// can then only go forward.
 	Committed bool `json:"committed,omitempty"`
@@ -112,6 +121,10 @@ func (i *Intent) check() error {
 	switch {
 	case i.ID == "":
 		return fmt.Errorf("intent has no id")
+	case i.Claims < 1:
+		return fmt.Errorf("intent %s has %d claims; every stored intent was claimed at least once", i.ID, i.Claims)
+	case i.HookDone && !i.Hook:
+		return fmt.Errorf("intent %s records a hook run but requires none", i.ID)
 	case !i.Phase.valid():
 		return fmt.Errorf("intent %s has unknown phase %q", i.ID, i.Phase)
 	case !i.Strategy.valid():

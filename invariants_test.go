@@ -640,12 +640,14 @@ func TestInstanceOnAnotherProviderThanItsComputeAborts(t *testing.T) {
 	f.requireNoProviderCalls()
 }
 
-func TestDriverThatCannotTellAbortsInsteadOfAssumingGone(t *testing.T) {
+// An error a driver did not mark as a refusal leaves the outcome unknown: the
+// switch neither assumes the VM gone nor claims that nothing changed.
+func TestDriverThatCannotTellLeavesTheSwitchJournaled(t *testing.T) {
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	f.aws.FailNext(memprovider.OpDeprovision, 1, errors.New("describe instances: malformed response"))
 	_, err := f.switcher().Switch(ctx, "ws", toHetzner)
-	requireAbort(t, err, cloudswitch.StageDeprovision)
+	requireIncomplete(t, err, cloudswitch.StageDeprovision)
 	if w := f.get("ws"); w.Instance == nil || w.Instance.ID != seeded.Instance.ID || w.Compute.Provider != cloudswitch.AWS {
 		t.Fatalf("an uncertain stop was taken for a gone VM: %+v", w)
 	}
@@ -754,49 +756,73 @@ func TestFirstVMIsProvisionedThroughTheJournal(t *testing.T) {
 // so the switch stays journaled until the refusal is lifted.
 func TestResumeNeverUndoesASwitchWhoseOldVMMayBeGone(t *testing.T) {
 	for _, strategy := range []cloudswitch.Strategy{cloudswitch.BreakBeforeMake, cloudswitch.MakeBeforeBreak} {
-		for _, refusal := range []string{"deprovision", "hook"} {
-			t.Run(string(strategy)+"/"+refusal, func(t *testing.T) {
-				f := newFixture(t)
-				seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
-				// The stop takes effect but its answer is lost, then the
-				// cloud throttles until the retries run out.
-				f.aws.LoseResponse(memprovider.OpDeprovision, 1, memprovider.ErrThrottled)
-				f.aws.FailNext(memprovider.OpDeprovision, 2, memprovider.ErrThrottled)
-				hookFails := false
-				hooks := cloudswitch.Hooks{BeforeDeprovision: func(context.Context, cloudswitch.Workspace) error {
-					if hookFails {
-						return errors.New("backup service down")
-					}
-					return nil
-				}}
-				sw := f.switcher(cloudswitch.WithStrategy(strategy), cloudswitch.WithHooks(hooks))
-				_, err := sw.Switch(ctx, "ws", toHetzner)
-				requireIncomplete(t, err, cloudswitch.StageDeprovision)
-				if f.aws.Exists(seeded.Instance.ID) {
-					t.Fatal("the lost stop should have destroyed the old VM")
-				}
+		t.Run(string(strategy), func(t *testing.T) {
+			f := newFixture(t)
+			seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
+			// The stop takes effect but its answer is lost, then the
+			// cloud throttles until the retries run out.
+			f.aws.LoseResponse(memprovider.OpDeprovision, 1, memprovider.ErrUnavailable)
+			f.aws.FailNext(memprovider.OpDeprovision, 2, memprovider.ErrThrottled)
+			sw := f.switcher(cloudswitch.WithStrategy(strategy))
+			_, err := sw.Switch(ctx, "ws", toHetzner)
+			requireIncomplete(t, err, cloudswitch.StageDeprovision)
+			if f.aws.Exists(seeded.Instance.ID) {
+				t.Fatal("the lost stop should have destroyed the old VM")
+			}
 
-				if refusal == "hook" {
-					hookFails = true
-				} else {
-					f.aws.FailNext(memprovider.OpDeprovision, 1, memprovider.ErrDenied)
-				}
-				res, err := sw.Resume(ctx, "ws")
-				if res.RolledBack {
-					t.Fatalf("Resume undid a switch whose old VM is gone: %+v", f.get("ws"))
-				}
-				requireIncomplete(t, err, map[string]cloudswitch.Stage{"hook": cloudswitch.StageHook, "deprovision": cloudswitch.StageDeprovision}[refusal])
-				if w := f.get("ws"); w.Pending == nil {
-					t.Fatal("the switch must stay journaled")
-				}
+			f.aws.FailNext(memprovider.OpDeprovision, 1, memprovider.ErrDenied)
+			res, err := sw.Resume(ctx, "ws")
+			if res.RolledBack {
+				t.Fatalf("Resume undid a switch whose old VM is gone: %+v", f.get("ws"))
+			}
+			requireIncomplete(t, err, cloudswitch.StageDeprovision)
+			if w := f.get("ws"); w.Pending == nil {
+				t.Fatal("the switch must stay journaled")
+			}
+			if res, err := sw.Resume(ctx, "ws"); err != nil || !res.Switched {
+				t.Fatalf("once the refusal is lifted Resume must finish the switch: %+v, %v", res, err)
+			}
+			f.requireOnlyRecordedVM("ws")
+		})
+	}
+}
 
-				hookFails = false
-				if res, err := sw.Resume(ctx, "ws"); err != nil || !res.Switched {
-					t.Fatalf("once the refusal is lifted Resume must finish the switch: %+v, %v", res, err)
+// A hook that completed is journaled, so a resumed switch never runs it
+// again — against an old VM that may already be gone, where a backup hook
+// would fail and block the switch for good.
+func TestResumeDoesNotRerunAHookThatCompleted(t *testing.T) {
+	for _, strategy := range []cloudswitch.Strategy{cloudswitch.BreakBeforeMake, cloudswitch.MakeBeforeBreak} {
+		t.Run(string(strategy), func(t *testing.T) {
+			f := newFixture(t)
+			seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
+			f.aws.LoseResponse(memprovider.OpDeprovision, 1, memprovider.ErrUnavailable)
+			f.aws.FailNext(memprovider.OpDeprovision, 2, memprovider.ErrThrottled)
+			calls := 0
+			hooks := cloudswitch.Hooks{BeforeDeprovision: func(_ context.Context, w cloudswitch.Workspace) error {
+				calls++
+				if calls > 1 {
+					return errors.New("backup failed: the VM to back up is gone")
 				}
-				f.requireOnlyRecordedVM("ws")
-			})
-		}
+				return nil
+			}}
+			sw := f.switcher(cloudswitch.WithStrategy(strategy), cloudswitch.WithHooks(hooks))
+			_, err := sw.Switch(ctx, "ws", toHetzner)
+			requireIncomplete(t, err, cloudswitch.StageDeprovision)
+			if f.aws.Exists(seeded.Instance.ID) {
+				t.Fatal("the lost stop should have destroyed the old VM")
+			}
+			if w := f.get("ws"); !w.Pending.HookDone {
+				t.Fatalf("the journal must record that the hook completed: %+v", w.Pending)
+			}
+			res, err := sw.Resume(ctx, "ws")
+			if err != nil || !res.Switched {
+				t.Fatalf("Resume must finish the switch without the hook: %+v, %v", res, err)
+			}
+			if calls != 1 {
+				t.Fatalf("the hook ran %d times; a completed hook must not run again", calls)
+			}
+			f.requireOnlyRecordedVM("ws")
+		})
 	}
 }
 
@@ -806,7 +832,7 @@ func TestResumeNeverUndoesASwitchWhoseOldVMMayBeGone(t *testing.T) {
 func TestResumeNeverAbandonsAVMAnEarlierRunMayHaveCreated(t *testing.T) {
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
-	f.hz.LoseResponse(memprovider.OpProvision, 1, memprovider.ErrThrottled) // created, answer lost
+	f.hz.LoseResponse(memprovider.OpProvision, 1, memprovider.ErrUnavailable) // created, answer lost
 	f.hz.FailNext(memprovider.OpProvision, 2, memprovider.ErrThrottled)
 	sw := f.switcher(cloudswitch.WithStrategy(cloudswitch.MakeBeforeBreak))
 	_, err := sw.Switch(ctx, "ws", toHetzner)

@@ -179,7 +179,7 @@ func TestLogsSayWhatHappened(t *testing.T) {
 		}
 		if rec["stage"] == "deprovision" && rec["level"] == "WARN" {
 			sawStop = rec["instance"] == seeded.Instance.ID && rec["provider"] == "aws" &&
-				rec["error_class"] == "permanent" && strings.Contains(fmt.Sprint(rec["error"]), "unauthorized")
+				rec["error_class"] == "refused" && strings.Contains(fmt.Sprint(rec["error"]), "unauthorized")
 		}
 		if rec["msg"] == "switch ended" && rec["outcome"] == "aborted" && rec["level"] == "WARN" {
 			sawAbort = rec["intent"] != nil && rec["from"] == "aws" && rec["to"] == "hetzner"

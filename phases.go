@@ -63,10 +63,10 @@ func (r *run) drive() (Result, error) {
 func (r *run) breakBeforeMake() (Result, error) {
 	in := r.ws.Pending
 	if err := r.hook(); err != nil {
-		return r.stop(StageHook, err, true)
+		return r.stop(StageHook, err, hookFailed(err))
 	}
-	if attempts, err := r.deprovision(StageDeprovision, *in.Old); err != nil {
-		return r.stop(StageDeprovision, err, refused(attempts, err))
+	if refused, err := r.deprovision(StageDeprovision, *in.Old); err != nil {
+		return r.stop(StageDeprovision, err, refused)
 	}
 	r.res.Deprovisioned = cloneInstance(in.Old)
 	err := r.write(StageCommit, func(w *Workspace) {
@@ -113,18 +113,18 @@ func (r *run) provisionAndRecord() (Result, error) {
 
 func (r *run) makeBeforeBreak() (Result, error) {
 	in := r.ws.Pending
-	inst, attempts, err := r.provision()
+	inst, refused, err := r.provision()
 	if err != nil {
-		// Refused outright on the intent's first claim, no VM exists for
-		// the token: the switch can abort.
-		return r.stop(StageProvision, err, refused(attempts, err))
+		// Refused on the intent's first claim, no VM exists for the
+		// token: the switch can abort.
+		return r.stop(StageProvision, err, refused)
 	}
 	if in.Old != nil {
 		if err := r.hook(); err != nil {
-			return r.stop(StageHook, err, true)
+			return r.stop(StageHook, err, hookFailed(err))
 		}
-		if attempts, err := r.deprovision(StageDeprovision, *in.Old); err != nil {
-			return r.stop(StageDeprovision, err, refused(attempts, err))
+		if refused, err := r.deprovision(StageDeprovision, *in.Old); err != nil {
+			return r.stop(StageDeprovision, err, refused)
 		}
 		r.res.Deprovisioned = cloneInstance(in.Old)
 	}
@@ -142,8 +142,9 @@ func (r *run) makeBeforeBreak() (Result, error) {
 
 // stop ends a switch that has not committed after a failed step. It aborts
 // — nothing changed, anything created is destroyed again — only when the
-// step was refused outright (certain: no attempt of it took effect) and this
-// run is the intent's first claim. Otherwise an attempt may have taken effect
+// step was refused (certain: the provider said of every attempt that it did
+// not act, or the hook failed before anything was destroyed) and this run is
+// the intent's first claim. Otherwise an attempt may have taken effect
 // unseen — this run's, or that of an earlier holder that crashed or stopped
 // with an unknown outcome, whose VM may be created or destroyed already — so
 // "nothing changed" cannot be proven and undoing the switch could leave a VM
@@ -151,6 +152,8 @@ func (r *run) makeBeforeBreak() (Result, error) {
 // journaled for Resume to finish once the cause is gone.
 func (r *run) stop(stage Stage, cause error, certain bool) (Result, error) {
 	switch {
+	case errors.As(cause, new(*vanishedError)):
+		return r.incomplete(stage, cause)
 	case !certain:
 		return r.incomplete(stage, cause)
 	case r.ws.Pending.Claims > 1:
@@ -206,8 +209,8 @@ func (r *run) incomplete(stage Stage, cause error) (Result, error) {
 	in := r.ws.Pending
 	r.res.Workspace = r.ws
 	ie := &IncompleteError{Stage: stage, WorkspaceID: r.ws.ID, IntentID: in.ID, Err: cause}
-	if errors.Is(cause, ErrNotFound) {
-		return r.vanished(cause)
+	if gone := new(*vanishedError); errors.As(cause, gone) {
+		return r.vanished(*gone)
 	}
 	if !errors.Is(cause, ErrSwitchInProgress) {
 		err := r.write("", func(w *Workspace) {
@@ -224,19 +227,28 @@ func (r *run) incomplete(stage Stage, cause error) (Result, error) {
 	return r.res, ie
 }
 
+// vanishedError is how write reports a workspace the store confirmed
+// deleted (Update and a following Get both said ErrNotFound). Only write
+// makes one: an ErrNotFound from anywhere else — a hook, a driver — never
+// means the workspace is gone.
+type vanishedError struct{ cause error }
+
+func (e *vanishedError) Error() string { return e.cause.Error() }
+func (e *vanishedError) Unwrap() error { return e.cause }
+
 // vanished handles a workspace deleted while its switch ran: the VM the
-// switch created has no record to point at it any more, so it is destroyed.
-func (r *run) vanished(cause error) (Result, error) {
-	err := fmt.Errorf("workspace %q was deleted during switch %s: %w", r.ws.ID, r.ws.Pending.ID, cause)
+// switch created has no record to point at it any more, so it is destroyed
+// — within the lease only. Once the lease has ended another process may act
+// on the switch, and the VM is left, tagged with its workspace, for the
+// Reconciler to find as an orphan.
+func (r *run) vanished(cause *vanishedError) (Result, error) {
+	err := fmt.Errorf("workspace %q was deleted during switch %s: %w", r.ws.ID, r.ws.Pending.ID, cause.cause)
 	if r.created != nil {
-		ctx, cancel := r.liveCtx()
-		defer cancel()
-		prev := r.ctx
-		r.ctx = ctx
-		if _, derr := r.deprovision(StageRollback, *r.created); derr != nil {
+		if r.ctx.Err() != nil {
+			err = errors.Join(err, fmt.Errorf("VM %s created for it is left for the Reconciler: the lease has ended", r.created.ID))
+		} else if _, derr := r.deprovision(StageRollback, *r.created); derr != nil {
 			err = errors.Join(err, fmt.Errorf("destroying VM %s created for it: %w", r.created.ID, derr))
 		}
-		r.ctx = prev
 	}
 	return Result{}, err
 }
@@ -247,52 +259,94 @@ func (r *run) done(in *Intent) (Result, error) {
 	return r.res, nil
 }
 
-// hook runs BeforeDeprovision, if set, on the workspace as recorded now.
+// hook runs BeforeDeprovision on the workspace as recorded now, unless the
+// journal says it completed already, and journals that it completed before
+// anything is destroyed. A switch whose journal requires the hook cannot go
+// on in a Switcher that has none.
 func (r *run) hook() error {
+	in := r.ws.Pending
+	if in.HookDone {
+		return nil
+	}
 	h := r.s.cfg.hooks.BeforeDeprovision
 	if h == nil {
+		if in.Hook {
+			return fmt.Errorf("switch %s of workspace %q: %w", in.ID, r.ws.ID, ErrHookRequired)
+		}
 		return nil
 	}
 	sp := r.t.stageCtx(r.ctx, StageHook, "", "")
 	err := h(sp.ctx, r.ws.Clone())
 	sp.end(err)
-	return err
+	if err != nil {
+		return err
+	}
+	if err := r.write("", func(w *Workspace) {
+		next := ownIntent(w)
+		next.Hook, next.HookDone = true, true
+	}); err != nil {
+		return &hookRecordError{err: err}
+	}
+	return nil
 }
 
+// hookFailed reports whether err from hook proves that nothing was
+// destroyed: the hook itself failed. A hook that ran but could not be
+// journaled, or a hook this Switcher lacks, proves nothing of the kind.
+func hookFailed(err error) bool {
+	return !errors.As(err, new(*hookRecordError)) && !errors.Is(err, ErrHookRequired)
+}
+
+// hookRecordError is a hook that ran but whose completion could not be
+// journaled: the write's outcome is unknown, so the switch must not abort.
+type hookRecordError struct{ err error }
+
+func (e *hookRecordError) Error() string {
+	return "journaling that the BeforeDeprovision hook completed: " + e.err.Error()
+}
+func (e *hookRecordError) Unwrap() error { return e.err }
+
 // deprovision destroys inst, retrying transient errors; a VM already gone is
-// success. It returns the number of attempts made.
-func (r *run) deprovision(stage Stage, inst Instance) (int, error) {
+// success. It reports whether a failure was a refusal: the provider said of
+// every attempt that it did not act.
+func (r *run) deprovision(stage Stage, inst Instance) (refused bool, err error) {
 	p := r.s.providers[inst.Provider]
 	sp := r.t.stageCtx(r.ctx, stage, inst.Provider, inst.ID)
+	var rt refusalTally
 	attempts, err := r.retrier(&sp).Do(sp.ctx, func(ctx context.Context) error {
 		err := p.Deprovision(ctx, inst)
-		if errors.Is(err, ErrInstanceNotFound) {
+		if errors.Is(err, ErrInstanceNotFound) && !errors.Is(err, ErrNotOurs) {
 			return nil
 		}
-		return err
+		return rt.note(err)
 	})
 	sp.ev.Attempts = attempts
 	sp.end(err)
-	return attempts, err
+	return rt.refused(err), err
 }
 
 // provision creates the intent's new VM, or finds the one an earlier attempt
-// created with the same token. It returns the number of attempts made.
-func (r *run) provision() (Instance, int, error) {
+// created with the same token. It reports whether a failure was a refusal:
+// the provider said of every attempt that it did not act, so no VM exists
+// for the token. A VM the driver returned but that cannot be accepted is not
+// a refusal: it exists, and the token in the journal keeps it tracked.
+func (r *run) provision() (Instance, bool, error) {
 	in := r.ws.Pending
 	owner := in.Owner
 	if owner == "" {
 		owner = r.s.cfg.owner
 	}
-	req := ProvisionRequest{WorkspaceID: r.ws.ID, Compute: in.To, Token: in.Token, Owner: owner}
+	req := ProvisionRequest{WorkspaceID: r.ws.ID, Compute: in.To, Token: in.Token, Owner: owner, Installation: in.Installation}
 	p := r.s.providers[in.To.Provider]
 	sp := r.t.stageCtx(r.ctx, StageProvision, in.To.Provider, "")
 	var inst Instance
+	var rt refusalTally
 	attempts, err := r.retrier(&sp).Do(sp.ctx, func(ctx context.Context) error {
 		var err error
 		inst, err = p.Provision(ctx, req)
-		return err
+		return rt.note(err)
 	})
+	refused := rt.refused(err)
 	if err == nil {
 		err = completeInstance(&inst, req)
 	}
@@ -300,10 +354,31 @@ func (r *run) provision() (Instance, int, error) {
 	sp.ev.InstanceID = inst.ID
 	sp.end(err)
 	if err != nil {
-		return Instance{}, attempts, err
+		return Instance{}, refused, err
 	}
 	r.created = &inst
-	return inst, attempts, nil
+	return inst, false, nil
+}
+
+// refusalTally follows the attempts of one provider call: the call was
+// refused only if every attempt that was made was refused.
+type refusalTally struct {
+	calls, refusals int
+}
+
+func (t *refusalTally) note(err error) error {
+	t.calls++
+	if err != nil && errors.Is(err, ErrRefused) {
+		t.refusals++
+	}
+	return err
+}
+
+// refused reports whether the call, which ended with err, certainly did not
+// take effect. A context that ended during an attempt leaves that attempt's
+// outcome unknown; one that ended between attempts does not.
+func (t *refusalTally) refused(err error) bool {
+	return err != nil && t.calls > 0 && t.refusals == t.calls
 }
 
 // completeInstance fills what a driver left out of a provisioned VM and
@@ -316,7 +391,7 @@ func completeInstance(inst *Instance, req ProvisionRequest) error {
 		inst.Provider = req.Compute.Provider
 	}
 	if inst.Provider != req.Compute.Provider {
-		return fmt.Errorf("provider %q returned a VM of provider %q", req.Compute.Provider, inst.Provider)
+		return fmt.Errorf("provider %q returned VM %s as one of provider %q; the switch stays journaled with the VM's token", req.Compute.Provider, inst.ID, inst.Provider)
 	}
 	if inst.WorkspaceID == "" {
 		inst.WorkspaceID = req.WorkspaceID
@@ -353,6 +428,18 @@ func (r *run) write(stage Stage, mutate func(*Workspace)) error {
 			r.ws = stored
 			return nil
 		}
+		if errors.Is(err, ErrNotFound) {
+			// Gone only if a read confirms it: a store may mistake one
+			// failure for another, and a deleted workspace is acted on.
+			fresh, gerr := r.s.store.Get(ctx, base.ID)
+			switch {
+			case errors.Is(gerr, ErrNotFound):
+				return &vanishedError{cause: err}
+			case gerr == nil && !holdsClaim(fresh, claim):
+				return fmt.Errorf("workspace %q was deleted and created again during switch %s: %w", base.ID, claim.ID, ErrSwitchInProgress)
+			}
+			return fmt.Errorf("the store answered not found for workspace %q, but a read did not confirm it: %w", base.ID, err)
+		}
 		if !errors.Is(err, ErrConflict) || attempt == 3 {
 			return err
 		}
@@ -360,11 +447,17 @@ func (r *run) write(stage Stage, mutate func(*Workspace)) error {
 		if gerr != nil {
 			return errors.Join(err, gerr)
 		}
-		if fresh.Pending == nil || fresh.Pending.ID != claim.ID || fresh.Pending.Holder != claim.Holder {
+		if !holdsClaim(fresh, claim) {
 			return fmt.Errorf("switch %s of workspace %q was taken over by another process: %w", claim.ID, base.ID, ErrSwitchInProgress)
 		}
 		base = fresh
 	}
+}
+
+// holdsClaim reports whether w still holds the claim: the same intent, the
+// same holder.
+func holdsClaim(w Workspace, claim *Intent) bool {
+	return w.Pending != nil && w.Pending.ID == claim.ID && w.Pending.Holder == claim.Holder
 }
 
 // ownIntent gives w an intent of its own to change, so that a write's
@@ -400,18 +493,6 @@ func (r *run) retrier(sp *span) retry.Retrier {
 }
 
 func isTransient(err error) bool { return errors.Is(err, ErrTransient) }
-
-// refused reports whether a failed provider call certainly did not take
-// effect: its only attempt got a permanent error. After a transient error, a
-// timeout or a cancellation, any attempt may have taken effect unseen, so the
-// outcome is unknown and the switch must stay journaled rather than claim
-// that nothing changed.
-func refused(attempts int, err error) bool {
-	if attempts > 1 {
-		return false
-	}
-	return !errors.Is(err, ErrTransient) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled)
-}
 
 func cloneInstance(i *Instance) *Instance {
 	if i == nil {

@@ -28,6 +28,9 @@ type Instance struct {
 	WorkspaceID string `json:"workspace_id,omitempty"`
 	// Token is the idempotency key the VM was created with.
 	Token string `json:"token,omitempty"`
+	// Installation is the installation named by the VM's ownership tags
+	// (see InstallationStore); empty for a VM created without one.
+	Installation string `json:"installation,omitempty"`
 	// CreatedAt is when the provider created the VM (zero if unknown).
 	CreatedAt time.Time `json:"created_at,omitzero"`
 }
@@ -47,6 +50,12 @@ type ProvisionRequest struct {
 	// Owner is the value of the ownership tag, which lets Provider.Instances
 	// and the Reconciler find every VM this installation created.
 	Owner string
+	// Installation identifies the installation — the Store — that created
+	// the VM (see InstallationStore); the driver records it in the VM's
+	// tags when it is not empty. Reconcilers judge only the VMs of their own
+	// installation, so installations sharing a cloud account and an owner
+	// never touch each other's VMs.
+	Installation string
 }
 
 // Provider is a driver for one cloud. It is a small interface for
@@ -57,8 +66,11 @@ type ProvisionRequest struct {
 // Errors: a driver wraps an error the caller may retry (throttling, 5xx,
 // timeouts, broken connections) so that it matches ErrTransient, and an
 // instance the cloud does not know so that it matches ErrInstanceNotFound.
-// Any other error is permanent: retrying it cannot help. Errors never carry
-// credentials.
+// Any other error is permanent: retrying it cannot help. An error the cloud
+// returned before it acted (authorization, validation, quota, throttling) is
+// a refusal and matches ErrRefused; every other error leaves the outcome of
+// the call unknown, and the Switcher keeps the switch journaled rather than
+// claim that nothing changed. Errors never carry credentials.
 type Provider interface {
 	// Provision creates the VM described by req, tagged with req.Owner,
 	// req.WorkspaceID and req.Token, or returns the VM an earlier request
@@ -69,7 +81,12 @@ type Provider interface {
 
 	// Deprovision destroys inst. It returns nil once the VM is gone (billing
 	// stopped); a VM that is already gone is success, reported either as nil
-	// or as an error matching ErrInstanceNotFound.
+	// or as an error matching ErrInstanceNotFound — which a driver returns
+	// only when it is sure the VM does not exist, never for one it merely
+	// cannot see yet. It destroys only a VM whose ownership tags agree with
+	// inst: when inst.WorkspaceID (or inst.Installation) is set and the VM's
+	// tags name another workspace (or installation), it destroys nothing and
+	// returns an error matching ErrNotOurs.
 	Deprovision(ctx context.Context, inst Instance) error
 
 	// Instances yields every live VM carrying owner's ownership tags, page by

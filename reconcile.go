@@ -27,6 +27,15 @@ import (
 // unknown, is never an orphan to delete; a provider whose listing fails
 // part-way reports what it saw and the error; an orphan is read again just
 // before it is destroyed.
+//
+// Its reach is fenced. It judges only the VMs of its own installation (see
+// InstallationStore): installations sharing a cloud account and an owner
+// never touch each other's VMs. It deletes nothing in a pass whose store
+// holds no workspace at all (a database that is new, empty or not the one
+// the VMs belong to), and nothing in a pass that finds more orphans to delete
+// than WithDeleteLimit allows; the Report says why. It never advances a
+// switch whose journal requires a BeforeDeprovision hook its resume options
+// lack; the Report lists such switches as Blocked.
 type Reconciler struct {
 	store     Store
 	providers map[string]Provider
@@ -42,9 +51,30 @@ type reconcileConfig struct {
 	owner       string
 	grace       time.Duration
 	delete      bool
+	deleteLimit int
 	concurrency int
 	resumeOpts  []Option
 	errs        []error
+}
+
+// DefaultDeleteLimit is the most orphans one pass deletes when
+// WithDeleteLimit is not given.
+const DefaultDeleteLimit = 20
+
+// WithDeleteLimit bounds the blast radius of one pass (default
+// DefaultDeleteLimit): a pass that finds more orphans to delete than n
+// deletes none of them, reports them, and says why in Report.Withheld. A
+// fleet that really has that many leaked VMs is cleaned up by an operator
+// raising the limit for one pass, not by a loop pointed at the wrong
+// database.
+func WithDeleteLimit(n int) ReconcilerOption {
+	return func(c *reconcileConfig) {
+		if n < 0 {
+			c.errs = append(c.errs, fmt.Errorf("cloudswitch: WithDeleteLimit: must not be negative, got %d", n))
+			return
+		}
+		c.deleteLimit = n
+	}
 }
 
 // DefaultGracePeriod is how old a VM must be before the Reconciler may call
@@ -130,16 +160,35 @@ type Report struct {
 	// record pointing at nothing); WorkspaceID says whose. They are reported,
 	// never "fixed".
 	Dangling []Instance
+	// Foreign counts the listed VMs of other installations sharing the
+	// owner (their installation tag is not this store's), per provider. They
+	// are never judged.
+	Foreign map[string]int
+	// Blocked are the expired switches this pass could not settle because
+	// their journal requires a BeforeDeprovision hook the Reconciler's
+	// resume options lack.
+	Blocked []BlockedSwitch
+	// Withheld says why the orphans of this pass were not deleted although
+	// WithDeleteOrphans is on (the store holds no workspace, or there are
+	// more than WithDeleteLimit); empty when nothing was withheld.
+	Withheld string
 	// Errors are what could not be read, listed, resumed or destroyed; the
 	// VMs concerned were not judged.
 	Errors []error
+}
+
+// BlockedSwitch is an expired switch a Reconciler left as it was.
+type BlockedSwitch struct {
+	WorkspaceID string
+	IntentID    string
+	Reason      string
 }
 
 // NewReconciler returns a Reconciler over store and the drivers in
 // providers. A configuration error (no providers, a negative grace period, a
 // bad option) is returned by every Reconcile.
 func NewReconciler(store Store, providers map[string]Provider, opts ...ReconcilerOption) *Reconciler {
-	cfg := reconcileConfig{grace: DefaultGracePeriod, concurrency: 8}
+	cfg := reconcileConfig{grace: DefaultGracePeriod, concurrency: 8, deleteLimit: DefaultDeleteLimit}
 	for _, o := range opts {
 		if o != nil {
 			o(&cfg)
@@ -169,10 +218,17 @@ func (r *Reconciler) Reconcile(ctx context.Context) (Report, error) {
 		return Report{}, r.err
 	}
 	start := time.Now()
-	p := &pass{r: r, rep: Report{Listed: make(map[string]int)}, cache: newWorkspaceCache(r.store),
+	p := &pass{r: r, rep: Report{Listed: make(map[string]int), Foreign: make(map[string]int)}, cache: newWorkspaceCache(r.store),
 		complete: make(map[string]bool)}
+	if err := p.readInstallation(ctx); err != nil {
+		p.fail(err)
+		rep := p.report()
+		r.finished(ctx, rep, time.Since(start))
+		return rep, errors.Join(rep.Errors...)
+	}
 	p.resumeExpired(ctx)
 	p.scanProviders(ctx)
+	p.deleteOrphans(ctx)
 	p.findDangling(ctx)
 	if err := ctx.Err(); err != nil {
 		p.fail(fmt.Errorf("cloudswitch: reconcile pass cut short: %w", err))
@@ -203,12 +259,37 @@ func (r *Reconciler) finished(ctx context.Context, rep Report, d time.Duration) 
 
 // pass is one Reconcile run.
 type pass struct {
-	r     *Reconciler
-	cache *workspaceCache
+	r            *Reconciler
+	cache        *workspaceCache
+	installation string // the store's installation id; "" for a store without one
 
-	mu       sync.Mutex
-	rep      Report
-	complete map[string]bool // providers whose listing finished without error
+	mu         sync.Mutex
+	rep        Report
+	complete   map[string]bool // providers whose listing finished without error
+	candidates []candidate     // orphans to delete, at most deleteLimit+1
+	toDelete   int             // orphans to delete, all of them
+	sawRecord  bool            // some workspace record exists in the store
+}
+
+// candidate is an orphan a pass may delete once every provider is listed.
+type candidate struct {
+	prov   Provider
+	inst   Instance
+	reason string
+}
+
+// readInstallation learns which installation's VMs this pass may judge.
+func (p *pass) readInstallation(ctx context.Context) error {
+	is, ok := p.r.store.(InstallationStore)
+	if !ok {
+		return nil
+	}
+	id, err := is.InstallationID(ctx)
+	if err != nil {
+		return fmt.Errorf("cloudswitch: reading the store's installation id, without which no VM can be judged: %w", err)
+	}
+	p.installation = id
+	return nil
 }
 
 func (p *pass) fail(err error) {
@@ -264,6 +345,7 @@ func (p *pass) resumeExpired(ctx context.Context) {
 		if w.Pending == nil {
 			continue
 		}
+		p.sawRecord = true
 		if w.Pending.Expired(now) {
 			expired = append(expired, w.ID)
 		} else {
@@ -280,6 +362,15 @@ func (p *pass) resumeExpired(ctx context.Context) {
 			p.rep.Resumed = append(p.rep.Resumed, id)
 		case errors.Is(err, ErrSwitchInProgress):
 			p.rep.Pending++ // claimed by someone else meanwhile
+		case errors.Is(err, ErrHookRequired):
+			p.rep.Pending++
+			intent := ""
+			if res, _ := p.r.store.Get(ctx, id); res.Pending != nil {
+				intent = res.Pending.ID
+			}
+			p.rep.Blocked = append(p.rep.Blocked, BlockedSwitch{WorkspaceID: id, IntentID: intent,
+				Reason: "its journal requires the BeforeDeprovision hook, which the Reconciler's resume options (WithResumeOptions(WithHooks(...))) lack"})
+			p.fail(fmt.Errorf("cloudswitch: resuming workspace %q: %w", id, err))
 		default:
 			p.rep.Pending++
 			p.fail(fmt.Errorf("cloudswitch: resuming workspace %q: %w", id, err))
@@ -333,6 +424,12 @@ func (p *pass) scan(ctx context.Context, name string, prov Provider) {
 		if inst.Provider == "" {
 			inst.Provider = name
 		}
+		if inst.Installation != p.installation {
+			p.mu.Lock()
+			p.rep.Foreign[name]++
+			p.mu.Unlock()
+			continue
+		}
 		select {
 		case work <- inst:
 		case <-ctx.Done():
@@ -357,9 +454,14 @@ func (p *pass) classify(ctx context.Context, prov Provider, inst Instance) {
 		return
 	case e.references(inst):
 		p.cache.markSeen(e)
+		p.markRecord()
 		return
 	case e.holds(inst):
+		p.markRecord()
 		return
+	}
+	if e.exists {
+		p.markRecord()
 	}
 	if young, known := p.young(inst); young {
 		return
@@ -383,37 +485,125 @@ func (p *pass) young(inst Instance) (young, known bool) {
 	return p.r.sw.cfg.now().Sub(inst.CreatedAt) < p.r.cfg.grace, true
 }
 
-// orphan reports inst and, when the policy says so and a fresh read of its
-// workspace confirms it, destroys it.
+// orphan reports inst, after a fresh read of its workspace confirms it, and
+// keeps it for deletion when the policy says so.
 func (p *pass) orphan(ctx context.Context, prov Provider, inst Instance, reason string, deletable bool) {
-	if inst.WorkspaceID != "" {
-		// Confirm with a fresh read: the cached record may predate a switch
-		// that now holds or references this VM.
-		w, err := p.r.store.Get(ctx, inst.WorkspaceID)
-		switch {
-		case err == nil:
-			if fresh := entryOf(w); fresh.references(inst) || fresh.holds(inst) {
-				return
-			}
-		case !errors.Is(err, ErrNotFound):
-			p.fail(fmt.Errorf("cloudswitch: confirming orphan %s/%s of workspace %q: %w", inst.Provider, inst.ID, inst.WorkspaceID, err))
-			return
-		}
-	}
-	ev := OrphanEvent{Instance: inst, Reason: reason}
-	if p.r.cfg.delete && deletable {
-		err := p.destroy(ctx, prov, inst)
-		ev.Deleted, ev.Err = err == nil, redact.Error(err)
-		if err != nil {
-			p.fail(fmt.Errorf("cloudswitch: destroying orphan %s/%s: %w", inst.Provider, inst.ID, err))
-		}
+	if !p.confirm(ctx, inst) {
+		return
 	}
 	p.mu.Lock()
 	p.rep.Orphans = append(p.rep.Orphans, inst)
-	if ev.Deleted {
-		p.rep.Deleted = append(p.rep.Deleted, inst)
+	keep := p.r.cfg.delete && deletable
+	if keep {
+		p.toDelete++
+		if len(p.candidates) <= p.r.cfg.deleteLimit {
+			p.candidates = append(p.candidates, candidate{prov: prov, inst: inst, reason: reason})
+		}
 	}
 	p.mu.Unlock()
+	if !keep {
+		p.reportOrphan(ctx, inst, reason, OrphanEvent{Instance: inst, Reason: reason})
+	}
+}
+
+// confirm reads inst's workspace again, since the cached record may predate
+// a switch that now holds or references the VM, and reports whether inst is
+// still an orphan. A failed read is never a yes.
+func (p *pass) confirm(ctx context.Context, inst Instance) bool {
+	if inst.WorkspaceID == "" {
+		return true
+	}
+	w, err := p.r.store.Get(ctx, inst.WorkspaceID)
+	switch {
+	case err == nil:
+		p.markRecord()
+		fresh := entryOf(w)
+		return !fresh.references(inst) && !fresh.holds(inst)
+	case errors.Is(err, ErrNotFound):
+		return true
+	}
+	p.fail(fmt.Errorf("cloudswitch: confirming orphan %s/%s of workspace %q: %w", inst.Provider, inst.ID, inst.WorkspaceID, err))
+	return false
+}
+
+func (p *pass) markRecord() {
+	p.mu.Lock()
+	p.sawRecord = true
+	p.mu.Unlock()
+}
+
+// deleteOrphans destroys the orphans kept for deletion, unless the pass's
+// blast radius says it must not: the store holds no workspace at all, or
+// there are more orphans than the limit.
+func (p *pass) deleteOrphans(ctx context.Context) {
+	if len(p.candidates) == 0 {
+		return
+	}
+	why := ""
+	switch {
+	case p.toDelete > p.r.cfg.deleteLimit:
+		why = fmt.Sprintf("%d orphans to delete exceed the limit of %d (WithDeleteLimit); none was deleted", p.toDelete, p.r.cfg.deleteLimit)
+	case !p.storeHoldsAnything(ctx):
+		why = fmt.Sprintf("the store holds no workspace at all, so its %d orphans may belong to another database; none was deleted", p.toDelete)
+	}
+	if why != "" {
+		p.rep.Withheld = why
+		p.fail(fmt.Errorf("cloudswitch: reconcile: %s", why))
+		for _, c := range p.candidates {
+			p.reportOrphan(ctx, c.inst, c.reason, OrphanEvent{Instance: c.inst, Reason: c.reason})
+		}
+		return
+	}
+	sem := make(chan struct{}, p.r.cfg.concurrency)
+	var wg sync.WaitGroup
+	for _, c := range p.candidates {
+		if ctx.Err() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			ev := OrphanEvent{Instance: c.inst, Reason: c.reason}
+			if !p.confirm(ctx, c.inst) {
+				return
+			}
+			err := p.destroy(ctx, c.prov, c.inst)
+			ev.Deleted, ev.Err = err == nil, redact.Error(err)
+			if err != nil {
+				p.fail(fmt.Errorf("cloudswitch: destroying orphan %s/%s: %w", c.inst.Provider, c.inst.ID, err))
+			} else {
+				p.mu.Lock()
+				p.rep.Deleted = append(p.rep.Deleted, c.inst)
+				p.mu.Unlock()
+			}
+			p.reportOrphan(ctx, c.inst, c.reason, ev)
+		}()
+	}
+	wg.Wait()
+}
+
+// storeHoldsAnything reports whether the store holds at least one
+// workspace: one was read during the pass, or, for a WorkspaceLister, one is
+// listed now. A store that cannot say is taken to hold nothing.
+func (p *pass) storeHoldsAnything(ctx context.Context) bool {
+	p.mu.Lock()
+	saw := p.sawRecord
+	p.mu.Unlock()
+	if saw {
+		return true
+	}
+	lister, ok := p.r.store.(WorkspaceLister)
+	if !ok {
+		return false
+	}
+	for _, err := range lister.List(ctx) {
+		return err == nil
+	}
+	return false
+}
+
+func (p *pass) reportOrphan(ctx context.Context, inst Instance, reason string, ev OrphanEvent) {
 	p.r.sw.cfg.observer.OrphanFound(ctx, ev)
 	attrs := []slog.Attr{
 		slog.String("provider", inst.Provider), slog.String("instance", inst.ID), slog.String("region", inst.Region),
@@ -479,6 +669,9 @@ func (p *pass) checkDangling(w *cacheEntry, seen bool) {
 	inst := w.inst
 	if seen || inst == nil || w.pending != nil || inst.Token == "" {
 		return // not recorded, in flux, or created outside cloudswitch (untagged)
+	}
+	if inst.Installation != p.installation {
+		return // listed, if at all, as another installation's VM
 	}
 	p.mu.Lock()
 	complete := p.complete[inst.Provider]

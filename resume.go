@@ -55,6 +55,12 @@ func (s *Switcher) doResume(t *tracer, id string) (Result, error) {
 		return res, fmt.Errorf("workspace %q: switch %s is leased until %s: %w",
 			id, in.ID, in.LeaseExpires.Format("2006-01-02T15:04:05.000Z07:00"), ErrSwitchInProgress)
 	}
+	if s.needsHook(in) {
+		// Left as it is, for a Switcher with the hook: neither finishing
+		// nor undoing the switch is this one's to decide without it.
+		return res, fmt.Errorf("workspace %q: switch %s must run the BeforeDeprovision hook before it destroys VM %s: %w",
+			id, in.ID, in.Old.ID, ErrHookRequired)
+	}
 
 	ctx, cancel := context.WithTimeout(t.ctx, s.cfg.lease)
 	defer cancel()
@@ -76,13 +82,21 @@ func (s *Switcher) doResume(t *tracer, id string) (Result, error) {
 
 	r := &run{s: s, t: t, ctx: ctx, ws: stored}
 	res, err = r.drive()
-	var abort *AbortError
-	if errors.As(err, &abort) {
+	if _, undone := err.(*AbortError); undone && res.Workspace.Pending == nil && res.Workspace.ID != "" {
 		// Undone: the workspace is settled with its old compute and VM.
+		// Only the switch's own abort says so — never an AbortError
+		// found somewhere inside another error's causes.
 		res.RolledBack = true
 		return res, nil
 	}
 	return res, err
+}
+
+// needsHook reports whether in's next steps destroy its old VM before the
+// BeforeDeprovision hook it requires has run, with no hook here to run.
+func (s *Switcher) needsHook(in *Intent) bool {
+	return in.Hook && !in.HookDone && !in.Committed && in.Phase != PhaseRollback &&
+		in.Old != nil && s.cfg.hooks.BeforeDeprovision == nil
 }
 
 // canDrive reports whether this Switcher has a driver for every provider the

@@ -33,8 +33,10 @@ type Workspace struct {
 	Instance *Instance
 	// Pending is the journal of a switch in flight; nil when none is.
 	Pending *Intent
-	// Version is bumped by the Store on every successful Update. It is the
-	// precondition of compare-and-swap writes: see Store.Update.
+	// Version is changed by the Store on every successful Update. It is the
+	// precondition of compare-and-swap writes (see Store.Update), and never
+	// repeats for a workspace id: a workspace deleted and created again with
+	// the same id never takes a version its predecessor had.
 	Version int64
 }
 
@@ -56,6 +58,12 @@ func (w Workspace) Clone() Workspace {
 // the switch protocol's safety rests on it. store/storetest checks an
 // implementation against this contract.
 //
+// Versions never repeat for an id, across deletion and re-creation: a
+// compare-and-swap prepared against a deleted workspace must fail on its
+// successor. A Store may draw versions from one counter for all its records
+// (as memstore and sqlstore do), so a new version is any value the id never
+// had, not necessarily the old one plus one.
+//
 // Errors: ErrNotFound only when the workspace does not exist; ErrConflict only
 // when Update's precondition failed and nothing was written. Any other error
 // means the operation could not be carried out or its outcome is unknown, and
@@ -66,7 +74,7 @@ type Store interface {
 	Get(ctx context.Context, id string) (Workspace, error)
 
 	// Update writes w only if the stored Version equals w.Version, and returns
-	// what was stored with its new Version. If the versions differ it returns
+	// what was stored with its new Version, one the id never had before. If the versions differ it returns
 	// an error matching ErrConflict and writes nothing; if the workspace does
 	// not exist, an error matching ErrNotFound.
 	Update(ctx context.Context, w Workspace) (Workspace, error)
@@ -78,4 +86,38 @@ type Store interface {
 	// one bad record hides no other; any other error ends the sequence.
 	// Callers record errors and keep ranging.
 	Pending(ctx context.Context) iter.Seq2[Workspace, error]
+}
+
+// InstallationStore is a Store that knows the identity of its installation:
+// an id minted once for the store (at creation, or by its first migration)
+// and never changed. Switchers tag every VM they create with it, and a
+// Reconciler judges only the VMs of its own installation, so installations
+// that share a cloud account and an owner name never touch each other's VMs.
+type InstallationStore interface {
+	Store
+	// InstallationID returns the installation's id: 1 to 63 lowercase
+	// letters, digits, '-' or '_', the same on every call and in every
+	// process that shares the store.
+	InstallationID(ctx context.Context) (string, error)
+}
+
+// BatchGetter is a Store that reads many workspaces in one call. A
+// Reconciler whose store implements it reads the workspaces of a page of
+// listed VMs at once instead of one Get each.
+type BatchGetter interface {
+	Store
+	// GetBatch returns one Lookup per id, in the order of ids. A Lookup's
+	// Err matches ErrNotFound only when the store is sure the workspace does
+	// not exist, and is any other error when that one workspace could not be
+	// read (a record that does not decode). A non-nil error means no
+	// workspace was read.
+	GetBatch(ctx context.Context, ids []string) ([]Lookup, error)
+}
+
+// Lookup is one workspace read by BatchGetter.GetBatch: the workspace, or
+// why it could not be had.
+type Lookup struct {
+	ID        string
+	Workspace Workspace
+	Err       error
 }

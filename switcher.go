@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync"
 )
 
 // Request asks for a workspace's compute to change.
@@ -50,6 +51,10 @@ type Switcher struct {
 	store     Store
 	providers map[string]Provider
 	cfg       config
+
+	installMu sync.Mutex
+	install   string // the store's installation id, once read
+	installed bool
 }
 
 // New returns a Switcher that keeps workspaces in store and reaches each
@@ -135,6 +140,8 @@ func (s *Switcher) doSwitch(t *tracer, id string, req Request) (Result, error) {
 
 	var old *Instance
 	if w.Instance != nil && change {
+		// On a provider change the old VM goes; on the same provider a
+		// switch destroys nothing.
 		inst, err := s.oldInstance(w)
 		if err != nil {
 			return res, &AbortError{Stage: StageValidate, WorkspaceID: id, Err: err}
@@ -157,6 +164,13 @@ func (s *Switcher) doSwitch(t *tracer, id string, req Request) (Result, error) {
 	if !provision {
 		strategy = BreakBeforeMake
 	}
+	var installation string
+	if provision {
+		installation, err = s.installationID(t)
+		if err != nil {
+			return res, &AbortError{Stage: StageRead, WorkspaceID: id, Err: err}
+		}
+	}
 	now := s.cfg.now()
 	intentID := newID()
 	in := &Intent{
@@ -175,6 +189,10 @@ func (s *Switcher) doSwitch(t *tracer, id string, req Request) (Result, error) {
 	if provision {
 		in.Token = in.ID
 		in.Owner = s.cfg.owner
+		in.Installation = installation
+	}
+	if old != nil && s.cfg.hooks.BeforeDeprovision != nil {
+		in.Hook = true // journaled: a resumer without the hook will not skip it
 	}
 	if old != nil && strategy == BreakBeforeMake {
 		in.Phase = PhaseDeprovision
@@ -230,6 +248,11 @@ func (s *Switcher) resolve(w Workspace, want Compute) (Compute, bool, error) {
 		if target.InstanceType == "" {
 			target.InstanceType = cur.InstanceType
 		}
+		if target.InstanceType == "" {
+			// A stored record without an instance type (written before
+			// types were recorded) runs the provider's default.
+			target.InstanceType = s.cfg.allowlist.DefaultInstanceType(target.Provider)
+		}
 		if target.Region == "" {
 			target.Region = cur.Region
 		}
@@ -258,11 +281,40 @@ func (s *Switcher) oldInstance(w Workspace) (Instance, error) {
 	if inst.ID == "" {
 		return inst, fmt.Errorf("workspace %q records an instance without an id on provider %q: %w", w.ID, inst.Provider, ErrInstanceNotFound)
 	}
+	if inst.WorkspaceID != "" && inst.WorkspaceID != w.ID {
+		return inst, fmt.Errorf("workspace %q records instance %s, whose ownership names workspace %q; refusing to destroy another workspace's VM: %w",
+			w.ID, inst.ID, inst.WorkspaceID, ErrNotOurs)
+	}
 	if _, ok := s.providers[inst.Provider]; !ok {
 		return inst, fmt.Errorf("workspace %q runs on provider %q, which has no driver here, so its VM cannot be destroyed: %w",
 			w.ID, inst.Provider, ErrUnknownProvider)
 	}
 	return inst, nil
+}
+
+// installationID returns the store's installation id (see
+// InstallationStore), or "" for a store that has none (or a wrapper that
+// answers "" for a store without one). A successful answer
+// is kept: an installation's id never changes.
+func (s *Switcher) installationID(t *tracer) (string, error) {
+	is, ok := s.store.(InstallationStore)
+	if !ok {
+		return "", nil
+	}
+	s.installMu.Lock()
+	defer s.installMu.Unlock()
+	if s.installed {
+		return s.install, nil
+	}
+	id, err := is.InstallationID(t.ctx)
+	if err != nil {
+		return "", fmt.Errorf("reading the store's installation id: %w", err)
+	}
+	if id != "" && !ownerName.MatchString(id) {
+		return "", fmt.Errorf("the store's installation id %q is not 1 to 63 lowercase letters, digits, '-' or '_'", id)
+	}
+	s.install, s.installed = id, true
+	return id, nil
 }
 
 func (s *Switcher) noDriver(provider string) error {

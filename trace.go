@@ -28,7 +28,7 @@ func (s *Switcher) trace(ctx context.Context, ev SwitchEvent) *tracer {
 		return t
 	}
 	t.start = time.Now()
-	t.ctx = s.cfg.observer.SwitchStarted(ctx, ev)
+	t.ctx = scoped(ctx, s.cfg.observer.SwitchStarted(ctx, ev))
 	return t
 }
 
@@ -132,7 +132,7 @@ func (t *tracer) stageCtx(ctx context.Context, stage Stage, provider, instanceID
 		WorkspaceID: t.ev.WorkspaceID, IntentID: t.ev.IntentID,
 		Stage: stage, Provider: provider, InstanceID: instanceID,
 	}}
-	sp.ctx = t.s.cfg.observer.StageStarted(ctx, sp.ev)
+	sp.ctx = scoped(ctx, t.s.cfg.observer.StageStarted(ctx, sp.ev))
 	return sp
 }
 
@@ -201,3 +201,23 @@ func (sp *span) attrs() []slog.Attr {
 	}
 	return attrs
 }
+
+// scoped returns a context with the deadline and cancellation of bound and
+// the values of observed, the context an Observer returned for bound. An
+// observer may add values (a trace span) but can never lift the lease's
+// deadline or the caller's cancellation from the calls that follow.
+func scoped(bound, observed context.Context) context.Context {
+	if observed == bound || observed == nil {
+		return bound
+	}
+	return valuesFrom{Context: bound, values: observed}
+}
+
+// valuesFrom is a context bounded by its embedded Context whose values come
+// from another one.
+type valuesFrom struct {
+	context.Context
+	values context.Context
+}
+
+func (c valuesFrom) Value(key any) any { return c.values.Value(key) }

@@ -18,6 +18,10 @@ var errCrashed = errors.New("switchtest: the process crashed")
 // errLost is a response lost after the call took effect.
 var errLost = fmt.Errorf("switchtest: connection reset after the call was accepted: %w", cloudswitch.ErrTransient)
 
+// errUnmarked is an error a driver did not classify, returned after the call
+// took effect: neither transient nor a refusal.
+var errUnmarked = errors.New("switchtest: unexpected response from the cloud")
+
 // errStoreLost is a store write whose response was lost.
 var errStoreLost = errors.New("switchtest: database connection lost mid-statement")
 
@@ -108,6 +112,22 @@ func (s store) Get(ctx context.Context, id string) (cloudswitch.Workspace, error
 		return err
 	})
 	return w, err
+}
+
+// InstallationID forwards the inner store's installation id, so that the
+// VMs a process creates are tagged as the Reconciler expects.
+func (s store) InstallationID(ctx context.Context) (string, error) {
+	is, ok := s.inner.(cloudswitch.InstallationStore)
+	if !ok {
+		return "", nil
+	}
+	var id string
+	err := s.p.do("store.installation", func() error {
+		var err error
+		id, err = is.InstallationID(ctx)
+		return err
+	})
+	return id, err
 }
 
 func (s store) Update(ctx context.Context, w cloudswitch.Workspace) (cloudswitch.Workspace, error) {

@@ -153,11 +153,15 @@ func (w *world) randomAttempt(rng *rand.Rand) attempt {
 		case isStore:
 			return fault{}
 		case r < weather.transient:
-			return fault{before: fmt.Errorf("switchtest: throttled: %w", cloudswitch.ErrTransient)}
-		case r < weather.transient+weather.lost:
+			return fault{before: fmt.Errorf("switchtest: throttled: %w: %w", cloudswitch.ErrTransient, cloudswitch.ErrRefused)}
+		case r < weather.transient+weather.lost/2:
 			return fault{after: errLost}
+		case r < weather.transient+weather.lost:
+			// What a third-party driver returns after the cloud acted:
+			// an error it did not mark, whose outcome is unknown.
+			return fault{after: errUnmarked}
 		case r < weather.transient+weather.lost+weather.denied:
-			return fault{before: errors.New("switchtest: access denied (403)")}
+			return fault{before: fmt.Errorf("switchtest: access denied (403): %w", cloudswitch.ErrRefused)}
 		}
 		return fault{}
 	}

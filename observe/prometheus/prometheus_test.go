@@ -87,7 +87,12 @@ func TestRetriesAreCounted(t *testing.T) {
 func TestReconcileMetrics(t *testing.T) {
 	w := newWorld(t)
 	now := time.Now().Add(48 * time.Hour)
-	w.aws.Add(cloudswitch.DefaultOwner, "gone", cloudswitch.Compute{Provider: "aws", InstanceType: "t3.medium"})
+	installation, _ := w.store.InstallationID(context.Background())
+	w.aws.AddForInstallation(cloudswitch.DefaultOwner, installation, "gone", cloudswitch.Compute{Provider: "aws", InstanceType: "t3.medium"})
+	// A store holding no workspace at all deletes nothing: keep one.
+	if _, err := w.store.Create(context.Background(), cloudswitch.Workspace{ID: "kept", Compute: cloudswitch.Compute{Provider: "aws", InstanceType: "t3.medium"}}); err != nil {
+		t.Fatal(err)
+	}
 	r := cloudswitch.NewReconciler(w.store, w.providers(), cloudswitch.WithDeleteOrphans(true),
 		cloudswitch.WithResumeOptions(cloudswitch.WithObserver(w.obs), cloudswitch.WithClock(func() time.Time { return now })))
 	if _, err := r.Reconcile(context.Background()); err != nil {

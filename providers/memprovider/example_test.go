@@ -32,8 +32,8 @@ func Example() {
 		break
 	}
 	// Output:
-	// attempt 1: transient: memprovider: request limit exceeded: cloudswitch: transient provider error
-	// attempt 2: transient: memprovider: request limit exceeded: cloudswitch: transient provider error
+	// attempt 1: transient: memprovider: request limit exceeded: cloudswitch: transient provider error: cloudswitch: refused by the provider
+	// attempt 2: transient: memprovider: request limit exceeded: cloudswitch: transient provider error: cloudswitch: refused by the provider
 	// attempt 3: transient: memprovider: service unavailable (503): cloudswitch: transient provider error
 	// attempt 4: hetzner-00000001 (live VMs: 1)
 }

@@ -34,14 +34,21 @@ const (
 	OpList        Op = "list"
 )
 
-// Errors a test can inject. ErrThrottled and ErrUnavailable are transient
-// (they match cloudswitch.ErrTransient); ErrDenied and ErrQuota are
-// permanent.
+// Errors a test can inject, one per class a driver reports:
+//
+//   - ErrThrottled: transient and a refusal (cloudswitch.ErrTransient and
+//     cloudswitch.ErrRefused): retry it, nothing happened.
+//   - ErrUnavailable: transient with an unknown outcome (a 503 may come
+//     after the cloud acted).
+//   - ErrDenied, ErrQuota: permanent refusals.
+//   - ErrUnexplained: permanent and unmarked, as a third-party driver's
+//     error would be: the outcome is unknown.
 var (
-	ErrThrottled   = fmt.Errorf("memprovider: request limit exceeded: %w", cloudswitch.ErrTransient)
+	ErrThrottled   = fmt.Errorf("memprovider: request limit exceeded: %w: %w", cloudswitch.ErrTransient, cloudswitch.ErrRefused)
 	ErrUnavailable = fmt.Errorf("memprovider: service unavailable (503): %w", cloudswitch.ErrTransient)
-	ErrDenied      = errors.New("memprovider: unauthorized operation (403)")
-	ErrQuota       = errors.New("memprovider: instance limit exceeded")
+	ErrDenied      = fmt.Errorf("memprovider: unauthorized operation (403): %w", cloudswitch.ErrRefused)
+	ErrQuota       = fmt.Errorf("memprovider: instance limit exceeded: %w", cloudswitch.ErrRefused)
+	ErrUnexplained = errors.New("memprovider: unexplained failure")
 )
 
 // Fault is what happens to one call.
@@ -89,7 +96,7 @@ type Provider struct {
 }
 
 type vm struct {
-	inst      cloudswitch.Instance
+	inst      cloudswitch.Instance // its Installation is the installation tag
 	owner     string
 	compute   cloudswitch.Compute
 	gone      bool
@@ -254,41 +261,50 @@ func (p *Provider) Exists(id string) bool {
 func (p *Provider) Add(owner, workspaceID string, c cloudswitch.Compute) cloudswitch.Instance {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.create(owner, workspaceID, "", c, time.Time{})
+	return p.create(owner, "", workspaceID, "", c, time.Time{})
+}
+
+// AddForInstallation is Add for a VM that also carries an installation tag,
+// as the VMs a Switcher creates on an InstallationStore do.
+func (p *Provider) AddForInstallation(owner, installation, workspaceID string, c cloudswitch.Compute) cloudswitch.Instance {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.create(owner, installation, workspaceID, "", c, time.Time{})
 }
 
 // Provision creates a VM for req, or returns the one created for req.Token.
 // A token whose VM was destroyed is refused: a token names one VM for good.
-// A token reused with another workspace, owner or compute is refused too.
+// A token reused with another workspace, owner, installation or compute is
+// refused too. Every refusal matches cloudswitch.ErrRefused.
 func (p *Provider) Provision(ctx context.Context, req cloudswitch.ProvisionRequest) (cloudswitch.Instance, error) {
 	call := Call{Op: OpProvision, WorkspaceID: req.WorkspaceID, Token: req.Token}
 	var inst cloudswitch.Instance
 	err := p.do(ctx, &call, func() error {
 		switch {
 		case req.Token == "":
-			return errors.New("memprovider: provision: empty token")
+			return cloudswitch.Refused(errors.New("memprovider: provision: empty token"))
 		case req.Owner == "":
-			return errors.New("memprovider: provision: empty owner")
+			return cloudswitch.Refused(errors.New("memprovider: provision: empty owner"))
 		case req.WorkspaceID == "":
-			return errors.New("memprovider: provision: empty workspace id")
+			return cloudswitch.Refused(errors.New("memprovider: provision: empty workspace id"))
 		case req.Compute.Provider != p.name:
-			return fmt.Errorf("memprovider: provision: provider %q asked for a %q machine", p.name, req.Compute.Provider)
+			return cloudswitch.Refused(fmt.Errorf("memprovider: provision: provider %q asked for a %q machine", p.name, req.Compute.Provider))
 		case req.Compute.InstanceType == "":
-			return errors.New("memprovider: provision: empty instance type")
+			return cloudswitch.Refused(errors.New("memprovider: provision: empty instance type"))
 		}
 		if id, ok := p.byToken[req.Token]; ok {
 			v := p.vms[id]
-			if v.owner != req.Owner || v.inst.WorkspaceID != req.WorkspaceID || v.compute != req.Compute {
-				return fmt.Errorf("memprovider: provision: token reused with different parameters (idempotent parameter mismatch)")
+			if v.owner != req.Owner || v.inst.WorkspaceID != req.WorkspaceID || v.inst.Installation != req.Installation || v.compute != req.Compute {
+				return cloudswitch.Refused(errors.New("memprovider: provision: token reused with different parameters (idempotent parameter mismatch)"))
 			}
 			if v.gone {
-				return fmt.Errorf("memprovider: provision: the VM created with this token (%s) was destroyed", id)
+				return cloudswitch.Refused(fmt.Errorf("memprovider: provision: the VM created with this token (%s) was destroyed", id))
 			}
 			inst = v.inst
 			call.InstanceID = id
 			return nil
 		}
-		inst = p.create(req.Owner, req.WorkspaceID, req.Token, req.Compute, p.now().Add(p.listDelay))
+		inst = p.create(req.Owner, req.Installation, req.WorkspaceID, req.Token, req.Compute, p.now().Add(p.listDelay))
 		call.InstanceID = inst.ID
 		call.Effect = true
 		return nil
@@ -300,7 +316,7 @@ func (p *Provider) Provision(ctx context.Context, req cloudswitch.ProvisionReque
 }
 
 // create adds a VM; p.mu is held.
-func (p *Provider) create(owner, workspaceID, token string, c cloudswitch.Compute, visibleAt time.Time) cloudswitch.Instance {
+func (p *Provider) create(owner, installation, workspaceID, token string, c cloudswitch.Compute, visibleAt time.Time) cloudswitch.Instance {
 	p.seq++
 	id := fmt.Sprintf("%s-%08d", p.name, p.seq)
 	region := c.Region
@@ -308,7 +324,8 @@ func (p *Provider) create(owner, workspaceID, token string, c cloudswitch.Comput
 		region = p.name + "-1"
 	}
 	c.Provider = p.name
-	inst := cloudswitch.Instance{Provider: p.name, ID: id, Region: region, WorkspaceID: workspaceID, Token: token, CreatedAt: p.now()}
+	inst := cloudswitch.Instance{Provider: p.name, ID: id, Region: region, WorkspaceID: workspaceID, Token: token,
+		Installation: installation, CreatedAt: p.now()}
 	p.vms[id] = &vm{inst: inst, owner: owner, compute: c, visibleAt: visibleAt}
 	p.ids = append(p.ids, id) // sequential ids keep p.ids sorted
 	if token != "" {
@@ -318,13 +335,23 @@ func (p *Provider) create(owner, workspaceID, token string, c cloudswitch.Comput
 }
 
 // Deprovision destroys the VM. A VM that is gone, or never existed, yields an
-// error matching cloudswitch.ErrInstanceNotFound.
+// error matching cloudswitch.ErrInstanceNotFound. A VM whose tags name
+// another workspace or installation than inst does (when inst names one) is
+// left alone: the error matches cloudswitch.ErrNotOurs.
 func (p *Provider) Deprovision(ctx context.Context, inst cloudswitch.Instance) error {
 	call := Call{Op: OpDeprovision, InstanceID: inst.ID, WorkspaceID: inst.WorkspaceID}
 	return p.do(ctx, &call, func() error {
 		v, ok := p.vms[inst.ID]
 		if !ok || v.gone {
 			return fmt.Errorf("memprovider: deprovision %s: %w", inst.ID, cloudswitch.ErrInstanceNotFound)
+		}
+		if inst.WorkspaceID != "" && v.inst.WorkspaceID != inst.WorkspaceID {
+			return fmt.Errorf("memprovider: deprovision %s: tagged for workspace %q, not %q: %w",
+				inst.ID, v.inst.WorkspaceID, inst.WorkspaceID, cloudswitch.ErrNotOurs)
+		}
+		if inst.Installation != "" && v.inst.Installation != inst.Installation {
+			return fmt.Errorf("memprovider: deprovision %s: tagged for installation %q, not %q: %w",
+				inst.ID, v.inst.Installation, inst.Installation, cloudswitch.ErrNotOurs)
 		}
 		v.gone = true
 		call.Effect = true

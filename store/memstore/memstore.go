@@ -1,11 +1,16 @@
 // Package memstore is an in-memory cloudswitch.Store, for tests, demos and
 // single-process tools. It keeps the full contract — compare-and-swap on
-// Version, ErrNotFound versus ErrConflict, Pending — and hands out copies, so
-// a caller mutating a Workspace it got never changes the store.
+// Version, versions that never repeat for an id, ErrNotFound versus
+// ErrConflict, Pending — and hands out copies, so a caller mutating a
+// Workspace it got never changes the store. Each Store is an installation of
+// its own (cloudswitch.InstallationStore) and answers batched reads
+// (cloudswitch.BatchGetter).
 package memstore
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"iter"
@@ -18,19 +23,44 @@ import (
 // Store is an in-memory cloudswitch.Store, safe for concurrent use. The zero
 // value is not usable; call New.
 type Store struct {
-	mu   sync.RWMutex
-	rows map[string]cloudswitch.Workspace
+	installation string
+
+	mu      sync.RWMutex
+	rows    map[string]cloudswitch.Workspace
+	version int64 // the last version handed out, to any workspace
 }
 
-var _ cloudswitch.Store = (*Store)(nil)
+var (
+	_ cloudswitch.InstallationStore = (*Store)(nil)
+	_ cloudswitch.BatchGetter       = (*Store)(nil)
+)
 
-// New returns an empty Store.
+// New returns an empty Store with a fresh installation id.
 func New() *Store {
-	return &Store{rows: make(map[string]cloudswitch.Workspace)}
+	var b [8]byte
+	rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
+	return &Store{rows: make(map[string]cloudswitch.Workspace), installation: "mem-" + hex.EncodeToString(b[:])}
 }
 
-// Create stores a new workspace at Version 1 and returns it. It fails with
-// cloudswitch.ErrConflict if a workspace with that id exists.
+// InstallationID returns the id minted for this Store by New.
+func (s *Store) InstallationID(ctx context.Context) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	return s.installation, nil
+}
+
+// nextVersion returns a version no workspace of this Store ever had. The
+// caller holds s.mu.
+func (s *Store) nextVersion() int64 {
+	s.version++
+	return s.version
+}
+
+// Create stores a new workspace and returns it with its first Version: one
+// no workspace of this Store ever had, so a workspace deleted and created
+// again never repeats a version. It fails with cloudswitch.ErrConflict if a
+// workspace with that id exists.
 func (s *Store) Create(ctx context.Context, w cloudswitch.Workspace) (cloudswitch.Workspace, error) {
 	if err := ctx.Err(); err != nil {
 		return cloudswitch.Workspace{}, err
@@ -39,12 +69,12 @@ func (s *Store) Create(ctx context.Context, w cloudswitch.Workspace) (cloudswitc
 		return cloudswitch.Workspace{}, errors.New("memstore: create: empty workspace id")
 	}
 	w = w.Clone()
-	w.Version = 1
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.rows[w.ID]; ok {
 		return cloudswitch.Workspace{}, fmt.Errorf("memstore: create %q: already exists: %w", w.ID, cloudswitch.ErrConflict)
 	}
+	w.Version = s.nextVersion()
 	s.rows[w.ID] = w
 	return w.Clone(), nil
 }
@@ -63,7 +93,8 @@ func (s *Store) Get(ctx context.Context, id string) (cloudswitch.Workspace, erro
 	return w.Clone(), nil
 }
 
-// Update writes w if the stored Version equals w.Version, bumping it.
+// Update writes w if the stored Version equals w.Version, giving it a new
+// Version no workspace of this Store ever had.
 func (s *Store) Update(ctx context.Context, w cloudswitch.Workspace) (cloudswitch.Workspace, error) {
 	if err := ctx.Err(); err != nil {
 		return cloudswitch.Workspace{}, err
@@ -79,9 +110,29 @@ func (s *Store) Update(ctx context.Context, w cloudswitch.Workspace) (cloudswitc
 		return cloudswitch.Workspace{}, fmt.Errorf("memstore: update %q at version %d, stored %d: %w",
 			w.ID, w.Version, cur.Version, cloudswitch.ErrConflict)
 	}
-	w.Version++
+	w.Version = s.nextVersion()
 	s.rows[w.ID] = w
 	return w.Clone(), nil
+}
+
+// GetBatch returns a copy of each workspace named in ids, in order, with
+// cloudswitch.ErrNotFound for those that do not exist.
+func (s *Store) GetBatch(ctx context.Context, ids []string) ([]cloudswitch.Lookup, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]cloudswitch.Lookup, len(ids))
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for i, id := range ids {
+		out[i].ID = id
+		if w, ok := s.rows[id]; ok {
+			out[i].Workspace = w.Clone()
+		} else {
+			out[i].Err = fmt.Errorf("memstore: get %q: %w", id, cloudswitch.ErrNotFound)
+		}
+	}
+	return out, nil
 }
 
 // Delete removes the workspace, or returns cloudswitch.ErrNotFound. It does

@@ -116,11 +116,11 @@ func (o *outage) seed(t *testing.T, st *sqlstore.Store, id string) cloudswitch.W
 // resume lets a healthy process settle workspace id once the lease has
 // expired, and checks that it ends unchanged or switched to Hetzner as want
 // says, with exactly the VM its record names alive and no intent pending.
-func (o *outage) resume(t *testing.T, st cloudswitch.Store, id string, before cloudswitch.Workspace, switched bool) {
+func (o *outage) resume(t *testing.T, st cloudswitch.Store, id string, before cloudswitch.Workspace, switched bool, opts ...cloudswitch.Option) {
 	t.Helper()
 	ctx := context.Background()
 	o.expireLeases()
-	if _, err := o.switcher(t, st).Resume(ctx, id); err != nil {
+	if _, err := o.switcher(t, st, opts...).Resume(ctx, id); err != nil {
 		t.Fatalf("Resume once the database is back: %v", err)
 	}
 	w, err := st.Get(ctx, id)
@@ -332,13 +332,16 @@ func TestSQLiteLockedMidSwitch(t *testing.T) {
 	_, err = o.switcher(t, st, cloudswitch.WithHooks(hook)).Switch(ctx, "ws", cloudswitch.Request{
 		Compute: cloudswitch.Compute{Provider: cloudswitch.Hetzner}, ConfirmRecreate: true})
 	var incomplete *cloudswitch.IncompleteError
-	if !errors.As(err, &incomplete) || incomplete.Stage != cloudswitch.StageCommit {
-		t.Fatalf("the database was locked after the claim: got %v; want *IncompleteError at commit", err)
+	// The first write after the hook journals that it completed.
+	if !errors.As(err, &incomplete) || incomplete.Stage != cloudswitch.StageHook {
+		t.Fatalf("the database was locked after the claim: got %v; want *IncompleteError at hook", err)
 	}
 	if _, err := locker.ExecContext(ctx, `ROLLBACK`); err != nil {
 		t.Fatal(err)
 	}
-	o.resume(t, st, "ws", before, true)
+	// The journal requires the hook: the resumer has it too.
+	backedUp := cloudswitch.Hooks{BeforeDeprovision: func(context.Context, cloudswitch.Workspace) error { return nil }}
+	o.resume(t, st, "ws", before, true, cloudswitch.WithHooks(backedUp))
 }
 
 func mustExec(t *testing.T, db *sql.DB, query string, args ...any) {
