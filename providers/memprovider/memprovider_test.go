@@ -17,10 +17,12 @@ func TestConformance(t *testing.T) {
 			Name:     cloudswitch.AWS,
 			Compute:  cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"},
 			Fail: func(op providertest.Op, n int, kind providertest.FaultKind) {
-				err := memprovider.ErrThrottled
-				if kind == providertest.Permanent {
-					err = memprovider.ErrDenied
-				}
+				err := map[providertest.FaultKind]error{
+					providertest.Transient:   memprovider.ErrThrottled,
+					providertest.Throttled:   memprovider.ErrThrottled,
+					providertest.Permanent:   memprovider.ErrDenied,
+					providertest.ServerError: memprovider.ErrUnavailable,
+				}[kind]
 				p.FailNext(memprovider.Op(op), n, err)
 			},
 			LoseResponse: func(op providertest.Op) {

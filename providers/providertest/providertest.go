@@ -14,8 +14,10 @@
 // that a VM already gone is success for Deprovision, listing by owner with
 // the ownership tags read back and every page followed, the classification
 // of errors as transient or permanent, that no secret appears in an error,
-// and — with the provider as one side of a switch — that a switch whose
-// process dies at any step converges.
+// that only the cloud's refusals match cloudswitch.ErrRefused, that a VM
+// whose tags name another workspace or installation is never destroyed
+// (cloudswitch.ErrNotOurs), and — with the provider as one side of a switch —
+// that a switch whose process dies at any step converges.
 package providertest
 
 import (
@@ -49,8 +51,14 @@ type FaultKind int
 const (
 	// Transient: throttling or a 5xx answer, without effect.
 	Transient FaultKind = iota + 1
-	// Permanent: an authorization or validation error, without effect.
+	// Permanent: an authorization or validation error the cloud returns
+	// before it acts: a refusal (cloudswitch.ErrRefused), not transient.
 	Permanent
+	// Throttled: the cloud's throttling answer: transient and a refusal.
+	Throttled
+	// ServerError: a 5xx answer, which a cloud may send after it acted:
+	// transient, and never a refusal.
+	ServerError
 )
 
 func (k FaultKind) String() string {
@@ -59,6 +67,10 @@ func (k FaultKind) String() string {
 		return "transient"
 	case Permanent:
 		return "permanent"
+	case Throttled:
+		return "throttled"
+	case ServerError:
+		return "server-error"
 	}
 	return fmt.Sprintf("FaultKind(%d)", int(k))
 }
@@ -72,7 +84,8 @@ type Harness struct {
 	// Compute is a machine the provider can create (Provider set to Name).
 	Compute cloudswitch.Compute
 	// Fail makes the next n calls of op fail with an error of kind, without
-	// effect. Required.
+	// effect, as the cloud itself answers that kind (its status and error
+	// code). Required, for every FaultKind.
 	Fail func(op Op, n int, kind FaultKind)
 	// LoseResponse makes the next call of op take effect and then break the
 	// connection before the answer. Required.
@@ -121,6 +134,10 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"WorkspaceIDsRoundTripThroughTags", (*suite).workspaceIDsRoundTrip},
 		{"TransientErrorsMatchErrTransient", (*suite).transientErrors},
 		{"PermanentErrorsDoNotMatchErrTransient", (*suite).permanentErrors},
+		{"OnlyRefusalsMatchErrRefused", (*suite).refusals},
+		{"DeprovisionRefusesAnotherWorkspacesVM", (*suite).deprovisionNotOurs},
+		{"DeprovisionRefusesAnotherInstallationsVM", (*suite).deprovisionOtherInstallation},
+		{"InstallationRoundTripsThroughTags", (*suite).installationRoundTrip},
 		{"CancelledContextFails", (*suite).cancelled},
 		{"BadRequestsAreRefused", (*suite).badRequests},
 	}
@@ -437,6 +454,104 @@ func (s *suite) permanentErrors() {
 	}
 	if s.note(listErr) == nil || errors.Is(listErr, cloudswitch.ErrTransient) {
 		s.t.Errorf("a permanent listing error must end the listing, not as transient: %v", listErr)
+	}
+}
+
+// refusals checks the one distinction the Switcher's "nothing changed" rests
+// on: an error matches ErrRefused only when the cloud said it did not act.
+func (s *suite) refusals() {
+	inst := s.provision(s.req("ws-ref"))
+	type check struct {
+		kind                FaultKind
+		transient, refused bool
+	}
+	for _, c := range []check{
+		{Permanent, false, true},
+		{Throttled, true, true},
+		{ServerError, true, false},
+	} {
+		s.h.Fail(OpProvision, 1, c.kind)
+		_, err := s.h.Provider.Provision(ctx, s.req("ws-ref-"+c.kind.String()))
+		s.note(err)
+		if err == nil || errors.Is(err, cloudswitch.ErrTransient) != c.transient || errors.Is(err, cloudswitch.ErrRefused) != c.refused {
+			s.t.Errorf("a %s answer to Provision: got %v; want transient=%v refused=%v", c.kind, err, c.transient, c.refused)
+		}
+		s.h.Fail(OpDeprovision, 1, c.kind)
+		err = s.note(s.h.Provider.Deprovision(ctx, inst))
+		if err == nil || errors.Is(err, cloudswitch.ErrTransient) != c.transient || errors.Is(err, cloudswitch.ErrRefused) != c.refused {
+			s.t.Errorf("a %s answer to Deprovision: got %v; want transient=%v refused=%v", c.kind, err, c.transient, c.refused)
+		}
+	}
+	if got := ids(s.listed(s.owner)); !slices.Equal(got, []string{inst.ID}) {
+		s.t.Fatalf("failed calls changed the VMs: listed %v; want only %s", got, inst.ID)
+	}
+	// An answer lost after the cloud acted is never a refusal.
+	s.h.LoseResponse(OpProvision)
+	_, err := s.h.Provider.Provision(ctx, s.req("ws-ref-lost"))
+	if s.note(err) == nil || errors.Is(err, cloudswitch.ErrRefused) {
+		s.t.Errorf("a Provision whose answer was lost after it took effect: got %v; want an error that is not a refusal", err)
+	}
+	s.h.LoseResponse(OpDeprovision)
+	if err := s.note(s.h.Provider.Deprovision(ctx, inst)); err == nil || errors.Is(err, cloudswitch.ErrRefused) {
+		s.t.Errorf("a Deprovision whose answer was lost after it took effect: got %v; want an error that is not a refusal", err)
+	}
+}
+
+// deprovisionNotOurs: a driver destroys a VM only if its tags name the
+// workspace the Instance names.
+func (s *suite) deprovisionNotOurs() {
+	req := s.req("ws-mine")
+	inst := s.provision(req)
+	wrong := inst
+	wrong.WorkspaceID = "ws-someone-else"
+	err := s.note(s.h.Provider.Deprovision(ctx, wrong))
+	if !errors.Is(err, cloudswitch.ErrNotOurs) || !errors.Is(err, cloudswitch.ErrRefused) || errors.Is(err, cloudswitch.ErrInstanceNotFound) {
+		s.t.Errorf("Deprovision of VM %s, tagged for %q, as one of %q: got %v; want ErrNotOurs (a refusal, not not-found)",
+			inst.ID, req.WorkspaceID, wrong.WorkspaceID, err)
+	}
+	if got := ids(s.listed(s.owner)); !slices.Equal(got, []string{inst.ID}) {
+		s.t.Fatalf("a Deprovision naming another workspace destroyed the VM: listed %v", got)
+	}
+	if err := s.note(s.h.Provider.Deprovision(ctx, inst)); err != nil {
+		s.t.Errorf("Deprovision naming the right workspace: %v", err)
+	}
+}
+
+// deprovisionOtherInstallation: the same for the installation tag.
+func (s *suite) deprovisionOtherInstallation() {
+	req := s.req("ws-inst")
+	req.Installation = "inst-a-" + randomHex(4)
+	inst := s.provision(req)
+	wrong := inst
+	wrong.Installation = "inst-b-" + randomHex(4)
+	err := s.note(s.h.Provider.Deprovision(ctx, wrong))
+	if !errors.Is(err, cloudswitch.ErrNotOurs) {
+		s.t.Errorf("Deprovision of VM %s of installation %q as one of %q: got %v; want ErrNotOurs", inst.ID, req.Installation, wrong.Installation, err)
+	}
+	if got := ids(s.listed(s.owner)); !slices.Equal(got, []string{inst.ID}) {
+		s.t.Fatalf("a Deprovision naming another installation destroyed the VM: listed %v", got)
+	}
+	if err := s.note(s.h.Provider.Deprovision(ctx, inst)); err != nil {
+		s.t.Errorf("Deprovision naming the right installation: %v", err)
+	}
+}
+
+// installationRoundTrip: the installation tag is written at creation and
+// read back by Provision and by Instances.
+func (s *suite) installationRoundTrip() {
+	req := s.req("ws-install")
+	req.Installation = "inst-" + randomHex(6)
+	inst := s.provision(req)
+	if inst.Installation != req.Installation {
+		s.t.Errorf("Provision returned installation %q; want %q", inst.Installation, req.Installation)
+	}
+	listed := s.listed(s.owner)
+	if len(listed) != 1 || listed[0].Installation != req.Installation {
+		s.t.Errorf("Instances(owner) = %+v; want the VM with installation %q read back from its tags", listed, req.Installation)
+	}
+	plain := s.provision(s.req("ws-no-install"))
+	if plain.Installation != "" {
+		s.t.Errorf("a VM created without an installation reads back installation %q", plain.Installation)
 	}
 }
 
