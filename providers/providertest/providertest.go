@@ -462,7 +462,7 @@ func (s *suite) permanentErrors() {
 func (s *suite) refusals() {
 	inst := s.provision(s.req("ws-ref"))
 	type check struct {
-		kind                FaultKind
+		kind               FaultKind
 		transient, refused bool
 	}
 	for _, c := range []check{
