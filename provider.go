@@ -31,6 +31,11 @@ type Instance struct {
 	// Installation is the installation named by the VM's ownership tags
 	// (see InstallationStore); empty for a VM created without one.
 	Installation string `json:"installation,omitempty"`
+	// InstanceType and Image are what the VM actually runs, as the driver
+	// knows them (empty if unknown), so that a record never claims a
+	// machine the VM is not.
+	InstanceType string `json:"instance_type,omitempty"`
+	Image        string `json:"image,omitempty"`
 	// CreatedAt is when the provider created the VM (zero if unknown).
 	CreatedAt time.Time `json:"created_at,omitzero"`
 }
@@ -94,4 +99,32 @@ type Provider interface {
 	// ends the sequence: what was yielded before it is true, but the listing
 	// is incomplete.
 	Instances(ctx context.Context, owner string) iter.Seq2[Instance, error]
+}
+
+// Preflighter is a Provider that can tell, before anything is written or
+// destroyed, whether it would create the VM req describes: the image, the
+// instance type, the region and their combination exist, and the
+// credentials may create it. The Switcher asks it before it claims a
+// workspace on every path that creates a VM.
+//
+// Preflight returns nil when Provision would be accepted; a
+// *ValidationError naming the field when the cloud says the request is not
+// valid; an error matching ErrTransient when it could not find out for now;
+// any other error when it cannot be asked. It creates nothing. What it
+// accepts, Provision creates; what it refuses, Provision refuses.
+type Preflighter interface {
+	Provider
+	Preflight(ctx context.Context, req ProvisionRequest) error
+}
+
+// Resizer is a Provider that can change a VM's instance type in place
+// (stop, change the type, start), keeping its id, disks and addresses.
+//
+// Resize returns the VM as it is afterwards, with its new InstanceType. It is
+// idempotent: resizing a VM that already has the type, or that is stopped
+// half-way through an earlier resize, finishes the resize. Errors follow the
+// Provider rules; a refusal (ErrRefused) leaves the VM as it was.
+type Resizer interface {
+	Provider
+	Resize(ctx context.Context, inst Instance, instanceType string) (Instance, error)
 }

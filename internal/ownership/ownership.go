@@ -18,6 +18,10 @@ const (
 	OwnerKey     = "cloudswitch-owner"
 	WorkspaceKey = "cloudswitch-workspace"
 	TokenKey     = "cloudswitch-token"
+	// InstallationKey carries the installation id (see
+	// cloudswitch.InstallationStore); a VM created without one has no such
+	// tag.
+	InstallationKey = "cloudswitch-installation"
 )
 
 // plain is what GCP label values and Hetzner label values both accept:
