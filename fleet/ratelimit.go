@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -43,8 +44,9 @@ func WithGrants(f func(Grant)) RateLimitOption {
 
 // RateLimit returns p behind the token bucket lim: every call of the
 // returned Provider first waits for a token (Instances once, before its
-// first page). Share one lim between every switch that reaches the same
-// cloud account, so that together they never call faster than it allows.
+// first page). Share the returned Provider between every switch that
+// reaches the same cloud account, so that together they never call faster
+// than lim allows.
 //
 // The returned Provider is a cloudswitch.Preflighter when p is one, and a
 // cloudswitch.Resizer when p is one. A call that ends while waiting (its
@@ -87,6 +89,7 @@ func RateLimitAll(providers map[string]cloudswitch.Provider, limits map[string]*
 
 // limited is a Provider behind a token bucket.
 type limited struct {
+	mu      sync.Mutex
 	name    string
 	inner   cloudswitch.Provider
 	lim     *rate.Limiter
@@ -95,8 +98,14 @@ type limited struct {
 
 // wait takes one token, waiting for it as long as ctx allows.
 func (l *limited) wait(ctx context.Context, op Op) error {
+	// The clock is read and the token reserved under one lock: a bucket
+	// given times out of order (one goroutine read the clock, another
+	// reserved first with a later time) lets more calls through than it
+	// should.
+	l.mu.Lock()
 	now := time.Now()
 	r := l.lim.ReserveN(now, 1)
+	l.mu.Unlock()
 	if !r.OK() {
 		return cloudswitch.Refused(fmt.Errorf("fleet: %s %s: the rate limit of provider %q allows no call (burst 0)", l.name, op, l.name))
 	}
