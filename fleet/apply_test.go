@@ -186,7 +186,9 @@ func TestCanaryCheckThatSaysNoStopsTheRest(t *testing.T) {
 	ids := w.addAWS(t, 20)
 	plan := w.planAll(t, ids, toHetzner)
 	sum := w.apply(t, context.Background(), w.switcher(t, nil), plan, fleet.Options{Concurrency: 5, Canary: 3,
-		AfterCanary: func(context.Context, fleet.Progress) error { return errors.New("health check: 2 of 3 canaries unreachable") }})
+		AfterCanary: func(context.Context, fleet.Progress) error {
+			return errors.New("health check: 2 of 3 canaries unreachable")
+		}})
 	assert.Equal(t, fleet.StopCanaryCheck, sum.Stopped)
 	assert.Contains(t, sum.Detail, "unreachable")
 	assert.Equal(t, 3, sum.Started)
