@@ -205,15 +205,17 @@ func (r *applyRun) dispatch(ctx context.Context, steps iter.Seq2[Step, error]) e
 	started := 0
 	canaryDone := r.opts.Canary <= 0
 	for s, err := range steps {
+		if ctx.Err() != nil {
+			// Checked first: a plan streamed from a planner on ctx ends
+			// with ctx's error, which is the stop, not a bad plan.
+			r.stop(StopCancelled, context.Cause(ctx).Error())
+			return nil
+		}
 		if err != nil {
 			r.stop(StopCancelled, "the plan could not be read")
 			return err
 		}
 		if reason, _ := r.stopReason(); reason != "" {
-			return nil
-		}
-		if ctx.Err() != nil {
-			r.stop(StopCancelled, context.Cause(ctx).Error())
 			return nil
 		}
 		if !s.Action.Acts() {

@@ -380,3 +380,26 @@ func TestProgressReachesAChannel(t *testing.T) {
 	}
 	assert.Equal(t, 3, n)
 }
+
+// Applying a plan streamed from a planner on the same context: the stop
+// ends the planner too, and that is a stop, not an unreadable plan.
+func TestStopDuringAStreamedPlanIsAStopNotAnError(t *testing.T) {
+	w := newWorld(t)
+	ids := w.addAWS(t, 20)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	p := w.planner(t)
+	sel := fleet.Where("on aws", fleet.OnProvider(cloudswitch.AWS, ""))
+	a, err := fleet.NewApplier(w.switcher(t, nil), w.store)
+	require.NoError(t, err)
+	var started atomic.Int64
+	sum, err := a.Apply(ctx, p.Header(sel, toHetzner), p.Steps(ctx, sel, toHetzner), fleet.Options{Concurrency: 1,
+		Progress: func(e fleet.Event) {
+			if e.Kind == fleet.EventStarted && started.Add(1) == 2 {
+				stop()
+			}
+		}})
+	require.NoError(t, err)
+	assert.Equal(t, fleet.StopCancelled, sum.Stopped)
+	assert.Equal(t, sum.Done, w.onHetzner(t, ids))
+}

@@ -54,6 +54,24 @@ func OnProvider(provider, region string) func(cloudswitch.Workspace) bool {
 // String describes the selection.
 func (s Selection) String() string { return s.description }
 
+// Workspaces streams the selected workspaces from store, reading nothing
+// else and calling no provider. An error about one workspace (not found,
+// or a record that cannot be read) comes with a Workspace holding only its
+// ID, and the sequence goes on; an error with an empty ID ends it.
+func (s Selection) Workspaces(ctx context.Context, store cloudswitch.Store) iter.Seq2[cloudswitch.Workspace, error] {
+	return func(yield func(cloudswitch.Workspace, error) bool) {
+		for l := range s.workspaces(ctx, store) {
+			w := l.w
+			if l.err != nil {
+				w = cloudswitch.Workspace{ID: l.id}
+			}
+			if !yield(w, l.err) {
+				return
+			}
+		}
+	}
+}
+
 // lookup is one selected workspace, or why it could not be read.
 type lookup struct {
 	id  string

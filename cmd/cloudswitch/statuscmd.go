@@ -39,7 +39,7 @@ func rowOf(w cloudswitch.Workspace) workspaceRow {
 }
 
 // workspaces streams the selected workspaces (every one when none is
-// selected), or only the pending ones.
+// selected), or only the pending ones, from the store alone.
 func (s *session) workspaces(ctx context.Context, sel fleet.Selection, selected, pendingOnly bool) iter.Seq2[cloudswitch.Workspace, error] {
 	if !selected && pendingOnly {
 		return s.store.Pending(ctx)
@@ -47,23 +47,8 @@ func (s *session) workspaces(ctx context.Context, sel fleet.Selection, selected,
 	if !selected {
 		return s.store.List(ctx)
 	}
-	// A selection is read through a plan that keeps everything: its steps
-	// name the workspaces; each is then read as it is now.
 	return func(yield func(cloudswitch.Workspace, error) bool) {
-		p, err := s.planner()
-		if err != nil {
-			yield(cloudswitch.Workspace{}, err)
-			return
-		}
-		for step, err := range p.Steps(ctx, sel, cloudswitch.Request{}) {
-			if err != nil {
-				yield(cloudswitch.Workspace{}, err)
-				return
-			}
-			w, err := s.store.Get(ctx, step.WorkspaceID)
-			if err != nil {
-				w.ID = step.WorkspaceID
-			}
+		for w, err := range sel.Workspaces(ctx, s.store) {
 			if pendingOnly && err == nil && w.Pending == nil {
 				continue
 			}
