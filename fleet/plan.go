@@ -19,7 +19,9 @@ const (
 	// compare-and-swap); no VM is destroyed or created.
 	ActionEdit Action = "edit"
 	// ActionResize: the VM's instance type changes in place (a
-	// cloudswitch.Resizer); nothing is destroyed.
+	// cloudswitch.Resizer); nothing is destroyed. Planned once the
+	// Switcher resizes in place; until then Switch writes a same-provider
+	// type change as a record-only edit, and the plan says ActionEdit.
 	ActionResize Action = "resize"
 	// ActionProvision: the workspace stays on its provider and has no VM;
 	// one is created.

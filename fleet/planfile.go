@@ -107,6 +107,9 @@ func strictUnmarshal(data []byte, v any) error {
 	return dec.Decode(v)
 }
 
+// tableBlock is how many rows of a table are aligned together.
+const tableBlock = 1000
+
 // WriteTable writes steps as a table a person reviews before applying: one
 // row per workspace, then the tally. It returns the tally.
 func WriteTable(w io.Writer, h Header, steps iter.Seq2[Step, error]) (Counts, error) {
@@ -133,6 +136,13 @@ func WriteTable(w io.Writer, h Header, steps iter.Seq2[Step, error]) (Counts, er
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", s.WorkspaceID, s.Version, s.Action,
 			describeCompute(s.From), describeCompute(s.To), destroy, create, note)
+		if c.Steps%tableBlock == 0 {
+			// A tabwriter holds its rows until flushed: flush in blocks so
+			// that a table of any length is written in bounded memory.
+			if err := tw.Flush(); err != nil {
+				return c, err
+			}
+		}
 	}
 	if err := tw.Flush(); err != nil {
 		return c, err
