@@ -134,8 +134,12 @@ func WriteTable(w io.Writer, h Header, steps iter.Seq2[Step, error]) (Counts, er
 		if s.Warning != "" {
 			note = strings.TrimSpace(note + " " + s.Warning)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", s.WorkspaceID, s.Version, s.Action,
+		if note == "" {
+			note = "-"
+		}
+		row := fmt.Sprintf("%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s", s.WorkspaceID, s.Version, s.Action,
 			describeCompute(s.From), describeCompute(s.To), destroy, create, note)
+		fmt.Fprintln(tw, row)
 		if c.Steps%tableBlock == 0 {
 			// A tabwriter holds its rows until flushed: flush in blocks so
 			// that a table of any length is written in bounded memory.

@@ -131,6 +131,14 @@ func applyCmd(ctx, abort context.Context, args []string, std stdio) error {
 			return refusedErr(fmt.Errorf("the target is refused: %w", err))
 		}
 		h, steps = p.Header(selection, req), p.Steps(ctx, selection, req)
+		if std.outIsTerminal && !*asJSON && sel.idsFile == "" {
+			// The bar needs a total: count the selection first (reads only).
+			for _, err := range selection.Workspaces(ctx, s.store) {
+				if err == nil {
+					total++
+				}
+			}
+		}
 	}
 
 	applier, err := fleet.NewApplier(sw, s.store)
