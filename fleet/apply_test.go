@@ -102,6 +102,16 @@ func TestApplyNeverCallsAProviderFasterThanItsLimit(t *testing.T) {
 		grants[g.Provider] = append(grants[g.Provider], g.At)
 		mu.Unlock()
 	}))
+	// When each call reached the cloud, as its call log would say.
+	reached := map[string][]time.Time{}
+	for name, p := range map[string]*memprovider.Provider{cloudswitch.AWS: w.aws, cloudswitch.Hetzner: w.hz} {
+		p.SetFaultFunc(func(memprovider.Call) memprovider.Fault {
+			mu.Lock()
+			reached[name] = append(reached[name], time.Now())
+			mu.Unlock()
+			return memprovider.Fault{}
+		})
+	}
 	plan := w.planAll(t, ids, toHetzner)
 	sum := w.apply(t, context.Background(), w.switcher(t, providers), plan, fleet.Options{Concurrency: 16})
 	require.Equal(t, 40, sum.Done)
@@ -112,6 +122,15 @@ func TestApplyNeverCallsAProviderFasterThanItsLimit(t *testing.T) {
 		slices.SortFunc(times, time.Time.Compare)
 		assert.Len(t, times, len(p.Calls()), "%s: every call in the provider's log waited for a token", name)
 		assert.Len(t, times, 40, "%s: one call per switch", name)
+		// Every call reached the cloud after its grant, so the k-th call
+		// the cloud saw came no earlier than the k-th grant: by any time,
+		// the cloud had received no more calls than the bucket allowed.
+		calls := reached[name]
+		slices.SortFunc(calls, time.Time.Compare)
+		require.Len(t, calls, len(times))
+		for k := range calls {
+			require.False(t, calls[k].Before(times[k]), "%s: call %d reached the cloud before the bucket let it go", name, k)
+		}
 		for i := range times {
 			for j := i + 1; j < len(times); j++ {
 				window := times[j].Sub(times[i]).Seconds()
