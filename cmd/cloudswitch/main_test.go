@@ -202,3 +202,16 @@ func TestEnvironmentVariablesStandInForFlags(t *testing.T) {
 	require.Equal(t, exitOK, run(context.Background(), context.Background(), []string{"status"}, std), errOut.String())
 	assert.Contains(t, out.String(), "ws-000")
 }
+
+func TestCanaryCheckCommandDecidesWhetherTheRestGoesOn(t *testing.T) {
+	db := seedDB(t, 8)
+	r := cli(t, "apply", "-db", db, "-all", "-provider", "hetzner", "-confirm-recreate", "-canary", "2", "-canary-check", "exit 1")
+	assert.Equal(t, exitPartial, r.code, r.err)
+	lines := jsonLines(t, r.out)
+	assert.Equal(t, 2, countEvents(lines, "done"), "only the canary switched")
+	assert.Equal(t, 1, countEvents(lines, "stopped"))
+
+	r = cli(t, "apply", "-db", db, "-all", "-provider", "hetzner", "-confirm-recreate", "-canary", "2", "-canary-check", "true")
+	assert.Equal(t, exitOK, r.code, r.err)
+	assert.Equal(t, 6, countEvents(jsonLines(t, r.out), "done"), "the rest went on after the check passed")
+}

@@ -185,3 +185,27 @@ func TestCtrlCWithoutATerminalEndsTheJSONLinesWithASummary(t *testing.T) {
 	assert.Less(t, sum["done"].(float64), 60.0, "the stop held back the rest")
 	assert.Contains(t, stderr.String(), "stopping")
 }
+
+func TestCanaryOnATerminalAsksBeforeTheRest(t *testing.T) {
+	for _, tc := range []struct {
+		answer string
+		code   int
+		want   string
+	}{
+		{"y", exitOK, "12 done, 0 failed"},
+		{"n", exitPartial, "stopped (canary check refused: the operator said no)"},
+	} {
+		t.Run(tc.answer, func(t *testing.T) {
+			db := seedDB(t, 12)
+			ptmx, sc, cmd, ended := startOnTerminal(t, "apply", "-db", db, "-all", "-provider", "hetzner", "-confirm-recreate",
+				"-concurrency", "4", "-canary", "2")
+			require.True(t, sc.waitFor("Continue with the rest? [y/N]", ended), "no question after the canary: %s", sc.String())
+			assert.Contains(t, sc.String(), "2 canary switches done")
+			_, err := ptmx.Write([]byte(tc.answer + "\r"))
+			require.NoError(t, err)
+			<-ended
+			assert.Equal(t, tc.code, exitCode(cmd.Wait()), sc.String())
+			assert.Contains(t, sc.String(), tc.want)
+		})
+	}
+}
