@@ -34,7 +34,6 @@ func (f *fixture) loseFirstClaim() {
 	f.store.mu.Unlock()
 }
 
-
 // resumer returns a Switcher whose clock is past every lease taken so far.
 func (f *fixture) resumer(opts ...cloudswitch.Option) *cloudswitch.Switcher {
 	later := func() time.Time { return time.Now().Add(time.Hour) }
