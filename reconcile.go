@@ -646,6 +646,10 @@ func (p *pass) reportOrphan(ctx context.Context, inst Instance, reason string, e
 }
 
 func (p *pass) destroy(ctx context.Context, prov Provider, inst Instance) error {
+	// Bounded like a switch's calls: no provider call runs without a
+	// deadline, however long the caller's pass may run.
+	ctx, cancel := context.WithTimeout(ctx, p.r.sw.cfg.lease)
+	defer cancel()
 	// Not a switch: stage and retry events are reported, with no intent.
 	t := &tracer{s: p.r.sw, ctx: ctx, ev: SwitchEvent{WorkspaceID: inst.WorkspaceID}}
 	r := &run{s: p.r.sw, t: t, ctx: ctx}
