@@ -226,10 +226,10 @@ func (w *world) randomAttempt(rng *rand.Rand) attempt {
 		req.Compute = cloudswitch.Compute{InstanceType: ""} // keep the provider
 	}
 	return attempt{
-		sw:  w.switcher(p, opts...),
+		sw:   w.switcher(p, opts...),
 		hook: hook,
-		p:   p,
-		req: req,
+		p:    p,
+		req:  req,
 		// Resuming from a faulty process too: a switch left incomplete
 		// releases its lease, so the next round may take it over.
 		resume:       own.IntN(4) == 0,
