@@ -134,10 +134,15 @@ func (w *world) settledAs(before, after cloudswitch.Workspace, target cloudswitc
 	if before.Instance != nil && changesProvider && w.alive(*before.Instance) {
 		t.Errorf("%s: switched, but the old VM %s is alive", when, before.Instance.ID)
 	}
+	_, resizes := w.cloud(sc.to).Provider.(cloudswitch.Resizer)
 	switch {
-	case !changesProvider && before.Instance != nil:
+	case !changesProvider && before.Instance != nil && resizes:
 		if !sameVM(after.Instance, before.Instance) {
-			t.Errorf("%s: a same-provider edit replaced the VM: %s", when, describe(after))
+			t.Errorf("%s: a change of instance type on a driver that resizes replaced the VM: %s", when, describe(after))
+		}
+	case !changesProvider && before.Instance != nil:
+		if sameVM(after.Instance, before.Instance) || w.alive(*before.Instance) {
+			t.Errorf("%s: a change of instance type on a driver that cannot resize must recreate the VM: %s", when, describe(after))
 		}
 	case sc.provisioning:
 		if after.Instance == nil || after.Instance.Provider != target.Provider || !w.alive(*after.Instance) {

@@ -132,11 +132,11 @@ func (w *world) switcher(p *process, extra ...cloudswitch.Option) *cloudswitch.S
 	if p != nil {
 		st = store{inner: w.store, p: p}
 		for name, pr := range providers {
-			providers[name] = provider{name: name, inner: pr, p: p}
+			providers[name] = expose(provider{name: name, inner: pr, p: p}, pr)
 		}
 	}
 	for name, pr := range providers {
-		providers[name] = guarded{inner: pr, w: w}
+		providers[name] = expose(guarded{inner: pr, w: w}, pr)
 	}
 	sw, err := cloudswitch.New(st, providers, w.options(extra...)...)
 	if err != nil {
