@@ -106,7 +106,6 @@ func TestSameProviderRegionOrImageChangeRecreatesThroughTheJournal(t *testing.T)
 	}
 }
 
-
 type plainProvider struct{ cloudswitch.Provider }
 
 func TestTypeChangeOnADriverThatCannotResizeRecreates(t *testing.T) {
@@ -215,4 +214,3 @@ func TestProviderChangeTakesTheAllowlistsDefaultRegionAndImage(t *testing.T) {
 	require.Equal(t, cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx31", Region: "nbg1", Image: "ubuntu-24.04"}, res.Workspace.Compute)
 	require.Equal(t, "nbg1", res.Workspace.Instance.Region)
 }
-
