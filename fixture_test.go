@@ -114,6 +114,12 @@ func (s *loggingStore) InstallationID(ctx context.Context) (string, error) {
 	return s.inner.(cloudswitch.InstallationStore).InstallationID(ctx)
 }
 
+// DeleteIf forwards the inner store's compare-and-swap delete.
+func (s *loggingStore) DeleteIf(ctx context.Context, w cloudswitch.Workspace) error {
+	s.log.add("store.delete %s", w.ID)
+	return s.inner.(cloudswitch.Deleter).DeleteIf(ctx, w)
+}
+
 func (s *loggingStore) Pending(ctx context.Context) iter.Seq2[cloudswitch.Workspace, error] {
 	s.log.add("store.pending")
 	return s.inner.Pending(ctx)

@@ -53,6 +53,9 @@ func scenarios(clouds []Cloud) []scenario {
 // happens) for every k of an undisturbed switch, lets a new process resume
 // once the lease has expired, and checks that the workspace is exactly
 // unchanged or exactly switched, with exactly the VM its record names alive.
+// A same-provider change of instance type is a resize on a driver that can
+// resize. On a store that deletes with compare-and-swap, it does the same
+// for a decommission, which must leave the workspace unchanged or gone.
 func CrashAtEveryStep(t *testing.T, env Env) {
 	w := newWorld(t, env)
 	for i, sc := range scenarios(w.clouds) {
@@ -61,6 +64,15 @@ func CrashAtEveryStep(t *testing.T, env Env) {
 			w.t = t
 			w.crashEverywhere(fmt.Sprintf("%s-s%d-", w.prefix, i), sc)
 		})
+	}
+	if _, ok := w.store.(cloudswitch.Deleter); ok {
+		for i, c := range w.clouds[:2] {
+			t.Run("decommission/"+c.Name, func(t *testing.T) {
+				w := *w
+				w.t = t
+				w.crashDecommission(fmt.Sprintf("%s-d%d-", w.prefix, i), c.Name)
+			})
+		}
 	}
 }
 

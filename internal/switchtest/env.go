@@ -131,6 +131,9 @@ func (w *world) switcher(p *process, extra ...cloudswitch.Option) *cloudswitch.S
 	}
 	if p != nil {
 		st = store{inner: w.store, p: p}
+		if _, ok := w.store.(cloudswitch.Deleter); ok {
+			st = deletingStore{store{inner: w.store, p: p}}
+		}
 		for name, pr := range providers {
 			providers[name] = expose(provider{name: name, inner: pr, p: p}, pr)
 		}
