@@ -53,7 +53,12 @@ func (p Phase) valid() bool {
 // (or the Reconciler) finishes it or undoes it.
 //
 // Stores persist an Intent as an opaque JSON document, so fields can be added
-// without a schema change.
+// without a schema change. A Store may read the document to index or list
+// pending switches (ID, Phase, LeaseExpires are stable names for that), but
+// no one but a Switcher may write it: a Store returns what it was given,
+// field for field, and an operator who edits a journal by hand takes over
+// the guarantees. A journal this version cannot act on is refused, never
+// guessed at (Resume aborts at StageValidate).
 type Intent struct {
 	// ID identifies the switch. It is unique and never reused.
 	ID string `json:"id"`

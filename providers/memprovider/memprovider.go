@@ -323,17 +323,8 @@ func (p *Provider) Provision(ctx context.Context, req cloudswitch.ProvisionReque
 	call := Call{Op: OpProvision, WorkspaceID: req.WorkspaceID, Token: req.Token}
 	var inst cloudswitch.Instance
 	err := p.do(ctx, &call, func() error {
-		switch {
-		case req.Token == "":
-			return cloudswitch.Refused(errors.New("memprovider: provision: empty token"))
-		case req.Owner == "":
-			return cloudswitch.Refused(errors.New("memprovider: provision: empty owner"))
-		case req.WorkspaceID == "":
-			return cloudswitch.Refused(errors.New("memprovider: provision: empty workspace id"))
-		case req.Compute.Provider != p.name:
-			return cloudswitch.Refused(fmt.Errorf("memprovider: provision: provider %q asked for a %q machine", p.name, req.Compute.Provider))
-		case req.Compute.InstanceType == "":
-			return cloudswitch.Refused(errors.New("memprovider: provision: empty instance type"))
+		if err := req.Check(p.name); err != nil {
+			return fmt.Errorf("memprovider: %w", err)
 		}
 		if err := p.unknown(req.Compute); err != nil {
 			return cloudswitch.Refused(fmt.Errorf("memprovider: provision: %w", err))
