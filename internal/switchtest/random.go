@@ -64,6 +64,9 @@ func RandomFaults(t *testing.T, env Env, cfg RandomConfig) {
 				continue // this workspace sits the round out
 			}
 			before, err := w.store.Get(context.Background(), id)
+			if errors.Is(err, cloudswitch.ErrNotFound) {
+				continue // decommissioned: created again at the next settle
+			}
 			if err != nil {
 				t.Fatalf("round %d: reading %s: %v", round, id, err)
 			}
@@ -88,9 +91,12 @@ func RandomFaults(t *testing.T, env Env, cfg RandomConfig) {
 					defer wg.Done()
 					var res cloudswitch.Result
 					var err error
-					if a.resume {
+					switch {
+					case a.resume:
 						res, err = a.sw.Resume(context.Background(), id)
-					} else {
+					case a.decommission:
+						res, err = a.sw.Decommission(context.Background(), id, cloudswitch.DecommissionRequest{ConfirmDestroy: true})
+					default:
 						res, err = a.sw.Switch(context.Background(), id, a.req)
 					}
 					mu.Lock()
@@ -98,7 +104,7 @@ func RandomFaults(t *testing.T, env Env, cfg RandomConfig) {
 					history[id] = append(history[id], fmt.Sprintf("round %d: %s → %s %s; steps %v",
 						round, a, errorKind(err), describeResult(res), a.p.steps()))
 					mu.Unlock()
-					if attempts == 1 && !a.p.dead && !errors.Is(err, cloudswitch.ErrHookRequired) {
+					if attempts == 1 && !a.p.dead && !errors.Is(err, cloudswitch.ErrHookRequired) && !res.Deleted {
 						w.checkOutcome(round, id, before, a, res, err)
 					}
 				}()
@@ -125,6 +131,9 @@ func (a attempt) String() string {
 	if a.resume {
 		what = "resume"
 	}
+	if a.decommission {
+		what = "decommission"
+	}
 	crash := ""
 	if a.p.crashAt > 0 {
 		crash = fmt.Sprintf(" crash@%d", a.p.crashAt)
@@ -147,6 +156,7 @@ func describeResult(res cloudswitch.Result) string {
 }
 
 type attempt struct {
+	decommission bool   // call Decommission instead of Switch
 	hook         string // "", "hook" or "failing-hook"
 	sw           *cloudswitch.Switcher
 	p            *process
@@ -233,6 +243,7 @@ func (w *world) randomAttempt(rng *rand.Rand) attempt {
 		// Resuming from a faulty process too: a switch left incomplete
 		// releases its lease, so the next round may take it over.
 		resume:       own.IntN(4) == 0,
+		decommission: own.IntN(15) == 0 && canDecommission(w.store),
 		strategy:     strategy,
 		provisioning: provisioning,
 	}
@@ -242,6 +253,9 @@ func (w *world) randomAttempt(rng *rand.Rand) attempt {
 func (w *world) checkOutcome(round int, id string, before cloudswitch.Workspace, a attempt, res cloudswitch.Result, err error) {
 	t := w.t
 	after, gerr := w.store.Get(context.Background(), id)
+	if errors.Is(gerr, cloudswitch.ErrNotFound) && (a.decommission || a.resume) {
+		return // deleted by this decommission (or the one this resume finished): checked at settle
+	}
 	if gerr != nil {
 		t.Errorf("round %d: reading %s: %v", round, id, gerr)
 		return
@@ -302,6 +316,13 @@ func (w *world) settle(round int, ids []string, history map[string][]string) {
 	for _, id := range ids {
 		for try := 0; ; try++ {
 			ws, err := w.store.Get(context.Background(), id)
+			if errors.Is(err, cloudswitch.ErrNotFound) {
+				// Decommissioned: no VM of it may be left; users create it
+				// again for the rounds to come.
+				w.requireGone(id, fmt.Sprintf("round %d", round))
+				c := w.clouds[len(id)%len(w.clouds)].Name
+				ws, err = w.create(context.Background(), cloudswitch.Workspace{ID: id, Compute: cloudswitch.Compute{Provider: c, InstanceType: instanceType(c, 0)}})
+			}
 			if err != nil {
 				t.Fatalf("round %d: reading %s: %v", round, id, err)
 			}
@@ -322,6 +343,15 @@ func (w *world) settle(round int, ids []string, history map[string][]string) {
 	}
 	w.checkNoForeignOrphans(round, ids)
 	w.checkReconcilerAgrees(round)
+}
+
+// canDecommission reports whether st can delete a workspace with
+// compare-and-swap and has installation ids (without them the orphans of
+// deleted workspaces cannot be cleaned safely on shared clouds).
+func canDecommission(st cloudswitch.Store) bool {
+	_, del := st.(cloudswitch.Deleter)
+	_, inst := st.(cloudswitch.InstallationStore)
+	return del && inst
 }
 
 // checkReconcilerAgrees runs a Reconciler pass over the settled world: it
