@@ -1,0 +1,288 @@
+package cloudswitch_test
+
+// Specs a hostile review found broken: each test names the guarantee of
+// doc.go (or of the safety and same-provider contracts) that the scenario
+// breaks. They fail on the code they were written against.
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/providers/memprovider"
+	"github.com/cloudswitch/cloudswitch/store/memstore"
+)
+
+// legacyRecord creates workspace id on AWS whose record names VM vmID the
+// way a record written before instances carried their ownership does: a
+// provider and an id, nothing else.
+func (f *fixture) legacyRecord(id, vmID string) {
+	f.t.Helper()
+	_, err := f.mem.Create(ctx, cloudswitch.Workspace{ID: id,
+		Compute:  cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"},
+		Instance: &cloudswitch.Instance{Provider: cloudswitch.AWS, ID: vmID}})
+	require.NoError(f.t, err)
+	f.log.reset()
+}
+
+// Destruction is fenced: the workspace a VM is destroyed (or resized) for
+// is the record's own id, known for certain, whether or not the stored
+// Instance repeats it. A record that names another workspace's VM (restored
+// from a stale backup, an id an emulator reused) must never reach that VM.
+func TestDestructionIsFencedByTheRecordsWorkspaceEvenWhenTheStoredInstanceOmitsIt(t *testing.T) {
+	t.Run("switch", func(t *testing.T) {
+		f := newFixture(t)
+		theirs := f.seed("theirs", cloudswitch.AWS, "t3.medium", true)
+		f.legacyRecord("ws", theirs.Instance.ID)
+		_, err := f.switcher().Switch(ctx, "ws", toHetzner)
+		require.True(t, f.aws.Exists(theirs.Instance.ID), "a switch of ws destroyed workspace theirs' VM")
+		require.ErrorIs(t, err, cloudswitch.ErrNotOurs)
+	})
+	t.Run("decommission", func(t *testing.T) {
+		f := newFixture(t)
+		theirs := f.seed("theirs", cloudswitch.AWS, "t3.medium", true)
+		f.legacyRecord("ws", theirs.Instance.ID)
+		_, err := f.switcher().Decommission(ctx, "ws", cloudswitch.DecommissionRequest{ConfirmDestroy: true})
+		require.True(t, f.aws.Exists(theirs.Instance.ID), "decommissioning ws destroyed workspace theirs' VM")
+		require.ErrorIs(t, err, cloudswitch.ErrNotOurs)
+	})
+	t.Run("resize", func(t *testing.T) {
+		f := newFixture(t)
+		theirs := f.seed("theirs", cloudswitch.AWS, "t3.medium", true)
+		f.legacyRecord("ws", theirs.Instance.ID)
+		_, err := f.switcher().Switch(ctx, "ws", cloudswitch.Request{Compute: cloudswitch.Compute{InstanceType: "t3.large"}})
+		for _, inst := range f.aws.Live() {
+			if inst.ID == theirs.Instance.ID {
+				require.Equal(t, "t3.medium", inst.InstanceType, "a resize of ws stopped and resized workspace theirs' VM")
+			}
+		}
+		require.ErrorIs(t, err, cloudswitch.ErrNotOurs)
+	})
+}
+
+// listsUnderAnotherName is a driver whose listing names its VMs' provider
+// differently from the name it is registered under (a display name, a
+// case difference) — a partial or wrong Instance, as issue 11 #5 found for
+// Provision.
+type listsUnderAnotherName struct {
+	*memprovider.Provider
+	name string
+}
+
+func (p listsUnderAnotherName) Instances(ctx context.Context, owner string) iter.Seq2[cloudswitch.Instance, error] {
+	return func(yield func(cloudswitch.Instance, error) bool) {
+		for inst, err := range p.Provider.Instances(ctx, owner) {
+			inst.Provider = p.name
+			if !yield(inst, err) {
+				return
+			}
+		}
+	}
+}
+
+// No panics in library code, and none in a goroutine a caller cannot
+// recover: a driver that misbehaves gets an error. A listing that names its
+// VMs' provider differently from the name the driver is registered under
+// (a display name, a case difference — a wrong Instance, as issue 11 #5
+// found for Provision) makes the VM the record references (aws, id) look
+// like an orphan (AWS, id); pass.destroy then hands it to run.deprovision,
+// which looks the driver up by the listed name (phases.go, deprovision:
+// r.s.providers[inst.Provider]), gets nil and panics in a deleteOrphans
+// goroutine: the whole process dies. (Had the name been another registered
+// provider's, the deprovision would go to that other cloud and be reported
+// as Deleted when it answers "not found".) The pass runs in a child process
+// so that the crash fails this test only.
+func TestReconcilerSurvivesADriverThatListsVMsUnderAnotherProviderName(t *testing.T) {
+	if os.Getenv("CLOUDSWITCH_REDTEAM_CHILD") == t.Name() {
+		f := newFixture(t)
+		w := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
+		providers := f.providers()
+		providers[cloudswitch.AWS] = listsUnderAnotherName{f.aws, "AWS"}
+		rep, _ := cloudswitch.NewReconciler(f.store, providers, cloudswitch.WithDeleteOrphans(true),
+			cloudswitch.WithGracePeriod(0)).Reconcile(ctx)
+		require.Empty(t, rep.Deleted, "the Reconciler destroyed a VM a record references")
+		require.True(t, f.aws.Exists(w.Instance.ID), "the workspace's recorded VM was destroyed")
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "CLOUDSWITCH_REDTEAM_CHILD="+t.Name())
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "a Reconcile pass over a driver listing its VMs as provider \"AWS\" crashed or failed:\n%s", out)
+}
+
+// forgetsTokens is a driver whose listing does not read the token tag back
+// (a partial Instance).
+type forgetsTokens struct{ *memprovider.Provider }
+
+func (p forgetsTokens) Instances(ctx context.Context, owner string) iter.Seq2[cloudswitch.Instance, error] {
+	return func(yield func(cloudswitch.Instance, error) bool) {
+		for inst, err := range p.Provider.Instances(ctx, owner) {
+			inst.Token = ""
+			if !yield(inst, err) {
+				return
+			}
+		}
+	}
+}
+
+// A VM a pending intent holds is never an orphan. A switch blocked on its
+// hook (Report.Blocked) holds its new VM by token only; a listing that does
+// not carry the token makes the Reconciler destroy it, although the
+// workspace's record is mid-switch and says so. Afterwards the switch can
+// never finish: its token names a destroyed VM.
+func TestReconcilerNeverDestroysAVMOfAWorkspaceWhoseSwitchIsPending(t *testing.T) {
+	f := newFixture(t)
+	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
+	failing := cloudswitch.WithHooks(cloudswitch.Hooks{BeforeDeprovision: func(context.Context, cloudswitch.Workspace) error {
+		return errors.New("backup service down")
+	}})
+	f.loseFirstClaim()
+	_, err := f.switcher(failing, cloudswitch.WithStrategy(cloudswitch.MakeBeforeBreak)).Switch(ctx, "ws", toHetzner)
+	requireIncomplete(t, err, cloudswitch.StageClaim)
+	_, err = f.resumer(failing).Resume(ctx, "ws")
+	requireIncomplete(t, err, cloudswitch.StageHook)
+	require.Len(t, f.hz.Live(), 1, "the resumed make-before-break switch created its VM")
+	held := f.hz.Live()[0]
+	require.Equal(t, f.get("ws").Pending.Token, held.Token, "the pending intent holds the new VM by its token")
+
+	providers := f.providers()
+	providers[cloudswitch.Hetzner] = forgetsTokens{f.hz}
+	later := func() time.Time { return time.Now().Add(2 * time.Hour) }
+	rep, _ := cloudswitch.NewReconciler(f.store, providers, cloudswitch.WithDeleteOrphans(true), cloudswitch.WithGracePeriod(0),
+		cloudswitch.WithResumeOptions(cloudswitch.WithClock(later))).Reconcile(ctx)
+	require.Len(t, rep.Blocked, 1)
+	require.NotNil(t, f.get("ws").Pending, "the switch is still pending")
+	require.True(t, f.hz.Exists(held.ID), "the Reconciler destroyed the VM a pending switch holds")
+}
+
+// slowPreflight answers preflight after a pause, as a cloud's dry run does
+// (or its retries after throttling).
+type slowPreflight struct {
+	*memprovider.Provider
+	pause time.Duration
+}
+
+func (p slowPreflight) Preflight(ctx context.Context, req cloudswitch.ProvisionRequest) error {
+	time.Sleep(p.pause)
+	return p.Provider.Preflight(ctx, req)
+}
+
+// No provider call (or hook) of a switch outlives its lease. The lease
+// written in the claim is measured from before the installation read and the
+// preflight (newIntent), but the run's context from after the claim: the
+// holder keeps acting after the lease the journal shows has expired, while a
+// resumer — which trusts the journal — may already have taken the switch
+// over. With the default retry policy a preflight may take two minutes.
+func TestNoCallOfASwitchOutlivesTheLeaseItsJournalShows(t *testing.T) {
+	f := newFixture(t)
+	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
+	var deadline, lease time.Time
+	hooks := cloudswitch.WithHooks(cloudswitch.Hooks{BeforeDeprovision: func(ctx context.Context, w cloudswitch.Workspace) error {
+		deadline, _ = ctx.Deadline()
+		lease = w.Pending.LeaseExpires
+		return nil
+	}})
+	providers := f.providers()
+	providers[cloudswitch.Hetzner] = slowPreflight{f.hz, 50 * time.Millisecond}
+	sw, err := cloudswitch.New(f.store, providers, fastRetries, hooks, cloudswitch.WithLease(time.Minute))
+	require.NoError(t, err)
+	_, err = sw.Switch(ctx, "ws", toHetzner)
+	require.NoError(t, err)
+	require.False(t, deadline.IsZero(), "the hook ran without a deadline")
+	require.False(t, deadline.After(lease),
+		"the switch acts until %s but its journal says the lease ends at %s (%v earlier): a resumer may take over while it still acts",
+		deadline.Format(time.RFC3339Nano), lease.Format(time.RFC3339Nano), deadline.Sub(lease))
+}
+
+// recreateAfterProvision deletes and re-creates workspace id just after it
+// provisions, as an operator or another service would.
+type recreateAfterProvision struct {
+	*memprovider.Provider
+	mem *memstore.Store
+	id  string
+}
+
+func (p recreateAfterProvision) Provision(ctx context.Context, req cloudswitch.ProvisionRequest) (cloudswitch.Instance, error) {
+	inst, err := p.Provider.Provision(ctx, req)
+	if err == nil && req.WorkspaceID == p.id {
+		if p.mem.Delete(ctx, p.id) == nil {
+			_, _ = p.mem.Create(ctx, cloudswitch.Workspace{ID: p.id,
+				Compute: cloudswitch.Compute{Provider: cloudswitch.GCP, InstanceType: "e2-small"}})
+		}
+	}
+	return inst, err
+}
+
+// Every VM the library creates is its workspace's Instance or held by its
+// pending intent while the workspace's record exists. A workspace deleted
+// and created again after the switch created its VM leaves that VM with no
+// record pointing at it and no intent holding it: write() reports the
+// successor as ErrSwitchInProgress, incomplete() then writes nothing and
+// returns IncompleteError ("journaled; Resume finishes it") with no intent
+// left anywhere, and the VM is neither destroyed (as vanished() would for a
+// deleted workspace) nor journaled.
+func TestAVMCreatedForAWorkspaceDeletedAndCreatedAgainMidSwitchIsNotLeftBehind(t *testing.T) {
+	requireNoUnheldVM := func(t *testing.T, f *fixture, err error) {
+		t.Helper()
+		w := f.get("ws")
+		require.Nil(t, w.Instance, "the successor records no VM")
+		require.Nil(t, w.Pending, "the successor holds no intent")
+		require.Empty(t, f.hz.Live(), "a VM created for the deleted workspace is alive with no record or intent pointing at it, while workspace ws exists")
+		var inc *cloudswitch.IncompleteError
+		require.False(t, errors.As(err, &inc), "IncompleteError says the switch is journaled, but no intent remains: %v", err)
+	}
+	t.Run("make-before-break, during the hook", func(t *testing.T) {
+		f := newFixture(t)
+		f.seed("ws", cloudswitch.AWS, "t3.medium", true)
+		hooks := cloudswitch.WithHooks(cloudswitch.Hooks{BeforeDeprovision: func(ctx context.Context, _ cloudswitch.Workspace) error {
+			require.NoError(t, f.mem.Delete(ctx, "ws"))
+			_, err := f.mem.Create(ctx, cloudswitch.Workspace{ID: "ws", Compute: cloudswitch.Compute{Provider: cloudswitch.GCP, InstanceType: "e2-small"}})
+			require.NoError(t, err)
+			return nil
+		}})
+		_, err := f.switcher(hooks, cloudswitch.WithStrategy(cloudswitch.MakeBeforeBreak)).Switch(ctx, "ws", toHetzner)
+		require.Error(t, err)
+		requireNoUnheldVM(t, f, err)
+	})
+	t.Run("break-before-make, during the provision", func(t *testing.T) {
+		f := newFixture(t)
+		f.seed("ws", cloudswitch.AWS, "t3.medium", true)
+		providers := f.providers()
+		providers[cloudswitch.Hetzner] = recreateAfterProvision{f.hz, f.mem, "ws"}
+		sw, err := cloudswitch.New(f.store, providers, fastRetries)
+		require.NoError(t, err)
+		_, err = sw.Switch(ctx, "ws", toHetzner)
+		require.Error(t, err)
+		requireNoUnheldVM(t, f, err)
+	})
+}
+
+// dropsIntent is a Store whose Update stores the workspace but answers with
+// a copy that lacks the intent (a store that re-reads the row and cannot
+// decode the journal column, say).
+type dropsIntent struct{ *loggingStore }
+
+func (s dropsIntent) Update(ctx context.Context, w cloudswitch.Workspace) (cloudswitch.Workspace, error) {
+	stored, err := s.loggingStore.Update(ctx, w)
+	stored.Pending = nil
+	return stored, err
+}
+
+// No panics in library code; a plug-in that misbehaves gets an error. A
+// store whose successful Update answers without the intent just written makes
+// the Switcher dereference a nil intent (run.drive).
+func TestAStoreAnsweringAClaimWithoutItsIntentNeverPanicsTheSwitcher(t *testing.T) {
+	f := newFixture(t)
+	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
+	sw, err := cloudswitch.New(dropsIntent{f.store}, f.providers(), fastRetries)
+	require.NoError(t, err)
+	require.NotPanics(t, func() { _, err = sw.Switch(ctx, "ws", toHetzner) }, "a misbehaving store made the Switcher panic")
+	require.Error(t, err)
+}
