@@ -286,3 +286,36 @@ func TestAStoreAnsweringAClaimWithoutItsIntentNeverPanicsTheSwitcher(t *testing.
 	require.NotPanics(t, func() { _, err = sw.Switch(ctx, "ws", toHetzner) }, "a misbehaving store made the Switcher panic")
 	require.Error(t, err)
 }
+
+// resizesUnderAnotherName is a Resizer that reports the resized VM under
+// another provider's name, as wrongName does for Provision.
+type resizesUnderAnotherName struct{ *memprovider.Provider }
+
+func (p resizesUnderAnotherName) Resize(ctx context.Context, inst cloudswitch.Instance, typ string) (cloudswitch.Instance, error) {
+	out, err := p.Provider.Resize(ctx, inst, typ)
+	out.Provider = "elsewhere"
+	return out, err
+}
+
+// No record ever names a VM of another provider than its compute, and a VM
+// its record references is never an orphan. completeInstance refuses a
+// provisioned VM reported under another provider's name, but
+// completeResized (resize.go) accepts whatever provider the Resizer
+// reports: the record then names (elsewhere, id) while the cloud lists
+// (aws, id), and the next Reconcile pass destroys the workspace's only VM
+// through the aws driver, whose tags agree.
+func TestAResizedVMReportedUnderAnotherProviderNameIsNeitherRecordedSoNorDestroyed(t *testing.T) {
+	f := newFixture(t)
+	w := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
+	providers := f.providers()
+	providers[cloudswitch.AWS] = resizesUnderAnotherName{f.aws}
+	sw, err := cloudswitch.New(f.store, providers, fastRetries)
+	require.NoError(t, err)
+	_, _ = sw.Switch(ctx, "ws", cloudswitch.Request{Compute: cloudswitch.Compute{InstanceType: "t3.large"}})
+
+	_, _ = cloudswitch.NewReconciler(f.store, f.providers(), cloudswitch.WithDeleteOrphans(true), cloudswitch.WithGracePeriod(0)).Reconcile(ctx)
+	require.True(t, f.aws.Exists(w.Instance.ID), "the Reconciler destroyed the workspace's only VM after a resize")
+	now := f.get("ws")
+	require.NotNil(t, now.Instance)
+	require.Equal(t, cloudswitch.AWS, now.Instance.Provider, "the record names a VM of another provider than its compute")
+}
