@@ -319,3 +319,39 @@ func TestAResizedVMReportedUnderAnotherProviderNameIsNeitherRecordedSoNorDestroy
 	require.NotNil(t, now.Instance)
 	require.Equal(t, cloudswitch.AWS, now.Instance.Provider, "the record names a VM of another provider than its compute")
 }
+
+// returnsExisting is a driver whose Provision creates the VM asked for but
+// answers with another one it already runs (idempotency keyed on the
+// workspace instead of the token, say).
+type returnsExisting struct {
+	*memprovider.Provider
+	existing cloudswitch.Instance
+}
+
+func (p returnsExisting) Provision(ctx context.Context, req cloudswitch.ProvisionRequest) (cloudswitch.Instance, error) {
+	if _, err := p.Provider.Provision(ctx, req); err != nil {
+		return cloudswitch.Instance{}, err
+	}
+	return p.existing, nil
+}
+
+// Every VM is its workspace's Instance or held by its intent, and a record
+// never names a destroyed VM. A same-provider recreate (make-before-break)
+// whose driver answers Provision with the old VM itself destroys that VM
+// as the old one and then records it as the new one: the workspace points
+// at nothing while the VM really created runs unreferenced. Nothing in
+// completeInstance checks that a "new" VM is not the intent's Old.
+func TestAProvisionedVMThatIsTheOldVMIsNeverDestroyedAndRecorded(t *testing.T) {
+	f := newFixture(t)
+	w := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
+	providers := f.providers()
+	providers[cloudswitch.AWS] = returnsExisting{f.aws, *w.Instance}
+	sw, err := cloudswitch.New(f.store, providers, fastRetries, cloudswitch.WithStrategy(cloudswitch.MakeBeforeBreak))
+	require.NoError(t, err)
+	_, _ = sw.Switch(ctx, "ws", cloudswitch.Request{Compute: cloudswitch.Compute{Region: "eu-west-1"}, ConfirmRecreate: true})
+	now := f.get("ws")
+	if now.Instance != nil && now.Pending == nil {
+		require.True(t, f.aws.Exists(now.Instance.ID), "the record names VM %s, which the switch destroyed as the old VM", now.Instance.ID)
+	}
+	f.requireOnlyRecordedVM("ws")
+}
