@@ -355,3 +355,26 @@ func TestAProvisionedVMThatIsTheOldVMIsNeverDestroyedAndRecorded(t *testing.T) {
 	}
 	f.requireOnlyRecordedVM("ws")
 }
+
+// Validate first: an error that matches ErrInvalid says the target was
+// refused before anything was written or destroyed — doc.go's own example
+// maps it to "400: the allowlist refused the target" before it looks for
+// an IncompleteError. A break-before-make switch whose provision the cloud
+// refuses with a *ValidationError after preflight (its catalog changed
+// meanwhile) has already destroyed the old VM and committed; the
+// IncompleteError it returns unwraps to the driver's *ValidationError, so
+// the caller is told to fix a field while the workspace has no VM.
+func TestAnErrorMatchingErrInvalidMeansNothingWasWrittenOrDestroyed(t *testing.T) {
+	f := newFixture(t)
+	w := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
+	hooks := cloudswitch.WithHooks(cloudswitch.Hooks{BeforeDeprovision: func(context.Context, cloudswitch.Workspace) error {
+		// Between preflight and provision the cloud stops offering the type.
+		f.hz.SetCatalog(memprovider.Catalog{InstanceTypes: []string{"cax11"}})
+		return nil
+	}})
+	_, err := f.switcher(hooks).Switch(ctx, "ws", toHetzner)
+	require.Error(t, err)
+	require.False(t, f.aws.Exists(w.Instance.ID), "the old VM was destroyed before the provision")
+	require.NotErrorIs(t, err, cloudswitch.ErrInvalid,
+		"the switch destroyed the old VM and is journaled, yet its error reads as a request refused before anything was done: %v", err)
+}
