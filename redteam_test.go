@@ -378,3 +378,42 @@ func TestAnErrorMatchingErrInvalidMeansNothingWasWrittenOrDestroyed(t *testing.T
 	require.NotErrorIs(t, err, cloudswitch.ErrInvalid,
 		"the switch destroyed the old VM and is journaled, yet its error reads as a request refused before anything was done: %v", err)
 }
+
+// Issue 11 #9: Resume must not run the hook against a VM the switch already
+// destroyed, or a backup hook that fails on a missing VM blocks the switch
+// forever. HookDone closes that for a switch started with the hook; one
+// started without it (Hook false) and resumed by a Switcher that has one
+// still runs the hook after the old VM is gone — the journal does not say
+// the deprovision happened — and with claims > 1 every such resume stays
+// incomplete.
+func TestResumeNeverRunsTheHookAgainstAnOldVMTheSwitchAlreadyDestroyed(t *testing.T) {
+	f := newFixture(t)
+	w := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
+	f.store.mu.Lock()
+	f.store.updateErr = func(next cloudswitch.Workspace) (error, bool) {
+		if next.Pending != nil && next.Pending.Committed {
+			return errors.New("connection reset by peer"), false // the commit never lands
+		}
+		return nil, false
+	}
+	f.store.mu.Unlock()
+	_, err := f.switcher().Switch(ctx, "ws", toHetzner)
+	requireIncomplete(t, err, cloudswitch.StageCommit)
+	require.False(t, f.aws.Exists(w.Instance.ID), "the old VM was destroyed before the commit failed")
+	f.store.mu.Lock()
+	f.store.updateErr = nil
+	f.store.mu.Unlock()
+
+	ranOnGoneVM := false
+	backup := cloudswitch.WithHooks(cloudswitch.Hooks{BeforeDeprovision: func(_ context.Context, w cloudswitch.Workspace) error {
+		if !f.aws.Exists(w.Pending.Old.ID) {
+			ranOnGoneVM = true
+			return errors.New("backup: the VM to back up does not exist")
+		}
+		return nil
+	}})
+	_, err = f.resumer(backup).Resume(ctx, "ws")
+	require.False(t, ranOnGoneVM, "Resume ran the BeforeDeprovision hook against a VM the switch had already destroyed")
+	require.NoError(t, err)
+	f.requireOnlyRecordedVM("ws")
+}
