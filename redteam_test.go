@@ -10,6 +10,7 @@ import (
 	"iter"
 	"os"
 	"os/exec"
+	"regexp"
 	"testing"
 	"time"
 
@@ -100,7 +101,7 @@ func (p listsUnderAnotherName) Instances(ctx context.Context, owner string) iter
 // as Deleted when it answers "not found".) The pass runs in a child process
 // so that the crash fails this test only.
 func TestReconcilerSurvivesADriverThatListsVMsUnderAnotherProviderName(t *testing.T) {
-	if os.Getenv("CLOUDSWITCH_REDTEAM_CHILD") == t.Name() {
+	inChildProcess(t, func() {
 		f := newFixture(t)
 		w := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 		providers := f.providers()
@@ -109,12 +110,59 @@ func TestReconcilerSurvivesADriverThatListsVMsUnderAnotherProviderName(t *testin
 			cloudswitch.WithGracePeriod(0)).Reconcile(ctx)
 		require.Empty(t, rep.Deleted, "the Reconciler destroyed a VM a record references")
 		require.True(t, f.aws.Exists(w.Instance.ID), "the workspace's recorded VM was destroyed")
+	})
+}
+
+// inChildProcess runs body in a child test process, so that a panic in a
+// goroutine the library started fails the calling test only; the test
+// fails if the child crashes or fails.
+func inChildProcess(t *testing.T, body func()) {
+	t.Helper()
+	if os.Getenv("CLOUDSWITCH_REDTEAM_CHILD") == t.Name() {
+		body()
 		return
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1")
+	cmd := exec.Command(os.Args[0], "-test.run=^"+regexp.QuoteMeta(t.Name())+"$", "-test.count=1")
 	cmd.Env = append(os.Environ(), "CLOUDSWITCH_REDTEAM_CHILD="+t.Name())
 	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "a Reconcile pass over a driver listing its VMs as provider \"AWS\" crashed or failed:\n%s", out)
+	require.NoError(t, err, "the scenario crashed or failed in its own process:\n%s", out)
+}
+
+// nilListing is a driver whose Instances returns no sequence at all.
+type nilListing struct{ *memprovider.Provider }
+
+func (nilListing) Instances(context.Context, string) iter.Seq2[cloudswitch.Instance, error] {
+	return nil
+}
+
+// nilPending is a store whose Pending returns no sequence at all.
+type nilPending struct{ *loggingStore }
+
+func (nilPending) Pending(context.Context) iter.Seq2[cloudswitch.Workspace, error] { return nil }
+
+// No panics in library code: a plug-in that returns a nil sequence gets an
+// error in the Report. Ranging over a nil iter.Seq2 panics — for a driver
+// inside pass.scan's goroutine (reconcile.go, scan: range prov.Instances),
+// which kills the process, and for a store in resumeExpired.
+func TestReconcilerSurvivesPlugInsThatReturnNoSequence(t *testing.T) {
+	t.Run("a driver's Instances", func(t *testing.T) {
+		inChildProcess(t, func() {
+			f := newFixture(t)
+			f.seed("ws", cloudswitch.AWS, "t3.medium", true)
+			providers := f.providers()
+			providers[cloudswitch.GCP] = nilListing{f.gcp}
+			_, err := cloudswitch.NewReconciler(f.store, providers).Reconcile(ctx)
+			require.Error(t, err, "a listing that could not be had must be reported")
+		})
+	})
+	t.Run("a store's Pending", func(t *testing.T) {
+		inChildProcess(t, func() {
+			f := newFixture(t)
+			f.seed("ws", cloudswitch.AWS, "t3.medium", true)
+			_, err := cloudswitch.NewReconciler(nilPending{f.store}, f.providers()).Reconcile(ctx)
+			require.Error(t, err, "pending intents that could not be listed must be reported")
+		})
+	})
 }
 
 // forgetsTokens is a driver whose listing does not read the token tag back
