@@ -390,18 +390,40 @@ func (p returnsExisting) Provision(ctx context.Context, req cloudswitch.Provisio
 // at nothing while the VM really created runs unreferenced. Nothing in
 // completeInstance checks that a "new" VM is not the intent's Old.
 func TestAProvisionedVMThatIsTheOldVMIsNeverDestroyedAndRecorded(t *testing.T) {
-	f := newFixture(t)
-	w := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
-	providers := f.providers()
-	providers[cloudswitch.AWS] = returnsExisting{f.aws, *w.Instance}
-	sw, err := cloudswitch.New(f.store, providers, fastRetries, cloudswitch.WithStrategy(cloudswitch.MakeBeforeBreak))
-	require.NoError(t, err)
-	_, _ = sw.Switch(ctx, "ws", cloudswitch.Request{Compute: cloudswitch.Compute{Region: "eu-west-1"}, ConfirmRecreate: true})
-	now := f.get("ws")
-	if now.Instance != nil && now.Pending == nil {
-		require.True(t, f.aws.Exists(now.Instance.ID), "the record names VM %s, which the switch destroyed as the old VM", now.Instance.ID)
-	}
-	f.requireOnlyRecordedVM("ws")
+	recreate := cloudswitch.Request{Compute: cloudswitch.Compute{Region: "eu-west-1"}, ConfirmRecreate: true}
+	t.Run("the switch goes through", func(t *testing.T) {
+		f := newFixture(t)
+		w := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
+		providers := f.providers()
+		providers[cloudswitch.AWS] = returnsExisting{f.aws, *w.Instance}
+		sw, err := cloudswitch.New(f.store, providers, fastRetries, cloudswitch.WithStrategy(cloudswitch.MakeBeforeBreak))
+		require.NoError(t, err)
+		_, _ = sw.Switch(ctx, "ws", recreate)
+		now := f.get("ws")
+		if now.Instance != nil && now.Pending == nil {
+			require.True(t, f.aws.Exists(now.Instance.ID), "the record names VM %s, which the switch destroyed as the old VM", now.Instance.ID)
+		}
+		f.requireOnlyRecordedVM("ws")
+	})
+	t.Run("the hook fails and the switch is undone", func(t *testing.T) {
+		// The rollback destroys the "new" VM — the workspace's own — and
+		// the switch still reports AbortError: nothing changed.
+		f := newFixture(t)
+		w := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
+		providers := f.providers()
+		providers[cloudswitch.AWS] = returnsExisting{f.aws, *w.Instance}
+		failing := cloudswitch.WithHooks(cloudswitch.Hooks{BeforeDeprovision: func(context.Context, cloudswitch.Workspace) error {
+			return errors.New("backup service down")
+		}})
+		sw, err := cloudswitch.New(f.store, providers, fastRetries, failing, cloudswitch.WithStrategy(cloudswitch.MakeBeforeBreak))
+		require.NoError(t, err)
+		_, err = sw.Switch(ctx, "ws", recreate)
+		var abort *cloudswitch.AbortError
+		if errors.As(err, &abort) {
+			require.True(t, f.aws.Exists(w.Instance.ID), "AbortError (nothing changed), yet the workspace's recorded VM was destroyed by the rollback")
+		}
+		require.True(t, f.aws.Exists(w.Instance.ID), "the workspace's recorded VM was destroyed although its switch was undone")
+	})
 }
 
 // Validate first: an error that matches ErrInvalid says the target was
