@@ -487,3 +487,28 @@ func TestResumeNeverRunsTheHookAgainstAnOldVMTheSwitchAlreadyDestroyed(t *testin
 	require.NoError(t, err)
 	f.requireOnlyRecordedVM("ws")
 }
+
+// Installations are fenced, and destruction with them: a switch never
+// destroys a VM tagged for another installation. The Switcher knows its
+// own installation (the store's), but oldInstance passes the recorded
+// Instance on as it is, and a record written before instances carried their
+// installation (or imported from another installation's database) names
+// none — so the driver's installation check is skipped, and a second
+// installation sharing the cloud account destroys the first one's VM for a
+// workspace of the same id.
+func TestASwitchNeverDestroysAVMTaggedForAnotherInstallation(t *testing.T) {
+	f := newFixture(t)
+	theirs := f.seed("ws", cloudswitch.AWS, "t3.medium", true) // installation A: the fixture's store
+	require.NotEmpty(t, theirs.Instance.Installation)
+
+	other := memstore.New() // installation B, same cloud account, same owner
+	_, err := other.Create(ctx, cloudswitch.Workspace{ID: "ws",
+		Compute:  cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"},
+		Instance: &cloudswitch.Instance{Provider: cloudswitch.AWS, ID: theirs.Instance.ID, WorkspaceID: "ws"}})
+	require.NoError(t, err)
+	sw, err := cloudswitch.New(other, f.providers(), fastRetries)
+	require.NoError(t, err)
+	_, err = sw.Switch(ctx, "ws", toHetzner)
+	require.True(t, f.aws.Exists(theirs.Instance.ID), "installation B's switch destroyed installation A's VM")
+	require.ErrorIs(t, err, cloudswitch.ErrNotOurs)
+}
