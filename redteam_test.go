@@ -512,3 +512,23 @@ func TestASwitchNeverDestroysAVMTaggedForAnotherInstallation(t *testing.T) {
 	require.True(t, f.aws.Exists(theirs.Instance.ID), "installation B's switch destroyed installation A's VM")
 	require.ErrorIs(t, err, cloudswitch.ErrNotOurs)
 }
+
+// Resume brings an interrupted switch to one of its two end states. A
+// resize of a VM that no longer exists (gone out of band: retired by the
+// cloud, deleted in its console) gets ErrInstanceNotFound — which a driver
+// returns only when it is sure — but resize() counts it as an unknown
+// outcome, so the first run stays journaled, every Resume fails the same
+// way for ever, and the pending intent blocks every later switch and the
+// workspace's decommission.
+func TestAResizeOfAVMThatNoLongerExistsNeverWedgesTheWorkspace(t *testing.T) {
+	f := newFixture(t)
+	w := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
+	require.NoError(t, f.aws.Deprovision(ctx, *w.Instance)) // gone out of band
+	_, _ = f.switcher().Switch(ctx, "ws", cloudswitch.Request{Compute: cloudswitch.Compute{InstanceType: "t3.large"}})
+	for range 3 {
+		_, _ = f.resumer().Resume(ctx, "ws")
+	}
+	require.Nil(t, f.get("ws").Pending, "the resize of a VM that does not exist is still pending after every Resume")
+	_, err := f.switcher().Decommission(ctx, "ws", cloudswitch.DecommissionRequest{ConfirmDestroy: true})
+	require.NoError(t, err, "the workspace can no longer be decommissioned")
+}
