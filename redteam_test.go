@@ -402,8 +402,16 @@ func TestAProvisionedVMThatIsTheOldVMIsNeverDestroyedAndRecorded(t *testing.T) {
 		now := f.get("ws")
 		if now.Instance != nil && now.Pending == nil {
 			require.True(t, f.aws.Exists(now.Instance.ID), "the record names VM %s, which the switch destroyed as the old VM", now.Instance.ID)
+			f.requireOnlyRecordedVM("ws")
+			return
 		}
-		f.requireOnlyRecordedVM("ws")
+		// The switch stays journaled: every live VM is the recorded one or
+		// held by the pending intent's token, and the recorded one lives.
+		require.NotNil(t, now.Pending)
+		require.True(t, f.aws.Exists(now.Instance.ID), "the workspace's recorded VM was destroyed")
+		for _, inst := range f.liveOf("ws") {
+			require.True(t, inst.ID == now.Instance.ID || inst.Token == now.Pending.Token, "VM %s is neither recorded nor held by the journal", inst.ID)
+		}
 	})
 	t.Run("the hook fails and the switch is undone", func(t *testing.T) {
 		// The rollback destroys the "new" VM — the workspace's own — and
@@ -531,4 +539,10 @@ func TestAResizeOfAVMThatNoLongerExistsNeverWedgesTheWorkspace(t *testing.T) {
 	require.Nil(t, f.get("ws").Pending, "the resize of a VM that does not exist is still pending after every Resume")
 	_, err := f.switcher().Decommission(ctx, "ws", cloudswitch.DecommissionRequest{ConfirmDestroy: true})
 	require.NoError(t, err, "the workspace can no longer be decommissioned")
+}
+
+func TestAnImagePatternCannotBeEscapedWithDotDot(t *testing.T) {
+	err := cloudswitch.DefaultAllowlist().Validate(cloudswitch.Compute{Provider: cloudswitch.GCP, InstanceType: "e2-small",
+		Image: "projects/debian-cloud/global/images/../../../attacker-project/global/images/backdoor"})
+	require.ErrorIs(t, err, cloudswitch.ErrInvalid)
 }
