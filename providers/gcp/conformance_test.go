@@ -18,6 +18,23 @@ var emulatorOps = map[providertest.Op]string{
 	providertest.OpList:        gcptest.OpAggregatedList,
 }
 
+// faultStatus and faultReasons are Compute Engine's answers of each class
+// of fault (its error envelope's HTTP status and errors[].reason).
+var (
+	faultStatus = map[providertest.FaultKind]int{
+		providertest.Transient:   http.StatusServiceUnavailable,
+		providertest.Permanent:   http.StatusForbidden,
+		providertest.Throttled:   http.StatusTooManyRequests,
+		providertest.ServerError: http.StatusInternalServerError,
+	}
+	faultReasons = map[providertest.FaultKind]string{
+		providertest.Transient:   "backendError",
+		providertest.Permanent:   "forbidden",
+		providertest.Throttled:   "rateLimitExceeded",
+		providertest.ServerError: "backendError",
+	}
+)
+
 // TestConformance runs the Provider conformance suite, switch suites
 // included, against the driver speaking to the emulator through the real
 // Compute Engine REST clients.
@@ -29,11 +46,7 @@ func TestConformance(t *testing.T) {
 			Name:     cloudswitch.GCP,
 			Compute:  cloudswitch.Compute{Provider: cloudswitch.GCP, InstanceType: "e2-standard-2"},
 			Fail: func(op providertest.Op, n int, kind providertest.FaultKind) {
-				f := gcptest.Fault{Op: emulatorOps[op], Times: n, Status: http.StatusForbidden, Code: "forbidden"}
-				if kind == providertest.Transient {
-					f.Status, f.Code = http.StatusServiceUnavailable, "backendError"
-				}
-				e.srv.Inject(f)
+				e.srv.Inject(gcptest.Fault{Op: emulatorOps[op], Times: n, Status: faultStatus[kind], Code: faultReasons[kind]})
 			},
 			LoseResponse: func(op providertest.Op) {
 				e.srv.Inject(gcptest.Fault{Op: emulatorOps[op], Times: 1, Drop: true})

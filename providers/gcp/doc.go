@@ -25,10 +25,12 @@
 //
 // # Labels, names and idempotency
 //
-// Every instance carries three labels: cloudswitch-owner (the owner, as
-// is), cloudswitch-workspace and cloudswitch-token (the workspace id and
-// the token, as is when they are valid label values, else "x-" and their
-// lowercase base32, which Instances decodes). Its name is derived from
+// Every instance carries three labels, four with an installation:
+// cloudswitch-owner (the owner, as is), cloudswitch-workspace,
+// cloudswitch-token and cloudswitch-installation (the workspace id, the
+// token and ProvisionRequest.Installation, as is when they are valid label
+// values, else "x-" and their lowercase base32, which Provision and
+// Instances decode back into the Instance). Its name is derived from
 // the token ("cs-" and the token, or a hash of it) and names are unique in a
 // zone; its insert carries requestId RequestID(token), a name-based UUID of
 // the token. A repeated Provision — after a lost answer, a timeout, a crash
@@ -36,7 +38,13 @@
 // long as it remembers the requestId, at least an hour) or with 409
 // alreadyExists; either way the driver reads the instance back and returns
 // it only if its labels name the request's owner and token. Someone else's
-// instance with that name is never adopted: Provision fails with ErrNotOurs.
+// instance with that name is never adopted: Provision fails with
+// cloudswitch.ErrNotOurs.
+//
+// Deprovision reads the instance's labels before it deletes it, and
+// deletes nothing whose workspace or installation label disagrees with the
+// Instance it was given (when that names one): the error matches
+// cloudswitch.ErrNotOurs.
 //
 // An insert is asynchronous: the driver polls its zone operation until it
 // is DONE and reads the operation's error, which the SDK's Operation.Wait
@@ -53,9 +61,18 @@
 // rateLimitExceeded or userRateLimitExceeded, broken connections and
 // timeouts match cloudswitch.ErrTransient, wrapped so that the cause stays
 // reachable with errors.As (a *googleapi.Error, an *apierror.APIError);
-// every other error is permanent. Once an insert or a delete has been
-// accepted, an error while waiting for it is transient: calling again
-// settles it. The client's own retries are turned off on every call: by
+// every other error is permanent.
+//
+// Refusals — the answers Compute Engine gives before a call takes effect —
+// match cloudswitch.ErrRefused: every 4xx but 408 and 400 resourceNotReady
+// (400 invalid or badRequest, 401, 403 forbidden, insufficientPermissions
+// or quotaExceeded, a 404 for a missing project, zone, image or machine
+// type, 409, and 429 and the 403 rate limits, which are transient too), and
+// the requests the driver rejects itself (ErrInvalidRequest). Nothing else
+// is a refusal: not a 5xx, a timeout or a broken connection, and nothing
+// met once an insert or a delete has been accepted — an error while
+// waiting for it is transient (calling again settles it), a failed
+// operation an *OperationError. The client's own retries are turned off on every call: by
 // default Get retries 503 and 504 for up to 10 minutes and then reports
 // only "context deadline exceeded". Errors and log lines never carry
 // credentials. The driver logs nothing unless given WithLogger.

@@ -26,8 +26,10 @@ const statusStopping = "STOPPING"
 func live(status string) bool { return status != statusStopping }
 
 // instanceOf reads a Compute Engine instance as a cloudswitch.Instance: the
-// name is its ID, the zone its Region, and the workspace and token come
-// from its ownership labels (empty when a label is missing). It fails when
+// name is its ID, the zone its Region, the machine type's name its
+// InstanceType, and the workspace, token and installation come from its
+// ownership labels (empty when a label is missing). The image is not known:
+// Compute Engine does not say what an instance's boot disk was created from. It fails when
 // a label cannot be decoded or the creation time cannot be read, since a
 // caller deciding whether the VM is an orphan needs both.
 func instanceOf(i *computepb.Instance) (cloudswitch.Instance, error) {
@@ -43,6 +45,14 @@ func instanceOf(i *computepb.Instance) (cloudswitch.Instance, error) {
 		if inst.Token, err = ownership.DecodeLabel(v); err != nil {
 			return cloudswitch.Instance{}, fmt.Errorf("instance %s in %s: label %s: %w", inst.ID, inst.Region, ownership.TokenKey, err)
 		}
+	}
+	if v, ok := labels[ownership.InstallationKey]; ok {
+		if inst.Installation, err = ownership.DecodeLabel(v); err != nil {
+			return cloudswitch.Instance{}, fmt.Errorf("instance %s in %s: label %s: %w", inst.ID, inst.Region, ownership.InstallationKey, err)
+		}
+	}
+	if mt := i.GetMachineType(); mt != "" {
+		inst.InstanceType = path.Base(mt)
 	}
 	if inst.CreatedAt, err = time.Parse(time.RFC3339Nano, i.GetCreationTimestamp()); err != nil {
 		return cloudswitch.Instance{}, fmt.Errorf("instance %s in %s: creationTimestamp %q: %w", inst.ID, inst.Region, i.GetCreationTimestamp(), err)
