@@ -139,6 +139,9 @@ type opFailure struct {
 // takeOpFailure consumes the first queued failure that applies to a new
 // operation of op; s.mu is held.
 func (s *Server) takeOpFailure(op string) *opFailure {
+	if op == "" {
+		return nil
+	}
 	for i, f := range s.opFailures {
 		if f.op != "" && f.op != op {
 			continue

@@ -42,9 +42,10 @@ type Server struct {
 	seq        int    // operations started
 	ids        uint64 // numeric ids issued
 	zones      map[string]*zoneState
-	zoneNames  []string              // sorted
-	requestIDs map[string]*operation // every requestId seen, until ExpireRequestIDs
-	pending    []*operation          // operations not yet DONE, oldest first
+	zoneNames  []string               // sorted
+	requestIDs map[string]seenRequest // requestIds seen, for the window, until ExpireRequestIDs
+	caller     string                 // the project of the callers' credentials; "" for the served one
+	pending    []*operation           // operations not yet DONE, oldest first
 	opFailures []*opFailure
 	pageSize   int
 }
@@ -86,10 +87,10 @@ func Start(addr string, opts ...Option) (*Server, error) {
 	_, _ = rand.Read(salt[:])
 	s := &Server{
 		opts:       o,
-		now:        time.Now,
+		now:        o.clock,
 		salt:       binary.BigEndian.Uint32(salt[:]) | 1,
 		zones:      make(map[string]*zoneState),
-		requestIDs: make(map[string]*operation),
+		requestIDs: make(map[string]seenRequest),
 	}
 	for _, z := range o.zones {
 		if _, ok := s.zones[z]; !ok {
@@ -204,7 +205,7 @@ func (s *Server) call(op string, h handler) http.Handler {
 		)
 		if p := r.PathValue("project"); p != s.opts.project {
 			aerr = notFound(projectPath(p))
-		} else {
+		} else if aerr = s.foreignCaller(op, r); aerr == nil {
 			answer, aerr = h(r, s.now())
 		}
 		if d.Drop {
