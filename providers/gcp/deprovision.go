@@ -2,10 +2,11 @@ package gcp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
-	"github.com/google/uuid"
+	"google.golang.org/api/iterator"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/cloudswitch/cloudswitch"
@@ -24,8 +25,21 @@ import (
 // cloudswitch.ErrNotOurs — a record naming another workspace's VM never
 // destroys it.
 //
-// Each call sends a fresh random requestId, so that a delete whose
-// operation failed can be tried again. It never guesses a zone: an
+// Every attempt sends the same requestId, DeleteRequestID(zone, name), so
+// that a delete repeated after a lost answer is answered with the first
+// one's operation instead of a second delete (which Compute Engine refuses
+// with 400 resourceNotReady while the first runs); when that operation
+// failed, the delete is sent again under the next requestId of a
+// deterministic chain. 400 resourceNotReady — another operation runs on
+// the instance — is transient and not a refusal.
+//
+// A 404 naming the instance is taken for "gone" only once the credentials
+// are shown to see the project: a listing of the zone filtered by the name
+// must succeed and list nothing (see confirmGone). Credentials of another
+// project therefore never make a VM look destroyed. The Instance does not
+// record its project — its ID is the instance name, as in every record
+// written before — so the driver must be the one for the project its VMs
+// were created in. It never guesses a zone: an
 // Instance without a Region is refused (ErrInvalidRequest), since a delete
 // in the wrong zone would answer 404 and look done. A 4xx answered to the
 // read or to the delete is a refusal (cloudswitch.ErrRefused): nothing was
@@ -52,8 +66,7 @@ func (d *Driver) Deprovision(ctx context.Context, inst cloudswitch.Instance) err
 	got, err := d.instances.Get(ctx, &computepb.GetInstanceRequest{Project: d.project, Zone: zone, Instance: name}, noRetry)
 	if err != nil {
 		if classify(ctx, target, err) == notFound {
-			log.DebugContext(ctx, "gcp: instance already gone")
-			return nil
+			return d.confirmGone(ctx, zone, name, target, err)
 		}
 		return fail(ctx, "instances.get "+target, target, err)
 	}
@@ -61,35 +74,69 @@ func (d *Driver) Deprovision(ctx context.Context, inst cloudswitch.Instance) err
 		log.WarnContext(ctx, "gcp: deprovision refused: the instance's labels name another workspace or installation")
 		return err
 	}
-	rid, err := uuid.NewRandom()
-	if err != nil {
-		return fmt.Errorf("gcp: deprovision %s: a requestId: %w", target, err)
+	rid := DeleteRequestID(zone, name)
+	for hop := 0; ; hop++ {
+		op, err := d.instances.Delete(ctx, &computepb.DeleteInstanceRequest{
+			Project: d.project, Zone: zone, Instance: name, RequestId: proto.String(rid),
+		}, noRetry)
+		if err != nil {
+			if classify(ctx, target, err) == notFound {
+				return d.confirmGone(ctx, zone, name, target, err)
+			}
+			return fail(ctx, "instances.delete "+target, target, err)
+		}
+		answer := op.Proto()
+		if answer.GetStatus() == computepb.Operation_DONE && operationError("delete", target, answer) != nil && hop < maxDeleteRetries {
+			// An earlier attempt's delete, answered again for its
+			// requestId, failed: send the next requestId of the chain.
+			log.DebugContext(ctx, "gcp: an earlier delete failed; deleting again", "operation", answer.GetName())
+			rid = retryRequestID(rid, answer.GetName())
+			continue
+		}
+		log.DebugContext(ctx, "gcp: delete accepted", "operation", answer.GetName())
+		done, err := d.wait(ctx, zone, answer)
+		if err != nil {
+			return uncertain(ctx, "zoneOperations.get (delete of "+target+")", err)
+		}
+		if opErr := operationError("delete", target, done); opErr != nil {
+			switch classifyStatus(opErr.HTTPStatus, target, opErr.Message, opErr.Codes) {
+			case notFound:
+				log.DebugContext(ctx, "gcp: instance already gone")
+				return nil
+			case transient:
+				return scrub(fmt.Errorf("gcp: deprovision: %w: %w", cloudswitch.ErrTransient, opErr))
+			}
+			return scrub(fmt.Errorf("gcp: deprovision: %w", opErr))
+		}
+		log.DebugContext(ctx, "gcp: deprovisioned")
+		return nil
 	}
-	op, err := d.instances.Delete(ctx, &computepb.DeleteInstanceRequest{
-		Project: d.project, Zone: zone, Instance: name, RequestId: proto.String(rid.String()),
+}
+
+// maxDeleteRetries bounds how many failed earlier deletes, answered again
+// for their requestIds, one Deprovision steps over.
+const maxDeleteRetries = 8
+
+// confirmGone decides what a 404 naming the instance (cause) means. It is
+// "gone" — success — only when the credentials can see the driver's
+// project and the instance is not in it: a listing of the zone, filtered by
+// the instance's name, must succeed and list nothing. Credentials of
+// another project, which may be answered 404 for every instance, fail that
+// listing (403, or 404 for the project), and the error says so: the VM is
+// not taken for gone. An instance the listing does show is transient: the
+// 404 was not the last word.
+func (d *Driver) confirmGone(ctx context.Context, zone, name, target string, cause error) error {
+	it := d.instances.List(ctx, &computepb.ListInstancesRequest{
+		Project: d.project, Zone: zone, Filter: proto.String(fmt.Sprintf("name = %q", name)), MaxResults: proto.Uint32(1),
 	}, noRetry)
-	if err != nil {
-		if classify(ctx, target, err) == notFound {
-			log.DebugContext(ctx, "gcp: instance already gone")
-			return nil
-		}
-		return fail(ctx, "instances.delete "+target, target, err)
+	_, err := next[*computepb.Instance](ctx, &d.fetches, it)
+	switch {
+	case errors.Is(err, iterator.Done):
+		d.cfg.log.DebugContext(ctx, "gcp: instance already gone", "zone", zone, "instance", name)
+		return nil
+	case err != nil:
+		return scrub(fmt.Errorf("gcp: deprovision %s: answered 404 (%v), but these credentials cannot list project %s, so the instance is not taken for gone: %w",
+			target, cause, d.project, fail(ctx, "instances.list zones/"+zone, "", err)))
 	}
-	log.DebugContext(ctx, "gcp: delete accepted", "operation", op.Name())
-	done, err := d.wait(ctx, zone, op.Proto())
-	if err != nil {
-		return uncertain(ctx, "zoneOperations.get (delete of "+target+")", err)
-	}
-	if opErr := operationError("delete", target, done); opErr != nil {
-		switch classifyStatus(opErr.HTTPStatus, target, opErr.Message, opErr.Codes) {
-		case notFound:
-			log.DebugContext(ctx, "gcp: instance already gone")
-			return nil
-		case transient:
-			return scrub(fmt.Errorf("gcp: deprovision: %w: %w", cloudswitch.ErrTransient, opErr))
-		}
-		return scrub(fmt.Errorf("gcp: deprovision: %w", opErr))
-	}
-	log.DebugContext(ctx, "gcp: deprovisioned")
-	return nil
+	return scrub(fmt.Errorf("gcp: deprovision %s: answered 404 (%v) while its zone lists it: %w", target, cause, cloudswitch.ErrTransient))
 }

@@ -77,13 +77,48 @@
 // only "context deadline exceeded". Errors and log lines never carry
 // credentials. The driver logs nothing unless given WithLogger.
 //
+// # Deleting
+//
+// Deprovision reads the instance, checks its labels (above), and deletes it
+// with requestId DeleteRequestID(zone, name), the same for every attempt:
+// a delete repeated after a lost answer is answered, for the at least 60
+// minutes Google keeps a requestId, with the first delete's operation, not
+// refused with 400 resourceNotReady while that one runs. A delete whose
+// operation failed is sent again under the next requestId of a
+// deterministic chain. 400 resourceNotReady (another operation runs on the
+// instance) is transient and not a refusal.
+//
+// A 404 naming the instance is "gone" only when the credentials can be
+// seen to reach the project: a listing of the instance's zone, filtered by
+// its name, must succeed and list nothing. Credentials of another project —
+// which may be told 404 about every instance — then fail with that
+// listing's error (a 403 is a refusal), never as a VM destroyed. The driver
+// records no project in the Instance (its ID stays the instance name, as
+// in every record written before), so a driver must be given the project
+// its VMs were created in; one given another project finds none of them in
+// Instances, which a reconciler reports.
+//
+// # Statuses
+//
+// What each of the v1 API's twelve Instance.status values means:
+//
+//	status                                   Instances   Provision of the token's instance
+//	PROVISIONING, STAGING, RUNNING           listed      returned (healthy, or on its way up)
+//	REPAIRING                                listed      returned (Compute Engine brings it back)
+//	PENDING, PENDING_STOP, SUSPENDING        listed      transient error: call again once settled
+//	STOPPING, DEPROVISIONING                 not listed  transient error (being stopped or deleted)
+//	TERMINATED, STOPPED, SUSPENDED, unknown  listed      ErrInstanceDown: permanent, not a refusal
+//
+// Instances lists everything that exists and bills — a stopped orphan must
+// be found like a running one — but what is being torn down; Provision
+// reports provisioned only a VM that is up or coming up.
+//
 // # Listing
 //
 // Instances lists every zone of the project in one aggregated listing,
 // filtered on the owner label, 500 instances a page, yielding each page as
-// it arrives; WithZones lists chosen zones one by one instead. Stopped
-// (TERMINATED) instances are listed, as their disks still bill; instances
-// being deleted (STOPPING) are not.
+// it arrives; WithZones lists chosen zones one by one instead, with the
+// statuses above.
 //
 // # Permissions
 //

@@ -111,7 +111,8 @@ var rateLimitReasons = map[string]bool{
 //     type an insert names — is permanent: a missing project must never
 //     make a delete look done;
 //   - transient for 408, 429, 5xx, 403 with reason rateLimitExceeded or
-//     userRateLimitExceeded, broken connections (EOF, resets, refused
+//     userRateLimitExceeded, 400 resourceNotReady (an operation runs on the
+//     instance), broken connections (EOF, resets, refused
 //     connections), network timeouts, and a call's own deadline expiring
 //     while ctx is alive;
 //   - permanent for everything else: 400, 401, other 403s (quotaExceeded
@@ -161,7 +162,8 @@ func classifyStatus(status int, resource, message string, reasons []string) clas
 			return notFound
 		}
 		return permanent
-	case status == http.StatusRequestTimeout, status == http.StatusTooManyRequests, status >= 500:
+	case status == http.StatusRequestTimeout, status == http.StatusTooManyRequests, status >= 500,
+		status == http.StatusBadRequest && slices.Contains(reasons, reasonResourceNotReady):
 		return transient
 	case status == http.StatusForbidden:
 		for _, r := range reasons {

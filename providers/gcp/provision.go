@@ -28,6 +28,13 @@ func invalidf(format string, args ...any) error {
 	return cloudswitch.Refused(fmt.Errorf("%w: %s", ErrInvalidRequest, fmt.Sprintf(format, args...)))
 }
 
+// ErrInstanceDown is matched by the error of a Provision whose token's
+// instance exists but is not running nor on its way up: TERMINATED,
+// STOPPED or SUSPENDED (stopped or suspended since, or dead on launch). The
+// instance is never reported provisioned; the error is permanent and not a
+// refusal, since the instance was created.
+var ErrInstanceDown = errors.New("gcp: the token's instance exists but is not running")
+
 // plan is an insert, checked and ready to send.
 type plan struct {
 	zone, name   string
@@ -286,8 +293,11 @@ func (d *Driver) adopt(ctx context.Context, p plan, req cloudswitch.ProvisionReq
 		}
 		return cloudswitch.Instance{}, scrub(fmt.Errorf("gcp: provision %s: the instance with the token's name is left alone, %s: %w", p.path, mismatch, cloudswitch.ErrNotOurs))
 	}
-	if got.GetStatus() == statusStopping {
-		return cloudswitch.Instance{}, fmt.Errorf("gcp: provision %s: the instance is STOPPING (being stopped or deleted); call again once it has settled: %w", p.path, cloudswitch.ErrTransient)
+	switch healthOf(got.GetStatus()) {
+	case settling:
+		return cloudswitch.Instance{}, fmt.Errorf("gcp: provision %s: the instance is %s; call again once it has settled: %w", p.path, got.GetStatus(), cloudswitch.ErrTransient)
+	case down:
+		return cloudswitch.Instance{}, fmt.Errorf("gcp: provision %s: %w: %s", p.path, ErrInstanceDown, got.GetStatus())
 	}
 	inst, err := instanceOf(got)
 	if err != nil {

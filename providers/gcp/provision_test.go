@@ -235,10 +235,10 @@ func TestProvisionOfAStoppingInstanceIsTransient(t *testing.T) {
 	if _, err := e.d.Provision(ctx, req); !errors.Is(err, cloudswitch.ErrTransient) {
 		t.Fatalf("got %v; want ErrTransient while the instance is STOPPING", err)
 	}
-	e.srv.SetStatus(zone, inst.ID, gcptest.StatusTerminated)
+	e.srv.SetStatus(zone, inst.ID, gcptest.StatusRunning)
 	again, err := e.d.Provision(ctx, req)
 	if err != nil || again.ID != inst.ID {
-		t.Fatalf("Provision of a stopped (TERMINATED) instance: %+v, %v; want it, alive", again, err)
+		t.Fatalf("Provision of the instance RUNNING again: %+v, %v; want it", again, err)
 	}
 }
 
