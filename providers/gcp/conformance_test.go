@@ -55,6 +55,17 @@ func TestConformance(t *testing.T) {
 			ListCalls:   func() int { return e.srv.Calls(gcptest.OpAggregatedList) },
 			Live:        func(context.Context) ([]cloudswitch.Instance, error) { return live(e.srv), nil },
 			Secrets:     []string{e.secret},
+			Busy: func(op providertest.Op, n int) {
+				e.srv.Inject(gcptest.Fault{Op: emulatorOps[op], Times: n, Status: http.StatusBadRequest, Code: "resourceNotReady"})
+			},
+			ForeignCredentials: func(on bool) {
+				project := ""
+				if on {
+					project = "someone-elses-project"
+				}
+				e.srv.SetCallerProject(project)
+			},
+			SetDown: func(inst cloudswitch.Instance) { e.srv.SetStatus(inst.Region, inst.ID, gcptest.StatusTerminated) },
 		}
 	})
 }
