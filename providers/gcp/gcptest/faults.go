@@ -17,9 +17,14 @@ const (
 	OpList           = "instances.list"
 	OpAggregatedList = "instances.aggregatedList"
 	OpOperationGet   = "zoneOperations.get"
+	// The lookups a driver's preflight makes.
+	OpMachineTypeGet  = "machineTypes.get"
+	OpImageGet        = "images.get"
+	OpImageFromFamily = "images.getFromFamily"
 )
 
-var ops = []string{OpInsert, OpGet, OpDelete, OpList, OpAggregatedList, OpOperationGet}
+var ops = []string{OpInsert, OpGet, OpDelete, OpList, OpAggregatedList, OpOperationGet,
+	OpMachineTypeGet, OpImageGet, OpImageFromFamily}
 
 // Fault is a scripted misbehaviour of the server.
 type Fault struct {

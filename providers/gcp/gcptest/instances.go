@@ -42,6 +42,12 @@ func (s *Server) insert(r *http.Request, now time.Time) (proto.Message, *apiErro
 	if aerr != nil {
 		return nil, aerr
 	}
+	if !s.hasMachineType(zone, v.machineType) {
+		return nil, invalid("Invalid value for field 'resource.machineType': '%s'. Machine type with name '%s' does not exist in zone '%s'.", in.GetMachineType(), v.machineType, zone)
+	}
+	if img := s.imagePath(v.sourceImage); !s.hasImage(img) {
+		return nil, notFound(img)
+	}
 	if _, taken := z.vms[v.name]; taken {
 		return nil, errorf(http.StatusConflict, "alreadyExists", "The resource '%s' already exists", instancePath(s.opts.project, zone, v.name))
 	}

@@ -79,8 +79,9 @@ type operation struct {
 
 // zoneState is what one zone holds.
 type zoneState struct {
-	vms map[string]*vm        // by name
-	ops map[string]*operation // by name
+	vms          map[string]*vm        // by name
+	ops          map[string]*operation // by name
+	machineTypes map[string]bool       // offered, by name
 }
 
 // settle finishes every pending operation whose time has come, in the order
