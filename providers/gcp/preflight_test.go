@@ -59,12 +59,16 @@ func TestPreflightRefusesWhatProvisionWouldRefuseNamingTheField(t *testing.T) {
 	}{
 		"a machine type the zone does not offer": {func(r *cloudswitch.ProvisionRequest) { r.Compute.InstanceType = "e2-standard-96" }, "instance_type"},
 		"a machine type name that is none":       {func(r *cloudswitch.ProvisionRequest) { r.Compute.InstanceType = "E2 Standard" }, "instance_type"},
-		"an image family that does not exist":    {func(r *cloudswitch.ProvisionRequest) { r.Compute.Image = "projects/debian-cloud/global/images/family/debian-99" }, "image"},
-		"an image that does not exist":           {func(r *cloudswitch.ProvisionRequest) { r.Compute.Image = "projects/attacker-project/global/images/backdoor" }, "image"},
-		"an image that is no path":               {func(r *cloudswitch.ProvisionRequest) { r.Compute.Image = "debian" }, "image"},
-		"a zone Compute Engine does not have":    {func(r *cloudswitch.ProvisionRequest) { r.Compute.Region = "mars-north1-a" }, "region"},
-		"a zone that is no zone":                 {func(r *cloudswitch.ProvisionRequest) { r.Compute.Region = "us-central1" }, "region"},
-		"another provider's compute":             {func(r *cloudswitch.ProvisionRequest) { r.Compute.Provider = cloudswitch.AWS }, "provider"},
+		"an image family that does not exist": {func(r *cloudswitch.ProvisionRequest) {
+			r.Compute.Image = "projects/debian-cloud/global/images/family/debian-99"
+		}, "image"},
+		"an image that does not exist": {func(r *cloudswitch.ProvisionRequest) {
+			r.Compute.Image = "projects/attacker-project/global/images/backdoor"
+		}, "image"},
+		"an image that is no path":            {func(r *cloudswitch.ProvisionRequest) { r.Compute.Image = "debian" }, "image"},
+		"a zone Compute Engine does not have": {func(r *cloudswitch.ProvisionRequest) { r.Compute.Region = "mars-north1-a" }, "region"},
+		"a zone that is no zone":              {func(r *cloudswitch.ProvisionRequest) { r.Compute.Region = "us-central1" }, "region"},
+		"another provider's compute":          {func(r *cloudswitch.ProvisionRequest) { r.Compute.Provider = cloudswitch.AWS }, "provider"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			e := newLookupEnv(t)
