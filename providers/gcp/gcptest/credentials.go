@@ -8,8 +8,8 @@ import (
 // belonged to project, a project with no role on the one the server serves
 // (a service account of another project, Application Default Credentials
 // picked up from the wrong environment). Every instance then looks absent:
-// instances.get and instances.delete answer 404 notFound naming the
-// instance, and zoneOperations.get 404 naming the operation — the worst a
+// instances.get, delete, stop, start and setMachineType answer 404
+// notFound naming the instance, and zoneOperations.get 404 naming the operation — the worst a
 // driver can meet, since such a 404 reads like "already gone". A call about
 // the project as a whole says what is wrong, as Compute Engine's
 // PERMISSIONS_ERROR does: instances.list and instances.aggregatedList
@@ -38,12 +38,14 @@ func (s *Server) foreignCaller(op string, r *http.Request) *apiError {
 	}
 	p, zone := s.opts.project, r.PathValue("zone")
 	switch op {
-	case OpGet, OpDelete:
+	case OpGet, OpDelete, OpStop, OpStart, OpSetMachineType:
 		return notFound(instancePath(p, zone, r.PathValue("instance")))
 	case OpOperationGet:
 		return notFound(operationPath(p, zone, r.PathValue("operation")))
 	case OpInsert:
 		return permissionDenied("compute.instances.create", zonePath(p, zone))
+	case OpMachineTypeGet:
+		return permissionDenied("compute.machineTypes.get", zonePath(p, zone))
 	default:
 		return permissionDenied("compute.instances.list", projectPath(p))
 	}

@@ -21,6 +21,16 @@
 //     the page), filtered by `labels.KEY = "VALUE"` comparisons (also `!=`,
 //     name and status, joined by AND) and paginated with maxResults (at most
 //     500) and pageToken/nextPageToken;
+//   - instances.stop, instances.start and instances.setMachineType
+//     (…/instances/{name}/stop, /start, /setMachineType), each a zone
+//     operation: a stop makes the instance STOPPING, then TERMINATED; a start
+//     STAGING, then RUNNING; a machine type change needs a stopped instance
+//     and a type the zone offers (lastStartTimestamp and lastStopTimestamp
+//     say when it last started and stopped);
+//   - machineTypes.get, images.get and images.getFromFamily, answered from a
+//     catalogue (DefaultMachineTypes in every zone, custom types, and
+//     DefaultImages; AddMachineType, AddImage), which instances.insert
+//     checks too: an unknown machine type is 400, an unknown image 404;
 //   - zoneOperations.get (…/zones/{zone}/operations/{name}), which answers
 //     DONE at the first poll, so tests never sleep — unless
 //     WithOperationTime makes operations take time.
@@ -65,8 +75,8 @@
 //     with httpErrorStatusCode, httpErrorMessage and error.errors[], and its
 //     effect is undone — a failed insert leaves no instance.
 //
-// Not modelled: instances.stop, start, suspend, resume, setMachineType and
-// every call but those above; regional and global operations; quotas and
+// Not modelled: instances.suspend, resume, reset and every call but those
+// above; regional and global operations; quotas and
 // zone capacity (ZONE_RESOURCE_POOL_EXHAUSTED) except through faults;
 // eventual consistency of instances.get (Compute Engine documents none: it
 // reads its own writes), while listings can lag (SetListLag); an

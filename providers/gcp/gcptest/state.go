@@ -48,6 +48,8 @@ type vm struct {
 	labels      map[string]string
 	created     time.Time
 	visibleAt   time.Time // listings skip it before
+	lastStart   time.Time // when it last reached RUNNING (zero: never)
+	lastStop    time.Time // when it was last stopped (zero: never)
 	deleting    bool      // a delete operation is pending
 	// statusBeforeDelete is restored if the delete fails.
 	statusBeforeDelete string
@@ -64,17 +66,18 @@ type vm struct {
 
 // operation is one zonal operation.
 type operation struct {
-	id         uint64
-	name       string
-	zone       string
-	kind       string // "insert" or "delete"
-	target     *vm
-	created    time.Time
-	doneAt     time.Time
-	done       bool
-	ended      time.Time
-	failure    *opFailure
-	prevStatus string // of the target of a delete, restored if it fails
+	id          uint64
+	name        string
+	zone        string
+	kind        string // "insert" or "delete"
+	target      *vm
+	created     time.Time
+	doneAt      time.Time
+	done        bool
+	ended       time.Time
+	failure     *opFailure
+	prevStatus  string // of the target of a delete, stop or start, restored if it fails
+	machineType string // the type a setMachineType sets
 }
 
 // zoneState is what one zone holds.
@@ -128,13 +131,24 @@ func (s *Server) finish(op *operation, now time.Time) {
 	case op.kind == "insert" && op.failure == nil:
 		if current && (op.target.status == StatusProvisioning || op.target.status == StatusStaging) && !op.target.deleting {
 			op.target.status = StatusRunning
+			op.target.lastStart = now
 		}
-	case op.kind == "stop":
+	case op.kind == "stop" || op.kind == "start":
 		if current && !op.target.deleting {
-			op.target.status = StatusTerminated
-			if op.failure != nil {
+			switch {
+			case op.failure != nil:
 				op.target.status = op.prevStatus
+			case op.kind == "stop":
+				op.target.status = StatusTerminated
+				op.target.lastStop = now
+			default:
+				op.target.status = StatusRunning
+				op.target.lastStart = now
 			}
+		}
+	case op.kind == "setMachineType":
+		if current && op.failure == nil {
+			op.target.machineType = op.machineType
 		}
 	case op.kind == "insert":
 		if current {
@@ -220,16 +234,18 @@ func (s *Server) instanceProto(v *vm) *computepb.Instance {
 	p := s.opts.project
 	labels := maps.Clone(v.labels)
 	out := &computepb.Instance{
-		Kind:              proto.String("compute#instance"),
-		Id:                proto.Uint64(v.id),
-		Name:              proto.String(v.name),
-		Zone:              proto.String(apiBase + zonePath(p, v.zone)),
-		MachineType:       proto.String(apiBase + zonePath(p, v.zone) + "/machineTypes/" + v.machineType),
-		Status:            proto.String(v.status),
-		Labels:            labels,
-		LabelFingerprint:  proto.String(strconv.FormatUint(v.id, 36)),
-		CreationTimestamp: proto.String(timestamp(v.created)),
-		SelfLink:          proto.String(apiBase + instancePath(p, v.zone, v.name)),
+		Kind:               proto.String("compute#instance"),
+		Id:                 proto.Uint64(v.id),
+		Name:               proto.String(v.name),
+		Zone:               proto.String(apiBase + zonePath(p, v.zone)),
+		MachineType:        proto.String(apiBase + zonePath(p, v.zone) + "/machineTypes/" + v.machineType),
+		Status:             proto.String(v.status),
+		Labels:             labels,
+		LabelFingerprint:   proto.String(strconv.FormatUint(v.id, 36)),
+		CreationTimestamp:  proto.String(timestamp(v.created)),
+		LastStartTimestamp: optionalTimestamp(v.lastStart),
+		LastStopTimestamp:  optionalTimestamp(v.lastStop),
+		SelfLink:           proto.String(apiBase + instancePath(p, v.zone, v.name)),
 		Disks: []*computepb.AttachedDisk{{
 			Boot:       proto.Bool(true),
 			AutoDelete: proto.Bool(v.autoDelete),
@@ -294,4 +310,13 @@ func (s *Server) busy(v *vm) bool {
 		}
 	}
 	return false
+}
+
+// optionalTimestamp is t as Compute Engine writes it, or nil for the zero
+// time.
+func optionalTimestamp(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	return proto.String(timestamp(t))
 }
