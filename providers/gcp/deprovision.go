@@ -47,15 +47,8 @@ import (
 // context's) and never refusals; a failed delete operation is classified by
 // its HTTP status (transient or permanent), never as a refusal either.
 func (d *Driver) Deprovision(ctx context.Context, inst cloudswitch.Instance) error {
-	switch {
-	case inst.Provider != "" && inst.Provider != cloudswitch.GCP:
-		return invalidf("deprovision: the gcp driver was given a %q instance", inst.Provider)
-	case !instanceNamePattern.MatchString(inst.ID):
-		return invalidf("deprovision: %q is not an instance name", inst.ID)
-	case inst.Region == "":
-		return invalidf("deprovision: instance %s has no zone (Region); the driver never guesses one", inst.ID)
-	case !zonePattern.MatchString(inst.Region):
-		return invalidf("deprovision: %q is not a zone (like us-central1-a)", inst.Region)
+	if err := checkInstance("deprovision", inst); err != nil {
+		return err
 	}
 	zone, name := inst.Region, inst.ID
 	target := "zones/" + zone + "/instances/" + name
@@ -139,4 +132,21 @@ func (d *Driver) confirmGone(ctx context.Context, zone, name, target string, cau
 			target, cause, d.project, fail(ctx, "instances.list zones/"+zone, "", err)))
 	}
 	return scrub(fmt.Errorf("gcp: deprovision %s: answered 404 (%v) while its zone lists it: %w", target, cause, cloudswitch.ErrTransient))
+}
+
+// checkInstance refuses an Instance the driver cannot act on: another
+// provider's, one whose ID is no instance name, one without a zone (the
+// driver never guesses one: a call in the wrong zone would answer 404).
+func checkInstance(call string, inst cloudswitch.Instance) error {
+	switch {
+	case inst.Provider != "" && inst.Provider != cloudswitch.GCP:
+		return invalidf("%s: the gcp driver was given a %q instance", call, inst.Provider)
+	case !instanceNamePattern.MatchString(inst.ID):
+		return invalidf("%s: %q is not an instance name", call, inst.ID)
+	case inst.Region == "":
+		return invalidf("%s: instance %s has no zone (Region); the driver never guesses one", call, inst.ID)
+	case !zonePattern.MatchString(inst.Region):
+		return invalidf("%s: %q is not a zone (like us-central1-a)", call, inst.Region)
+	}
+	return nil
 }

@@ -256,6 +256,12 @@ func fail(ctx context.Context, call, resource string, err error) error {
 		}
 		return scrub(fmt.Errorf("gcp: %s: %w: %w", call, cloudswitch.ErrRefused, err))
 	}
+	return failUnrefused(ctx, call, resource, err)
+}
+
+// failUnrefused is fail without the refusal: for a call made after an
+// earlier one took effect, whose refusal cannot mean that nothing changed.
+func failUnrefused(ctx context.Context, call, resource string, err error) error {
 	switch classify(ctx, resource, err) {
 	case cancelled:
 		if cause := ctx.Err(); !errors.Is(err, cause) {
