@@ -113,6 +113,18 @@
 // be found like a running one — but what is being torn down; Provision
 // reports provisioned only a VM that is up or coming up.
 //
+// # Preflight and resizing
+//
+// The driver is a cloudswitch.Preflighter: Preflight checks a request and
+// asks machineTypes.get and images.get (or images.getFromFamily) whether
+// the zone offers the machine type and the image exists, answering a
+// *cloudswitch.ValidationError naming region, instance_type or image
+// (NewFromClientOptions makes the lookup clients; New takes them with
+// WithLookupClients). It is a cloudswitch.Resizer too: Resize stops the
+// instance, changes its machine type and starts it again, doing only the
+// steps still due, so that a resize interrupted anywhere is finished by the
+// next call.
+//
 // # Listing
 //
 // Instances lists every zone of the project in one aggregated listing,
@@ -136,7 +148,11 @@
 //     nothing);
 //   - compute.instances.get, compute.instances.delete and
 //     compute.instances.list;
-//   - compute.zoneOperations.get.
+//   - compute.zoneOperations.get;
+//   - compute.machineTypes.get and compute.images.get (and
+//     compute.images.getFromFamily) for Preflight;
+//   - compute.instances.stop, compute.instances.start and
+//     compute.instances.setMachineType for Resize.
 //
 // The emulator in package gcptest speaks the same REST API, so the driver
 // runs in tests, examples and local development without credentials.

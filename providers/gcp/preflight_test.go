@@ -15,9 +15,9 @@ import (
 )
 
 // newLookupEnv is newEnv with the lookup clients Preflight asks.
-func newLookupEnv(t *testing.T, opts ...gcp.Option) *env {
+func newLookupEnv(t *testing.T, srvOpts []gcptest.Option, opts ...gcp.Option) *env {
 	t.Helper()
-	srv := gcptest.NewServer(t)
+	srv := gcptest.NewServer(t, srvOpts...)
 	secret := "ya29.a0Planted" + randomHex(24) + "SecretToken"
 	copts := clientOptions(t, srv.URL(), secret)
 	mt, err := compute.NewMachineTypesRESTClient(ctx, copts...)
@@ -41,7 +41,7 @@ func wantInvalidField(t *testing.T, err error, field string) {
 }
 
 func TestPreflightAcceptsWhatProvisionCreates(t *testing.T) {
-	e := newLookupEnv(t)
+	e := newLookupEnv(t, nil)
 	req := request("owner", "ws")
 	req.Compute.Image = "projects/ubuntu-os-cloud/global/images/family/ubuntu-2404-lts-amd64"
 	require.NoError(t, e.d.Preflight(ctx, req))
@@ -71,7 +71,7 @@ func TestPreflightRefusesWhatProvisionWouldRefuseNamingTheField(t *testing.T) {
 		"another provider's compute":          {func(r *cloudswitch.ProvisionRequest) { r.Compute.Provider = cloudswitch.AWS }, "provider"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			e := newLookupEnv(t)
+			e := newLookupEnv(t, nil)
 			req := request("owner", "ws")
 			c.mutate(&req)
 			wantInvalidField(t, e.d.Preflight(ctx, req), c.field)
@@ -83,7 +83,7 @@ func TestPreflightRefusesWhatProvisionWouldRefuseNamingTheField(t *testing.T) {
 }
 
 func TestPreflightKnowsWhatATestAddsToTheCatalogue(t *testing.T) {
-	e := newLookupEnv(t)
+	e := newLookupEnv(t, nil)
 	req := request("owner", "ws")
 	req.Compute.InstanceType = "c3-standard-4"
 	req.Compute.Image = "projects/my-project/global/images/golden-1"
@@ -97,7 +97,7 @@ func TestPreflightKnowsWhatATestAddsToTheCatalogue(t *testing.T) {
 }
 
 func TestPreflightErrorsThatAreNoVerdict(t *testing.T) {
-	e := newLookupEnv(t)
+	e := newLookupEnv(t, nil)
 	e.srv.Inject(gcptest.Fault{Op: gcptest.OpMachineTypeGet, Times: 1, Status: http.StatusServiceUnavailable})
 	err := e.d.Preflight(ctx, request("owner", "ws"))
 	assert.ErrorIs(t, err, cloudswitch.ErrTransient)

@@ -29,7 +29,7 @@ func resizeCalls(srv *gcptest.Server) [3]int {
 }
 
 func TestResizeStopsChangesTheMachineTypeAndStartsTheSameVM(t *testing.T) {
-	e := newLookupEnv(t)
+	e := newLookupEnv(t, nil)
 	inst, err := e.d.Provision(ctx, request("owner", "ws"))
 	require.NoError(t, err)
 	got, err := e.d.Resize(ctx, inst, "e2-standard-4")
@@ -46,7 +46,7 @@ func TestResizeStopsChangesTheMachineTypeAndStartsTheSameVM(t *testing.T) {
 
 func TestResizeIsIdempotent(t *testing.T) {
 	t.Run("a VM that already has the type is returned as is", func(t *testing.T) {
-		e := newLookupEnv(t)
+		e := newLookupEnv(t, nil)
 		inst, err := e.d.Provision(ctx, request("owner", "ws"))
 		require.NoError(t, err)
 		_, err = e.d.Resize(ctx, inst, "e2-standard-4")
@@ -57,7 +57,7 @@ func TestResizeIsIdempotent(t *testing.T) {
 		assert.Equal(t, [3]int{1, 1, 1}, resizeCalls(e.srv), "nothing left to do")
 	})
 	t.Run("a VM stopped half-way is finished", func(t *testing.T) {
-		e := newLookupEnv(t)
+		e := newLookupEnv(t, nil)
 		inst, err := e.d.Provision(ctx, request("owner", "ws"))
 		require.NoError(t, err)
 		require.True(t, e.srv.Stop(zone, inst.ID))
@@ -68,7 +68,7 @@ func TestResizeIsIdempotent(t *testing.T) {
 		assert.Equal(t, [3]int{0, 1, 1}, resizeCalls(e.srv))
 	})
 	t.Run("a resize whose start lost its answer is finished by the next", func(t *testing.T) {
-		e := newLookupEnv(t)
+		e := newLookupEnv(t, nil)
 		inst, err := e.d.Provision(ctx, request("owner", "ws"))
 		require.NoError(t, err)
 		e.srv.Inject(gcptest.Fault{Op: gcptest.OpStart, Times: 1, Drop: true})
@@ -84,7 +84,7 @@ func TestResizeIsIdempotent(t *testing.T) {
 
 func TestResizeRefusesOnlyWhatLeftTheVMAsItWas(t *testing.T) {
 	t.Run("a 403 to the stop", func(t *testing.T) {
-		e := newLookupEnv(t)
+		e := newLookupEnv(t, nil)
 		inst, err := e.d.Provision(ctx, request("owner", "ws"))
 		require.NoError(t, err)
 		e.srv.Inject(gcptest.Fault{Op: gcptest.OpStop, Times: 1, Status: http.StatusForbidden})
@@ -95,7 +95,7 @@ func TestResizeRefusesOnlyWhatLeftTheVMAsItWas(t *testing.T) {
 		assert.Equal(t, "e2-standard-2", vm.MachineType)
 	})
 	t.Run("a 403 to the machine type change, after the stop", func(t *testing.T) {
-		e := newLookupEnv(t)
+		e := newLookupEnv(t, nil)
 		inst, err := e.d.Provision(ctx, request("owner", "ws"))
 		require.NoError(t, err)
 		e.srv.Inject(gcptest.Fault{Op: gcptest.OpSetMachineType, Times: 1, Status: http.StatusForbidden})
@@ -104,7 +104,7 @@ func TestResizeRefusesOnlyWhatLeftTheVMAsItWas(t *testing.T) {
 		assert.NotErrorIs(t, err, cloudswitch.ErrRefused, "the VM is stopped now: not as it was")
 	})
 	t.Run("a machine type the zone does not offer", func(t *testing.T) {
-		e := newLookupEnv(t)
+		e := newLookupEnv(t, nil)
 		inst, err := e.d.Provision(ctx, request("owner", "ws"))
 		require.NoError(t, err)
 		_, err = e.d.Resize(ctx, inst, "e2-standard-96")
@@ -114,7 +114,7 @@ func TestResizeRefusesOnlyWhatLeftTheVMAsItWas(t *testing.T) {
 		assert.Equal(t, gcptest.StatusRunning, vmOf(t, e.srv, inst.ID).Status)
 	})
 	t.Run("another workspace's VM", func(t *testing.T) {
-		e := newLookupEnv(t)
+		e := newLookupEnv(t, nil)
 		inst, err := e.d.Provision(ctx, request("owner", "ws"))
 		require.NoError(t, err)
 		inst.WorkspaceID = "ws-other"
@@ -125,7 +125,7 @@ func TestResizeRefusesOnlyWhatLeftTheVMAsItWas(t *testing.T) {
 }
 
 func TestResizeOfAVMThatIsSettlingIsTransient(t *testing.T) {
-	e := newLookupEnv(t)
+	e := newLookupEnv(t, nil)
 	inst, err := e.d.Provision(ctx, request("owner", "ws"))
 	require.NoError(t, err)
 	e.srv.SetStatus(zone, inst.ID, gcptest.StatusStopping)
