@@ -88,17 +88,10 @@ func region(zone string) string { return zone[:strings.LastIndexByte(zone, '-')]
 // plan checks req and builds its insert. Every error is permanent and
 // matches ErrInvalidRequest.
 func (d *Driver) plan(req cloudswitch.ProvisionRequest) (plan, error) {
+	if err := req.Check(cloudswitch.GCP); err != nil {
+		return plan{}, invalidf("provision: %v", err)
+	}
 	switch {
-	case req.Token == "":
-		return plan{}, invalidf("provision: empty token")
-	case req.Owner == "":
-		return plan{}, invalidf("provision: empty owner")
-	case req.WorkspaceID == "":
-		return plan{}, invalidf("provision: empty workspace id")
-	case req.Compute.Provider != cloudswitch.GCP:
-		return plan{}, invalidf("provision: the gcp driver was asked for a %q machine", req.Compute.Provider)
-	case req.Compute.InstanceType == "":
-		return plan{}, invalidf("provision: empty instance type")
 	case !labelValuePattern.MatchString(req.Owner):
 		return plan{}, invalidf("provision: owner %q is not a label value (up to 63 lowercase letters, digits, '_' or '-')", req.Owner)
 	}
