@@ -172,3 +172,25 @@ func (c *clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 	c.mu.Unlock()
 }
+
+func TestRequestIDWindowProvisionAndDeprovisionConvergeAfterIt(t *testing.T) {
+	// Google keeps a requestId for at least 60 minutes and promises nothing
+	// after: past the window a repeated insert is a new insert (answered 409
+	// alreadyExists while the VM lives) and a repeated delete a new delete.
+	c := &clock{now: time.Now()}
+	e := newEnv(t, []gcptest.Option{gcptest.WithClock(c.Now)})
+	req := request("owner", "ws")
+	first, err := e.d.Provision(ctx, req)
+	require.NoError(t, err)
+	c.Advance(gcptest.DefaultRequestIDWindow + time.Minute)
+	again, err := e.d.Provision(ctx, req)
+	require.NoError(t, err, "past the window the insert meets the VM's name: it is adopted")
+	assert.Equal(t, first.ID, again.ID)
+	assert.Len(t, e.srv.Instances(), 1)
+
+	e.srv.FailOperation(gcptest.OpDelete, 1, 503, "INTERNAL_ERROR", "backend failure")
+	require.ErrorIs(t, e.d.Deprovision(ctx, first), cloudswitch.ErrTransient)
+	c.Advance(gcptest.DefaultRequestIDWindow + time.Minute)
+	require.NoError(t, e.d.Deprovision(ctx, first))
+	assert.Empty(t, e.srv.Instances())
+}
