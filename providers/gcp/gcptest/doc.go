@@ -42,20 +42,24 @@
 //     Instance.status, whose twelve values are StatusProvisioning …
 //     StatusPending): an inserted instance is PROVISIONING, then STAGING
 //     (from half its operation's time), then RUNNING when the insert is
-//     DONE; a deleted one is STOPPING, then DEPROVISIONING, then gone; Stop
-//     makes one STOPPING, then TERMINATED. SetStatus puts an instance in any
+//     DONE; a deleted one is STOPPING, then DEPROVISIONING, then gone (the
+//     last phase is the emulator's reading of the enum's "halted and … tear
+//     down tasks like network deprogramming, releasing quota, IP, tearing
+//     down disks"); Stop makes one STOPPING, then TERMINATED. SetStatus puts an instance in any
 //     of the twelve, as an operation outside the emulator would. With the
 //     default operation time of 0 every operation is DONE by the next
 //     request, so the intermediate statuses are seen only WithOperationTime.
-//   - resourceNotReady: a delete of an instance that has an operation
-//     running on it — its insert or an earlier delete not DONE, a stop, or a
+//   - resourceNotReady: a delete, stop, start or machine type change of an
+//     instance that has an operation running on it — its insert or an earlier delete not DONE, a stop, or a
 //     status of an operation in flight (PROVISIONING, STAGING, PENDING_STOP,
 //     STOPPING, SUSPENDING, DEPROVISIONING) — answers 400 with reason
 //     resourceNotReady, "The resource 'projects/P/zones/Z/instances/N' is
 //     not ready", as Compute Engine does (Google's error catalog for the
-//     v1 API does not list it; clients meet it, see the Go, Java and Python
-//     clients' issue trackers). On by default; WithoutResourceNotReady turns
-//     it off, and a Fault with Code "resourceNotReady" forces it.
+//     v1 API does not list it; its clients meet it, as reported in
+//     googleapis/google-api-python-client#485 and
+//     googleapis/google-cloud-java#9312). On by default;
+//     WithoutResourceNotReady turns it off, and a Fault with Code
+//     "resourceNotReady" forces it.
 //   - requestId: the insert and delete reference ("requestId: … the server
 //     will know to ignore the request if it has already been completed …
 //     for at least 60 minutes after the first request") — a repeated
