@@ -36,7 +36,9 @@ var resizeRequestIDSpace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://githu
 // stop, so a step repeated after a lost answer is answered with the first
 // one's operation, while a later resize sends new ones.
 //
-// Errors: a 4xx answered before any step took effect is a refusal
+// Errors: an instance that does not exist is cloudswitch.ErrInstanceNotFound,
+// once confirmed as Deprovision confirms a 404. A 4xx answered before any
+// step took effect is a refusal
 // (cloudswitch.ErrRefused) and leaves the VM as it was; once the stop has
 // been accepted no error is a refusal. An instance being stopped, started
 // or deleted by someone else (or with an operation running:
@@ -69,6 +71,13 @@ func (d *Driver) Resize(ctx context.Context, inst cloudswitch.Instance, instance
 	}
 	got, err := d.instances.Get(ctx, &computepb.GetInstanceRequest{Project: d.project, Zone: zone, Instance: name}, noRetry)
 	if err != nil {
+		if classify(ctx, target, err) == notFound {
+			// ErrInstanceNotFound only when sure: the credentials see the
+			// project and its zone lists no such instance.
+			if cerr := d.confirmGone(ctx, zone, name, target, err); cerr != nil {
+				return cloudswitch.Instance{}, cerr
+			}
+		}
 		return cloudswitch.Instance{}, failed("instances.get "+target, err)
 	}
 	if err := fence(target, inst, got); err != nil {

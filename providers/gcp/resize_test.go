@@ -133,3 +133,20 @@ func TestResizeOfAVMThatIsSettlingIsTransient(t *testing.T) {
 	assert.ErrorIs(t, err, cloudswitch.ErrTransient)
 	assert.NotErrorIs(t, err, cloudswitch.ErrRefused)
 }
+
+func TestResizeOfAVMThatIsGoneIsInstanceNotFoundOnlyWhenSure(t *testing.T) {
+	e := newLookupEnv(t, nil)
+	inst, err := e.d.Provision(ctx, request("owner", "ws"))
+	require.NoError(t, err)
+
+	e.srv.SetCallerProject("someone-elses-project")
+	_, err = e.d.Resize(ctx, inst, "e2-standard-4")
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, cloudswitch.ErrInstanceNotFound, "credentials of another project are told 404 about every VM")
+	e.srv.SetCallerProject("")
+
+	require.True(t, e.srv.RemoveInstance(zone, inst.ID))
+	_, err = e.d.Resize(ctx, inst, "e2-standard-4")
+	assert.ErrorIs(t, err, cloudswitch.ErrInstanceNotFound)
+	assert.NotErrorIs(t, err, cloudswitch.ErrRefused)
+}
