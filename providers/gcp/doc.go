@@ -55,11 +55,12 @@
 // # Errors
 //
 // A 404 naming the instance matches cloudswitch.ErrInstanceNotFound (and a
-// Deprovision that meets one succeeds); a 404 about anything else — the
+// Deprovision that meets one succeeds) once confirmed as "Deleting" below
+// says; a 404 about anything else — the
 // project, the zone, an image — is permanent, so that a misconfiguration
 // never makes a delete look done. 408, 429, 5xx, 403 with reason
-// rateLimitExceeded or userRateLimitExceeded, broken connections and
-// timeouts match cloudswitch.ErrTransient, wrapped so that the cause stays
+// rateLimitExceeded or userRateLimitExceeded, 400 resourceNotReady, broken
+// connections and timeouts match cloudswitch.ErrTransient, wrapped so that the cause stays
 // reachable with errors.As (a *googleapi.Error, an *apierror.APIError);
 // every other error is permanent.
 //
