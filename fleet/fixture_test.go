@@ -38,6 +38,9 @@ type preflighting struct {
 
 func (p *preflighting) Preflight(ctx context.Context, req cloudswitch.ProvisionRequest) error {
 	p.preflights.Add(1)
+	if err := req.Check(cloudswitch.GCP); err != nil {
+		return err // what every driver checks first
+	}
 	if err, ok := p.refuse[req.Compute.InstanceType]; ok {
 		return err
 	}

@@ -18,16 +18,16 @@ const (
 	// ActionEdit: a record-only edit. The compute is written (one
 	// compare-and-swap); no VM is destroyed or created.
 	ActionEdit Action = "edit"
-	// ActionResize: the VM's instance type changes in place (a
-	// cloudswitch.Resizer); nothing is destroyed. Planned once the
-	// Switcher resizes in place; until then Switch writes a same-provider
-	// type change as a record-only edit, and the plan says ActionEdit.
+	// ActionResize: the VM's instance type changes in place, its driver
+	// being a cloudswitch.Resizer; nothing is destroyed.
 	ActionResize Action = "resize"
 	// ActionProvision: the workspace stays on its provider and has no VM;
 	// one is created.
 	ActionProvision Action = "provision"
-	// ActionRecreate: the workspace moves to another provider. Its VM, if
-	// any, is destroyed and a new one created (when provisioning is on).
+	// ActionRecreate: the workspace moves to another provider, or to
+	// another region or image (or, on a driver that cannot resize, another
+	// instance type) on its own. Its VM, if any, is destroyed and a new one
+	// created (when provisioning is on).
 	ActionRecreate Action = "recreate"
 	// ActionRefuse: the switch would be refused (Reason says why); applying
 	// the plan skips it.
@@ -60,6 +60,9 @@ type Step struct {
 	Destroy *cloudswitch.Instance `json:"destroy,omitempty"`
 	// Create is the VM the switch would create, on To.Provider (nil: none).
 	Create *cloudswitch.Compute `json:"create,omitempty"`
+	// Resize is the VM whose instance type would change in place to
+	// To.InstanceType (nil: none).
+	Resize *cloudswitch.Instance `json:"resize,omitempty"`
 	// Reason says why a step is refused, or why it does nothing.
 	Reason string `json:"reason,omitempty"`
 	// Warning is what planning could not establish, such as a preflight

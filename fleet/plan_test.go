@@ -51,6 +51,8 @@ var planRequests = map[string]cloudswitch.Request{
 	"keep provider, new type":       {Compute: cloudswitch.Compute{InstanceType: "t3.large"}},
 	"keep provider, new region":     {Compute: cloudswitch.Compute{Region: "eu-west-1"}},
 	"keep everything":               {},
+	"new region, confirmed":         {Compute: cloudswitch.Compute{Region: "eu-west-1"}, ConfirmRecreate: true},
+	"new type, confirmed":           {Compute: cloudswitch.Compute{InstanceType: "t3.large"}, ConfirmRecreate: true},
 }
 
 func TestPlanWritesNothingAndCallsNoProviderButPreflight(t *testing.T) {
@@ -62,7 +64,9 @@ func TestPlanWritesNothingAndCallsNoProviderButPreflight(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, before, w.store.updates.Load(), "planning wrote to the store")
 			for _, p := range []*memprovider.Provider{w.aws, w.hz, w.gcp.Provider} {
-				assert.Empty(t, p.Calls(), "planning called provider %s (only preflight is allowed)", p.Name())
+				for _, c := range p.Calls() {
+					assert.Equal(t, memprovider.OpPreflight, c.Op, "planning called %s on provider %s (only preflight is allowed)", c.Op, p.Name())
+				}
 			}
 		})
 	}
@@ -86,7 +90,12 @@ func TestPlanPredictsWhatSwitchDoes(t *testing.T) {
 					continue
 				}
 				require.NoError(t, err, "%s: the plan says %s but Switch refused", s.WorkspaceID, s.Action)
-				assert.Equal(t, s.Action == fleet.ActionRecreate, res.Switched, "%s: recreate ⇔ provider switched", s.WorkspaceID)
+				assert.Equal(t, s.Action == fleet.ActionRecreate && s.From.Provider != s.To.Provider, res.Switched,
+					"%s: a recreate on another provider ⇔ provider switched", s.WorkspaceID)
+				if s.Resize != nil {
+					assert.Equal(t, s.To.InstanceType, res.Workspace.Instance.InstanceType, "%s: the VM was resized in place", s.WorkspaceID)
+					assert.Equal(t, s.Resize.ID, res.Workspace.Instance.ID, "%s: a resize keeps the VM", s.WorkspaceID)
+				}
 				assert.Equal(t, s.Destroy != nil, res.Deprovisioned != nil, "%s: planned destroy %v, Switch destroyed %v", s.WorkspaceID, s.Destroy, res.Deprovisioned)
 				if s.Destroy != nil && res.Deprovisioned != nil {
 					assert.Equal(t, s.Destroy.ID, res.Deprovisioned.ID, "%s: destroyed another VM than planned", s.WorkspaceID)
@@ -211,4 +220,25 @@ func TestPlanRoundTripsThroughItsFileAndPrintsATable(t *testing.T) {
 	for _, err := range steps {
 		assert.ErrorIs(t, err, fleet.ErrBadPlan, "an unknown field is refused, not ignored")
 	}
+}
+
+func TestPlanResizesInPlaceAndRecreatesForARegionOnTheSameProvider(t *testing.T) {
+	w, ids := mixedWorld(t)
+	plan := w.planAll(t, ids, planRequests["new type, confirmed"])
+	step := plan.Steps[0]
+	require.Equal(t, "aws-vm", step.WorkspaceID)
+	assert.Equal(t, fleet.ActionResize, step.Action, "a driver that resizes changes the type in place")
+	require.NotNil(t, step.Resize)
+	assert.Nil(t, step.Destroy)
+	assert.Nil(t, step.Create)
+
+	plan = w.planAll(t, ids, planRequests["new region, confirmed"])
+	step = plan.Steps[0]
+	assert.Equal(t, fleet.ActionRecreate, step.Action, "a new region recreates the VM on the same provider")
+	require.NotNil(t, step.Destroy)
+	require.NotNil(t, step.Create)
+	assert.Equal(t, "eu-west-1", step.Create.Region)
+
+	plan = w.planAll(t, ids, planRequests["keep provider, new region"])
+	assert.Equal(t, fleet.ActionRefuse, plan.Steps[0].Action, "a same-provider recreate needs confirmation too")
 }

@@ -2,6 +2,8 @@ package fleet
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"iter"
@@ -91,21 +93,22 @@ func (p *Planner) Check(req cloudswitch.Request) error {
 	}
 	c := req.Compute
 	if c.Provider == "" {
-		// Only the region and image can be checked without a provider:
-		// validate them with any allowed provider and its default type.
-		providers := p.allowlist.Providers()
-		if len(providers) == 0 {
-			return &cloudswitch.ValidationError{Field: "provider", Reason: "the allowlist allows no provider"}
-		}
-		c.Provider = providers[0]
-		c.InstanceType = p.allowlist.DefaultInstanceType(c.Provider)
-		return p.allowlist.Validate(c)
+		// Without a provider only the syntax of the region and image can be
+		// checked: validate them against an allowlist that restricts
+		// neither.
+		c.Provider, c.InstanceType = "any", "any"
+		return syntaxOnly.Validate(c)
 	}
 	if c.InstanceType == "" {
 		c.InstanceType = p.allowlist.DefaultInstanceType(c.Provider)
 	}
 	return p.allowlist.Validate(c)
 }
+
+// syntaxOnly is an allowlist of one provider with one type and no region or
+// image restriction: its Validate checks only the syntax of regions and
+// images, as the Switcher does before it knows the provider.
+var syntaxOnly, _ = cloudswitch.NewAllowlist(map[string][]string{"any": {"any"}}, map[string]string{"any": "any"})
 
 // Plan plans req for every selected workspace and holds the plan in memory.
 // It fails only when req is refused outright (Check) or the selection cannot
@@ -187,57 +190,102 @@ func (p *Planner) step(ctx context.Context, pf *preflights, l lookup, req clouds
 		s.Reason = fmt.Sprintf("the workspace is at version %d, not %d", w.Version, req.IfVersion)
 		return s
 	}
-	if change && !req.ConfirmRecreate {
-		s.Reason = fmt.Sprintf("moving from %s to %s recreates the VM and needs confirmation", s.From.Provider, target.Provider)
+	recreate, resize := change, false
+	if !change {
+		recreate, resize = p.sameProviderChange(w, target)
+	}
+	if recreate && !req.ConfirmRecreate {
+		if change {
+			s.Reason = fmt.Sprintf("moving from %s to %s recreates the VM and needs confirmation", s.From.Provider, target.Provider)
+		} else {
+			s.Reason = fmt.Sprintf("a change of region or image on %s recreates the VM and needs confirmation", target.Provider)
+		}
 		return s
 	}
-	if w.Instance != nil && change {
-		old, err := p.oldInstance(w)
+	var old *cloudswitch.Instance
+	if w.Instance != nil && (recreate || resize) {
+		inst, err := p.oldInstance(w)
 		if err != nil {
 			s.Reason = err.Error()
 			return s
 		}
-		s.Destroy = &old
+		old = &inst
 	}
-	provision := p.provisioning && (change || w.Instance == nil)
+	provision := p.provisioning && (recreate || w.Instance == nil)
 	if provision {
 		if _, ok := p.providers[target.Provider]; !ok {
 			s.Reason = fmt.Sprintf("provider %q has no driver configured", target.Provider)
 			return s
 		}
-		c := target
-		s.Create = &c
 	}
 	switch {
-	case s.Destroy == nil && !provision && target == w.Compute:
+	case old == nil && !provision && target == w.Compute:
 		s.Action = ActionNone
 		s.Reason = "already at the target"
 		return s
-	case s.Destroy == nil && !provision:
+	case old == nil && !provision:
 		s.Action = ActionEdit
 		return s
-	case change:
+	case resize:
+		s.Action = ActionResize
+		s.Resize = old
+	case recreate:
 		s.Action = ActionRecreate
+		s.Destroy = old
 	default:
 		s.Action = ActionProvision
 	}
 	if provision {
+		c := target
+		s.Create = &c
+	}
+	if provision || resize {
 		if err := pf.check(ctx, w.ID, target); err != nil {
-			if errors.Is(err, cloudswitch.ErrTransient) {
-				s.Warning = "preflight could not tell: " + err.Error()
-			} else {
+			var invalid *cloudswitch.ValidationError
+			if errors.As(err, &invalid) || !errors.Is(err, cloudswitch.ErrTransient) {
 				s.Action = ActionRefuse
 				s.Reason = "preflight: " + err.Error()
+			} else {
+				s.Warning = "preflight could not tell: " + err.Error()
 			}
 		}
 	}
 	return s
 }
 
+// sameProviderChange mirrors the Switcher's judgement of a change on the
+// same provider: a region or image the VM does not have recreates it; an
+// instance type it does not have resizes it in place when the driver is a
+// cloudswitch.Resizer, and recreates it otherwise; the VM's own recorded
+// type, region and image count as what it has.
+func (p *Planner) sameProviderChange(w cloudswitch.Workspace, target cloudswitch.Compute) (recreate, resize bool) {
+	if w.Instance == nil {
+		return false, false
+	}
+	differs := func(want, recorded, actual string) bool {
+		return want != recorded && (actual == "" || want != actual)
+	}
+	recordedType := w.Compute.InstanceType
+	if recordedType == "" {
+		recordedType = p.allowlist.DefaultInstanceType(target.Provider)
+	}
+	if differs(target.Region, w.Compute.Region, w.Instance.Region) || differs(target.Image, w.Compute.Image, w.Instance.Image) {
+		return true, false
+	}
+	if differs(target.InstanceType, recordedType, w.Instance.InstanceType) {
+		if _, ok := p.providers[target.Provider].(cloudswitch.Resizer); ok {
+			return false, true
+		}
+		return true, false
+	}
+	return false, false
+}
+
 // resolve mirrors the Switcher's resolution of a request against a stored
 // workspace: an empty provider keeps the current one and every empty field
 // its current value; a provider change takes the new provider's default
-// instance type and leaves an empty region or image to the driver.
+// instance type, region and image (an empty default leaves it to the
+// driver).
 func (p *Planner) resolve(w cloudswitch.Workspace, want cloudswitch.Compute) (cloudswitch.Compute, bool, error) {
 	cur := w.Compute
 	cur.Provider = cloudswitch.NormalizeProvider(cur.Provider)
@@ -249,6 +297,12 @@ func (p *Planner) resolve(w cloudswitch.Workspace, want cloudswitch.Compute) (cl
 	if change {
 		if target.InstanceType == "" {
 			target.InstanceType = p.allowlist.DefaultInstanceType(target.Provider)
+		}
+		if target.Region == "" {
+			target.Region = p.allowlist.DefaultRegion(target.Provider)
+		}
+		if target.Image == "" {
+			target.Image = p.allowlist.DefaultImage(target.Provider)
 		}
 	} else {
 		if target.InstanceType == "" {
@@ -314,8 +368,10 @@ func (pf *preflights) check(ctx context.Context, workspaceID string, target clou
 	if err != nil {
 		return err // not kept: the store may answer next time
 	}
+	// The token is one the Switcher could have drawn (drivers check its
+	// form); preflight creates nothing, so it names no VM.
 	err = drv.Preflight(ctx, cloudswitch.ProvisionRequest{
-		WorkspaceID: workspaceID, Compute: target, Owner: pf.p.owner, Installation: inst,
+		WorkspaceID: workspaceID, Compute: target, Token: newToken(), Owner: pf.p.owner, Installation: inst,
 	})
 	if !errors.Is(err, cloudswitch.ErrTransient) && len(pf.results) < maxPreflightAnswers {
 		pf.results[key] = err
@@ -344,6 +400,14 @@ func (pf *preflights) installationID(ctx context.Context) (string, error) {
 	}
 	pf.installation = &id
 	return id, nil
+}
+
+// newToken returns a random token of the form the Switcher gives its
+// switches: 32 hexadecimal digits.
+func newToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
+	return hex.EncodeToString(b[:])
 }
 
 // Providers returns the names of the planner's drivers, sorted.

@@ -132,7 +132,7 @@ func TestPlanThenApplyThenStatusAsAnOperatorDoes(t *testing.T) {
 func TestApplyInlineWithoutAPlanFile(t *testing.T) {
 	db := seedDB(t, 3)
 	r := cli(t, "apply", "-db", db, "-ids", "ws-000,ws-002", "-provider", "gcp", "-confirm-recreate", "-canary", "1")
-	require.Equal(t, exitOK, r.code, r.err)
+	require.Equal(t, exitOK, r.code, r.err+r.out)
 	lines := jsonLines(t, r.out)
 	assert.Equal(t, 2, countEvents(lines, "done"))
 	assert.Equal(t, 1, countEvents(lines, "canary"))
