@@ -5,10 +5,12 @@
 // progress events.
 //
 // A Plan says, per workspace, what a Switch would do — nothing, a
-// record-only edit, a new VM on the same provider, or a recreate on another
-// provider — and which VM it would destroy and what it would create. Making
-// it writes nothing and calls no provider but for preflight checks
-// (cloudswitch.Preflighter). It is printed as a table or as JSON lines, saved
+// record-only edit, a resize in place, a new VM where there is none, or a
+// recreate (on another provider, or in another region or from another
+// image) — and which VM it would destroy, resize or create. The planner
+// follows the Switcher's rules and must be configured as the Switcher is.
+// Making a plan writes nothing and calls no provider but for preflight
+// checks (cloudswitch.Preflighter), one per distinct target. It is printed as a table or as JSON lines, saved
 // and loaded (WritePlan, ReadPlan), and applied with Apply, which refuses
 // every workspace whose Version changed since the plan was made.
 //
