@@ -45,15 +45,29 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.verbose, "v", false, "log what the library does to stderr")
 }
 
-// envPrefix starts the environment variable of every flag: -db falls back
-// to CLOUDSWITCH_DB.
+// envPrefix starts the environment variable of a connection flag: -db
+// falls back to CLOUDSWITCH_DB.
 const envPrefix = "CLOUDSWITCH_"
 
-// parse parses args into fs, then fills every flag the command line left
-// unset from its environment variable.
+// fromEnv reports whether a flag falls back to an environment variable:
+// only the settings that say where the database and the clouds are, never
+// what to select or do (a stray CLOUDSWITCH_ALL must not move a fleet).
+func fromEnv(name string) bool {
+	switch name {
+	case "db", "aws", "hetzner", "gcp", "emulators", "aws-image", "gcp-project", "gcp-zone",
+		"owner", "lease", "allowlist", "v":
+		return true
+	}
+	return false
+}
+
+// parse parses args into fs, then fills every connection flag the command
+// line left unset from its environment variable.
 func parse(fs *flag.FlagSet, args []string, getenv func(string) string) error {
 	fs.VisitAll(func(f *flag.Flag) {
-		f.Usage += fmt.Sprintf(" (env %s)", envName(f.Name))
+		if fromEnv(f.Name) {
+			f.Usage += fmt.Sprintf(" (env %s)", envName(f.Name))
+		}
 	})
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -68,7 +82,7 @@ func parse(fs *flag.FlagSet, args []string, getenv func(string) string) error {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
-		if set[f.Name] {
+		if set[f.Name] || !fromEnv(f.Name) {
 			return
 		}
 		if v := getenv(envName(f.Name)); v != "" {

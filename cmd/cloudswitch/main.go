@@ -15,8 +15,9 @@
 // It reads the same database and reaches the same clouds as the example
 // server: -db (a SQLite file or a postgres:// URL), -aws/-hetzner/-gcp
 // (emulated by default, real with the SDKs' usual credentials, or off),
-// -owner, -lease and -allowlist; every flag falls back to an environment
-// variable CLOUDSWITCH_<FLAG>.
+// -owner, -lease and -allowlist; each of these falls back to an
+// environment variable CLOUDSWITCH_<FLAG>. What to select and what to do
+// are flags only.
 //
 // On a terminal apply shows a progress bar; otherwise it writes one JSON
 // object per event. Ctrl-C stops: no new switch starts and the ones in

@@ -194,13 +194,19 @@ func TestResumeAndReconcileReportAsJSON(t *testing.T) {
 	assert.Contains(t, lines[0], "orphans")
 }
 
-func TestEnvironmentVariablesStandInForFlags(t *testing.T) {
+func TestEnvironmentVariablesStandInForConnectionFlagsOnly(t *testing.T) {
 	db := seedDB(t, 1)
 	var out, errOut bytes.Buffer
-	env := map[string]string{"CLOUDSWITCH_DB": db}
+	env := map[string]string{"CLOUDSWITCH_DB": db, "CLOUDSWITCH_PROVIDER": "hetzner", "CLOUDSWITCH_CONFIRM_RECREATE": "true"}
 	std := stdio{in: strings.NewReader(""), out: &out, err: &errOut, getenv: func(k string) string { return env[k] }}
 	require.Equal(t, exitOK, run(context.Background(), context.Background(), []string{"status"}, std), errOut.String())
 	assert.Contains(t, out.String(), "ws-000")
+
+	// What to do is never taken from the environment: the plan keeps the
+	// provider, since -provider was not given.
+	out.Reset()
+	require.Equal(t, exitOK, run(context.Background(), context.Background(), []string{"plan", "-all", "-json"}, std), errOut.String())
+	assert.NotContains(t, out.String(), `"recreate"`)
 }
 
 func TestCanaryCheckCommandDecidesWhetherTheRestGoesOn(t *testing.T) {
