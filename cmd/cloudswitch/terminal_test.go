@@ -209,3 +209,50 @@ func TestCanaryOnATerminalAsksBeforeTheRest(t *testing.T) {
 		})
 	}
 }
+
+func TestASecondCtrlCCutsTheInFlightWaitsShort(t *testing.T) {
+	db := seedDB(t, 8)
+	// One Hetzner call every 10 s: the switches in flight wait for tokens.
+	cmd := exec.Command(binary(t), "apply", "-db", db, "-all", "-provider", "hetzner", "-confirm-recreate",
+		"-concurrency", "4", "-rate", "hetzner=0.1")
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	stderrPipe, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	// The second Ctrl-C comes once the first was heard (signals of one
+	// kind sent together arrive as one).
+	var stderr strings.Builder
+	stderrDone := make(chan struct{})
+	go func() {
+		defer close(stderrDone)
+		sc := bufio.NewScanner(stderrPipe)
+		for sc.Scan() {
+			stderr.WriteString(sc.Text() + "\n")
+			if strings.HasPrefix(sc.Text(), "stopping") {
+				_ = cmd.Process.Signal(syscall.SIGINT) // abort
+			}
+		}
+	}()
+	var last map[string]any
+	started := 0
+	lines := bufio.NewScanner(stdout)
+	for lines.Scan() {
+		var ev map[string]any
+		require.NoError(t, json.Unmarshal(lines.Bytes(), &ev), lines.Text())
+		last = ev
+		if ev["event"] == "started" {
+			if started++; started == 4 {
+				require.NoError(t, cmd.Process.Signal(syscall.SIGINT)) // stop
+			}
+		}
+	}
+	<-stderrDone
+	assert.Equal(t, exitPartial, exitCode(cmd.Wait()), stderr.String())
+	require.Equal(t, "summary", last["event"])
+	sum := last["summary"].(map[string]any)
+	assert.Equal(t, 4.0, sum["started"], "nothing started after the stop")
+	assert.Positive(t, sum["failed"].(float64), "the waits were cut short, so the switches stopped")
+	assert.Equal(t, sum["started"], sum["done"].(float64)+sum["failed"].(float64), "every started switch reported its end")
+	assert.Contains(t, stderr.String(), "aborting the switches in flight")
+}
