@@ -35,6 +35,10 @@ func harness(srv *awstest.Server, drv *aws.Driver) providertest.Harness {
 			switch kind {
 			case providertest.Transient:
 				f.Status, f.Code = 503, "Unavailable"
+			case providertest.Throttled:
+				f.Status, f.Code = 503, "RequestLimitExceeded"
+			case providertest.ServerError:
+				f.Status, f.Code = 500, "InternalError"
 			case providertest.Permanent:
 				f.Status, f.Code = 403, "UnauthorizedOperation"
 			}
@@ -58,7 +62,8 @@ func live(srv *awstest.Server) []cloudswitch.Instance {
 		}
 		out = append(out, cloudswitch.Instance{
 			Provider: cloudswitch.AWS, ID: i.ID, Region: i.Region,
-			WorkspaceID: i.Tags[ownership.WorkspaceKey], Token: i.Tags[ownership.TokenKey], CreatedAt: i.LaunchTime,
+			WorkspaceID: i.Tags[ownership.WorkspaceKey], Token: i.Tags[ownership.TokenKey],
+			Installation: i.Tags[ownership.InstallationKey], CreatedAt: i.LaunchTime,
 		})
 	}
 	return out

@@ -84,10 +84,12 @@ func (d *Driver) listRegion(ctx context.Context, region, owner string, yield fun
 // instanceOf reads an EC2 instance of region as a cloudswitch.Instance.
 func instanceOf(region string, i types.Instance) cloudswitch.Instance {
 	inst := cloudswitch.Instance{
-		Provider:  cloudswitch.AWS,
-		ID:        awssdk.ToString(i.InstanceId),
-		Region:    region,
-		CreatedAt: awssdk.ToTime(i.LaunchTime),
+		Provider:     cloudswitch.AWS,
+		ID:           awssdk.ToString(i.InstanceId),
+		Region:       region,
+		InstanceType: string(i.InstanceType),
+		Image:        awssdk.ToString(i.ImageId),
+		CreatedAt:    awssdk.ToTime(i.LaunchTime),
 	}
 	for _, t := range i.Tags {
 		switch awssdk.ToString(t.Key) {
@@ -95,6 +97,8 @@ func instanceOf(region string, i types.Instance) cloudswitch.Instance {
 			inst.WorkspaceID = awssdk.ToString(t.Value)
 		case ownership.TokenKey:
 			inst.Token = awssdk.ToString(t.Value)
+		case ownership.InstallationKey:
+			inst.Installation = awssdk.ToString(t.Value)
 		}
 	}
 	return inst
