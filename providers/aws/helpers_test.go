@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/ownership"
@@ -16,6 +17,11 @@ var ctx = context.Background()
 
 // testAMI is the image of the tests' drivers.
 const testAMI = "ami-0123456789abcdef0"
+
+// testPoll is how often the tests' drivers poll in their waits: the
+// emulator's instances are unknown by id for their first few milliseconds
+// (eventual consistency), so a wait's first poll often misses them.
+const testPoll = 2 * time.Millisecond
 
 // actions maps the conformance suite's operations to EC2 actions.
 var actions = map[providertest.Op]string{
@@ -74,7 +80,7 @@ func live(srv *awstest.Server) []cloudswitch.Instance {
 func newDriver(t *testing.T, opts ...aws.Option) (*aws.Driver, *awstest.Server) {
 	t.Helper()
 	srv := awstest.NewServer(t)
-	drv, err := aws.New(srv.Client("us-east-1"), append([]aws.Option{aws.WithImage(testAMI)}, opts...)...)
+	drv, err := aws.New(srv.Client("us-east-1"), append([]aws.Option{aws.WithImage(testAMI), aws.WithPollInterval(testPoll)}, opts...)...)
 	if err != nil {
 		t.Fatalf("aws.New: %v", err)
 	}
