@@ -55,6 +55,8 @@ func harness(srv *awstest.Server, drv *aws.Driver) providertest.Harness {
 		ListCalls:    func() int { return srv.Calls("DescribeInstances") },
 		Live:         func(context.Context) ([]cloudswitch.Instance, error) { return live(srv), nil },
 		Secrets:      []string{awstest.SecretAccessKey, awstest.SessionToken},
+		Hide:         srv.Hide,
+		FailCreate:   func() { srv.FailLaunches(1, awstest.ReasonServerInternalError) },
 	}
 }
 
