@@ -95,6 +95,13 @@
 // (smithy.APIError and so on). No error or log line carries a credential,
 // session token, signature or signed request.
 //
+// # Preflight
+//
+// The driver is a cloudswitch.Preflighter: Preflight sends the RunInstances
+// that Provision would send, with DryRun, and reads EC2's answer —
+// DryRunOperation means it would launch; a refused image, instance type or
+// region is a *cloudswitch.ValidationError naming it.
+//
 // # IAM permissions
 //
 // The driver calls ec2:RunInstances, ec2:CreateTags (EC2 authorizes the

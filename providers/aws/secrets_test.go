@@ -45,7 +45,7 @@ func (s *syncBuffer) String() string {
 }
 
 func TestNoSecretInAnyErrorOrLogLine(t *testing.T) {
-	srv := awstest.NewServer(t, awstest.WithBootTime(time.Hour))
+	srv := awstest.NewServer(t, awstest.WithBootTime(time.Hour), awstest.WithConsistencyDelay(0))
 	var logs syncBuffer
 	client := ec2.New(ec2.Options{
 		Region: "us-east-1", BaseEndpoint: awssdk.String(srv.URL()),

@@ -26,11 +26,13 @@
 //     exist". On for DefaultConsistencyDelay after each launch
 //     (WithConsistencyDelay, SetConsistencyDelay; Hide forces it for one
 //     instance). SetListLag hides new instances from filtered listings too.
+//
 //   - Launches that fail ("Troubleshoot instance termination", EC2 User
 //     Guide, and StateReason in the EC2 API Reference): an instance goes
 //     from pending straight to terminated with a StateReason such as
 //     Client.VolumeLimitExceeded or Server.InternalError. Forced with
 //     FailLaunches; off by default, as EC2 does it rarely and unpredictably.
+//
 //   - ClientToken idempotency ("Ensuring idempotency in Amazon EC2 API
 //     requests", EC2 Developer Guide): a repeated token with the same
 //     parameters answers the first call's reservation; with other
@@ -38,19 +40,32 @@
 //     terminated, IdempotentInstanceTerminated; and a token is "valid for at
 //     least 24 hours after the termination of the instance", after which it
 //     launches anew (WithTokenWindow, DefaultTokenWindow).
+//
 //   - Terminated instances "remain visible for a short while" ("Troubleshoot
 //     instance termination"): describable for DefaultTerminatedVisibility
 //     (WithTerminatedVisibility), then InvalidInstanceID.NotFound.
+//
 //   - Pagination ("Pagination", Amazon EC2 API Reference): a NextToken is
 //     bound to its filters and expires; an expired one is answered
 //     InvalidPaginationToken (WithPageTokenTTL, ExpirePageTokens).
+//
 //   - Quotas ("Amazon EC2 service quotas" and the InstanceLimitExceeded
 //     entry of "Error codes for the Amazon EC2 API"): WithInstanceLimit
 //     caps the instances not yet terminated per region; the limit clears as
 //     shutting-down instances become terminated. Off by default.
+//
 //   - Capacity: InsufficientInstanceCapacity, a server error code in "Error
 //     codes for the Amazon EC2 API", is injected like any error with
 //     Inject(Fault{Status: 500, Code: "InsufficientInstanceCapacity"}).
+//
+//   - What exists in the account: RunInstances, a dry run (DryRun,
+//     answered DryRunOperation) included, refuses an instance type not
+//     offered (InvalidParameterValue), an image not registered in the region
+//     (InvalidAMIID.NotFound) and a region not enabled (OptInRequired). By
+//     default every region of DefaultRegions is enabled, every size of the
+//     common families (t2, t3, m6i, c6i, …) is offered, and every
+//     well-formed image exists until AddImage registers the first one;
+//     AddRegion, RemoveRegion, AddInstanceType and AddImage change that.
 //
 // Not modelled: unordered or overlapping pages (pages come in launch order);
 // eventual consistency of tags and of filtered listings beyond SetListLag;

@@ -46,11 +46,14 @@ func (s *Server) runInstances(region string, form url.Values) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if aerr := s.catalog.check(region, p.instanceType, p.image); aerr != nil {
+		return nil, aerr
+	}
 	if p.dryRun {
 		return nil, errDryRun
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	now := s.now()
 	r := s.region(region)
 	if p.clientToken != "" {

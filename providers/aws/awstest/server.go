@@ -59,6 +59,7 @@ type Server struct {
 	// tokensValidFrom: NextTokens issued before it are expired
 	// (ExpirePageTokens).
 	tokensValidFrom time.Time
+	catalog         catalog
 	salt            uint32 // makes ids differ between servers
 	seq             uint64
 	vms             []*vm          // every instance, in creation order
@@ -110,6 +111,7 @@ func newServer(opts ...Option) *Server {
 		byID:     make(map[string]*vm),
 		regions:  make(map[string]*regionState),
 		pageSize: o.pageSize,
+		catalog:  defaultCatalog(),
 	}
 }
 
