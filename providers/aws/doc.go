@@ -108,8 +108,10 @@
 // tags of a RunInstances call as CreateTags), ec2:TerminateInstances and
 // ec2:DescribeInstances (for listing, for reading an instance's tags before
 // terminating it, and for the waits of WithWaitRunning and
-// WithWaitTerminated), and nothing else. It sets no instance profile, so
-// it needs no iam:PassRole. A policy granting exactly that, with
+// WithWaitTerminated), and nothing else — but for Resize, which also calls
+// ec2:StopInstances, ec2:ModifyInstanceAttribute and ec2:StartInstances
+// (and Preflight, which calls ec2:RunInstances with DryRun). It sets no
+// instance profile, so it needs no iam:PassRole. A policy granting exactly that, with
 // termination limited to instances of one owner and tagging to launches:
 //
 //	{

@@ -8,7 +8,9 @@
 // TagSpecifications), TerminateInstances (idempotent;
 // InvalidInstanceID.NotFound for an unknown id) and DescribeInstances (by id,
 // or filtered by tag:KEY, tag-key, instance-state-name and a few more,
-// paginated with MaxResults and NextToken). Instances live through EC2's
+// paginated with MaxResults and NextToken), and StopInstances,
+// StartInstances and ModifyInstanceAttribute (the instance type of a stopped
+// instance). Instances live through EC2's
 // lifecycle: pending → running, then shutting-down → terminated; terminated
 // instances stay describable. One server serves every region: the region of a
 // request is the one its SigV4 signature is scoped to, and an unsigned request

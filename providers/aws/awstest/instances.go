@@ -161,6 +161,8 @@ func (s *Server) advance(v *vm, now time.Time, describing bool) {
 		v.state, v.since = StateRunning, now
 	case v.state == StateShuttingDown && due(s.opts.shutdownTime):
 		v.state, v.since = StateTerminated, now
+	case v.state == StateStopping && due(s.opts.shutdownTime):
+		v.state, v.since = StateStopped, now
 	}
 }
 

@@ -42,9 +42,10 @@ const accountID = "123456789012"
 const maxBody = 1 << 20
 
 // Server is an EC2 emulator: an HTTP server speaking the EC2 Query protocol
-// for RunInstances, TerminateInstances and DescribeInstances, with its state
-// in memory, serving every region at one URL (the region is read from each
-// request's SigV4 credential scope). It is safe for concurrent use.
+// for RunInstances, TerminateInstances, DescribeInstances, StopInstances,
+// StartInstances and ModifyInstanceAttribute, with its state in memory,
+// serving every region at one URL (the region is read from each request's
+// SigV4 credential scope). It is safe for concurrent use.
 type Server struct {
 	ts        *httptest.Server
 	closeOnce sync.Once
@@ -225,6 +226,12 @@ func (s *Server) dispatch(action, region string, form url.Values) (any, *apiErro
 		return s.terminateInstances(region, form)
 	case "DescribeInstances":
 		return s.describeInstances(region, form)
+	case "StopInstances":
+		return s.stopInstances(region, form)
+	case "StartInstances":
+		return s.startInstances(region, form)
+	case "ModifyInstanceAttribute":
+		return s.modifyInstanceAttribute(region, form)
 	case "":
 		return nil, badRequest("MissingAction", "The request must contain the parameter Action.")
 	default:
