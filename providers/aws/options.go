@@ -224,7 +224,7 @@ func WithWaitTerminated(on bool) Option {
 }
 
 // WithPollInterval makes the waits of WithWaitRunning and WithWaitTerminated
-// poll DescribeInstances every d (default: at once, then from 200 ms
+// poll DescribeInstances every d (default: at once, then from 50 ms
 // doubling to 15 s).
 func WithPollInterval(d time.Duration) Option {
 	return func(c *config) error {

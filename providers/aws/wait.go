@@ -176,7 +176,7 @@ func (d *Driver) maxWait(ctx context.Context) (limit time.Duration, byCtx bool, 
 // own schedule starts at 15 s, which would make every Provision last 15 s
 // whenever its first poll comes before the instance is visible.
 const (
-	defaultMinPoll = 200 * time.Millisecond
+	defaultMinPoll = 50 * time.Millisecond
 	defaultMaxPoll = 15 * time.Second
 )
 
