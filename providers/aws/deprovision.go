@@ -22,7 +22,8 @@ import (
 //   - it destroys nothing, and returns an error matching
 //     cloudswitch.ErrNotOurs, when the instance's tags name another workspace
 //     than inst.WorkspaceID or another installation than inst.Installation
-//     (when they are set) — an instance without those tags included;
+//     (when they are set); an instance without such a tag (created outside
+//     cloudswitch, or before installations were tagged) is not fenced by it;
 //   - an instance EC2 does not know is gone (an error matching
 //     cloudswitch.ErrInstanceNotFound) only once inst is older than the
 //     consistency window (WithConsistencyWindow): EC2 may not know an
@@ -97,18 +98,20 @@ func (d *Driver) mayBeUnseen(inst cloudswitch.Instance) bool {
 	return !inst.CreatedAt.IsZero() && time.Since(inst.CreatedAt) < d.cfg.consistencyWindow
 }
 
-// fence refuses to destroy found unless its ownership tags agree with inst:
-// the workspace when inst names one, the installation when inst names one.
+// fence refuses to act on found as inst when its ownership tags name
+// another workspace or installation than inst does (when inst names one). An
+// instance without the tag — created outside cloudswitch, or before
+// installations were tagged — is not fenced by it.
 func fence(inst cloudswitch.Instance, found types.Instance) error {
 	tags := make(map[string]string, len(found.Tags))
 	for _, t := range found.Tags {
 		tags[awssdk.ToString(t.Key)] = awssdk.ToString(t.Value)
 	}
-	if inst.WorkspaceID != "" && tags[ownership.WorkspaceKey] != inst.WorkspaceID {
+	if inst.WorkspaceID != "" && tags[ownership.WorkspaceKey] != "" && tags[ownership.WorkspaceKey] != inst.WorkspaceID {
 		return fmt.Errorf("aws: deprovision %s: the instance is tagged for workspace %q, not %q: %w",
 			inst.ID, tags[ownership.WorkspaceKey], inst.WorkspaceID, cloudswitch.ErrNotOurs)
 	}
-	if inst.Installation != "" && tags[ownership.InstallationKey] != inst.Installation {
+	if inst.Installation != "" && tags[ownership.InstallationKey] != "" && tags[ownership.InstallationKey] != inst.Installation {
 		return fmt.Errorf("aws: deprovision %s: the instance is tagged for installation %q, not %q: %w",
 			inst.ID, tags[ownership.InstallationKey], inst.Installation, cloudswitch.ErrNotOurs)
 	}

@@ -186,19 +186,31 @@ func TestWithWaitTerminatedWaitsForTerminated(t *testing.T) {
 }
 
 // Issue 11, finding 8: Deprovision reads the instance's tags first and
-// destroys nothing whose tags do not name the workspace (or installation)
-// it was asked about — an instance without our tags included.
-func TestDeprovisionRefusesAnInstanceNotTaggedForTheWorkspace(t *testing.T) {
+// destroys nothing whose tags name another workspace (or installation) than
+// the one it was asked about. An instance without the tag — created outside
+// cloudswitch, as a workspace's VM adopted from an existing table is — is not
+// fenced by it.
+func TestDeprovisionRefusesAnInstanceTaggedForAnotherWorkspace(t *testing.T) {
 	drv, srv := newDriver(t)
-	foreign := srv.AddInstance("", map[string]string{"Name": "someone's database"})
-	err := drv.Deprovision(ctx, cloudswitch.Instance{Provider: cloudswitch.AWS, ID: foreign.ID, WorkspaceID: "ws-1"})
-	if !errors.Is(err, cloudswitch.ErrNotOurs) || errors.Is(err, cloudswitch.ErrInstanceNotFound) {
-		t.Fatalf("Deprovision of an untagged instance as workspace ws-1's: %v; want ErrNotOurs", err)
+	theirs := srv.AddInstance("", map[string]string{"cloudswitch-workspace": "ws-2", "cloudswitch-installation": "inst-a"})
+	for name, inst := range map[string]cloudswitch.Instance{
+		"workspace":    {Provider: cloudswitch.AWS, ID: theirs.ID, WorkspaceID: "ws-1"},
+		"installation": {Provider: cloudswitch.AWS, ID: theirs.ID, WorkspaceID: "ws-2", Installation: "inst-b"},
+	} {
+		err := drv.Deprovision(ctx, inst)
+		if !errors.Is(err, cloudswitch.ErrNotOurs) || errors.Is(err, cloudswitch.ErrInstanceNotFound) {
+			t.Fatalf("Deprovision of ws-2's instance of inst-a naming another %s: %v; want ErrNotOurs", name, err)
+		}
 	}
 	if n := srv.Calls("TerminateInstances"); n != 0 {
 		t.Fatalf("Deprovision called TerminateInstances %d times on an instance that is not the workspace's", n)
 	}
 	if !srv.Instances()[0].Live() {
-		t.Fatal("the foreign instance was destroyed")
+		t.Fatal("the other workspace's instance was destroyed")
+	}
+
+	legacy := srv.AddInstance("", map[string]string{"Name": "created before cloudswitch"})
+	if err := drv.Deprovision(ctx, cloudswitch.Instance{Provider: cloudswitch.AWS, ID: legacy.ID, WorkspaceID: "ws-1", Installation: "inst-a"}); err != nil {
+		t.Fatalf("Deprovision of an instance without ownership tags: %v; want it destroyed (the tags are not there to fence it)", err)
 	}
 }

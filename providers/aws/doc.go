@@ -51,7 +51,8 @@
 // launched, however often it is repeated and whatever became of the earlier
 // answers, so Provision never launches two instances for one token. The same
 // token with different parameters is refused (IdempotentParameterMismatch,
-// a refusal); a token whose instance was terminated is refused too (ErrTokenSpent).
+// a refusal); a token whose instance was terminated fails with ErrTokenSpent
+// (EC2's IdempotentInstanceTerminated), and never launches a second one.
 // ClientTokens are scoped to a region.
 //
 // # Destroying only what is ours
@@ -59,7 +60,9 @@
 // Deprovision reads the instance (DescribeInstances by id) before it
 // terminates it, and destroys nothing — an error matching
 // cloudswitch.ErrNotOurs — when its tags name another workspace or
-// installation than the Instance it was given, or none.
+// installation than the Instance it was given. An instance without such a
+// tag (created outside cloudswitch, or before installations were tagged) is
+// not fenced by it.
 //
 // # Eventual consistency and failed launches
 //
@@ -75,7 +78,9 @@
 // error). Provision therefore waits, by default, until the instance runs,
 // and returns ErrLaunchFailed for one that died. A token whose instance is
 // terminated cannot launch another (EC2 answers IdempotentInstanceTerminated
-// for at least 24 hours): Provision returns ErrTokenSpent, a refusal.
+// for at least 24 hours): Provision returns ErrTokenSpent, permanent and not
+// a refusal, since the token did launch a VM. A token whose instance is
+// stopped is not provisioned either.
 //
 // # Errors
 //
@@ -85,9 +90,10 @@
 // included), timeouts and broken connections match cloudswitch.ErrTransient.
 // The answers EC2 gives before it acts — UnauthorizedOperation, AuthFailure,
 // InvalidParameter…, InvalidAMIID.…, quotas such as InstanceLimitExceeded and
-// VcpuLimitExceeded, Unsupported, IdempotentParameterMismatch,
-// IdempotentInstanceTerminated, and throttling — match cloudswitch.ErrRefused:
-// EC2 did not act. Nothing else does: a 5xx, a broken connection, an error
+// VcpuLimitExceeded, Unsupported, IdempotentParameterMismatch, and
+// throttling — match cloudswitch.ErrRefused: EC2 did not act. So does a
+// request the driver refuses before any call (ProvisionRequest.Check).
+// Nothing else does: a 5xx, a broken connection, an error
 // code the driver does not know, and any error after RunInstances or
 // TerminateInstances was accepted (a failed poll of a wait, which is
 // transient) leave the outcome unknown. A call whose context ended returns

@@ -56,8 +56,8 @@ func TestDeprovisionOfAnOldInstanceEC2DoesNotKnowIsGone(t *testing.T) {
 
 // A launch can fail after RunInstances answered: pending, then terminated
 // with a state reason. Provision must not report that VM provisioned, and
-// the token, spent on a dead instance, is refused rather than used for a
-// silent second launch.
+// the token, spent on a dead instance, is answered ErrTokenSpent — never a
+// silent second launch, and never a refusal (the token did launch a VM).
 func TestALaunchThatFailsIsNotProvisioned(t *testing.T) {
 	drv, srv := newDriver(t)
 	srv.FailLaunches(1, awstest.ReasonVolumeLimitExceeded)
@@ -69,8 +69,8 @@ func TestALaunchThatFailsIsNotProvisioned(t *testing.T) {
 		t.Errorf("the error does not say why the launch failed: %v", err)
 	}
 	_, err = drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
-	if !errors.Is(err, aws.ErrTokenSpent) || !errors.Is(err, cloudswitch.ErrRefused) {
-		t.Fatalf("Provision again with the token of the failed launch: %v; want ErrTokenSpent, a refusal", err)
+	if !errors.Is(err, aws.ErrTokenSpent) || errors.Is(err, cloudswitch.ErrRefused) || errors.Is(err, cloudswitch.ErrTransient) {
+		t.Fatalf("Provision again with the token of the failed launch: %v; want ErrTokenSpent, permanent, not a refusal", err)
 	}
 	if n := len(srv.Instances()); n != 1 {
 		t.Fatalf("%d instances launched; want 1 (a spent token never launches another)", n)
@@ -78,8 +78,8 @@ func TestALaunchThatFailsIsNotProvisioned(t *testing.T) {
 }
 
 // Within EC2's ClientToken window, a token whose instance was terminated is
-// answered IdempotentInstanceTerminated: a refusal that says the token is
-// spent, not a new launch.
+// answered IdempotentInstanceTerminated: ErrTokenSpent, not a new launch,
+// and not a refusal (the token did launch a VM once).
 func TestATokenWhoseInstanceWasTerminatedIsSpent(t *testing.T) {
 	drv, srv := newDriver(t)
 	req := request("acme", "ws-1", "tok-1")
@@ -93,8 +93,8 @@ func TestATokenWhoseInstanceWasTerminatedIsSpent(t *testing.T) {
 	list(t, drv, "acme") // terminated by now
 	srv.Advance(23 * time.Hour)
 	_, err = drv.Provision(ctx, req)
-	if !errors.Is(err, aws.ErrTokenSpent) || !errors.Is(err, cloudswitch.ErrRefused) || errors.Is(err, cloudswitch.ErrTransient) {
-		t.Fatalf("Provision with the token of a terminated instance: %v; want ErrTokenSpent, a permanent refusal", err)
+	if !errors.Is(err, aws.ErrTokenSpent) || errors.Is(err, cloudswitch.ErrRefused) || errors.Is(err, cloudswitch.ErrTransient) {
+		t.Fatalf("Provision with the token of a terminated instance: %v; want ErrTokenSpent, permanent, not a refusal", err)
 	}
 	if got := liveIDs(srv); len(got) != 0 {
 		t.Fatalf("a spent token launched %v", got)

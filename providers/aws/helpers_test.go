@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/ownership"
 	"github.com/cloudswitch/cloudswitch/providers/aws"
@@ -56,7 +58,14 @@ func harness(srv *awstest.Server, drv *aws.Driver) providertest.Harness {
 		Live:         func(context.Context) ([]cloudswitch.Instance, error) { return live(srv), nil },
 		Secrets:      []string{awstest.SecretAccessKey, awstest.SessionToken},
 		Hide:         srv.Hide,
-		FailCreate:   func() { srv.FailLaunches(1, awstest.ReasonServerInternalError) },
+		SetDown: func(inst cloudswitch.Instance) {
+			region := inst.Region
+			if region == "" {
+				region = awstest.DefaultRegion
+			}
+			srv.Client(region).StopInstances(context.Background(), &ec2.StopInstancesInput{InstanceIds: []string{inst.ID}})
+		},
+		FailCreate: func() { srv.FailLaunches(1, awstest.ReasonServerInternalError) },
 	}
 }
 

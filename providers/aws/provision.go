@@ -19,6 +19,7 @@ import (
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/ownership"
+	"github.com/cloudswitch/cloudswitch/internal/redact"
 )
 
 // maxClientToken is EC2's limit on a ClientToken: 64 ASCII characters.
@@ -61,7 +62,7 @@ func printableASCII(s string) bool {
 // ErrTokenSpent, and an error after EC2 accepted the launch is transient,
 // never a refusal. A request it
 // cannot serve (empty token, owner or workspace, another provider's compute,
-// no instance type, no image for the region) fails with a permanent error
+// no instance type, no image for the region) is refused (ErrRefused)
 // before any call.
 func (d *Driver) Provision(ctx context.Context, req cloudswitch.ProvisionRequest) (cloudswitch.Instance, error) {
 	region := d.region(req.Compute.Region)
@@ -75,9 +76,12 @@ func (d *Driver) Provision(ctx context.Context, req cloudswitch.ProvisionRequest
 	}
 	out, err := client.RunInstances(ctx, d.runInput(req, image), d.bound)
 	if err != nil {
-		err = classify(ctx, "RunInstances", err)
-		if isCode(err, "IdempotentInstanceTerminated") {
-			err = fmt.Errorf("%w: %w", ErrTokenSpent, err)
+		if isCode(err, "IdempotentInstanceTerminated") && ctx.Err() == nil {
+			// EC2 did nothing now, but the token did launch an instance
+			// once: not a refusal.
+			err = fmt.Errorf("aws: RunInstances: %w: %w", ErrTokenSpent, redact.Error(err))
+		} else {
+			err = classify(ctx, "RunInstances", err)
 		}
 		d.log.LogAttrs(ctx, slog.LevelDebug, "aws: RunInstances failed",
 			slog.String("workspace", req.WorkspaceID), slog.String("region", region), slog.String("error", err.Error()))
@@ -90,10 +94,14 @@ func (d *Driver) Provision(ctx context.Context, req cloudswitch.ProvisionRequest
 	}
 	ec2inst := out.Instances[0]
 	id := awssdk.ToString(ec2inst.InstanceId)
-	if s := stateOf(ec2inst); s == types.InstanceStateNameShuttingDown || s == types.InstanceStateNameTerminated {
-		// EC2 answered the reservation of an earlier call with this token
-		// and did nothing: a refusal, and one that says the token is spent.
-		return cloudswitch.Instance{}, cloudswitch.Refused(fmt.Errorf("aws: RunInstances: the instance %s launched with this request's token is %s: %w", id, s, ErrTokenSpent))
+	switch s := stateOf(ec2inst); s {
+	case types.InstanceStateNameShuttingDown, types.InstanceStateNameTerminated:
+		// EC2 answered the reservation of an earlier call with this token:
+		// the token is spent. Not a refusal: the token did launch a VM.
+		return cloudswitch.Instance{}, fmt.Errorf("aws: RunInstances: the instance %s launched with this request's token is %s: %w", id, s, ErrTokenSpent)
+	case types.InstanceStateNameStopping, types.InstanceStateNameStopped:
+		// The token's instance exists but does not run: never provisioned.
+		return cloudswitch.Instance{}, fmt.Errorf("aws: RunInstances: %w", &errWrongState{id: id, state: s, want: types.InstanceStateNameRunning, reason: stateReason(ec2inst)})
 	}
 	inst := provisioned(region, req, ec2inst)
 	d.log.LogAttrs(ctx, slog.LevelDebug, "aws: instance launched",
@@ -109,10 +117,10 @@ func (d *Driver) Provision(ctx context.Context, req cloudswitch.ProvisionRequest
 
 // ErrTokenSpent: the request's token already launched an instance that is
 // terminated (EC2 answers IdempotentInstanceTerminated, or the old
-// reservation with the instance shutting down). EC2 did nothing — the error
-// also matches cloudswitch.ErrRefused — and never will for this token: a
-// token names one VM for good, and a new VM needs a new token. It is never
-// answered by launching a second instance.
+// reservation with the instance shutting down), and EC2 will never launch
+// another for it: a token names one VM for good, and a new VM needs a new
+// token. It is permanent and not a refusal — the token did launch a VM once
+// — and it is never answered by launching a second instance.
 var ErrTokenSpent = errors.New("aws: the instance launched with this token is terminated; the token cannot launch another")
 
 // provisioned is the Instance of a RunInstances answer: the ownership tags
@@ -137,25 +145,16 @@ func isCode(err error, code string) bool {
 
 // check validates req before any call and returns the image to launch.
 func (d *Driver) check(req cloudswitch.ProvisionRequest, region string) (string, error) {
-	switch {
-	case req.Token == "":
-		return "", errors.New("aws: provision: empty idempotency token")
-	case req.Owner == "":
-		return "", errors.New("aws: provision: empty owner")
-	case req.WorkspaceID == "":
-		return "", errors.New("aws: provision: empty workspace id")
-	case req.Compute.Provider != cloudswitch.AWS:
-		return "", fmt.Errorf("aws: provision: the aws driver was asked for a %q machine", req.Compute.Provider)
-	case req.Compute.InstanceType == "":
-		return "", errors.New("aws: provision: empty instance type")
+	if err := req.Check(cloudswitch.AWS); err != nil {
+		return "", fmt.Errorf("aws: %w", err)
 	}
 	for name, v := range map[string]string{"owner": req.Owner, "workspace id": req.WorkspaceID, "idempotency token": req.Token, "installation": req.Installation} {
 		if utf8.RuneCountInString(v) > maxTagValueLen {
-			return "", fmt.Errorf("aws: provision: the %s is longer than %d characters, the most an EC2 tag value holds", name, maxTagValueLen)
+			return "", cloudswitch.Refused(fmt.Errorf("aws: provision: the %s is longer than %d characters, the most an EC2 tag value holds", name, maxTagValueLen))
 		}
 	}
 	if err := checkRegion(region); err != nil {
-		return "", fmt.Errorf("aws: provision: %w", err)
+		return "", cloudswitch.Refused(fmt.Errorf("aws: provision: %w", err))
 	}
 	image := req.Compute.Image
 	if image == "" {
@@ -165,7 +164,7 @@ func (d *Driver) check(req cloudswitch.ProvisionRequest, region string) (string,
 		image = d.cfg.image
 	}
 	if image == "" {
-		return "", fmt.Errorf("aws: provision: no image for region %s: the compute names none and neither WithRegionImages nor WithImage gives one", region)
+		return "", cloudswitch.Refused(fmt.Errorf("aws: provision: no image for region %s: the compute names none and neither WithRegionImages nor WithImage gives one", region))
 	}
 	return image, nil
 }
