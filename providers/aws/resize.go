@@ -21,6 +21,9 @@ var _ cloudswitch.Resizer = (*Driver)(nil)
 // instance's id, volumes and private addresses (a public IPv4 address that
 // is not an Elastic IP changes on start).
 //
+// An instance that is terminated (or shutting down), or that EC2 does not
+// know past the consistency window, is cloudswitch.ErrInstanceNotFound.
+//
 // It is idempotent: it reads the instance first and does only what is left
 // — an instance that runs with the type already is returned as it is; one
 // stopped (or stopping) by an earlier Resize is modified and started. It
@@ -58,7 +61,9 @@ func (d *Driver) Resize(ctx context.Context, inst cloudswitch.Instance, instance
 	state, current := stateOf(found), string(found.InstanceType)
 	switch state {
 	case types.InstanceStateNameShuttingDown, types.InstanceStateNameTerminated:
-		return cloudswitch.Instance{}, fmt.Errorf("aws: resize %s: the instance is %s", id, state)
+		// Gone: no resize can bring it back, and retrying must not wedge
+		// the workspace.
+		return cloudswitch.Instance{}, fmt.Errorf("aws: resize %s: the instance is %s: %w", id, state, cloudswitch.ErrInstanceNotFound)
 	case types.InstanceStateNameRunning, types.InstanceStateNamePending:
 		if current == instanceType {
 			return d.finishResize(ctx, client, region, id, state == types.InstanceStateNamePending)

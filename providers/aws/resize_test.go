@@ -103,3 +103,19 @@ func TestResizeRefusesAnotherWorkspacesInstance(t *testing.T) {
 		t.Fatalf("StopInstances called %d times on another workspace's instance", n)
 	}
 }
+
+// A VM that is gone is ErrInstanceNotFound, so that a resize of it is given
+// up rather than retried for ever.
+func TestResizeOfATerminatedInstanceIsNotFound(t *testing.T) {
+	drv, _ := newDriver(t)
+	inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := drv.Deprovision(ctx, inst); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := drv.Resize(ctx, inst, "t3.large"); !errors.Is(err, cloudswitch.ErrInstanceNotFound) || errors.Is(err, cloudswitch.ErrTransient) {
+		t.Fatalf("Resize of a terminated instance: %v; want ErrInstanceNotFound", err)
+	}
+}
