@@ -101,6 +101,14 @@ type Harness struct {
 	Live func(ctx context.Context) ([]cloudswitch.Instance, error)
 	// Secrets must never appear in an error (API tokens, keys).
 	Secrets []string
+	// Hide, if set, makes the VM with this id unknown to the cloud's calls
+	// by id (get, delete), as eventual consistency does to a VM just
+	// created, until reveal is called; listings are unaffected.
+	Hide func(id string) (reveal func())
+	// FailCreate, if set, makes the next VM the cloud creates fail after
+	// the create call was accepted (a launch that ends terminated, a create
+	// action that ends in error).
+	FailCreate func()
 
 	// Busy, if set, makes the next n calls of op answer as the cloud does
 	// while another action runs on the VM (Compute Engine's 400
@@ -151,6 +159,8 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"DeprovisionRefusesAnotherWorkspacesVM", (*suite).deprovisionNotOurs},
 		{"DeprovisionRefusesAnotherInstallationsVM", (*suite).deprovisionOtherInstallation},
 		{"InstallationRoundTripsThroughTags", (*suite).installationRoundTrip},
+		{"DeprovisionOfAVMTheCloudDoesNotShowYetIsNotGone", (*suite).unseenIsNotGone},
+		{"AFailedCreateIsNotProvisioned", (*suite).failedCreateIsNotProvisioned},
 		{"CancelledContextFails", (*suite).cancelled},
 		{"BadRequestsAreRefused", (*suite).badRequests},
 		{"DeprovisionOfABusyVMIsTransientNotRefused", (*suite).deprovisionBusy},
