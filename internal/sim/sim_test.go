@@ -1,0 +1,77 @@
+package sim
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+)
+
+var (
+	flagSeed   = flag.Uint64("sim.seed", 0, "simulate only this seed (0: the CI budget)")
+	flagSeeds  = flag.Int("sim.seeds", 0, "number of seeds to simulate (0: the CI budget; env SIM_SEEDS too)")
+	flagSteps  = flag.Int("sim.steps", 0, "steps per seed before quiescence (0: default)")
+	flagFaults = flag.String("sim.faults", "all", "fault classes, comma-separated, or all")
+	flagFirst  = flag.Uint64("sim.first", 1, "first seed of a search")
+)
+
+func replayCommand(seed uint64, steps int, faults string) string {
+	cmd := fmt.Sprintf("go test ./internal/sim -run 'TestSimulate$' -sim.seed=%d", seed)
+	if steps != 0 {
+		cmd += fmt.Sprintf(" -sim.steps=%d", steps)
+	}
+	if faults != "" && faults != "all" {
+		cmd += " -sim.faults=" + faults
+	}
+	return cmd
+}
+
+func TestSimulate(t *testing.T) {
+	if *flagSeed != 0 {
+		res := Run(t, Config{Seed: *flagSeed, Steps: *flagSteps, Faults: *flagFaults})
+		t.Logf("seed %d: %d steps, trace hash %016x", res.Seed, res.Steps, res.Hash)
+		if res.Failed() {
+			t.Fatal(res.Report(replayCommand(res.Seed, *flagSteps, *flagFaults)))
+		}
+		return
+	}
+	seeds := *flagSeeds
+	if s, err := strconv.Atoi(os.Getenv("SIM_SEEDS")); err == nil && seeds == 0 {
+		seeds = s
+	}
+	if seeds == 0 {
+		seeds = 20
+	}
+	total := 0
+	for seed := *flagFirst; seed < *flagFirst+uint64(seeds); seed++ {
+		res := Run(t, Config{Seed: seed, Steps: *flagSteps, Faults: *flagFaults})
+		total += res.Steps
+		if res.Failed() {
+			t.Fatal(res.Report(replayCommand(res.Seed, *flagSteps, *flagFaults)))
+		}
+	}
+	t.Logf("%d seeds, %d steps", seeds, total)
+}
+
+// TestSameSeedSameTrace: one seed decides everything, so two runs of it
+// take the same steps, with the same trace, down to the hash.
+func TestSameSeedSameTrace(t *testing.T) {
+	for seed := uint64(1); seed <= 30; seed++ {
+		a := Run(t, Config{Seed: seed, Steps: 1500, KeepTrace: true})
+		b := Run(t, Config{Seed: seed, Steps: 1500, KeepTrace: true})
+		if a.Hash != b.Hash || a.Steps != b.Steps {
+			for i := range min(len(a.Trace), len(b.Trace)) {
+				if a.Trace[i] != b.Trace[i] {
+					t.Logf("first difference at line %d:\n  %s\n  %s", i, a.Trace[i], b.Trace[i])
+					for j := max(0, i-8); j < i; j++ {
+						t.Logf("    %s", a.Trace[j])
+					}
+					break
+				}
+			}
+			t.Fatalf("seed %d ran twice took %d and %d steps with trace hashes %016x and %016x: the run is not determined by its seed",
+				seed, a.Steps, b.Steps, a.Hash, b.Hash)
+		}
+	}
+}
