@@ -16,19 +16,19 @@ import (
 type fault uint
 
 const (
-	faultCrash       fault = 1 << iota // a process dies; a fresh one takes over
-	faultSkew                          // processes' clocks are off by up to skewBound
-	faultStoreFail                     // a store call fails, nothing done (outcome unknown to the caller)
-	faultStoreLost                     // a store write lands, its answer is lost
-	faultRefusal                       // a provider refuses (throttled, denied)
-	faultTransient                     // a provider answers 503 before acting
-	faultUnmarked                      // a provider error no driver marked, before or after the effect
-	faultLatency                       // a call takes long, past the lease
-	faultListing                       // listings lag and end early
-	faultHookFail                      // a hook fails
-	faultHookOdd                       // a hook's error wraps ErrNotFound, an *AbortError, ErrConflict
-	faultHookHang                      // a hook hangs or outlives the lease
-	faultAll         = faultHookHang<<1 - 1
+	faultCrash     fault = 1 << iota // a process dies; a fresh one takes over
+	faultSkew                        // processes' clocks are off by up to skewBound
+	faultStoreFail                   // a store call fails, nothing done (outcome unknown to the caller)
+	faultStoreLost                   // a store write lands, its answer is lost
+	faultRefusal                     // a provider refuses (throttled, denied)
+	faultTransient                   // a provider answers 503 before acting
+	faultUnmarked                    // a provider error no driver marked, before or after the effect
+	faultLatency                     // a call takes long, past the lease
+	faultListing                     // listings lag and end early
+	faultHookFail                    // a hook fails
+	faultHookOdd                     // a hook's error wraps ErrNotFound, an *AbortError, ErrConflict
+	faultHookHang                    // a hook hangs or outlives the lease
+	faultAll       = faultHookHang<<1 - 1
 )
 
 var faultNames = []string{"crash", "skew", "store-fail", "store-lost", "refusal", "transient", "unmarked",

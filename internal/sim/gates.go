@@ -353,5 +353,3 @@ func (w *world) hook(ctx context.Context, ws cloudswitch.Workspace) error {
 	}
 	return nil
 }
-
-
