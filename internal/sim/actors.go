@@ -139,8 +139,9 @@ func (w *world) spawnProcess(crashable bool) *process {
 	if w.rng.IntN(2) == 0 {
 		p.strategy = cloudswitch.MakeBeforeBreak
 	}
+	skew := time.Duration(w.rng.Int64N(int64(2*skewBound+1))) - skewBound
 	if w.faults.has(faultSkew) {
-		p.skew = time.Duration(w.rng.Int64N(int64(2*skewBound+1))) - skewBound
+		p.skew = skew
 	}
 	withRec := w.rng.IntN(3) == 0
 	w.startProcess(p, withRec, "switcher")

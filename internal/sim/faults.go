@@ -26,13 +26,14 @@ const (
 	faultLatency                     // a call takes long, past the lease
 	faultListing                     // listings lag and end early
 	faultHookFail                    // a hook fails
-	faultHookOdd                     // a hook's error wraps ErrNotFound, an *AbortError, ErrConflict
+	faultHookOdd                     // a hook's error wraps ErrNotFound or ErrConflict
 	faultHookHang                    // a hook hangs or outlives the lease
-	faultAll       = faultHookHang<<1 - 1
+	faultHookAbort                   // a hook's error wraps an *AbortError
+	faultAll       = faultHookAbort<<1 - 1
 )
 
 var faultNames = []string{"crash", "skew", "store-fail", "store-lost", "refusal", "transient", "unmarked",
-	"latency", "listing", "hook-fail", "hook-odd", "hook-hang"}
+	"latency", "listing", "hook-fail", "hook-odd", "hook-hang", "hook-abort"}
 
 // faultSet is a set of fault classes.
 type faultSet fault
@@ -55,8 +56,11 @@ func (s faultSet) String() string {
 // parseFaults reads a comma-separated list of fault class names ("all" for
 // every one).
 func parseFaults(s string) (faultSet, error) {
-	if s == "" || s == "all" {
+	switch s {
+	case "", "all":
 		return faultSet(faultAll), nil
+	case "none":
+		return 0, nil
 	}
 	var set fault
 	for _, n := range strings.Split(s, ",") {
@@ -78,11 +82,13 @@ var (
 
 // chance reports true with probability pct/1000 scaled by the run's fault
 // rate, if the fault class is on.
+//
+// It draws from the seed whether or not the class is on, so that a run
+// with fewer fault classes (see shrinking) takes the same other decisions
+// until its paths part.
 func (w *world) chance(f fault, permille int) bool {
-	if w.quiet || !w.faults.has(f) {
-		return false
-	}
-	return w.rng.IntN(100000) < permille*w.rate
+	hit := w.rng.IntN(100000) < permille*w.rate
+	return hit && !w.quiet && w.faults.has(f)
 }
 
 func (w *world) lateness() time.Duration {
@@ -149,7 +155,7 @@ func (w *world) decide(c *call) decision {
 			return decision{kind: failBefore, err: errors.New("sim: backup failed")}
 		case w.chance(faultHookOdd, 30):
 			return decision{kind: failBefore, err: fmt.Errorf("sim: backup target missing: %w", cloudswitch.ErrNotFound)}
-		case w.chance(faultHookOdd, 20):
+		case w.chance(faultHookAbort, 20):
 			return decision{kind: failBefore, err: fmt.Errorf("sim: backup gave up: %w",
 				&cloudswitch.AbortError{Stage: cloudswitch.StageHook, WorkspaceID: c.ws, Err: errors.New("backup service aborted")})}
 		case w.chance(faultHookOdd, 20):

@@ -153,9 +153,9 @@ func newWorld(cfg Config, faults faultSet, outside *executor, realStart time.Tim
 	} else {
 		w.clouds = memClouds(w.now)
 	}
-	lag := time.Duration(0)
-	if faults.has(faultListing) {
-		lag = time.Duration(w.rng.Int64N(int64(listLag)))
+	lag := time.Duration(w.rng.Int64N(int64(listLag)))
+	if !faults.has(faultListing) {
+		lag = 0
 	}
 	w.provs = make(map[string]cloudswitch.Provider)
 	w.types = make(map[string][]string)
@@ -237,4 +237,30 @@ func memClouds(now func() time.Time) []Cloud {
 			SetListDelay: p.SetListDelay})
 	}
 	return out
+}
+
+// Shrink looks for a shorter fault schedule that still breaks an invariant:
+// it runs the failing seed again without each fault class in turn, and
+// keeps a class out whenever the run still fails. It returns the failure
+// with the fewest fault classes found and the Config that replays it.
+func Shrink(t *testing.T, cfg Config, failed Result) (Config, Result) {
+	t.Helper()
+	set, err := parseFaults(cfg.Faults)
+	if err != nil {
+		return cfg, failed
+	}
+	best := failed
+	for i := range faultNames {
+		f := fault(1) << i
+		if !set.has(f) {
+			continue
+		}
+		try := cfg
+		try.Faults = (set &^ faultSet(f)).String()
+		if r := Run(t, try); r.Failed() {
+			set &^= faultSet(f)
+			cfg, best = try, r
+		}
+	}
+	return cfg, best
 }

@@ -14,6 +14,7 @@ var (
 	flagSteps  = flag.Int("sim.steps", 0, "steps per seed before quiescence (0: default)")
 	flagFaults = flag.String("sim.faults", "all", "fault classes, comma-separated, or all")
 	flagFirst  = flag.Uint64("sim.first", 1, "first seed of a search")
+	flagGoOn   = flag.Bool("sim.keepgoing", false, "report every failing seed of a search, not only the first")
 )
 
 func replayCommand(seed uint64, steps int, faults string) string {
@@ -32,7 +33,7 @@ func TestSimulate(t *testing.T) {
 		res := Run(t, Config{Seed: *flagSeed, Steps: *flagSteps, Faults: *flagFaults})
 		t.Logf("seed %d: %d steps, trace hash %016x", res.Seed, res.Steps, res.Hash)
 		if res.Failed() {
-			t.Fatal(res.Report(replayCommand(res.Seed, *flagSteps, *flagFaults)))
+			fail(t, Config{Seed: *flagSeed, Steps: *flagSteps, Faults: *flagFaults}, res)
 		}
 		return
 	}
@@ -48,7 +49,10 @@ func TestSimulate(t *testing.T) {
 		res := Run(t, Config{Seed: seed, Steps: *flagSteps, Faults: *flagFaults})
 		total += res.Steps
 		if res.Failed() {
-			t.Fatal(res.Report(replayCommand(res.Seed, *flagSteps, *flagFaults)))
+			if !*flagGoOn {
+				fail(t, Config{Seed: seed, Steps: *flagSteps, Faults: *flagFaults}, res)
+			}
+			t.Errorf("seed %d after %d steps (%d in the search): %s", seed, res.Steps, total, res.Violation)
 		}
 	}
 	t.Logf("%d seeds, %d steps", seeds, total)
@@ -74,4 +78,15 @@ func TestSameSeedSameTrace(t *testing.T) {
 				seed, a.Steps, b.Steps, a.Hash, b.Hash)
 		}
 	}
+}
+
+// fail reports a failing run, and the same seed with the fewest fault
+// classes that still fail it.
+func fail(t *testing.T, cfg Config, res Result) {
+	t.Helper()
+	t.Error(res.Report(replayCommand(cfg.Seed, cfg.Steps, cfg.Faults)))
+	if small, r := Shrink(t, cfg, res); small.Faults != cfg.Faults {
+		t.Error("shrunk to fewer fault classes:\n" + r.Report(replayCommand(small.Seed, small.Steps, small.Faults)))
+	}
+	t.FailNow()
 }

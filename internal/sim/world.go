@@ -278,8 +278,8 @@ func errWord(err error) string {
 		return "nil"
 	}
 	s := err.Error()
-	if i := strings.IndexByte(s, ':'); i > 0 && len(s) > 40 {
-		return s[:i]
+	if len(s) > 60 {
+		s = s[:60] + "…"
 	}
 	return s
 }
