@@ -68,8 +68,8 @@ func (e *executor) close() { close(e.reqs) }
 
 // run calls f, outside the bubble when there is an executor. Contexts do
 // not cross the bubble: f gets one without the caller's deadline.
-func (w *world) run(ctx context.Context, f func(ctx context.Context)) {
-	if w.outside == nil {
+func (w *world) run(ctx context.Context, outside bool, f func(ctx context.Context)) {
+	if !outside || w.outside == nil {
 		f(ctx)
 		return
 	}
@@ -96,7 +96,7 @@ type gatedInstallationStore struct {
 func (s *gatedInstallationStore) InstallationID(ctx context.Context) (string, error) {
 	var id string
 	var err error
-	s.w.run(ctx, func(ctx context.Context) { id, err = s.id(ctx) })
+	s.w.run(ctx, s.w.cfg.StoreOutside, func(ctx context.Context) { id, err = s.id(ctx) })
 	return id, err
 }
 
@@ -120,7 +120,7 @@ func (s *gatedStore) Get(ctx context.Context, id string) (cloudswitch.Workspace,
 	}
 	var ws cloudswitch.Workspace
 	var err error
-	s.w.run(ectx, func(ctx context.Context) { ws, err = s.w.store.Get(ctx, id) })
+	s.w.run(ectx, s.w.cfg.StoreOutside, func(ctx context.Context) { ws, err = s.w.store.Get(ctx, id) })
 	if cerr != nil {
 		return cloudswitch.Workspace{}, cerr
 	}
@@ -142,7 +142,8 @@ func (s *gatedStore) Update(ctx context.Context, next cloudswitch.Workspace) (cl
 	}
 	var stored cloudswitch.Workspace
 	var err error
-	s.w.run(ectx, func(ctx context.Context) { stored, err = s.w.store.Update(ctx, next) })
+	s.w.run(ectx, s.w.cfg.StoreOutside, func(ctx context.Context) { stored, err = s.w.store.Update(ctx, next) })
+	s.w.touched()
 	if err == nil {
 		s.w.sawWrite(a, stored)
 	}
@@ -166,7 +167,7 @@ func (s *gatedStore) Pending(ctx context.Context) iter.Seq2[cloudswitch.Workspac
 		}
 		var all []cloudswitch.Workspace
 		var ierr error
-		s.w.run(ctx, func(ctx context.Context) {
+		s.w.run(ctx, s.w.cfg.StoreOutside, func(ctx context.Context) {
 			for ws, err := range s.w.store.Pending(ctx) {
 				if err != nil {
 					ierr = err
@@ -197,7 +198,8 @@ func (s *gatedStore) create(ctx context.Context, ws cloudswitch.Workspace) error
 		return d.err
 	}
 	var err error
-	s.w.run(ctx, func(ctx context.Context) { _, err = s.w.store.Create(ctx, ws) })
+	s.w.run(ctx, s.w.cfg.StoreOutside, func(ctx context.Context) { _, err = s.w.store.Create(ctx, ws) })
+	s.w.touched()
 	if err == nil {
 		s.w.mu.Lock()
 		s.w.incarnation[ws.ID]++
@@ -219,7 +221,8 @@ func (s *gatedStore) remove(ctx context.Context, id string) error {
 		return d.err
 	}
 	var err error
-	s.w.run(ctx, func(ctx context.Context) { err = del.Delete(ctx, id) })
+	s.w.run(ctx, s.w.cfg.StoreOutside, func(ctx context.Context) { err = del.Delete(ctx, id) })
+	s.w.touched()
 	if err == nil && d.kind == failAfter {
 		return d.err
 	}
@@ -253,7 +256,8 @@ func (p *gatedProvider) Provision(ctx context.Context, req cloudswitch.Provision
 	p.w.checkProvision(req)
 	var inst cloudswitch.Instance
 	var err error
-	p.w.run(ectx, func(ctx context.Context) { inst, err = p.cloud.Provider.Provision(ctx, req) })
+	p.w.run(ectx, p.cloud.Outside, func(ctx context.Context) { inst, err = p.cloud.Provider.Provision(ctx, req) })
+	p.w.touched()
 	switch {
 	case cerr != nil:
 		return cloudswitch.Instance{}, cerr
@@ -276,7 +280,8 @@ func (p *gatedProvider) Deprovision(ctx context.Context, inst cloudswitch.Instan
 	}
 	p.w.checkDestroy(a, p.cloud, inst)
 	var err error
-	p.w.run(ectx, func(ctx context.Context) { err = p.cloud.Provider.Deprovision(ctx, inst) })
+	p.w.run(ectx, p.cloud.Outside, func(ctx context.Context) { err = p.cloud.Provider.Deprovision(ctx, inst) })
+	p.w.touched()
 	switch {
 	case cerr != nil:
 		return cerr
@@ -297,7 +302,7 @@ func (p *gatedProvider) Instances(ctx context.Context, owner string) iter.Seq2[c
 		}
 		var all []cloudswitch.Instance
 		var lerr error
-		p.w.run(ctx, func(ctx context.Context) {
+		p.w.run(ctx, p.cloud.Outside, func(ctx context.Context) {
 			for inst, err := range p.cloud.Provider.Instances(ctx, owner) {
 				if err != nil {
 					lerr = err

@@ -25,7 +25,7 @@ func (w *world) readTruth(ctx context.Context) (truth, error) {
 	for _, id := range w.wsIDs {
 		var ws cloudswitch.Workspace
 		var err error
-		w.run(ctx, func(ctx context.Context) { ws, err = w.store.Get(ctx, id) })
+		w.run(ctx, w.cfg.StoreOutside, func(ctx context.Context) { ws, err = w.store.Get(ctx, id) })
 		switch {
 		case err == nil:
 			t.records[id] = ws
@@ -36,7 +36,7 @@ func (w *world) readTruth(ctx context.Context) (truth, error) {
 	for _, c := range w.clouds {
 		var live []cloudswitch.Instance
 		var err error
-		w.run(ctx, func(ctx context.Context) { live, err = c.Live(ctx) })
+		w.run(ctx, c.Outside, func(ctx context.Context) { live, err = c.Live(ctx) })
 		if err != nil {
 			return t, fmt.Errorf("sim: listing the ground truth of %s: %w", c.Name, err)
 		}

@@ -38,6 +38,9 @@ type Cloud struct {
 	// SetListDelay, if set, makes VMs created from now on invisible to
 	// listings for d.
 	SetListDelay func(d time.Duration)
+	// Outside runs the cloud's calls outside the simulation (see
+	// Config.StoreOutside), for a driver that does real I/O.
+	Outside bool
 }
 
 // Config is one simulated run.
@@ -50,18 +53,19 @@ type Config struct {
 	// Faults is the set of fault classes, comma-separated names or "all"
 	// (the default); see faultNames.
 	Faults string
-	// NewStore returns the store of the run (default: a memstore). It is
-	// called inside the simulation unless Outside is set.
+	// NewStore returns the store of the run (default: a memstore); it is
+	// called outside the simulation, before the run starts.
 	NewStore func() Store
-	// NewClouds returns the clouds of the run, at least two (default:
-	// memprovider clouds for AWS and Hetzner on the simulation's clock).
-	NewClouds func() []Cloud
-	// Outside runs the store's and the clouds' calls on a goroutine outside
-	// the simulation, one at a time, for implementations that do real I/O
-	// or keep connection goroutines: they then see real time and contexts
-	// without deadlines, and replay is exact only if they are
+	// StoreOutside runs the store's calls on a goroutine outside the
+	// simulation's bubble, one at a time, for a store that does real I/O or
+	// keeps connection goroutines (a database): it then sees real time and
+	// contexts without deadlines, and replay is exact only if it is
 	// deterministic.
-	Outside bool
+	StoreOutside bool
+	// NewClouds returns the clouds of the run, at least two (default:
+	// memprovider clouds for AWS and Hetzner on the simulation's clock); it
+	// is called outside the simulation, before the run starts.
+	NewClouds func() []Cloud
 	// KeepTrace keeps every step in Result.Trace.
 	KeepTrace bool
 }
@@ -111,14 +115,26 @@ func Run(t *testing.T, cfg Config) Result {
 		t.Fatal(err)
 	}
 	var res Result
-	var outside *executor
-	if cfg.Outside {
-		outside = newExecutor()
-		defer outside.close()
+	var st Store
+	var clouds []Cloud
+	if cfg.NewStore != nil {
+		st = cfg.NewStore()
+	}
+	if cfg.NewClouds != nil {
+		clouds = cfg.NewClouds()
+	}
+	outside := cfg.StoreOutside
+	for _, c := range clouds {
+		outside = outside || c.Outside
+	}
+	var ex *executor
+	if outside {
+		ex = newExecutor()
+		defer ex.close()
 	}
 	realStart := time.Now()
 	synctest.Test(t, func(t *testing.T) {
-		w := newWorld(cfg, faults, outside, realStart)
+		w := newWorld(cfg, faults, ex, realStart, st, clouds)
 		w.loop()
 		// Let every goroutine of the run end: crashed ones stop at their
 		// next call, and the scheduler is no longer deciding.
@@ -131,7 +147,7 @@ func Run(t *testing.T, cfg Config) Result {
 	return res
 }
 
-func newWorld(cfg Config, faults faultSet, outside *executor, realStart time.Time) *world {
+func newWorld(cfg Config, faults faultSet, outside *executor, realStart time.Time, st Store, clouds []Cloud) *world {
 	w := &world{cfg: cfg, seed: cfg.Seed, rng: rand.New(rand.NewPCG(cfg.Seed, 0x5eed)), tr: newTrace(),
 		faults: faults, outside: outside,
 		incarnation: make(map[string]int), intents: make(map[string]*intentLog),
@@ -143,14 +159,11 @@ func newWorld(cfg Config, faults faultSet, outside *executor, realStart time.Tim
 		w.offset = realStart.Sub(time.Now())
 	}
 	w.rate = 30 + w.rng.IntN(171) // 0.3× to 2× the base fault rates
-	if cfg.NewStore != nil {
-		w.store = cfg.NewStore()
-	} else {
+	w.store, w.clouds = st, clouds
+	if w.store == nil {
 		w.store = memstore.New()
 	}
-	if cfg.NewClouds != nil {
-		w.clouds = cfg.NewClouds()
-	} else {
+	if w.clouds == nil {
 		w.clouds = memClouds(w.now)
 	}
 	lag := time.Duration(w.rng.Int64N(int64(listLag)))
@@ -182,7 +195,11 @@ func newWorld(cfg Config, faults faultSet, outside *executor, realStart time.Tim
 		strategy: cloudswitch.BreakBeforeMake}
 	ctx := context.WithValue(context.Background(), actorKey{}, &actor{name: "setup", proc: users, role: "setup"})
 	for _, id := range w.wsIDs {
-		if _, err := w.store.Create(ctx, cloudswitch.Workspace{ID: id, Compute: w.initialCompute()}); err != nil {
+		var err error
+		w.run(ctx, cfg.StoreOutside, func(ctx context.Context) {
+			_, err = w.store.Create(ctx, cloudswitch.Workspace{ID: id, Compute: w.initialCompute()})
+		})
+		if err != nil {
 			w.violate("creating workspace %s: %v", id, err)
 		}
 		w.incarnation[id] = 1

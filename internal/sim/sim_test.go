@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"testing"
+	"time"
 )
 
 var (
@@ -15,6 +16,7 @@ var (
 	flagFaults = flag.String("sim.faults", "all", "fault classes, comma-separated, or all")
 	flagFirst  = flag.Uint64("sim.first", 1, "first seed of a search")
 	flagGoOn   = flag.Bool("sim.keepgoing", false, "report every failing seed of a search, not only the first")
+	flagBudget = flag.Int("sim.budget", 0, "steps to simulate, summed over seeds (0: 1,000,000, or 20,000 under -short; env SIM_BUDGET)")
 )
 
 func replayCommand(seed uint64, steps int, faults string) string {
@@ -28,6 +30,9 @@ func replayCommand(seed uint64, steps int, faults string) string {
 	return cmd
 }
 
+// TestSimulate runs the CI budget: seeds from -sim.first on until at least
+// -sim.budget steps were simulated (1,000,000; 20,000 under -short), or
+// -sim.seeds seeds (env SIM_SEEDS), or the one seed -sim.seed.
 func TestSimulate(t *testing.T) {
 	if *flagSeed != 0 {
 		res := Run(t, Config{Seed: *flagSeed, Steps: *flagSteps, Faults: *flagFaults})
@@ -41,13 +46,25 @@ func TestSimulate(t *testing.T) {
 	if s, err := strconv.Atoi(os.Getenv("SIM_SEEDS")); err == nil && seeds == 0 {
 		seeds = s
 	}
-	if seeds == 0 {
-		seeds = 20
+	budget := *flagBudget
+	if s, err := strconv.Atoi(os.Getenv("SIM_BUDGET")); err == nil && budget == 0 {
+		budget = s
 	}
-	total := 0
-	for seed := *flagFirst; seed < *flagFirst+uint64(seeds); seed++ {
+	if budget == 0 {
+		budget = 1_000_000
+		if testing.Short() {
+			budget = 20_000
+		}
+	}
+	start := time.Now()
+	total, n := 0, 0
+	for seed := *flagFirst; ; seed++ {
+		if seeds > 0 && n == seeds || seeds == 0 && total >= budget {
+			break
+		}
 		res := Run(t, Config{Seed: seed, Steps: *flagSteps, Faults: *flagFaults})
 		total += res.Steps
+		n++
 		if res.Failed() {
 			if !*flagGoOn {
 				fail(t, Config{Seed: seed, Steps: *flagSteps, Faults: *flagFaults}, res)
@@ -55,7 +72,8 @@ func TestSimulate(t *testing.T) {
 			t.Errorf("seed %d after %d steps (%d in the search): %s", seed, res.Steps, total, res.Violation)
 		}
 	}
-	t.Logf("%d seeds, %d steps", seeds, total)
+	d := time.Since(start)
+	t.Logf("%d seeds from %d, %d steps in %v: %.0f steps/s", n, *flagFirst, total, d.Round(time.Millisecond), float64(total)/d.Seconds())
 }
 
 // TestSameSeedSameTrace: one seed decides everything, so two runs of it

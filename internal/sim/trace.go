@@ -3,7 +3,6 @@ package sim
 import (
 	"fmt"
 	"hash/fnv"
-	"regexp"
 	"strings"
 )
 
@@ -30,15 +29,8 @@ func newTrace() *trace {
 	return &trace{hash: h.Sum64(), ring: make([]string, traceTail), canon: make(map[string]string)}
 }
 
-// randomID matches what the library and memstore mint at random: 32 hex
-// digits (intent ids, tokens, holders) and memstore's installation ids.
-var randomID = regexp.MustCompile(`[0-9a-f]{32}|mem-[0-9a-f]{16}`)
-
 // id returns the canonical name of a raw random id.
 func (t *trace) id(raw string) string {
-	if raw == "" {
-		return ""
-	}
 	if c, ok := t.canon[raw]; ok {
 		return c
 	}
@@ -48,12 +40,45 @@ func (t *trace) id(raw string) string {
 	return c
 }
 
-// canonical replaces every random id in s by its canonical name.
+func isHex(b byte) bool { return '0' <= b && b <= '9' || 'a' <= b && b <= 'f' }
+
+// canonical replaces every random id in s — what the library and memstore
+// mint at random: 32 hex digits (intent ids, tokens, holders) and
+// memstore's "mem-" and 16 hex digits (installation ids) — by its
+// canonical name.
 func (t *trace) canonical(s string) string {
-	if !strings.ContainsAny(s, "0123456789") {
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(s); {
+		if !isHex(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && isHex(s[j]) {
+			j++
+		}
+		start := i
+		switch {
+		case j-i == 32 && (i == 0 || !isHex(s[i-1])):
+		case j-i == 16 && i >= 4 && s[i-4:i] == "mem-":
+			start = i - 4
+		default:
+			i = j
+			continue
+		}
+		if b.Len() == 0 {
+			b.Grow(len(s))
+		}
+		b.WriteString(s[last:start])
+		b.WriteString(t.id(s[start:j]))
+		last, i = j, j
+	}
+	if last == 0 {
 		return s
 	}
-	return randomID.ReplaceAllStringFunc(s, t.id)
+	b.WriteString(s[last:])
+	return b.String()
 }
 
 // add appends one step.
