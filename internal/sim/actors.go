@@ -294,9 +294,10 @@ func (w *world) settle(ctx context.Context, a *actor) {
 		return
 	}
 	time.Sleep(grace + listLag + time.Second)
-	if _, err := a.proc.rec.Reconcile(ctx); err != nil {
+	rep, err := a.proc.rec.Reconcile(ctx)
+	if err != nil {
 		w.violate("at quiescence, the reconcile pass failed: %v", err)
 		return
 	}
-	w.checkQuiescent(ctx)
+	w.checkQuiescent(ctx, rep)
 }

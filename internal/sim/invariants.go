@@ -306,7 +306,7 @@ func firstLine(err error) string {
 
 // checkQuiescent checks the settled system: no intent is left, and the
 // fleet is exactly the VMs the records name.
-func (w *world) checkQuiescent(ctx context.Context) {
+func (w *world) checkQuiescent(ctx context.Context, rep cloudswitch.Report) {
 	t, err := w.readTruth(ctx)
 	if err != nil {
 		w.violate("%v", err)
@@ -337,6 +337,15 @@ func (w *world) checkQuiescent(ctx context.Context) {
 	slices.Sort(named)
 	slices.Sort(fleet)
 	if !slices.Equal(named, fleet) {
-		w.violate("at quiescence, the fleet [%s] is not the VMs the records name [%s]", strings.Join(fleet, " "), strings.Join(named, " "))
+		w.violate("at quiescence, the fleet [%s] is not the VMs the records name [%s] (the reconcile pass listed %v, foreign %v, found orphans %s, deleted %s)",
+			strings.Join(fleet, " "), strings.Join(named, " "), rep.Listed, rep.Foreign, describeInsts(rep.Orphans), describeInsts(rep.Deleted))
 	}
+}
+
+func describeInsts(insts []cloudswitch.Instance) string {
+	var s []string
+	for _, i := range insts {
+		s = append(s, i.Provider+"/"+i.ID)
+	}
+	return "[" + strings.Join(s, " ") + "]"
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -62,9 +63,10 @@ type Config struct {
 	// contexts without deadlines, and replay is exact only if it is
 	// deterministic.
 	StoreOutside bool
-	// NewClouds returns the clouds of the run, at least two (default:
-	// memprovider clouds for AWS and Hetzner on the simulation's clock); it
-	// is called outside the simulation, before the run starts.
+	// NewClouds returns the clouds of the run; it is called outside the
+	// simulation, before the run starts. In-memory clouds (memprovider, on
+	// the simulation's clock) make up the number to two: by default AWS and
+	// Hetzner.
 	NewClouds func() []Cloud
 	// KeepTrace keeps every step in Result.Trace.
 	KeepTrace bool
@@ -163,9 +165,13 @@ func newWorld(cfg Config, faults faultSet, outside *executor, realStart time.Tim
 	if w.store == nil {
 		w.store = memstore.New()
 	}
-	if w.clouds == nil {
-		w.clouds = memClouds(w.now)
+	var mem []string
+	for _, name := range []string{cloudswitch.AWS, cloudswitch.Hetzner, cloudswitch.GCP} {
+		if len(w.clouds)+len(mem) < 2 && !slices.ContainsFunc(w.clouds, func(c Cloud) bool { return c.Name == name }) {
+			mem = append(mem, name)
+		}
 	}
+	w.clouds = append(w.clouds, memClouds(mem, w.now)...)
 	lag := time.Duration(w.rng.Int64N(int64(listLag)))
 	if !faults.has(faultListing) {
 		lag = 0
@@ -244,10 +250,10 @@ func (w *world) drain() {
 	}
 }
 
-// memClouds are the default clouds: memprovider AWS and Hetzner.
-func memClouds(now func() time.Time) []Cloud {
+// memClouds are in-memory clouds on the simulation's clock.
+func memClouds(names []string, now func() time.Time) []Cloud {
 	var out []Cloud
-	for _, name := range []string{cloudswitch.AWS, cloudswitch.Hetzner} {
+	for _, name := range names {
 		p := memprovider.New(name, memprovider.WithoutCallLog(), memprovider.WithClock(now))
 		out = append(out, Cloud{Name: name, Provider: p,
 			Live:         func(context.Context) ([]cloudswitch.Instance, error) { return p.Live(), nil },
