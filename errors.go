@@ -110,6 +110,9 @@ const (
 	StageProvision   Stage = "provision"   // creating the new VM
 	StageRecord      Stage = "record"      // writing the new VM and clearing the intent
 	StageRollback    Stage = "rollback"    // destroying the new VM of a switch given up
+	StagePreflight   Stage = "preflight"   // asking the target provider whether it would create the VM
+	StageResize      Stage = "resize"      // changing the VM's instance type in place
+	StageDelete      Stage = "delete"      // deleting the record of a decommissioned workspace
 )
 
 // ValidationError says which field of a Compute is not allowed and what

@@ -55,6 +55,10 @@ func (r *run) drive() (Result, error) {
 		return r.provisionAndRecord()
 	case in.Phase == PhaseDeprovision:
 		return r.breakBeforeMake()
+	case in.Phase == PhaseResize:
+		return r.resize()
+	case in.Phase == PhaseDecommission:
+		return r.decommission()
 	default:
 		return r.makeBeforeBreak()
 	}
@@ -256,6 +260,7 @@ func (r *run) vanished(cause *vanishedError) (Result, error) {
 func (r *run) done(in *Intent) (Result, error) {
 	r.res.Workspace = r.ws
 	r.res.Switched = NormalizeProvider(in.From.Provider) != in.To.Provider
+	r.res.Recreated = in.Old != nil && in.Provision
 	return r.res, nil
 }
 
@@ -399,6 +404,12 @@ func completeInstance(inst *Instance, req ProvisionRequest) error {
 	if inst.Token == "" {
 		inst.Token = req.Token
 	}
+	if inst.InstanceType == "" {
+		inst.InstanceType = req.Compute.InstanceType
+	}
+	if inst.Image == "" {
+		inst.Image = req.Compute.Image
+	}
 	return nil
 }
 
@@ -478,19 +489,7 @@ func (r *run) liveCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(r.ctx), cleanupTimeout)
 }
 
-func (r *run) retrier(sp *span) retry.Retrier {
-	p := r.s.cfg.retry
-	return retry.Retrier{
-		Policy: retry.Policy{
-			InitialInterval: p.InitialInterval,
-			MaxInterval:     p.MaxInterval,
-			MaxElapsedTime:  p.MaxElapsedTime,
-			MaxAttempts:     p.MaxAttempts,
-		},
-		Retryable: isTransient,
-		OnRetry:   sp.retried,
-	}
-}
+func (r *run) retrier(sp *span) retry.Retrier { return r.s.retrier(sp) }
 
 func isTransient(err error) bool { return errors.Is(err, ErrTransient) }
 

@@ -2,6 +2,7 @@ package cloudswitch
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"time"
 )
@@ -61,6 +62,27 @@ type ProvisionRequest struct {
 	// installation, so installations sharing a cloud account and an owner
 	// never touch each other's VMs.
 	Installation string
+}
+
+// Check reports whether req is one a driver for provider can act on: a
+// token, an owner and a workspace id, a Compute of that provider with an
+// instance type. Drivers call it first and refuse what fails it
+// (ErrRefused, since the cloud is never asked); it returns nil or an error
+// naming the first missing field.
+func (req ProvisionRequest) Check(provider string) error {
+	switch {
+	case req.Token == "":
+		return Refused(fmt.Errorf("provision request: empty token"))
+	case req.Owner == "":
+		return Refused(fmt.Errorf("provision request: empty owner"))
+	case req.WorkspaceID == "":
+		return Refused(fmt.Errorf("provision request: empty workspace id"))
+	case req.Compute.Provider != provider:
+		return Refused(fmt.Errorf("provision request: a %q machine asked of provider %q", req.Compute.Provider, provider))
+	case req.Compute.InstanceType == "":
+		return Refused(fmt.Errorf("provision request: empty instance type"))
+	}
+	return nil
 }
 
 // Provider is a driver for one cloud. It is a small interface for

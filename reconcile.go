@@ -210,6 +210,34 @@ func NewReconciler(store Store, providers map[string]Provider, opts ...Reconcile
 	return r
 }
 
+// Reconciler returns a Reconciler over the Switcher's store and drivers that
+// resumes with the Switcher itself: the same owner, hooks, installation,
+// retry policy, logger, observer and clock, so that what the Reconciler
+// lists and how it finishes a switch can never drift from how the switch
+// was started. WithResumeOptions and WithReconcileOwner cannot be combined
+// with it; a Reconcile then returns the configuration error.
+func (s *Switcher) Reconciler(opts ...ReconcilerOption) *Reconciler {
+	cfg := reconcileConfig{grace: DefaultGracePeriod, concurrency: 8, deleteLimit: DefaultDeleteLimit}
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	errs := cfg.errs
+	if len(cfg.resumeOpts) > 0 {
+		errs = append(errs, errors.New("WithResumeOptions: the Reconciler resumes with the Switcher's own options"))
+	}
+	if cfg.owner != "" && cfg.owner != s.cfg.owner {
+		errs = append(errs, fmt.Errorf("WithReconcileOwner(%q): the Switcher's owner is %q", cfg.owner, s.cfg.owner))
+	}
+	cfg.owner = s.cfg.owner
+	r := &Reconciler{store: s.store, providers: s.providers, cfg: cfg, sw: s}
+	if len(errs) > 0 {
+		r.err = fmt.Errorf("cloudswitch: Switcher.Reconciler: %w", errors.Join(errs...))
+	}
+	return r
+}
+
 // Reconcile runs one pass and returns its report, with errors.Join of the
 // report's errors (nil on a clean pass). A cancelled context ends the pass
 // promptly; the report then holds what was done.
@@ -230,6 +258,7 @@ func (r *Reconciler) Reconcile(ctx context.Context) (Report, error) {
 	p.scanProviders(ctx)
 	p.deleteOrphans(ctx)
 	p.findDangling(ctx)
+	p.checkOwner()
 	if err := ctx.Err(); err != nil {
 		p.fail(fmt.Errorf("cloudswitch: reconcile pass cut short: %w", err))
 	}
@@ -617,6 +646,10 @@ func (p *pass) reportOrphan(ctx context.Context, inst Instance, reason string, e
 }
 
 func (p *pass) destroy(ctx context.Context, prov Provider, inst Instance) error {
+	// Bounded like a switch's calls: no provider call runs without a
+	// deadline, however long the caller's pass may run.
+	ctx, cancel := context.WithTimeout(ctx, p.r.sw.cfg.lease)
+	defer cancel()
 	// Not a switch: stage and retry events are reported, with no intent.
 	t := &tracer{s: p.r.sw, ctx: ctx, ev: SwitchEvent{WorkspaceID: inst.WorkspaceID}}
 	r := &run{s: p.r.sw, t: t, ctx: ctx}
@@ -662,6 +695,23 @@ func (p *pass) findDangling(ctx context.Context) {
 	for _, prov := range slices.Sorted(maps.Keys(unknown)) {
 		p.fail(fmt.Errorf("cloudswitch: %d workspaces run on provider %q, which has no driver here: their VMs were not checked: %w",
 			unknown[prov], prov, ErrUnknownProvider))
+	}
+}
+
+// checkOwner says loudly when a pass listed no VM at all although records
+// name VMs it should have listed: the owner (or the credentials) is most
+// likely not the one the Switcher creates VMs with.
+func (p *pass) checkOwner() {
+	p.mu.Lock()
+	listed := 0
+	for _, n := range p.rep.Listed {
+		listed += n
+	}
+	dangling := len(p.rep.Dangling)
+	p.mu.Unlock()
+	if listed == 0 && dangling > 0 {
+		p.fail(fmt.Errorf("cloudswitch: reconcile: no provider listed any VM with owner %q, yet %d records name VMs: is the owner (WithOwner, WithReconcileOwner) the one the Switcher creates VMs with?",
+			p.r.cfg.owner, dangling))
 	}
 }
 

@@ -110,6 +110,15 @@ func (s *Switcher) canDrive(in *Intent) error {
 		}
 	case in.Committed:
 		need = append(need, in.To.Provider)
+	case in.Phase == PhaseResize:
+		if _, ok := s.providers[in.Old.Provider].(Resizer); !ok {
+			return fmt.Errorf("switch %s resizes a VM of provider %q, whose driver here cannot resize: %w", in.ID, in.Old.Provider, ErrUnknownProvider)
+		}
+	case in.Phase == PhaseDecommission:
+		if _, ok := s.store.(Deleter); !ok {
+			return fmt.Errorf("switch %s decommissions the workspace, but this store cannot delete (it does not implement Deleter)", in.ID)
+		}
+		need = append(need, in.Old.Provider)
 	default:
 		if in.Old != nil {
 			need = append(need, in.Old.Provider)
