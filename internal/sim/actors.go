@@ -127,6 +127,13 @@ func (w *world) otherType(i int) cloudswitch.Compute {
 var retryPolicy = cloudswitch.RetryPolicy{InitialInterval: time.Millisecond, MaxInterval: 2 * time.Millisecond,
 	MaxElapsedTime: time.Second, MaxAttempts: 3}
 
+// reconcileConcurrency exceeds the VMs a pass ever lists, so that a pass
+// hands every VM (and every orphan to delete) to a goroutine of its own at
+// once. The calls they make for the same workspace look alike to the
+// scheduler, which releases them together; with a bounded pool, which of
+// them got a worker first would decide what the pass does next.
+const reconcileConcurrency = 32
+
 // spawnProcess starts a process with options drawn from the seed.
 func (w *world) spawnProcess(crashable bool) *process {
 	w.mu.Lock()
@@ -174,7 +181,7 @@ func (w *world) startProcess(p *process, withRec bool, roles ...string) {
 			ropts = append(ropts, cloudswitch.WithHooks(cloudswitch.Hooks{BeforeDeprovision: w.hook}))
 		}
 		p.rec = cloudswitch.NewReconciler(w.gstore, w.provs, cloudswitch.WithDeleteOrphans(true),
-			cloudswitch.WithGracePeriod(grace), cloudswitch.WithConcurrency(2), cloudswitch.WithResumeOptions(ropts...))
+			cloudswitch.WithGracePeriod(grace), cloudswitch.WithConcurrency(reconcileConcurrency), cloudswitch.WithResumeOptions(ropts...))
 		roles = append(roles, "reconciler")
 	}
 	w.mu.Lock()

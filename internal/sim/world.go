@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"testing/synctest"
@@ -58,6 +57,7 @@ type call struct {
 	vm    string
 	late  bool   // asked again after a delay
 	info  string // raw detail for the trace
+	k     string // key, once parked
 	reply chan decision
 }
 
@@ -142,6 +142,7 @@ func (w *world) gate(c *call) decision {
 		return decision{kind: crashed, err: errCrashed}
 	}
 	c.reply = make(chan decision, 1)
+	c.k = c.key()
 	w.pending = append(w.pending, c)
 	w.mu.Unlock()
 	return <-c.reply
@@ -232,25 +233,16 @@ func (w *world) loop() {
 func (w *world) release(pend []*call) {
 	keys := make([]string, len(pend))
 	for i, c := range pend {
-		keys[i] = c.key()
+		keys[i] = c.k
 	}
-	order := make([]int, len(pend))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(i, j int) bool { return keys[order[i]] < keys[order[j]] })
-	var distinct []string
-	for _, i := range order {
-		if len(distinct) == 0 || distinct[len(distinct)-1] != keys[i] {
-			distinct = append(distinct, keys[i])
-		}
-	}
+	slices.Sort(keys)
+	distinct := slices.Compact(keys)
 	key := distinct[w.rng.IntN(len(distinct))]
 	var group []*call
 	w.mu.Lock()
 	rest := w.pending[:0]
 	for _, c := range w.pending {
-		if c.key() == key {
+		if c.k == key {
 			group = append(group, c)
 		} else {
 			rest = append(rest, c)
