@@ -127,6 +127,29 @@ func (w *world) otherType(i int) cloudswitch.Compute {
 var retryPolicy = cloudswitch.RetryPolicy{InitialInterval: time.Millisecond, MaxInterval: 2 * time.Millisecond,
 	MaxElapsedTime: time.Second, MaxAttempts: 3}
 
+// hookPolicy says which processes of a run have the BeforeDeprovision
+// hook: some (drawn per process), all, or none. A run where all or none
+// have it reaches what a mix would mask: a mixed run fails first on a
+// resumer without the hook, whenever the code lets that happen.
+type hookPolicy int
+
+const (
+	hooksAll  hookPolicy = 2
+	hooksNone hookPolicy = 3
+)
+
+// hookFor draws whether a new process (or its Reconciler) has the hook.
+func (w *world) hookFor() bool {
+	h := w.rng.IntN(2) == 0
+	switch w.hooks {
+	case hooksAll:
+		return true
+	case hooksNone:
+		return false
+	}
+	return h
+}
+
 // reconcileConcurrency exceeds the VMs a pass ever lists, so that a pass
 // hands every VM (and every orphan to delete) to a goroutine of its own at
 // once. The calls they make for the same workspace look alike to the
@@ -141,8 +164,8 @@ func (w *world) spawnProcess(crashable bool) *process {
 	n := w.nProcs
 	w.mu.Unlock()
 	p := &process{name: fmt.Sprintf("p%d", n), crashable: crashable, killed: make(chan struct{}),
-		hooks: w.rng.IntN(2) == 0, provision: w.rng.IntN(6) != 0, strategy: cloudswitch.BreakBeforeMake,
-		recHooks: w.rng.IntN(2) == 0}
+		hooks: w.hookFor(), provision: w.rng.IntN(6) != 0, strategy: cloudswitch.BreakBeforeMake,
+		recHooks: w.hookFor()}
 	if w.rng.IntN(2) == 0 {
 		p.strategy = cloudswitch.MakeBeforeBreak
 	}
@@ -180,8 +203,15 @@ func (w *world) startProcess(p *process, withRec bool, roles ...string) {
 		if p.recHooks {
 			ropts = append(ropts, cloudswitch.WithHooks(cloudswitch.Hooks{BeforeDeprovision: w.hook}))
 		}
-		p.rec = cloudswitch.NewReconciler(w.gstore, w.provs, cloudswitch.WithDeleteOrphans(true),
-			cloudswitch.WithGracePeriod(grace), cloudswitch.WithConcurrency(reconcileConcurrency), cloudswitch.WithResumeOptions(ropts...))
+		recOpts := []cloudswitch.ReconcilerOption{cloudswitch.WithDeleteOrphans(true),
+			cloudswitch.WithGracePeriod(grace), cloudswitch.WithConcurrency(reconcileConcurrency), cloudswitch.WithResumeOptions(ropts...)}
+		if p.name == "admin" {
+			// The operator settling the system raises the blast radius for
+			// one pass, as WithDeleteLimit says: a run may leak more VMs than
+			// the default limit (every deleted workspace leaves its VM).
+			recOpts = append(recOpts, cloudswitch.WithDeleteLimit(1000))
+		}
+		p.rec = cloudswitch.NewReconciler(w.gstore, w.provs, recOpts...)
 		roles = append(roles, "reconciler")
 	}
 	w.mu.Lock()

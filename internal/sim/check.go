@@ -41,11 +41,12 @@ func Check(t *testing.T, base Config, seeds int) {
 			if c.Steps != 0 {
 				env += fmt.Sprintf(" SIM_STEPS=%d", c.Steps)
 			}
-			if c.Faults != "" && c.Faults != "all" {
+			if c.Faults != "" && c.Faults != "swarm" {
 				env += " SIM_FAULTS=" + c.Faults
 			}
 			return fmt.Sprintf("%s go test -run '^%s$' .", env, t.Name())
 		}
+		cfg.Faults = res.Faults
 		t.Error(res.Report(replay(cfg)))
 		if small, r := Shrink(t, cfg, res); small.Faults != cfg.Faults {
 			t.Errorf("shrunk to fault classes %s:\n%s", small.Faults, r.Report(replay(small)))

@@ -53,11 +53,18 @@ func (s faultSet) String() string {
 	return strings.Join(names, ",")
 }
 
+// swarm stands for a set drawn from the seed: each class on with
+// probability one half ("swarm testing": a run without some faults reaches
+// states that the faults which fail first would otherwise always mask).
+const swarm = faultSet(1 << 62)
+
 // parseFaults reads a comma-separated list of fault class names ("all" for
 // every one).
 func parseFaults(s string) (faultSet, error) {
 	switch s {
-	case "", "all":
+	case "", "swarm":
+		return swarm, nil
+	case "all":
 		return faultSet(faultAll), nil
 	case "none":
 		return 0, nil

@@ -51,8 +51,10 @@ type Config struct {
 	// Steps is the number of scheduler steps with faults on before the
 	// system is made to quiesce (default 2000).
 	Steps int
-	// Faults is the set of fault classes, comma-separated names or "all"
-	// (the default); see faultNames.
+	// Faults is the set of fault classes: comma-separated names, "all",
+	// "none", or "swarm" (the default): a set drawn from the seed, each
+	// class on with probability one half. Result.Faults names the set a run
+	// used.
 	Faults string
 	// NewStore returns the store of the run (default: a memstore); it is
 	// called outside the simulation, before the run starts.
@@ -141,7 +143,7 @@ func Run(t *testing.T, cfg Config) Result {
 		// Let every goroutine of the run end: crashed ones stop at their
 		// next call, and the scheduler is no longer deciding.
 		w.drain()
-		res = Result{Seed: cfg.Seed, Steps: w.step, Hash: w.tr.hash, Violation: w.violation, Faults: faults.String(), Trace: w.tr.all}
+		res = Result{Seed: cfg.Seed, Steps: w.step, Hash: w.tr.hash, Violation: w.violation, Faults: w.faults.String(), Trace: w.tr.all}
 		if res.Violation != "" {
 			res.Tail = w.tr.tail()
 		}
@@ -161,6 +163,13 @@ func newWorld(cfg Config, faults faultSet, outside *executor, realStart time.Tim
 		w.offset = realStart.Sub(time.Now())
 	}
 	w.rate = 30 + w.rng.IntN(171) // 0.3× to 2× the base fault rates
+	// Drawn whatever the configuration, so that a run replayed with the
+	// fault set a swarm run drew takes the same decisions.
+	drawn := faultSet(w.rng.Uint64()) & faultSet(faultAll)
+	if faults == swarm {
+		w.faults = drawn
+	}
+	w.hooks = hookPolicy(w.rng.IntN(4))
 	w.store, w.clouds = st, clouds
 	if w.store == nil {
 		w.store = memstore.New()
@@ -173,7 +182,7 @@ func newWorld(cfg Config, faults faultSet, outside *executor, realStart time.Tim
 	}
 	w.clouds = append(w.clouds, memClouds(mem, w.now)...)
 	lag := time.Duration(w.rng.Int64N(int64(listLag)))
-	if !faults.has(faultListing) {
+	if !w.faults.has(faultListing) {
 		lag = 0
 	}
 	w.provs = make(map[string]cloudswitch.Provider)
@@ -197,7 +206,7 @@ func newWorld(cfg Config, faults faultSet, outside *executor, realStart time.Tim
 		w.wsIDs = append(w.wsIDs, fmt.Sprintf("ws-%d", i))
 	}
 	// The users' process never crashes; it creates the first workspaces.
-	users := &process{name: "users", killed: make(chan struct{}), hooks: w.rng.IntN(2) == 0, provision: true,
+	users := &process{name: "users", killed: make(chan struct{}), hooks: w.hookFor(), provision: true,
 		strategy: cloudswitch.BreakBeforeMake}
 	ctx := context.WithValue(context.Background(), actorKey{}, &actor{name: "setup", proc: users, role: "setup"})
 	for _, id := range w.wsIDs {
@@ -268,10 +277,11 @@ func memClouds(names []string, now func() time.Time) []Cloud {
 // with the fewest fault classes found and the Config that replays it.
 func Shrink(t *testing.T, cfg Config, failed Result) (Config, Result) {
 	t.Helper()
-	set, err := parseFaults(cfg.Faults)
+	set, err := parseFaults(failed.Faults)
 	if err != nil {
 		return cfg, failed
 	}
+	cfg.Faults = failed.Faults
 	best := failed
 	for i := range faultNames {
 		f := fault(1) << i

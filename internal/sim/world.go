@@ -85,6 +85,7 @@ type world struct {
 	types   map[string][]string
 	offset  time.Duration // virtual time is shifted to start at the real time
 	faults  faultSet
+	hooks   hookPolicy
 	rate    int // fault intensity of this run, in percent of the base rates
 	outside *executor
 
@@ -254,7 +255,7 @@ func (w *world) release(pend []*call) {
 	if d.kind != truncate {
 		d.n = w.rng.IntN(2) // whether a slow call's effect lands after its caller gave up
 	}
-	w.addTrace(fmt.Sprintf("%d %s%s %s -> %s", w.step, key, strings.Repeat("*", len(group)-1), group[0].info, d.describe()))
+	w.addTrace(fmt.Sprintf("%d %s%s %s -> %s [of %d]", w.step, key, strings.Repeat("*", len(group)-1), group[0].info, d.describe(), len(distinct)))
 	for _, c := range group {
 		c.reply <- d
 	}
