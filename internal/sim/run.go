@@ -160,7 +160,7 @@ func newWorld(cfg Config, faults faultSet, outside *executor, realStart time.Tim
 	if outside != nil {
 		// Virtual time starts at the real time, so that VMs a cloud outside
 		// the bubble stamps with real times look their age.
-		w.offset = realStart.Sub(time.Now())
+		w.offset = time.Until(realStart)
 	}
 	w.rate = 30 + w.rng.IntN(171) // 0.3× to 2× the base fault rates
 	// Drawn whatever the configuration, so that a run replayed with the

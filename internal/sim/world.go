@@ -97,11 +97,9 @@ type world struct {
 	violation string
 	quiet     bool // faults off, actors wind down
 	dirty     bool // a call reached the store or a cloud since the last check
-	stopping  bool
 
 	// what the simulator learned, for the invariants
 	incarnation map[string]int        // workspace id -> incarnation (0: never created)
-	exists      map[string]bool       // workspace id -> exists now (per the simulator)
 	intents     map[string]*intentLog // by intent id
 	byToken     map[string]*intentLog
 	hookDone    map[string]bool // intent id -> a BeforeDeprovision hook returned nil
@@ -342,11 +340,4 @@ func (w *world) beginQuiescence() {
 	}
 	w.addTrace(fmt.Sprintf("%d quiesce", w.step))
 	w.spawnAdmin()
-}
-
-// sortedProcs returns the processes in creation order.
-func (w *world) sortedProcs() []*process {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return slices.Clone(w.procs)
 }
