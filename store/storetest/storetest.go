@@ -10,7 +10,10 @@
 // Besides the storage contract — ErrNotFound versus ErrConflict, exactly one
 // winner among concurrent compare-and-swap writes, no lost update, copies,
 // Pending — Run drives real switches through the store (with in-memory
-// providers): a crash at every step, random faults, concurrent switchers.
+// providers): a crash at every step, random faults, concurrent switchers,
+// and a deterministic simulation of switchers, resumers, reconcilers and
+// users under faults at every call, whose failures replay from their seed
+// (SIM_SEED=n on the same go test command).
 package storetest
 
 import (
