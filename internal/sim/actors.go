@@ -54,7 +54,7 @@ type claimSnapshot struct {
 	compute     cloudswitch.Compute
 	instance    *cloudswitch.Instance
 	incarnation int
-	live        bool // the recorded VM existed at the claim
+	liveType    string // the instance type the recorded VM ran at the claim
 }
 
 // op is one operation an actor runs.
@@ -94,8 +94,10 @@ func (a *actor) nextOp(w *world) op {
 		switch {
 		case r < 25:
 			return op{kind: "create", ws: ws}
-		case r < 40:
+		case r < 32 || r < 40 && !w.canDecommission():
 			return op{kind: "delete", ws: ws}
+		case r < 40:
+			return op{kind: "decommission", ws: ws}
 		case r < 85:
 			return op{kind: "edit", ws: ws, target: w.otherType(w.rng.IntN(len(w.clouds)))}
 		}
@@ -261,6 +263,13 @@ func (w *world) runOp(ctx context.Context, a *actor, o op) {
 		w.gstore.(storeWithUsers).create(ctx, cloudswitch.Workspace{ID: o.ws, Compute: w.initialCompute()}) //nolint:errcheck
 	case "delete":
 		w.gstore.(storeWithUsers).remove(ctx, o.ws) //nolint:errcheck
+	case "decommission":
+		a.claim = nil
+		_, err := p.sw.Decommission(ctx, o.ws, cloudswitch.DecommissionRequest{ConfirmDestroy: true})
+		if _, aborted := err.(*cloudswitch.AbortError); aborted && !p.isDead(w) {
+			w.checkAbort(a, o.ws, err)
+		}
+		a.claim = nil
 	case "resume":
 		res, err := p.sw.Resume(ctx, o.ws)
 		if err == nil && res.Workspace.Pending != nil && !p.isDead(w) {
@@ -277,6 +286,13 @@ func (w *world) runOp(ctx context.Context, a *actor, o op) {
 		}
 		a.claim = nil
 	}
+}
+
+// canDecommission reports whether the store under test deletes with
+// compare-and-swap, as Switcher.Decommission needs.
+func (w *world) canDecommission() bool {
+	_, ok := w.store.(deleteIfer)
+	return ok
 }
 
 // storeWithUsers is the gated store's users' side.

@@ -107,7 +107,7 @@ func (w *world) decide(c *call) decision {
 	switch c.kind {
 	case "next":
 		return decision{kind: proceed, op: c.a.nextOp(w)}
-	case "get", "pending", "create", "delete":
+	case "get", "pending", "create", "delete", "deleteif":
 		switch {
 		case !c.late && w.chance(faultLatency, 20):
 			return decision{kind: delay, d: w.lateness()}
@@ -115,7 +115,7 @@ func (w *world) decide(c *call) decision {
 			return decision{kind: failBefore, err: errStoreUnknown}
 		case c.kind == "pending" && w.chance(faultListing, 40):
 			return decision{kind: truncate, n: w.rng.IntN(3), err: errStoreUnknown}
-		case (c.kind == "create" || c.kind == "delete") && w.chance(faultStoreLost, 40):
+		case (c.kind == "create" || c.kind == "delete" || c.kind == "deleteif") && w.chance(faultStoreLost, 40):
 			return decision{kind: failAfter, err: errStoreUnknown}
 		}
 	case "update":
@@ -127,7 +127,14 @@ func (w *world) decide(c *call) decision {
 		case w.chance(faultStoreLost, 50):
 			return decision{kind: failAfter, err: errStoreUnknown}
 		}
-	case "provision", "deprovision":
+	case "preflight":
+		switch {
+		case w.chance(faultRefusal, 30):
+			return decision{kind: failBefore, err: memprovider.ErrThrottled}
+		case w.chance(faultTransient, 30):
+			return decision{kind: failBefore, err: memprovider.ErrUnavailable}
+		}
+	case "provision", "deprovision", "resize":
 		switch {
 		case !c.late && w.chance(faultLatency, 40):
 			return decision{kind: delay, d: w.lateness()}

@@ -191,6 +191,42 @@ func (s *gatedStore) Pending(ctx context.Context) iter.Seq2[cloudswitch.Workspac
 	}
 }
 
+// deleteIfer is a store that deletes with compare-and-swap
+// (cloudswitch.Deleter), which Switcher.Decommission needs.
+type deleteIfer interface {
+	DeleteIf(ctx context.Context, w cloudswitch.Workspace) error
+}
+
+// DeleteIf deletes with compare-and-swap, through a gate. Simulated users
+// decommission workspaces only when the store under test can (see
+// world.canDecommission); otherwise the call fails before reaching it.
+func (s *gatedStore) DeleteIf(ctx context.Context, ws cloudswitch.Workspace) error {
+	del, ok := s.w.store.(deleteIfer)
+	if !ok {
+		return fmt.Errorf("sim: the store %T cannot delete with compare-and-swap", s.w.store)
+	}
+	_, d := s.enter(ctx, "deleteif", ws.ID, fmt.Sprintf("v%d", ws.Version))
+	if d.kind == crashed || d.kind == failBefore {
+		return d.err
+	}
+	ectx, cerr := effectCtx(ctx, d)
+	if ectx == nil {
+		return cerr
+	}
+	var err error
+	s.w.run(ectx, s.w.cfg.StoreOutside, func(ctx context.Context) { err = del.DeleteIf(ctx, ws) })
+	s.w.touched()
+	switch {
+	case cerr != nil:
+		return cerr
+	case err != nil:
+		return err
+	case d.kind == failAfter:
+		return d.err
+	}
+	return nil
+}
+
 // create and remove are the users' calls, through the same gates.
 func (s *gatedStore) create(ctx context.Context, ws cloudswitch.Workspace) error {
 	_, d := s.enter(ctx, "create", ws.ID, "")
@@ -324,6 +360,97 @@ func (p *gatedProvider) Instances(ctx context.Context, owner string) iter.Seq2[c
 			yield(cloudswitch.Instance{}, lerr)
 		}
 	}
+}
+
+// gatedPreflighter, gatedResizer and gatedFullProvider are a gatedProvider
+// over a driver that also implements cloudswitch.Preflighter,
+// cloudswitch.Resizer or both: the Switcher sees exactly the optional
+// interfaces the driver under test has.
+type (
+	gatedPreflighter  struct{ *gatedProvider }
+	gatedResizer      struct{ *gatedProvider }
+	gatedFullProvider struct{ *gatedProvider }
+)
+
+func (p gatedPreflighter) Preflight(ctx context.Context, req cloudswitch.ProvisionRequest) error {
+	return p.preflight(ctx, req)
+}
+
+func (p gatedResizer) Resize(ctx context.Context, inst cloudswitch.Instance, instanceType string) (cloudswitch.Instance, error) {
+	return p.resize(ctx, inst, instanceType)
+}
+
+func (p gatedFullProvider) Preflight(ctx context.Context, req cloudswitch.ProvisionRequest) error {
+	return p.preflight(ctx, req)
+}
+
+func (p gatedFullProvider) Resize(ctx context.Context, inst cloudswitch.Instance, instanceType string) (cloudswitch.Instance, error) {
+	return p.resize(ctx, inst, instanceType)
+}
+
+type preflighter interface {
+	Preflight(ctx context.Context, req cloudswitch.ProvisionRequest) error
+}
+
+type resizer interface {
+	Resize(ctx context.Context, inst cloudswitch.Instance, instanceType string) (cloudswitch.Instance, error)
+}
+
+// gated returns the gated driver with the optional interfaces of c's.
+func (w *world) gated(c Cloud) cloudswitch.Provider {
+	g := &gatedProvider{w: w, cloud: c}
+	_, pf := c.Provider.(preflighter)
+	_, rz := c.Provider.(resizer)
+	switch {
+	case pf && rz:
+		return gatedFullProvider{g}
+	case pf:
+		return gatedPreflighter{g}
+	case rz:
+		return gatedResizer{g}
+	}
+	return g
+}
+
+// preflight asks the driver; it changes nothing, so a fault is an answer.
+func (p *gatedProvider) preflight(ctx context.Context, req cloudswitch.ProvisionRequest) error {
+	_, d := p.enter(ctx, "preflight", req.WorkspaceID, "", "")
+	if d.kind == crashed || d.kind == failBefore || d.kind == failAfter {
+		return d.err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var err error
+	p.w.run(ctx, p.cloud.Outside, func(ctx context.Context) { err = p.cloud.Provider.(preflighter).Preflight(ctx, req) })
+	return err
+}
+
+// resize changes a VM's type in place, with the faults of any effect.
+func (p *gatedProvider) resize(ctx context.Context, inst cloudswitch.Instance, instanceType string) (cloudswitch.Instance, error) {
+	_, d := p.enter(ctx, "resize", inst.WorkspaceID, inst.ID, "to "+instanceType)
+	if d.kind == crashed || d.kind == failBefore {
+		return cloudswitch.Instance{}, d.err
+	}
+	ectx, cerr := effectCtx(ctx, d)
+	if ectx == nil {
+		return cloudswitch.Instance{}, cerr
+	}
+	var out cloudswitch.Instance
+	var err error
+	p.w.run(ectx, p.cloud.Outside, func(ctx context.Context) {
+		out, err = p.cloud.Provider.(resizer).Resize(ctx, inst, instanceType)
+	})
+	p.w.touched()
+	switch {
+	case cerr != nil:
+		return cloudswitch.Instance{}, cerr
+	case err != nil:
+		return cloudswitch.Instance{}, err
+	case d.kind == failAfter:
+		return cloudswitch.Instance{}, d.err
+	}
+	return out, nil
 }
 
 // hook is a process's BeforeDeprovision hook: a backup that may fail, hang

@@ -76,14 +76,34 @@ func holds(ws cloudswitch.Workspace, inst cloudswitch.Instance) bool {
 // incarnation of the record it landed on and whether its Switcher had the
 // hook, and the writing switch's claim is remembered.
 func (w *world) sawWrite(a *actor, stored cloudswitch.Workspace) {
+	if w.logClaim(a, stored) && a.claim != nil && a.claim.instance != nil {
+		// What the VM runs at the claim, for the AbortError check.
+		t, err := w.readTruth(context.Background())
+		if err != nil {
+			w.violate("%v", err)
+			return
+		}
+		prov := a.claim.instance.Provider
+		if prov == "" {
+			prov = cloudswitch.NormalizeProvider(a.claim.compute.Provider)
+		}
+		if inst, live := t.find(prov, a.claim.instance.ID); live {
+			a.claim.liveType = inst.InstanceType
+		}
+	}
+}
+
+// logClaim logs an intent seen for the first time and reports whether it
+// was.
+func (w *world) logClaim(a *actor, stored cloudswitch.Workspace) bool {
 	in := stored.Pending
 	if in == nil {
-		return
+		return false
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if _, ok := w.intents[in.ID]; ok {
-		return
+		return false
 	}
 	l := &intentLog{id: in.ID, token: in.Token, incarnation: w.incarnation[stored.ID],
 		hookNeeded: a.proc.hooks && in.Old != nil}
@@ -93,10 +113,8 @@ func (w *world) sawWrite(a *actor, stored cloudswitch.Workspace) {
 	}
 	if a.role == "switcher" || a.role == "user" || a.role == "admin" {
 		a.claim = &claimSnapshot{intent: l, compute: stored.Compute, instance: cloneInst(stored.Instance), incarnation: l.incarnation}
-		if stored.Instance != nil {
-			a.claim.live = true // a claimed record names a VM it runs on; checked below against the truth
-		}
 	}
+	return true
 }
 
 func cloneInst(i *cloudswitch.Instance) *cloudswitch.Instance {
@@ -283,8 +301,13 @@ func (w *world) checkAbort(a *actor, wsID string, err error) {
 		if prov == "" {
 			prov = cloudswitch.NormalizeProvider(claim.compute.Provider)
 		}
-		if _, live := t.find(prov, claim.instance.ID); !live {
+		inst, live := t.find(prov, claim.instance.ID)
+		if !live {
 			w.violate("%sits VM %s/%s was destroyed", msg, prov, claim.instance.ID)
+			return
+		}
+		if inst.InstanceType != claim.liveType {
+			w.violate("%sits VM %s/%s now runs %q, not %q", msg, prov, claim.instance.ID, inst.InstanceType, claim.liveType)
 			return
 		}
 	}

@@ -189,7 +189,7 @@ func newWorld(cfg Config, faults faultSet, outside *executor, realStart time.Tim
 	w.types = make(map[string][]string)
 	allow := cloudswitch.DefaultAllowlist()
 	for _, c := range w.clouds {
-		w.provs[c.Name] = &gatedProvider{w: w, cloud: c}
+		w.provs[c.Name] = w.gated(c)
 		w.types[c.Name] = allow.InstanceTypes(c.Name)
 		if c.SetListDelay != nil {
 			c.SetListDelay(lag)
