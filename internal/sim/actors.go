@@ -22,8 +22,11 @@ type process struct {
 	strategy  cloudswitch.Strategy
 	provision bool
 	recHooks  bool // the Reconciler's resume options carry the hook
-	sw        *cloudswitch.Switcher
-	rec       *cloudswitch.Reconciler
+	// dropDeadlines gives the process an Observer whose contexts have no
+	// deadline: the library must still bound every call by the lease.
+	dropDeadlines bool
+	sw            *cloudswitch.Switcher
+	rec           *cloudswitch.Reconciler
 }
 
 func (p *process) isDead(w *world) bool {
@@ -33,8 +36,8 @@ func (p *process) isDead(w *world) bool {
 }
 
 func (p *process) String() string {
-	return fmt.Sprintf("%s{skew=%v hooks=%v %s provision=%v rec=%v rechooks=%v}",
-		p.name, p.skew, p.hooks, p.strategy, p.provision, p.rec != nil, p.recHooks)
+	return fmt.Sprintf("%s{skew=%v hooks=%v %s provision=%v rec=%v rechooks=%v nodeadline=%v}",
+		p.name, p.skew, p.hooks, p.strategy, p.provision, p.rec != nil, p.recHooks, p.dropDeadlines)
 }
 
 // actor is one goroutine of a process, doing one operation after another
@@ -129,6 +132,18 @@ func (w *world) otherType(i int) cloudswitch.Compute {
 var retryPolicy = cloudswitch.RetryPolicy{InitialInterval: time.Millisecond, MaxInterval: 2 * time.Millisecond,
 	MaxElapsedTime: time.Second, MaxAttempts: 3}
 
+// deadlineDropper is an Observer that hands back every context without its
+// deadline (and keeps its values: the calling actor stays known).
+type deadlineDropper struct{ cloudswitch.NopObserver }
+
+func (deadlineDropper) SwitchStarted(ctx context.Context, _ cloudswitch.SwitchEvent) context.Context {
+	return context.WithoutCancel(ctx)
+}
+
+func (deadlineDropper) StageStarted(ctx context.Context, _ cloudswitch.StageEvent) context.Context {
+	return context.WithoutCancel(ctx)
+}
+
 // hookPolicy says which processes of a run have the BeforeDeprovision
 // hook: some (drawn per process), all, or none. A run where all or none
 // have it reaches what a mix would mask: a mixed run fails first on a
@@ -175,6 +190,8 @@ func (w *world) spawnProcess(crashable bool) *process {
 	if w.faults.has(faultSkew) {
 		p.skew = skew
 	}
+	drop := w.rng.IntN(4) == 0
+	p.dropDeadlines = drop && w.faults.has(faultObserver)
 	withRec := w.rng.IntN(3) == 0
 	w.startProcess(p, withRec, "switcher")
 	return p
@@ -193,6 +210,9 @@ func (w *world) startProcess(p *process, withRec bool, roles ...string) {
 	if p.hooks {
 		opts = append(opts, cloudswitch.WithHooks(cloudswitch.Hooks{BeforeDeprovision: w.hook}))
 	}
+	if p.dropDeadlines {
+		opts = append(opts, cloudswitch.WithObserver(deadlineDropper{}))
+	}
 	sw, err := cloudswitch.New(w.gstore, w.provs, opts...)
 	if err != nil {
 		w.violate("building a Switcher: %v", err)
@@ -204,6 +224,9 @@ func (w *world) startProcess(p *process, withRec bool, roles ...string) {
 			cloudswitch.WithRetryPolicy(retryPolicy)}
 		if p.recHooks {
 			ropts = append(ropts, cloudswitch.WithHooks(cloudswitch.Hooks{BeforeDeprovision: w.hook}))
+		}
+		if p.dropDeadlines {
+			ropts = append(ropts, cloudswitch.WithObserver(deadlineDropper{}))
 		}
 		recOpts := []cloudswitch.ReconcilerOption{cloudswitch.WithDeleteOrphans(true),
 			cloudswitch.WithGracePeriod(grace), cloudswitch.WithConcurrency(reconcileConcurrency), cloudswitch.WithResumeOptions(ropts...)}

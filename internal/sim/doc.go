@@ -56,7 +56,9 @@
 // ends meanwhile, the effect lands or not), listing (listings lag and end
 // early), hook-fail, hook-odd (a hook error wrapping ErrNotFound or
 // ErrConflict), hook-hang (a hook that hangs, or outlives the lease and
-// succeeds) and hook-abort (a hook error wrapping an *AbortError).
+// succeeds), hook-abort (a hook error wrapping an *AbortError) and
+// observer (a process whose Observer hands back contexts without their
+// deadline, which must not unbound any call from the lease).
 //
 // # Invariants
 //

@@ -29,11 +29,12 @@ const (
 	faultHookOdd                     // a hook's error wraps ErrNotFound or ErrConflict
 	faultHookHang                    // a hook hangs or outlives the lease
 	faultHookAbort                   // a hook's error wraps an *AbortError
-	faultAll       = faultHookAbort<<1 - 1
+	faultObserver                    // a process's observer drops the deadline of every context it is given
+	faultAll       = faultObserver<<1 - 1
 )
 
 var faultNames = []string{"crash", "skew", "store-fail", "store-lost", "refusal", "transient", "unmarked",
-	"latency", "listing", "hook-fail", "hook-odd", "hook-hang", "hook-abort"}
+	"latency", "listing", "hook-fail", "hook-odd", "hook-hang", "hook-abort", "observer"}
 
 // faultSet is a set of fault classes.
 type faultSet fault
