@@ -112,19 +112,21 @@
 //
 // # What it found on the code before the safety fixes
 //
-// Run on commit 045ee15 (the simulator copied in; two lines adapted: that
-// code's Report has no Foreign, its Reconciler no WithDeleteLimit), the CI
-// search — seeds from 1, fault classes and hook mixes drawn per seed,
-// 1,000,000 steps — found every bug of the safety review it models. Seed,
-// the seed's steps up to the violation, and the steps searched by then:
+// Run on commit 045ee15 (the simulator copied in, adapted to that API: no
+// Decommission, no Report.Foreign, no WithDeleteLimit, no
+// Instance.InstanceType), the CI search — seeds from 1, fault classes and
+// hook mixes drawn per seed, 1,000,000 steps — found every bug of the
+// safety review it models. Seed, the seed's steps up to the violation, and
+// the steps searched by then:
 //
-//	error after the effect taken for a refusal (deprovision)   seed 2     646 steps      3,007 searched
-//	error after the effect taken for a refusal (provision)     seed 8     210 steps     14,968 searched
-//	a resume without the hook destroys the unbacked VM         seed 11  1,018 steps     20,680 searched
-//	vanished() on a hook error wrapping ErrNotFound            seed 12  1,470 steps     22,150 searched
-//	Resume settled on an AbortError nested in an Incomplete    seed 61    711 steps     87,572 searched
-//	version ABA after delete and re-create                     seed 444 1,366 steps    598,576 searched
+//	error after the effect taken for a refusal (deprovision)   seed 2     430 steps      2,869 searched
+//	error after the effect taken for a refusal (provision)     seed 5     433 steps      7,955 searched
+//	a resume without the hook destroys the unbacked VM         seed 6     129 steps      8,084 searched
+//	version ABA after delete and re-create                     seed 21    329 steps     31,165 searched
+//	Resume settled on an AbortError nested in an Incomplete    seed 43  1,767 steps     66,489 searched
+//	vanished() on a hook error wrapping ErrNotFound            seed 209   577 steps    273,595 searched
 //
-// TestRegressions keeps those seeds (and every other that ever failed);
-// they run clean on this code.
+// In that search 379 of 711 seeds broke an invariant. The
+// same 1,000,000 steps run clean on this code. TestRegressions keeps those
+// seeds and every other that ever failed.
 package sim

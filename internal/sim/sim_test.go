@@ -116,21 +116,37 @@ func fail(t *testing.T, cfg Config, res Result) {
 // were found on commit 045ee15, the code before the safety fixes, by the
 // CI search (seeds from 1, fault classes and hook mixes drawn per seed):
 // "steps" is the seed's steps up to the violation, "searched" the steps the
-// search had simulated by then, out of the 1,000,000 of the CI budget.
+// search had simulated by then, out of the 1,000,000 of the CI budget. The
+// later ones were found the same way by earlier versions of the simulator,
+// whose schedules differed.
 var regressions = []struct {
 	seed            uint64
 	steps, searched int
 	found           string
 }{
-	{2, 646, 3007, "an unmarked error after a deprovision took effect was taken for a refusal: AbortError, and the old VM was gone"},
-	{8, 210, 14968, "an unmarked error after a provision took effect was taken for a refusal: AbortError, and the new VM was left running"},
-	{11, 1018, 20680, "a Reconciler resuming without the hook destroyed the old VM of a switch started with one, before the backup ran"},
-	{12, 1470, 22150, "vanished() misfired on a hook error wrapping ErrNotFound: a resumed make-before-break switch destroyed the new VM its intent still held"},
-	{36, 155, 52433, "a record named a VM that an aborted switch had destroyed"},
-	{61, 711, 87572, "Resume reported settled (nil) on an AbortError wrapped inside an IncompleteError while the intent stayed"},
-	{90, 477, 125427, "a VM left running, neither referenced nor held, while its workspace existed"},
-	{444, 1366, 598576, "version ABA: a switch of a deleted workspace wrote its intent into the workspace created again with the same id"},
-	{123, 0, 0, "the simulator's own AbortError check matched an AbortError wrapped in an IncompleteError (the check now takes only the switch's own)"},
+	{2, 430, 2869, "an unmarked error after a deprovision took effect was taken for a refusal: AbortError, and the old VM was gone"},
+	{5, 433, 7955, "an unmarked error after a provision took effect was taken for a refusal: AbortError, and the new VM was left running"},
+	{6, 129, 8084, "a Switcher without the hook resumed a switch started with one and destroyed the old VM before the backup ran"},
+	{21, 329, 31165, "version ABA: a delayed claim of a deleted workspace landed on the workspace created again with the same id, at a version it reached again"},
+	{43, 1767, 66489, "Resume reported settled (nil) on an AbortError wrapped inside an IncompleteError while the intent stayed"},
+	{70, 257, 99879, "a record named a VM that an aborted switch had destroyed"},
+	{125, 480, 162803, "a VM left running, neither referenced nor held, while its workspace existed"},
+	{209, 577, 273595, "vanished() misfired on a hook error wrapping ErrNotFound: a resumed make-before-break switch destroyed the new VM its intent still held"},
+	// Earlier versions of the simulator, on the same old code.
+	{1, 0, 0, "an unmarked error after the effect taken for a refusal"},
+	{8, 0, 0, "the same, at provision"},
+	{11, 0, 0, "a Reconciler resuming without the hook destroyed the unbacked old VM"},
+	{12, 0, 0, "vanished() on a hook error wrapping ErrNotFound"},
+	{32, 0, 0, "version ABA (with every process given the hook)"},
+	{36, 0, 0, "a record naming a destroyed VM"},
+	{61, 0, 0, "Resume settled on a nested AbortError"},
+	{90, 0, 0, "a VM leaked while its workspace existed"},
+	{117, 0, 0, "Resume settled on a nested AbortError"},
+	{337, 0, 0, "version ABA"},
+	{444, 0, 0, "version ABA"},
+	// The simulator's own bug: its AbortError check matched an AbortError
+	// wrapped in an IncompleteError; it now takes only the switch's own.
+	{123, 0, 0, "a false AbortError report"},
 }
 
 // TestRegressions replays every seed that ever failed.
