@@ -152,7 +152,7 @@ func Run(t *testing.T, cfg Config) Result {
 }
 
 func newWorld(cfg Config, faults faultSet, outside *executor, realStart time.Time, st Store, clouds []Cloud) *world {
-	w := &world{cfg: cfg, seed: cfg.Seed, rng: rand.New(rand.NewPCG(cfg.Seed, 0x5eed)), tr: newTrace(),
+	w := &world{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x5eed)), tr: newTrace(),
 		faults: faults, outside: outside,
 		incarnation: make(map[string]int), intents: make(map[string]*intentLog),
 		byToken: make(map[string]*intentLog), hookDone: make(map[string]bool)}

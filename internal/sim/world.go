@@ -72,7 +72,6 @@ func (c *call) key() string {
 // world is one simulated run: the ground truth, the gates, the actors.
 type world struct {
 	cfg  Config
-	seed uint64
 	rng  *rand.Rand
 	tr   *trace
 
@@ -168,7 +167,7 @@ func (w *world) sleep(ctx context.Context, p *process, d time.Duration) bool {
 }
 
 // loop runs the scheduler until the step budget is spent and the system has
-// quiesced. It returns the number of steps taken.
+// quiesced, or an invariant broke.
 func (w *world) loop() {
 	drainLimit := w.cfg.Steps + 20000
 	for {
