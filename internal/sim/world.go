@@ -71,9 +71,9 @@ func (c *call) key() string {
 
 // world is one simulated run: the ground truth, the gates, the actors.
 type world struct {
-	cfg  Config
-	rng  *rand.Rand
-	tr   *trace
+	cfg Config
+	rng *rand.Rand
+	tr  *trace
 
 	// ground truth, reached without gates
 	store   Store
