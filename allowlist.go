@@ -431,6 +431,17 @@ func checkImage(image string) error {
 			return &ValidationError{Field: "image", Value: image, Reason: "contains spaces or control characters"}
 		}
 	}
+	// A pattern's '*' spans '/', so a path that climbs out of an allowed
+	// prefix ("projects/debian-cloud/global/images/../../../other/…") must
+	// never reach it.
+	for _, seg := range strings.Split(image, "/") {
+		if seg == ".." || seg == "." {
+			return &ValidationError{Field: "image", Value: image, Reason: "contains a '.' or '..' path segment"}
+		}
+	}
+	if strings.Contains(image, "//") && !strings.Contains(image, "://") {
+		return &ValidationError{Field: "image", Value: image, Reason: "contains an empty path segment"}
+	}
 	return nil
 }
 

@@ -79,6 +79,13 @@ func (s *Switcher) doDecommission(t *tracer, id string, req DecommissionRequest)
 	if err != nil {
 		return res, &AbortError{Stage: StageValidate, WorkspaceID: id, Err: err}
 	}
+	installation, err := s.installationID(t)
+	if err != nil {
+		return res, &AbortError{Stage: StageRead, WorkspaceID: id, Err: err}
+	}
+	if old.Installation == "" {
+		old.Installation = installation
+	}
 	current := w.Compute
 	current.Provider = NormalizeProvider(current.Provider)
 	in := s.newIntent(w, current, &old, false)

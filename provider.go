@@ -113,7 +113,8 @@ type Provider interface {
 	// cannot see yet. It destroys only a VM whose ownership tags agree with
 	// inst: when inst.WorkspaceID (or inst.Installation) is set and the VM's
 	// tags name another workspace (or installation), it destroys nothing and
-	// returns an error matching ErrNotOurs.
+	// returns an error matching ErrNotOurs. A VM without such a tag (created
+	// outside cloudswitch, or before the tag existed) is not fenced by it.
 	Deprovision(ctx context.Context, inst Instance) error
 
 	// Instances yields every live VM carrying owner's ownership tags, page by

@@ -361,7 +361,7 @@ func sortInstances(s []Instance) {
 func (p *pass) resumeExpired(ctx context.Context) {
 	now := p.r.sw.cfg.now()
 	var expired []string
-	for w, err := range p.r.store.Pending(ctx) {
+	for w, err := range orNoSequence(p.r.store.Pending(ctx), "the store's Pending") {
 		if err != nil {
 			// One undecodable record must not hide the others: the
 			// sequence ends by itself when it cannot go on.
@@ -441,7 +441,7 @@ func (p *pass) scan(ctx context.Context, name string, prov Provider) {
 		p.complete[name] = complete
 		p.mu.Unlock()
 	}()
-	for inst, err := range prov.Instances(ctx, p.r.cfg.owner) {
+	for inst, err := range orNoSequence(prov.Instances(ctx, p.r.cfg.owner), "the driver's Instances") {
 		if err != nil {
 			p.fail(fmt.Errorf("cloudswitch: listing %s after %d VMs: %w", name, listed, err))
 			return
@@ -452,6 +452,10 @@ func (p *pass) scan(ctx context.Context, name string, prov Provider) {
 		listed++
 		if inst.Provider == "" {
 			inst.Provider = name
+		}
+		if inst.Provider != name || inst.ID == "" {
+			p.fail(fmt.Errorf("cloudswitch: the driver of %s listed VM %q as one of provider %q; it is not judged", name, inst.ID, inst.Provider))
+			continue
 		}
 		if inst.Installation != p.installation {
 			p.mu.Lock()
@@ -486,6 +490,11 @@ func (p *pass) classify(ctx context.Context, prov Provider, inst Instance) {
 		p.markRecord()
 		return
 	case e.holds(inst):
+		p.markRecord()
+		return
+	case e.pending != nil:
+		// A switch is in flight: whatever it holds, a listing may not show
+		// (a partial Instance without its token). Judge it once settled.
 		p.markRecord()
 		return
 	}
@@ -547,7 +556,7 @@ func (p *pass) confirm(ctx context.Context, inst Instance) bool {
 	case err == nil:
 		p.markRecord()
 		fresh := entryOf(w)
-		return !fresh.references(inst) && !fresh.holds(inst)
+		return !fresh.references(inst) && !fresh.holds(inst) && fresh.pending == nil
 	case errors.Is(err, ErrNotFound):
 		return true
 	}
@@ -626,7 +635,7 @@ func (p *pass) storeHoldsAnything(ctx context.Context) bool {
 	if !ok {
 		return false
 	}
-	for _, err := range lister.List(ctx) {
+	for _, err := range orNoSequence(lister.List(ctx), "the store's List") {
 		return err == nil
 	}
 	return false
@@ -671,7 +680,7 @@ func (p *pass) findDangling(ctx context.Context) {
 		return
 	}
 	unknown := map[string]int{}
-	for w, err := range lister.List(ctx) {
+	for w, err := range orNoSequence(lister.List(ctx), "the store's List") {
 		if err != nil {
 			p.fail(fmt.Errorf("cloudswitch: listing workspaces: %w", err))
 			if ctx.Err() != nil {
@@ -886,4 +895,16 @@ func (c *workspaceCache) reportErr(e *cacheEntry) bool {
 	}
 	e.reported = true
 	return true
+}
+
+// orNoSequence returns seq, or, when a plug-in returned none, a sequence
+// that yields one error saying so: a nil sequence never panics a pass.
+func orNoSequence[T any](seq iter.Seq2[T, error], what string) iter.Seq2[T, error] {
+	if seq != nil {
+		return seq
+	}
+	return func(yield func(T, error) bool) {
+		var zero T
+		yield(zero, fmt.Errorf("cloudswitch: %s returned no sequence", what))
+	}
 }

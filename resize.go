@@ -2,6 +2,7 @@ package cloudswitch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -24,13 +25,20 @@ func (r *run) resize() (Result, error) {
 	attempts, err := r.retrier(&sp).Do(sp.ctx, func(ctx context.Context) error {
 		var err error
 		inst, err = rz.Resize(ctx, *in.Old, in.To.InstanceType)
-		return rt.note(err)
+		return rt.note(foreignCause(err))
 	})
 	if err == nil {
 		err = completeResized(&inst, *in.Old, in.To)
 	}
 	sp.ev.Attempts = attempts
 	sp.end(err)
+	if errors.Is(err, ErrInstanceNotFound) && !errors.Is(err, ErrNotOurs) {
+		// No VM to resize: whatever earlier attempts did, nothing of the
+		// record is true of a VM, and waiting cannot bring it back. The
+		// resize is given up; the record keeps naming the VM, which the
+		// Reconciler reports as dangling.
+		return r.abort(StageResize, err)
+	}
 	if err != nil {
 		return r.stop(StageResize, err, rt.refused(err))
 	}
@@ -59,6 +67,9 @@ func completeResized(inst *Instance, old Instance, to Compute) error {
 	}
 	if inst.Provider == "" {
 		inst.Provider = old.Provider
+	}
+	if inst.Provider != old.Provider {
+		return fmt.Errorf("resizing VM %s of provider %q returned it as one of provider %q", old.ID, old.Provider, inst.Provider)
 	}
 	for _, f := range []struct {
 		dst *string

@@ -66,7 +66,7 @@ func (s *Switcher) doResume(t *tracer, id string) (Result, error) {
 	defer cancel()
 	next := w.Clone()
 	next.Pending.Holder = newID()
-	next.Pending.LeaseExpires = now.Add(s.cfg.lease)
+	next.Pending.LeaseExpires = s.cfg.now().Add(s.cfg.lease) // after the deadline is set: never earlier
 	next.Pending.Claims++
 	sp := t.stageCtx(ctx, StageClaim, "", "")
 	stored, err := s.store.Update(sp.ctx, next)
@@ -78,6 +78,9 @@ func (s *Switcher) doResume(t *tracer, id string) (Result, error) {
 		return res, fmt.Errorf("workspace %q: switch %s was claimed by another process: %w", id, in.ID, ErrSwitchInProgress)
 	case err != nil:
 		return res, &IncompleteError{Stage: StageClaim, WorkspaceID: id, IntentID: in.ID, Err: err}
+	case !holdsClaim(stored, next.Pending):
+		return res, &IncompleteError{Stage: StageClaim, WorkspaceID: id, IntentID: in.ID,
+			Err: fmt.Errorf("the store answered the claim without the intent it was given: %w", errStoreBroken)}
 	}
 
 	r := &run{s: s, t: t, ctx: ctx, ws: stored}

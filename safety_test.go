@@ -223,7 +223,8 @@ func TestResumeReportsSettledOnlyWhenNoIntentRemains(t *testing.T) {
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	f.loseFirstClaim()
-	_, err := f.switcher().Switch(ctx, "ws", toHetzner)
+	backup := cloudswitch.WithHooks(cloudswitch.Hooks{BeforeDeprovision: func(context.Context, cloudswitch.Workspace) error { return nil }})
+	_, err := f.switcher(backup).Switch(ctx, "ws", toHetzner) // journaled with its hook required
 	requireIncomplete(t, err, cloudswitch.StageClaim)
 	hooks := cloudswitch.WithHooks(cloudswitch.Hooks{BeforeDeprovision: func(context.Context, cloudswitch.Workspace) error {
 		return fmt.Errorf("backup service: %w", &cloudswitch.AbortError{Stage: cloudswitch.StageRead, Err: errors.New("its own store is down")})

@@ -174,12 +174,17 @@ func (s *Switcher) doSwitch(t *tracer, id string, req Request) (Result, error) {
 		return s.update(t, w, target, change)
 	}
 
+	installation, err := s.installationID(t)
+	if err != nil {
+		return res, &AbortError{Stage: StageRead, WorkspaceID: id, Err: err}
+	}
+	if old != nil && old.Installation == "" {
+		old.Installation = installation // fence: never another installation's VM
+	}
 	in := s.newIntent(w, target, old, provision)
+	in.Installation = installation
 	t.ev.IntentID = in.ID
 	if provision || resize {
-		if in.Installation, err = s.installationID(t); err != nil {
-			return res, &AbortError{Stage: StageRead, WorkspaceID: id, Err: err}
-		}
 		if err := s.preflight(t, ProvisionRequest{WorkspaceID: id, Compute: target, Token: in.ID,
 			Owner: s.cfg.owner, Installation: in.Installation}); err != nil {
 			return res, err
@@ -346,6 +351,9 @@ func (s *Switcher) oldInstance(w Workspace) (Instance, error) {
 		return inst, fmt.Errorf("workspace %q records instance %s, whose ownership names workspace %q; refusing to destroy another workspace's VM: %w",
 			w.ID, inst.ID, inst.WorkspaceID, ErrNotOurs)
 	}
+	// The record is sure whose VM it means: the driver fences by it even
+	// when the stored Instance predates the ownership fields.
+	inst.WorkspaceID = w.ID
 	if _, ok := s.providers[inst.Provider]; !ok {
 		return inst, fmt.Errorf("workspace %q runs on provider %q, which has no driver here, so its VM cannot be destroyed: %w",
 			w.ID, inst.Provider, ErrUnknownProvider)
@@ -451,6 +459,9 @@ func (s *Switcher) claimAndRun(t *tracer, w Workspace, in *Intent) (Result, erro
 	// acts alone.
 	ctx, cancel := context.WithTimeout(t.ctx, s.cfg.lease)
 	defer cancel()
+	// Journaled after the context's deadline is set, so the deadline is
+	// never later than what the journal shows others.
+	in.LeaseExpires = s.cfg.now().Add(s.cfg.lease)
 
 	next := w // the store copies what it is given
 	next.Pending = in
@@ -465,6 +476,9 @@ func (s *Switcher) claimAndRun(t *tracer, w Workspace, in *Intent) (Result, erro
 	case err != nil:
 		// The claim may have landed: say so, never "nothing changed".
 		return res, &IncompleteError{Stage: StageClaim, WorkspaceID: w.ID, IntentID: in.ID, Err: err}
+	case !holdsClaim(stored, in):
+		return res, &IncompleteError{Stage: StageClaim, WorkspaceID: w.ID, IntentID: in.ID,
+			Err: fmt.Errorf("the store answered the claim without the intent it was given: %w", errStoreBroken)}
 	}
 	r := &run{s: s, t: t, ctx: ctx, ws: stored}
 	return r.drive()

@@ -121,6 +121,19 @@ type vm struct {
 
 var _ cloudswitch.Provider = (*Provider)(nil)
 
+// fence refuses to act on v as inst when v's tags name another workspace or
+// installation than inst does. A VM without the tag (created outside
+// cloudswitch, or before installations were tagged) is not fenced by it.
+func (v *vm) fence(inst cloudswitch.Instance) error {
+	if inst.WorkspaceID != "" && v.inst.WorkspaceID != "" && v.inst.WorkspaceID != inst.WorkspaceID {
+		return fmt.Errorf("tagged for workspace %q, not %q: %w", v.inst.WorkspaceID, inst.WorkspaceID, cloudswitch.ErrNotOurs)
+	}
+	if inst.Installation != "" && v.inst.Installation != "" && v.inst.Installation != inst.Installation {
+		return fmt.Errorf("tagged for installation %q, not %q: %w", v.inst.Installation, inst.Installation, cloudswitch.ErrNotOurs)
+	}
+	return nil
+}
+
 // Option configures a Provider.
 type Option func(*Provider)
 
@@ -382,13 +395,8 @@ func (p *Provider) Deprovision(ctx context.Context, inst cloudswitch.Instance) e
 		if !ok || v.gone {
 			return fmt.Errorf("memprovider: deprovision %s: %w", inst.ID, cloudswitch.ErrInstanceNotFound)
 		}
-		if inst.WorkspaceID != "" && v.inst.WorkspaceID != inst.WorkspaceID {
-			return fmt.Errorf("memprovider: deprovision %s: tagged for workspace %q, not %q: %w",
-				inst.ID, v.inst.WorkspaceID, inst.WorkspaceID, cloudswitch.ErrNotOurs)
-		}
-		if inst.Installation != "" && v.inst.Installation != inst.Installation {
-			return fmt.Errorf("memprovider: deprovision %s: tagged for installation %q, not %q: %w",
-				inst.ID, v.inst.Installation, inst.Installation, cloudswitch.ErrNotOurs)
+		if err := v.fence(inst); err != nil {
+			return fmt.Errorf("memprovider: deprovision %s: %w", inst.ID, err)
 		}
 		v.gone = true
 		call.Effect = true
@@ -422,9 +430,9 @@ func (p *Provider) Resize(ctx context.Context, inst cloudswitch.Instance, instan
 		switch {
 		case !ok || v.gone:
 			return fmt.Errorf("memprovider: resize %s: %w", inst.ID, cloudswitch.ErrInstanceNotFound)
-		case inst.WorkspaceID != "" && v.inst.WorkspaceID != inst.WorkspaceID,
-			inst.Installation != "" && v.inst.Installation != inst.Installation:
-			return fmt.Errorf("memprovider: resize %s: %w", inst.ID, cloudswitch.ErrNotOurs)
+		}
+		if err := v.fence(inst); err != nil {
+			return fmt.Errorf("memprovider: resize %s: %w", inst.ID, err)
 		}
 		c := v.compute
 		c.InstanceType = instanceType

@@ -105,6 +105,19 @@ type Harness struct {
 	Live func(ctx context.Context) ([]cloudswitch.Instance, error)
 	// Secrets must never appear in an error (API tokens, keys).
 	Secrets []string
+
+	// Busy, if set, makes the next n calls of op answer as the cloud does
+	// while another action runs on the VM (Compute Engine's 400
+	// resourceNotReady, Hetzner's 423 locked), without effect.
+	Busy func(op Op, n int)
+	// ForeignCredentials, if set, switches the driver's credentials to
+	// those of another project or account (on) and back (off): the cloud
+	// may then answer "not found" about every VM.
+	ForeignCredentials func(on bool)
+	// SetDown, if set, leaves inst existing but not running — stopped, or
+	// dead right after launch — as someone or something outside the driver
+	// would.
+	SetDown func(inst cloudswitch.Instance)
 }
 
 // Run runs the suite; newHarness returns a harness on fresh state for one
@@ -144,6 +157,9 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"InstallationRoundTripsThroughTags", (*suite).installationRoundTrip},
 		{"CancelledContextFails", (*suite).cancelled},
 		{"BadRequestsAreRefused", (*suite).badRequests},
+		{"DeprovisionOfABusyVMIsTransientNotRefused", (*suite).deprovisionBusy},
+		{"NotFoundFromForeignCredentialsIsNotGone", (*suite).foreignCredentials},
+		{"ProvisionNeverReturnsAVMThatIsDown", (*suite).provisionDown},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
