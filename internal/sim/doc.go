@@ -20,6 +20,12 @@
 // one actor runs at a time, the Reconciler's internal goroutines included,
 // and the seed decides everything that happens.
 //
+// Observer calls and clock reads are not gates: they are synchronous,
+// in-process and change nothing another actor sees, and virtual time moves
+// only while every goroutine is parked, so what a clock read returns between
+// two gates is decided by the schedule. The Observer fault (contexts handed
+// back without their deadline) is a property of a process instead.
+//
 // Pending calls are ordered by a stable key — actor, operation, workspace,
 // VM — never by arrival, goroutine or map order. Calls with the same key
 // (two goroutines of one Reconciler pass reading one workspace) are decided

@@ -140,7 +140,10 @@ func (w *world) gate(c *call) decision {
 		return decision{kind: crashed, err: errCrashed}
 	}
 	c.reply = make(chan decision, 1)
-	c.k = c.key()
+	// A driver may name VMs after their tokens (GCP does): keys carry
+	// canonical ids, never raw random ones, so that their order is the
+	// seed's.
+	c.k = w.tr.canonical(c.key())
 	w.pending = append(w.pending, c)
 	w.mu.Unlock()
 	return <-c.reply
