@@ -12,8 +12,10 @@ import (
 // fence returns an error matching cloudswitch.ErrNotOurs unless the labels
 // of got, the instance inst names, agree with inst: its workspace label
 // names inst.WorkspaceID (when set) and its installation label names
-// inst.Installation (when set). A missing or undecodable label does not
-// agree. Deprovision deletes nothing that fence refuses.
+// inst.Installation (when set). An undecodable label does not agree; a
+// missing one — an instance created outside cloudswitch, or before the
+// label existed — is not fenced by it (the cloudswitch.Provider contract).
+// Deprovision deletes nothing that fence refuses.
 func fence(target string, inst cloudswitch.Instance, got *computepb.Instance) error {
 	labels := got.GetLabels()
 	for _, f := range []struct{ key, want, what string }{
@@ -27,8 +29,7 @@ func fence(target string, inst cloudswitch.Instance, got *computepb.Instance) er
 		have, err := ownership.DecodeLabel(raw)
 		switch {
 		case !ok:
-			return fmt.Errorf("gcp: deprovision %s: the instance has no %s label, and the record says it is %s %q's; it is left alone: %w",
-				target, f.key, f.what, f.want, cloudswitch.ErrNotOurs)
+			continue
 		case err != nil || have != f.want:
 			return scrub(fmt.Errorf("gcp: deprovision %s: the instance is labelled for %s %q, not %q; it is left alone: %w",
 				target, f.what, raw, f.want, cloudswitch.ErrNotOurs))

@@ -20,16 +20,8 @@ func TestDeprovisionDestroysOnlyAVMWhoseLabelsAgreeWithTheRecord(t *testing.T) {
 			labels: map[string]string{ownership.OwnerKey: "owner", ownership.WorkspaceKey: "ws-b"},
 			inst:   cloudswitch.Instance{WorkspaceID: "ws-a"},
 		},
-		"no workspace label (not created by cloudswitch)": {
-			labels: nil,
-			inst:   cloudswitch.Instance{WorkspaceID: "ws-a"},
-		},
 		"another installation": {
 			labels: map[string]string{ownership.OwnerKey: "owner", ownership.WorkspaceKey: "ws-a", ownership.InstallationKey: "inst-b"},
-			inst:   cloudswitch.Instance{WorkspaceID: "ws-a", Installation: "inst-a"},
-		},
-		"no installation label": {
-			labels: map[string]string{ownership.OwnerKey: "owner", ownership.WorkspaceKey: "ws-a"},
 			inst:   cloudswitch.Instance{WorkspaceID: "ws-a", Installation: "inst-a"},
 		},
 	} {
@@ -46,6 +38,31 @@ func TestDeprovisionDestroysOnlyAVMWhoseLabelsAgreeWithTheRecord(t *testing.T) {
 			got := e.srv.Instances()
 			require.Len(t, got, 1)
 			assert.Equal(t, gcptest.StatusRunning, got[0].Status)
+		})
+	}
+}
+
+// A VM without the label — created before cloudswitch or before the
+// installation label existed — is not fenced by it: a workspace server's
+// pre-existing VMs must stay switchable.
+func TestDeprovisionOfAnUnlabelledVMIsNotFencedByTheMissingLabel(t *testing.T) {
+	for name, c := range map[string]struct {
+		labels map[string]string
+		inst   cloudswitch.Instance
+	}{
+		"no labels (not created by cloudswitch)": {inst: cloudswitch.Instance{WorkspaceID: "ws-a"}},
+		"no installation label": {
+			labels: map[string]string{ownership.OwnerKey: "owner", ownership.WorkspaceKey: "ws-a"},
+			inst:   cloudswitch.Instance{WorkspaceID: "ws-a", Installation: "inst-a"},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			vm := e.srv.AddInstance(zone, "cs-legacy", c.labels)
+			inst := c.inst
+			inst.Provider, inst.ID, inst.Region = cloudswitch.GCP, vm.Name, zone
+			require.NoError(t, e.d.Deprovision(ctx, inst))
+			assert.Empty(t, e.srv.Instances())
 		})
 	}
 }
