@@ -191,8 +191,9 @@ func run(ctx context.Context, stop func(), cfg config, logger *slog.Logger) (err
 	if err != nil {
 		return err
 	}
-	rec := cloudswitch.NewReconciler(db.Store, clouds.Drivers,
-		cfg.control.ReconcilerOptions(allowlist, logger, obs, cfg.deleteOrphans)...)
+	// The background reconciler resumes with this very Switcher: its owner,
+	// hooks, logger and observer.
+	rec := sw.Reconciler(cfg.control.ReconcilerOptions(cfg.deleteOrphans)...)
 
 	// No request works longer than this: a switch runs at most the lease.
 	requestBound := cfg.control.Lease + 20*time.Second

@@ -36,6 +36,9 @@ type Endpoints struct {
 	AWS struct {
 		URL    string `json:"url"`
 		Region string `json:"region"`
+		// Regions are the regions the drivers create VMs in and list
+		// (Region among them); empty: Region alone.
+		Regions []string `json:"regions,omitempty"`
 	} `json:"aws"`
 	Hetzner struct {
 		URL   string `json:"url"`
@@ -47,6 +50,10 @@ type Endpoints struct {
 		Zones   []string `json:"zones"`
 	} `json:"gcp"`
 }
+
+// AWSRegions are the EC2 regions a Set offers: the driver lists every one of
+// them, so a VM created in any is found by a reconciler.
+var AWSRegions = []string{awstest.DefaultRegion, "us-west-2", "eu-central-1", "eu-west-1"}
 
 // Addrs are the listen addresses of the emulators ("127.0.0.1:0": any free
 // port).
@@ -100,7 +107,7 @@ func (s *Set) Close() {
 // Endpoints returns how to reach s.
 func (s *Set) Endpoints() Endpoints {
 	var e Endpoints
-	e.AWS.URL, e.AWS.Region = s.AWS.URL(), awstest.DefaultRegion
+	e.AWS.URL, e.AWS.Region, e.AWS.Regions = s.AWS.URL(), awstest.DefaultRegion, slices.Clone(AWSRegions)
 	e.Hetzner.URL, e.Hetzner.Token = s.Hetzner.URL(), s.Hetzner.Token()
 	e.GCP.URL, e.GCP.Project, e.GCP.Zones = s.GCP.URL(), s.GCP.Project(), s.GCP.Zones()
 	return e
@@ -204,7 +211,11 @@ func Drivers(ctx context.Context, e Endpoints) (drivers map[string]cloudswitch.P
 		BaseEndpoint: awssdk.String(e.AWS.URL),
 		HTTPClient:   &http.Client{Timeout: time.Minute},
 	}
-	awsDrv, err := aws.NewFromConfig(cfg, aws.WithImage("ami-0e0a1a7ed00000000"), aws.WithRegions(e.AWS.Region))
+	regions := e.AWS.Regions
+	if len(regions) == 0 {
+		regions = []string{e.AWS.Region}
+	}
+	awsDrv, err := aws.NewFromConfig(cfg, aws.WithImage("ami-0e0a1a7ed00000000"), aws.WithRegions(regions...))
 	if err != nil {
 		return nil, nil, fmt.Errorf("emulated: EC2 driver: %w", err)
 	}
