@@ -89,6 +89,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -106,7 +107,14 @@ type config struct {
 	reconcileInterval time.Duration
 	deleteOrphans     bool
 	token             string // CLOUDSWITCH_TOKEN; never a flag, so it stays out of ps
+	tokenFile         string // where a generated token goes when stderr is not a terminal
+	tlsCert, tlsKey   string
+	dbOnCommandLine   bool // -db was a flag, not CLOUDSWITCH_DB: visible in ps
 }
+
+// minTokenLength is the shortest CLOUDSWITCH_TOKEN the server accepts: a
+// bearer token is the only thing between the network and VMs that bill.
+const minTokenLength = 16
 
 func main() {
 	cfg, err := parseConfig(os.Args[1:], os.Getenv)
@@ -133,6 +141,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&cfg.db, "db", wiring.DefaultDB, "SQLite file, or a postgres:// URL")
 	fs.DurationVar(&cfg.reconcileInterval, "reconcile-interval", time.Minute, "interval of the background reconciler, with jitter; 0 disables it")
 	fs.BoolVar(&cfg.deleteOrphans, "delete-orphans", false, "let the background reconciler destroy orphaned VMs instead of only reporting them")
+	fs.StringVar(&cfg.tokenFile, "token-file", "cloudswitch-example.token", "file (mode 0600) that receives the generated bearer token when CLOUDSWITCH_TOKEN is unset and stderr is not a terminal")
+	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "PEM certificate file: serve HTTPS (with -tls-key)")
+	fs.StringVar(&cfg.tlsKey, "tls-key", "", "PEM private key file of -tls-cert")
 	cfg.clouds.Register(fs)
 	cfg.control.Register(fs)
 	fs.Usage = func() {
@@ -153,7 +164,19 @@ Flags:
 	if cfg.reconcileInterval < 0 {
 		return cfg, fmt.Errorf("-reconcile-interval must not be negative, got %v", cfg.reconcileInterval)
 	}
+	for _, arg := range args { // the flag, not CLOUDSWITCH_DB: visible in ps
+		name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		cfg.dbOnCommandLine = cfg.dbOnCommandLine || (strings.HasPrefix(arg, "-") && name == "db")
+	}
+	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
+		return cfg, errors.New("-tls-cert and -tls-key go together")
+	}
 	cfg.token = getenv("CLOUDSWITCH_TOKEN")
+	if cfg.token != "" && len(cfg.token) < minTokenLength {
+		// The value is not repeated.
+		return cfg, fmt.Errorf("CLOUDSWITCH_TOKEN is %d characters long; use at least %d random ones (e.g. openssl rand -hex 16), or unset it to have one generated",
+			len(cfg.token), minTokenLength)
+	}
 	return cfg, cfg.control.Check()
 }
 
@@ -171,6 +194,9 @@ func run(ctx context.Context, stop func(), cfg config, logger *slog.Logger) (err
 	}
 	defer func() { err = errors.Join(err, db.Close()) }()
 	logger.Info("database ready", "db", db.Name)
+	if cfg.dbOnCommandLine && wiring.IsPostgres(cfg.db) && strings.Contains(cfg.db, "@") {
+		logger.Warn("-db on the command line is visible to every user of this machine (ps): pass the URL in CLOUDSWITCH_DB instead")
+	}
 
 	clouds, err := cfg.clouds.Connect(ctx, true, logger)
 	if err != nil {
@@ -202,13 +228,19 @@ func run(ctx context.Context, stop func(), cfg config, logger *slog.Logger) (err
 		switcher:  sw,
 		allowlist: allowlist,
 		providers: clouds.Providers(),
+		regions:   clouds.Regions,
 		authorize: authorize,
 		logger:    logger,
 		timeout:   requestBound,
 	}
 	extra := map[string]http.Handler{"GET /metrics": metrics}
 	if clouds.InProcess != nil {
-		extra["/emulator/"] = http.StripPrefix("/emulator", clouds.InProcess.Handler())
+		// Inspection and fault injection only: never the emulators'
+		// endpoints and credentials.
+		inspect := http.StripPrefix("/emulator", clouds.InProcess.InspectHandler())
+		for _, pattern := range []string{"GET /emulator/vms", "POST /emulator/faults", "DELETE /emulator/faults"} {
+			extra[pattern] = inspect
+		}
 	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -217,12 +249,15 @@ func run(ctx context.Context, stop func(), cfg config, logger *slog.Logger) (err
 	token := cfg.token
 	if token == "" {
 		token = rand.Text() // 128 random bits
-		// The one log line that carries the token, so that the user can call
-		// the API. Set CLOUDSWITCH_TOKEN to choose it instead.
-		logger.Info("no CLOUDSWITCH_TOKEN set: generated a bearer token for this run", "token", token)
+		if err := announceToken(token, cfg.tokenFile, os.Stderr, isTerminal(os.Stderr), logger); err != nil {
+			_ = ln.Close()
+			return err
+		}
 	}
+	warnIfExposed(cfg.addr, ln.Addr(), cfg.tlsCert != "", logger)
 	srv := &http.Server{
 		Handler:           newHandler(a, token, db.Ping, extra, logger),
+		MaxHeaderBytes:    maxHeaderBytes,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      requestBound + 10*time.Second, // time to answer after the work
@@ -244,7 +279,13 @@ func run(ctx context.Context, stop func(), cfg config, logger *slog.Logger) (err
 	}
 
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() {
+		if cfg.tlsCert != "" {
+			serveErr <- srv.ServeTLS(ln, cfg.tlsCert, cfg.tlsKey)
+			return
+		}
+		serveErr <- srv.Serve(ln)
+	}()
 	logger.Info("listening", "addr", ln.Addr().String(), "providers", clouds.Providers(),
 		"reconcile_interval", cfg.reconcileInterval, "delete_orphans", cfg.deleteOrphans)
 
