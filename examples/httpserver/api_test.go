@@ -333,4 +333,3 @@ func TestMissingWorkspacesAre404(t *testing.T) {
 		}
 	}
 }
-

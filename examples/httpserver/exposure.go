@@ -57,7 +57,7 @@ func warnIfExposed(addr string, bound net.Addr, tls bool, logger *slog.Logger) {
 	if tls || loopbackOnly(addr, bound) {
 		return
 	}
-	logger.Warn("!!! LISTENING BEYOND LOOPBACK WITHOUT TLS: the bearer token and every request cross the network in clear text. " +
+	logger.Warn("!!! LISTENING BEYOND LOOPBACK WITHOUT TLS: the bearer token and every request cross the network in clear text. "+
 		"Pass -tls-cert and -tls-key, or put a TLS-terminating proxy in front and listen on 127.0.0.1 !!!",
 		"addr", bound.String())
 }

@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"net"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -99,12 +99,12 @@ func TestPathIDsFollowTheCreateRule(t *testing.T) {
 func TestDecodeErrorsNameTheFieldInTheAPIsWords(t *testing.T) {
 	f := newFixture(t)
 	for body, field := range map[string]string{
-		`{"id":"ws-1","compute":{"provider":5}}`:     `"compute.provider" must be a string, not number`,
-		`{"id":7}`:                                   `"id" must be a string, not number`,
-		`{"id":"ws-1","compute":"aws"}`:              `"compute" must be an object`,
-		`{"id":"ws-1","compute":{"zone":"x"}}`:       `unknown field "compute.zone"`,
-		`{"id":"ws-1","compute":{"provider":"aws"}`:  `not valid JSON`,
-		`["ws-1"]`:                                   `must be a JSON object`,
+		`{"id":"ws-1","compute":{"provider":5}}`:    `"compute.provider" must be a string, not number`,
+		`{"id":7}`:                                  `"id" must be a string, not number`,
+		`{"id":"ws-1","compute":"aws"}`:             `"compute" must be an object`,
+		`{"id":"ws-1","compute":{"zone":"x"}}`:      `unknown field "compute.zone"`,
+		`{"id":"ws-1","compute":{"provider":"aws"}`: `not valid JSON`,
+		`["ws-1"]`: `must be a JSON object`,
 		`{"id":"ws-1","compute":{"provider":true}} `: `"compute.provider" must be a string, not bool`,
 	} {
 		r := f.do("POST", "/workspaces", body)
