@@ -64,6 +64,7 @@ type Set struct {
 	AWS     *awstest.Server
 	Hetzner *hetznertest.Server
 	GCP     *gcptest.Server
+	persist *persistence // nil: state in memory only
 }
 
 // Start starts the three emulators on addrs (zero value: free loopback
@@ -202,6 +203,21 @@ func (s *Set) ClearFaults() {
 // with driver options suited to them (an image for EC2, fast polling). close
 // releases the clients they hold.
 func Drivers(ctx context.Context, e Endpoints) (drivers map[string]cloudswitch.Provider, close func(), err error) {
+	return connect(ctx, e, http.DefaultTransport)
+}
+
+// Drivers returns the three real drivers connected to s, as the package's
+// Drivers does; when s is persistent (StartPersistent), every call they make
+// saves s before its answer reaches them.
+func (s *Set) Drivers(ctx context.Context) (drivers map[string]cloudswitch.Provider, close func(), err error) {
+	var rt http.RoundTripper = http.DefaultTransport
+	if s.persist != nil {
+		rt = savingTransport{set: s, next: rt}
+	}
+	return connect(ctx, s.Endpoints(), rt)
+}
+
+func connect(ctx context.Context, e Endpoints, rt http.RoundTripper) (drivers map[string]cloudswitch.Provider, close func(), err error) {
 	if e.AWS.URL == "" || e.Hetzner.URL == "" || e.GCP.URL == "" {
 		return nil, nil, errors.New("emulated: endpoints incomplete")
 	}
@@ -209,7 +225,7 @@ func Drivers(ctx context.Context, e Endpoints) (drivers map[string]cloudswitch.P
 		Region:       e.AWS.Region,
 		Credentials:  credentials.NewStaticCredentialsProvider(awstest.AccessKeyID, awstest.SecretAccessKey, ""),
 		BaseEndpoint: awssdk.String(e.AWS.URL),
-		HTTPClient:   &http.Client{Timeout: time.Minute},
+		HTTPClient:   &http.Client{Timeout: time.Minute, Transport: rt},
 	}
 	regions := e.AWS.Regions
 	if len(regions) == 0 {
@@ -221,6 +237,7 @@ func Drivers(ctx context.Context, e Endpoints) (drivers map[string]cloudswitch.P
 	}
 	hzDrv, err := hetzner.NewFromToken(e.Hetzner.Token, hetzner.WithClientOptions(
 		hcloud.WithEndpoint(e.Hetzner.URL),
+		hcloud.WithHTTPClient(&http.Client{Timeout: time.Minute, Transport: rt}),
 		hcloud.WithPollOpts(hcloud.PollOpts{BackoffFunc: hcloud.ConstantBackoff(20 * time.Millisecond)}),
 	))
 	if err != nil {
@@ -231,7 +248,8 @@ func Drivers(ctx context.Context, e Endpoints) (drivers map[string]cloudswitch.P
 		zone = e.GCP.Zones[0]
 	}
 	gcpDrv, err := gcp.NewFromClientOptions(ctx, e.GCP.Project,
-		[]option.ClientOption{option.WithEndpoint(e.GCP.URL), option.WithoutAuthentication()},
+		[]option.ClientOption{option.WithEndpoint(e.GCP.URL), option.WithoutAuthentication(),
+			option.WithHTTPClient(&http.Client{Transport: rt})},
 		gcp.WithZone(zone), gcp.WithZones(e.GCP.Zones...), gcp.WithPollInterval(20*time.Millisecond))
 	if err != nil {
 		return nil, nil, fmt.Errorf("emulated: Compute Engine driver: %w", err)
