@@ -18,23 +18,23 @@ type State struct {
 
 // StateInstance is one instance of a State.
 type StateInstance struct {
-	Seq         uint64            `json:"seq"`
-	ID          string            `json:"id"`
-	Region      string            `json:"region"`
-	Reservation string            `json:"reservation"`
-	Fingerprint string            `json:"fingerprint,omitempty"`
-	LaunchIndex int               `json:"launch_index"`
-	Type        string            `json:"type"`
-	Image       string            `json:"image"`
-	Subnet      string            `json:"subnet,omitempty"`
-	KeyName     string            `json:"key_name,omitempty"`
-	Groups      []string          `json:"groups,omitempty"`
-	ClientToken string            `json:"client_token,omitempty"`
-	Tags        [][2]string       `json:"tags,omitempty"`
-	Launch      time.Time         `json:"launch"`
-	VisibleAt   time.Time         `json:"visible_at"`
-	State       string            `json:"state"`
-	Since       time.Time         `json:"since"`
+	Seq         uint64      `json:"seq"`
+	ID          string      `json:"id"`
+	Region      string      `json:"region"`
+	Reservation string      `json:"reservation"`
+	Fingerprint string      `json:"fingerprint,omitempty"`
+	LaunchIndex int         `json:"launch_index"`
+	Type        string      `json:"type"`
+	Image       string      `json:"image"`
+	Subnet      string      `json:"subnet,omitempty"`
+	KeyName     string      `json:"key_name,omitempty"`
+	Groups      []string    `json:"groups,omitempty"`
+	ClientToken string      `json:"client_token,omitempty"`
+	Tags        [][2]string `json:"tags,omitempty"`
+	Launch      time.Time   `json:"launch"`
+	VisibleAt   time.Time   `json:"visible_at"`
+	State       string      `json:"state"`
+	Since       time.Time   `json:"since"`
 }
 
 // Snapshot returns the emulator's state, time-based state changes due by
