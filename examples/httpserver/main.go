@@ -198,13 +198,23 @@ func run(ctx context.Context, stop func(), cfg config, logger *slog.Logger) (err
 		logger.Warn("-db on the command line is visible to every user of this machine (ps): pass the URL in CLOUDSWITCH_DB instead")
 	}
 
+	if !wiring.IsPostgres(cfg.db) {
+		// In-process emulators keep their clouds beside the database, so
+		// that a restart — after a crash or SIGKILL too — finds the VMs the
+		// records name.
+		cfg.clouds.StateFile = cfg.db + ".clouds"
+	}
 	clouds, err := cfg.clouds.Connect(ctx, true, logger)
 	if err != nil {
 		return err
 	}
 	defer clouds.Close()
-	if clouds.InProcess != nil {
-		if err := checkNoEmulatedRecords(ctx, db.Store, clouds.Modes); err != nil {
+	if clouds.EmulatedVMs != nil {
+		vms, err := clouds.EmulatedVMs(ctx)
+		if err != nil {
+			return fmt.Errorf("reading the emulated clouds: %w", err)
+		}
+		if err := checkEmulatorsKnowRecords(ctx, db.Store, clouds.Modes, vms); err != nil {
 			return fmt.Errorf("%s: %w", db.Name, err)
 		}
 	}

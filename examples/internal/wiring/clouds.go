@@ -66,6 +66,10 @@ type Clouds struct {
 	// GCPProject and GCPZone are the project and default zone of real
 	// Compute Engine VMs.
 	GCPProject, GCPZone string
+	// StateFile, when set, is where emulators started in this process keep
+	// their state (emulated.StartPersistent), so that they outlive the
+	// process: a restart finds the VMs the records name.
+	StateFile string
 }
 
 // Register defines the cloud flags on fs: -aws, -hetzner, -gcp (modes,
@@ -101,7 +105,12 @@ type Connected struct {
 	// InProcess is the Set of emulators Connect started in this process,
 	// nil when there is none.
 	InProcess *emulated.Set
-	closers   []func()
+	// Restored reports whether InProcess was loaded from StateFile.
+	Restored bool
+	// EmulatedVMs returns the emulated clouds' ground truth: every VM they
+	// hold, live or not; nil when no provider is emulated.
+	EmulatedVMs func(context.Context) ([]emulated.VM, error)
+	closers     []func()
 }
 
 // Providers returns the names of the providers with a driver, sorted.
@@ -173,16 +182,33 @@ func (c *Clouds) connectEmulated(ctx context.Context, conn *Connected, providers
 			return fmt.Errorf("reaching the emulators at %s (is examples/emulators running?): %w", c.Emulators, err)
 		}
 		logger.Info("using emulated clouds", "providers", providers, "control", c.Emulators)
+		conn.EmulatedVMs = remote.VMs
 	case inProcess:
-		set, err := emulated.Start(emulated.Addrs{})
+		var (
+			set *emulated.Set
+			err error
+		)
+		if c.StateFile != "" {
+			set, conn.Restored, err = emulated.StartPersistent(emulated.Addrs{}, c.StateFile)
+		} else {
+			set, err = emulated.Start(emulated.Addrs{})
+		}
 		if err != nil {
 			return fmt.Errorf("starting the emulators: %w", err)
 		}
 		conn.InProcess = set
 		conn.closers = append(conn.closers, set.Close)
+		conn.EmulatedVMs = func(context.Context) ([]emulated.VM, error) { return set.VMs(), nil }
 		ep = set.Endpoints()
-		logger.Info("started emulated clouds in this process", "providers", providers,
-			"aws", ep.AWS.URL, "hetzner", ep.Hetzner.URL, "gcp", ep.GCP.URL)
+		logger.Info("started emulated clouds in this process", "providers", providers, "state_file", c.StateFile,
+			"restored", conn.Restored, "aws", ep.AWS.URL, "hetzner", ep.Hetzner.URL, "gcp", ep.GCP.URL)
+		drivers, closeDrivers, err := set.Drivers(ctx)
+		if err != nil {
+			return err
+		}
+		conn.closers = append(conn.closers, closeDrivers)
+		conn.addEmulated(providers, drivers, ep)
+		return nil
 	default:
 		return fmt.Errorf("the emulated providers (%s) need -emulators: start go run ./examples/emulators and pass its control URL, so that this program sees the emulated clouds the server uses",
 			strings.Join(providers, ", "))
@@ -192,6 +218,13 @@ func (c *Clouds) connectEmulated(ctx context.Context, conn *Connected, providers
 		return err
 	}
 	conn.closers = append(conn.closers, closeDrivers)
+	conn.addEmulated(providers, drivers, ep)
+	return nil
+}
+
+// addEmulated records the drivers of the emulated providers, and the
+// regions they list.
+func (conn *Connected) addEmulated(providers []string, drivers map[string]cloudswitch.Provider, ep emulated.Endpoints) {
 	for _, p := range providers {
 		conn.Drivers[p] = drivers[p]
 		switch p {
@@ -204,7 +237,6 @@ func (c *Clouds) connectEmulated(ctx context.Context, conn *Connected, providers
 			conn.Regions[p] = slices.Clone(ep.GCP.Zones)
 		}
 	}
-	return nil
 }
 
 // connectReal makes the driver of one real cloud, the regions it lists (nil:
