@@ -34,6 +34,8 @@ func TestEmulatorsThatDoNotKnowTheRecordedVMsAreRefused(t *testing.T) {
 			Instance: &cloudswitch.Instance{ID: "i-1"}}, nil, true},
 		{"emulators that kept their state", onAWS,
 			[]emulated.VM{{Provider: cloudswitch.AWS, ID: "i-1", WorkspaceID: "ws-1", Live: true}}, false},
+		{"a recorded VM gone from emulators that kept their state", onHetzner,
+			[]emulated.VM{{Provider: cloudswitch.AWS, ID: "i-9", WorkspaceID: "ws-1", State: "terminated"}}, false},
 		{"an id reused for another workspace", onHetzner,
 			[]emulated.VM{{Provider: cloudswitch.Hetzner, ID: "7", WorkspaceID: "ws-other", Live: true}}, true},
 		{"a switch that destroys a VM fresh emulators lack", cloudswitch.Workspace{Compute: cloudswitch.Compute{Provider: cloudswitch.GCP},
