@@ -14,10 +14,10 @@
 // programs at it:
 //
 //	go run ./examples/emulators -addr 127.0.0.1:8089 &
-//	go run ./examples/httpserver -emulators http://127.0.0.1:8089 &
-//	go run ./examples/reconciler -emulators http://127.0.0.1:8089            # report every minute
-//	go run ./examples/reconciler -emulators http://127.0.0.1:8089 -once      # one pass, for cron
-//	go run ./examples/reconciler -emulators http://127.0.0.1:8089 -db cloudswitch-example.db -delete   # destroy orphans too
+//	go run ./examples/httpserver -emulators http://127.0.0.1:8089 -db fleet.db &
+//	go run ./examples/reconciler -emulators http://127.0.0.1:8089 -db fleet.db           # report every minute
+//	go run ./examples/reconciler -emulators http://127.0.0.1:8089 -db fleet.db -once     # one pass, for cron
+//	go run ./examples/reconciler -emulators http://127.0.0.1:8089 -db fleet.db -delete   # destroy orphans too
 //
 // Against real clouds, set a provider to real (and the others to off) with
 // the same flags as the server: -aws real -aws-image …, -hetzner real
