@@ -39,9 +39,12 @@ import (
 // both cases the precondition is false, and nothing was written. Without
 // If-Match the same conflict is a 409.
 //
-// Errors of cloudswitch carry no credentials (they are redacted), so their
-// causes may appear in a detail; an error this table does not know is
-// logged, and the client only learns that something failed.
+// A detail says what happened in the API's own words — the stage, whether a
+// provider refused or the hook failed — and never quotes an error's text:
+// even redacted, a cloud's error carries its request ids and, on AWS, the
+// account's IAM ARN, and a database driver's names hosts and users. The
+// cause is logged with the request's id, which the problem carries as
+// request_id; an error this table does not know is a 500.
 
 // problem is an RFC 9457 problem details object, with the extensions this
 // API uses. A 202 Accepted reuses the shape as plain application/json.
