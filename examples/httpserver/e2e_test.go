@@ -30,7 +30,8 @@ import (
 // this test process, so that they — and the VMs in them, the ground truth —
 // outlive the server when it is killed.
 //
-// The test drives the README's curl session, then kills the server with
+// The test runs the README's session as written (testREADMESession), then
+// drives the API over HTTP, then kills the server with
 // SIGKILL in the middle of a switch, restarts it on the same database, and
 // checks that its background reconciler finishes the switch, leaving every
 // VM pointed at by its record and no other.
@@ -42,6 +43,8 @@ func TestEndToEnd(t *testing.T) {
 		t.Skip("needs SIGTERM")
 	}
 	bin := buildServer(t)
+	t.Run("the README's session runs as written", func(t *testing.T) { testREADMESession(t, bin) })
+
 	set, control := startEmulators(t)
 	db := filepath.Join(t.TempDir(), "ws.db")
 	args := func(addr string) []string {

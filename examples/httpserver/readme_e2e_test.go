@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -54,18 +53,12 @@ func readmeSession(t *testing.T) (script []string, steps []sessionStep) {
 	return script, steps
 }
 
-// TestTheREADMESessionRunsAsWritten runs the README's session — copied from
-// the README, not retyped — with bash and curl against the server binary,
-// stop and start included, and checks every output the README shows. Only
-// the port changes (a free one instead of 8080), and the build line copies
-// the binary this test built.
-func TestTheREADMESessionRunsAsWritten(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the server binary")
-	}
-	if runtime.GOOS == "windows" {
-		t.Skip("needs bash")
-	}
+// testREADMESession runs the README's session — copied from the README, not
+// retyped — with bash and curl against the server binary bin, stop and
+// start included, and checks every output the README shows. Only the port
+// changes (a free one instead of 8080), and the build line copies bin.
+// TestEndToEnd runs it, with the binary it built.
+func testREADMESession(t *testing.T, bin string) {
 	for _, tool := range []string{"bash", "curl"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("no %s: %v", tool, err)
@@ -73,7 +66,6 @@ func TestTheREADMESessionRunsAsWritten(t *testing.T) {
 	}
 	lines, steps := readmeSession(t)
 	require.NotEmpty(t, steps)
-	bin := buildServer(t)
 	dir := t.TempDir()
 	port := freePort(t)
 
