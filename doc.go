@@ -80,11 +80,15 @@
 //
 // # Example
 //
-//	store := memstore.New()
+// A program that moves a workspace and maps the errors to HTTP is
+// examples/ownserver (the README shows it whole); in short:
+//
+//	awsDriver, err := aws.NewFromConfig(cfg, aws.WithImage(ami))      // providers/aws
+//	hetznerDriver, err := hetzner.NewFromToken(os.Getenv("HCLOUD_TOKEN")) // providers/hetzner
 //	sw, err := cloudswitch.New(store, map[string]cloudswitch.Provider{
-//		cloudswitch.AWS:     aws.New(ec2Client),
-//		cloudswitch.Hetzner: hetzner.NewFromToken(token),
-//	})
+//		cloudswitch.AWS:     awsDriver,
+//		cloudswitch.Hetzner: hetznerDriver,
+//	}, cloudswitch.WithOwner("acme-prod"))
 //	…
 //	res, err := sw.Switch(ctx, "ws-1", cloudswitch.Request{
 //		Compute:         cloudswitch.Compute{Provider: cloudswitch.Hetzner},
@@ -92,14 +96,22 @@
 //	})
 //	var abort *cloudswitch.AbortError
 //	var incomplete *cloudswitch.IncompleteError
-//	switch {
-//	case errors.Is(err, cloudswitch.ErrInvalid):          // 400: the allowlist refused the target
-//	case errors.Is(err, cloudswitch.ErrConfirmRequired):  // 428: ask the user to confirm
-//	case errors.Is(err, cloudswitch.ErrNotFound):         // 404
-//	case errors.Is(err, cloudswitch.ErrConflict):         // 409: in progress, or changed meanwhile
-//	case errors.As(err, &abort):                          // 502: nothing changed, safe to retry
-//	case errors.As(err, &incomplete):                     // 202/503: journaled, Resume finishes it
+//	switch { // in this order
+//	case errors.As(err, &incomplete):                                // 202: journaled, Resume or the Reconciler finishes it
+//	case errors.As(err, &abort) && abort.Stage == cloudswitch.StageRead: // 503: the record could not be read; nothing changed
+//	case errors.As(err, &abort):                                     // 502: refused or the hook failed; nothing changed, retry
+//	case errors.Is(err, cloudswitch.ErrInvalid):                     // 400: the allowlist refused the target
+//	case errors.Is(err, cloudswitch.ErrConfirmRequired):             // 428: ask the user to confirm
+//	case errors.Is(err, cloudswitch.ErrNotFound):                    // 404
+//	case errors.Is(err, cloudswitch.ErrSwitchInProgress):            // 409: another switch is pending
+//	case errors.Is(err, cloudswitch.ErrConflict):                    // 412 with If-Match, else 409: changed meanwhile
 //	}
+//
+// The Reconciler that finds leaked VMs comes from the same Switcher, so that
+// it lists the same owner and resumes with the same hooks:
+//
+//	rec := sw.Reconciler(cloudswitch.WithGracePeriod(30 * time.Minute))
+//	report, err := rec.Reconcile(ctx) // every few minutes
 //
 // Drivers live in providers/aws, providers/hetzner and providers/gcp, each
 // with an emulator of its cloud's API for tests; providers/memprovider and
