@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/hetznercloud/hcloud-go/v2/hcloud"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/ownership"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner"
@@ -21,12 +23,23 @@ var emulatorOps = map[providertest.Op]string{
 	providertest.OpList:        hetznertest.OpListServers,
 }
 
+// faultOf is the answer Hetzner gives for each kind of fault, as the API
+// reference's error table spells it.
+var faultOf = map[providertest.FaultKind]hetznertest.Fault{
+	providertest.Transient:   {Status: http.StatusServiceUnavailable, Code: "service_error"},
+	providertest.Permanent:   {Status: http.StatusForbidden, Code: "forbidden"},
+	providertest.Throttled:   {Status: http.StatusTooManyRequests, Code: "rate_limit_exceeded"},
+	providertest.ServerError: {Status: http.StatusInternalServerError, Code: "server_error"},
+}
+
 // TestConformance runs the Provider conformance suite, switch suites
 // included, against the driver speaking to the emulator through hcloud-go.
 func TestConformance(t *testing.T) {
 	providertest.Run(t, func(t *testing.T) providertest.Harness {
 		srv := hetznertest.NewServer(t)
-		d, err := hetzner.New(srv.Client())
+		// No SDK retries: hcloud-go would retry a throttled call by itself,
+		// and every scripted fault must reach the driver.
+		d, err := hetzner.New(srv.Client(hcloud.WithRetryOpts(hcloud.RetryOpts{MaxRetries: 0})))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -35,10 +48,8 @@ func TestConformance(t *testing.T) {
 			Name:     cloudswitch.Hetzner,
 			Compute:  cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx31", Region: "nbg1"},
 			Fail: func(op providertest.Op, n int, kind providertest.FaultKind) {
-				f := hetznertest.Fault{Op: emulatorOps[op], Times: n, Status: http.StatusForbidden, Code: "forbidden"}
-				if kind == providertest.Transient {
-					f.Status, f.Code = http.StatusServiceUnavailable, "service_error"
-				}
+				f := faultOf[kind]
+				f.Op, f.Times = emulatorOps[op], n
 				srv.Inject(f)
 			},
 			LoseResponse: func(op providertest.Op) {
@@ -62,9 +73,11 @@ func live(srv *hetznertest.Server) []cloudswitch.Instance {
 		}
 		workspace, _ := ownership.DecodeLabel(vm.Labels[ownership.WorkspaceKey])
 		token, _ := ownership.DecodeLabel(vm.Labels[ownership.TokenKey])
+		installation, _ := ownership.DecodeLabel(vm.Labels[ownership.InstallationKey])
 		out = append(out, cloudswitch.Instance{
 			Provider: cloudswitch.Hetzner, ID: strconv.FormatInt(vm.ID, 10), Region: vm.Location,
-			WorkspaceID: workspace, Token: token, CreatedAt: vm.Created,
+			WorkspaceID: workspace, Token: token, Installation: installation,
+			InstanceType: vm.Type, Image: vm.Image, CreatedAt: vm.Created,
 		})
 	}
 	return out

@@ -133,3 +133,9 @@ const name = cloudswitch.Hetzner
 func errorf(format string, args ...any) error {
 	return fmt.Errorf("hetzner: "+format, args...)
 }
+
+// refusef makes a permanent error of a call the driver refuses before any
+// API call: it matches cloudswitch.ErrRefused, since nothing was done.
+func refusef(format string, args ...any) error {
+	return cloudswitch.Refused(errorf(format, args...))
+}

@@ -23,7 +23,8 @@ import (
 // answer, or by a resumed switch) is refused with uniqueness_error. Provision
 // then looks the server up by name and returns it only if its labels say it
 // was created for this owner and token; a server with that name and other
-// labels is never adopted nor touched, and Provision fails with ErrNotOurs.
+// labels is never adopted nor touched, and Provision fails with
+// cloudswitch.ErrNotOurs, a refusal.
 // An adopted server may still be starting.
 //
 // The request is checked before any API call: an empty token, owner,
@@ -88,18 +89,18 @@ func (d *Driver) Provision(ctx context.Context, req cloudswitch.ProvisionRequest
 func checkRequest(req cloudswitch.ProvisionRequest) error {
 	switch {
 	case req.Token == "":
-		return errorf("provision: empty token")
+		return refusef("provision: empty token")
 	case req.Owner == "":
-		return errorf("provision: empty owner")
+		return refusef("provision: empty owner")
 	case req.WorkspaceID == "":
-		return errorf("provision: empty workspace id")
+		return refusef("provision: empty workspace id")
 	case req.Compute.Provider != name:
-		return errorf("provision: the compute is for provider %q, not %q", req.Compute.Provider, name)
+		return refusef("provision: the compute is for provider %q, not %q", req.Compute.Provider, name)
 	case req.Compute.InstanceType == "":
-		return errorf("provision: empty instance type (a Hetzner server type, such as cpx31)")
+		return refusef("provision: empty instance type (a Hetzner server type, such as cpx31)")
 	}
 	if err := checkOwner(req.Owner); err != nil {
-		return fmt.Errorf("hetzner: provision: %w", err)
+		return cloudswitch.Refused(fmt.Errorf("hetzner: provision: %w", err))
 	}
 	return nil
 }
@@ -118,7 +119,7 @@ func (d *Driver) sshKeyRefs(ctx context.Context) ([]*hcloud.SSHKey, error) {
 			return nil, d.fail(ctx, fmt.Sprintf("provision: look up SSH key %q", k), false, resp, err)
 		}
 		if key == nil {
-			return nil, errorf("provision: no SSH key named %q in the project", k)
+			return nil, refusef("provision: no SSH key named %q in the project", k)
 		}
 		keys = append(keys, key)
 	}
@@ -147,12 +148,12 @@ func (d *Driver) adopt(ctx context.Context, req cloudswitch.ProvisionRequest, se
 	}
 	ours, err := owns(srv.Labels, req)
 	if err != nil {
-		return cloudswitch.Instance{}, d.scrub(fmt.Errorf("hetzner: %s: server %d: %w", op, srv.ID, err))
+		return cloudswitch.Instance{}, d.scrub(cloudswitch.Refused(fmt.Errorf("hetzner: %s: server %d: %w", op, srv.ID, err)))
 	}
 	if !ours {
 		d.log.LogAttrs(ctx, slog.LevelWarn, "hetzner: a server has the token's name but not its labels; leaving it alone",
 			slog.Int64("server", srv.ID), slog.String("name", serverName), slog.String("owner", req.Owner))
-		return cloudswitch.Instance{}, d.scrub(fmt.Errorf("hetzner: %s: server %d: %w", op, srv.ID, ErrNotOurs))
+		return cloudswitch.Instance{}, d.scrub(fmt.Errorf("hetzner: %s: server %d: %w", op, srv.ID, cloudswitch.ErrNotOurs))
 	}
 	if srv.Status == hcloud.ServerStatusDeleting {
 		return cloudswitch.Instance{}, d.scrub(fmt.Errorf("hetzner: %s: server %d is being deleted; its name frees up when it is gone: %w", op, srv.ID, cloudswitch.ErrTransient))
@@ -179,12 +180,14 @@ func (d *Driver) createFailed(ctx context.Context, srv *hcloud.Server, err error
 	return d.scrub(fmt.Errorf("hetzner: %s: the creation failed, and the server was deleted again: %w", op, err))
 }
 
-// provisioned describes a server created for req.
+// provisioned describes a server created for req, with the server type and
+// image the API says it runs.
 func provisioned(srv *hcloud.Server, req cloudswitch.ProvisionRequest, location string) cloudswitch.Instance {
 	inst := cloudswitch.Instance{
 		Provider: name, ID: strconv.FormatInt(srv.ID, 10), Region: location,
-		WorkspaceID: req.WorkspaceID, Token: req.Token, CreatedAt: srv.Created,
+		WorkspaceID: req.WorkspaceID, Token: req.Token, Installation: req.Installation, CreatedAt: srv.Created,
 	}
+	inst.InstanceType, inst.Image = machineOf(srv)
 	if srv.Location != nil && srv.Location.Name != "" {
 		inst.Region = srv.Location.Name
 	}

@@ -24,7 +24,10 @@ func TestProvisionNamesTheServerAfterTheTokenAndLabelsIt(t *testing.T) {
 	req := request("ws-1")
 	req.Compute.Region = "hel1"
 	inst := provision(t, d, req)
-	want := cloudswitch.Instance{Provider: cloudswitch.Hetzner, ID: inst.ID, Region: "hel1", WorkspaceID: "ws-1", Token: req.Token, CreatedAt: inst.CreatedAt}
+	want := cloudswitch.Instance{
+		Provider: cloudswitch.Hetzner, ID: inst.ID, Region: "hel1", WorkspaceID: "ws-1", Token: req.Token,
+		InstanceType: "cpx21", Image: hetzner.DefaultImage, CreatedAt: inst.CreatedAt,
+	}
 	if inst != want || inst.CreatedAt.IsZero() {
 		t.Fatalf("Provision = %+v; want %+v with a creation time", inst, want)
 	}
