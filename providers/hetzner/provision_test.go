@@ -156,6 +156,7 @@ func TestANameTakenButNotYetListedIsTransient(t *testing.T) {
 
 func TestAServerBeingDeletedIsNotAdopted(t *testing.T) {
 	srv, d := setup(t, []hetznertest.Option{hetznertest.WithActionDuration(time.Hour)})
+	srv.SetLocking(false) // delete it while its create runs
 	req := request("ws-deleting")
 	short, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
 	defer cancel()

@@ -13,7 +13,7 @@ import (
 
 // listSSHKeys is GET /ssh_keys, filtered by name: the keys WithSSHKeys
 // created, with ids 1, 2, ….
-func (s *Server) listSSHKeys(r *http.Request) (int, any, *apiError) {
+func (s *Server) listSSHKeys(r *http.Request, p *project) (int, any, *apiError) {
 	q := r.URL.Query()
 	name := q.Get("name")
 	s.mu.Lock()
@@ -23,7 +23,7 @@ func (s *Server) listSSHKeys(r *http.Request) (int, any, *apiError) {
 		return 0, nil, apiErr
 	}
 	var keys []schema.SSHKey
-	for i, n := range s.cfg.sshKeys {
+	for i, n := range p.sshKeys {
 		if name == "" || name == n {
 			keys = append(keys, sshKeySchema(int64(i+1), n))
 		}
