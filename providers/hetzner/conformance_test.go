@@ -36,10 +36,13 @@ var faultOf = map[providertest.FaultKind]hetznertest.Fault{
 // included, against the driver speaking to the emulator through hcloud-go.
 func TestConformance(t *testing.T) {
 	providertest.Run(t, func(t *testing.T) providertest.Harness {
-		srv := hetznertest.NewServer(t)
+		// With an SSH key, as every real project has: it shows the driver
+		// sees the project, so that a 404 is trusted as "gone" even for the
+		// last server of the project.
+		srv := hetznertest.NewServer(t, hetznertest.WithSSHKeys("ops"))
 		// No SDK retries: hcloud-go would retry a throttled call by itself,
 		// and every scripted fault must reach the driver.
-		d, err := hetzner.New(srv.Client(hcloud.WithRetryOpts(hcloud.RetryOpts{MaxRetries: 0})))
+		d, err := hetzner.New(srv.Client(hcloud.WithRetryOpts(hcloud.RetryOpts{MaxRetries: 0})), hetzner.WithSSHKeys("ops"))
 		if err != nil {
 			t.Fatal(err)
 		}

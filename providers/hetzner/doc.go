@@ -60,6 +60,41 @@
 // is someone else's: it is never adopted and never touched, and Provision
 // fails with cloudswitch.ErrNotOurs.
 //
+// An adopted server must also be healthy. A create action can end in status
+// "error" (Hetzner Cloud API reference, "Actions"), and the server of a
+// failed create may stay, holding the token's name. So the driver reads the
+// server's actions (GET /servers/{id}/actions): while its create or start
+// action runs, it waits for it; when one failed, it deletes the server and
+// creates it anew (once per call). A failed server that cannot be deleted is
+// reported with a transient error, never a refusal and never as
+// provisioned. A server being deleted is not adopted either (transient).
+//
+// # Locks
+//
+// Deleting a server while another action runs on it (its create, after a
+// Provision whose wait was cut short) is answered 423 locked. Deprovision
+// then waits for the server's running actions and deletes again, up to
+// three times; a lock that outlasts that is transient.
+//
+// # Not found, and the project
+//
+// A token is bound to one project, and a valid token of another project
+// gets not_found for every server of this one: taking that for "gone" would
+// make every switch forget, and leak, its old server. So Deprovision counts
+// a server as gone (cloudswitch.ErrInstanceNotFound) only when something
+// shows the credentials see the project the server was created in: the
+// read before the delete found the server (a later not_found is then
+// trusted), or a server labelled for the Instance's installation (for any
+// owner, when the Instance names none) is listed, or one of the WithSSHKeys
+// keys is in the project (give ids: they are unique across projects, names
+// are not). Without such evidence Deprovision returns a permanent error that
+// is neither not-found nor a refusal: the switch stays journaled instead of
+// forgetting a server that may exist. An installation whose project holds
+// no other server and that configures no SSH key can therefore not settle a
+// delete whose answer was lost until the project shows again; configure
+// WithSSHKeys. A token of another project still creates servers in that
+// project: nothing in the API tells the driver which project it should be.
+//
 // # Errors
 //
 // not_found is cloudswitch.ErrInstanceNotFound (for Deprovision, success).
@@ -69,6 +104,10 @@
 // answers, broken and refused connections and network timeouts match
 // cloudswitch.ErrTransient: hcloud-go retries only some of them itself (not
 // 503, locked or maintenance), and the Switcher retries the rest.
+//
+// Capacity (resource_unavailable, 412; placement_error, 422) refuses a
+// create: it is transient and a refusal, so the Switcher retries and, when
+// the capacity does not come back, reports that nothing changed.
 //
 // An answer the Hetzner Cloud API reference ("Errors"; "Create a Server"
 // for placement_error) documents as given before the call took effect

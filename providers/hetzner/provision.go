@@ -25,7 +25,9 @@ import (
 // was created for this owner and token; a server with that name and other
 // labels is never adopted nor touched, and Provision fails with
 // cloudswitch.ErrNotOurs, a refusal.
-// An adopted server may still be starting.
+// An adopted server is healthy: Provision waits for its create and start
+// actions, and replaces a server whose creation failed (see the package
+// doc).
 //
 // The request is checked before any API call: an empty token, owner,
 // workspace id or instance type, a Compute for another provider, an owner
@@ -51,13 +53,11 @@ func (d *Driver) Provision(ctx context.Context, req cloudswitch.ProvisionRequest
 	if err != nil {
 		return cloudswitch.Instance{}, err
 	}
-	serverName := ownership.Name(req.Token)
-	location := cmp.Or(req.Compute.Region, d.location)
 	opts := hcloud.ServerCreateOpts{
-		Name:       serverName,
+		Name:       ownership.Name(req.Token),
 		ServerType: &hcloud.ServerType{Name: req.Compute.InstanceType},
 		Image:      imageRef(cmp.Or(req.Compute.Image, d.image)),
-		Location:   &hcloud.Location{Name: location},
+		Location:   &hcloud.Location{Name: cmp.Or(req.Compute.Region, d.location)},
 		Labels:     labels,
 		SSHKeys:    sshKeys,
 		UserData:   d.userData,
@@ -69,9 +69,17 @@ func (d *Driver) Provision(ctx context.Context, req cloudswitch.ProvisionRequest
 		opts.Firewalls = append(opts.Firewalls, &hcloud.ServerCreateFirewall{Firewall: hcloud.Firewall{ID: id}})
 	}
 
+	return d.create(ctx, req, opts, true)
+}
+
+// create creates the server opts describes for req, or adopts the one an
+// earlier request with the same token created. mayReplace allows one
+// replacement of a server of the token whose creation failed.
+func (d *Driver) create(ctx context.Context, req cloudswitch.ProvisionRequest, opts hcloud.ServerCreateOpts, mayReplace bool) (cloudswitch.Instance, error) {
+	serverName, location := opts.Name, opts.Location.Name
 	res, resp, err := d.client.Server.Create(ctx, opts)
 	if hcloud.IsError(err, hcloud.ErrorCodeUniquenessError) {
-		return d.adopt(ctx, req, serverName, location)
+		return d.adopt(ctx, req, opts, mayReplace)
 	}
 	if err != nil {
 		return cloudswitch.Instance{}, d.fail(ctx, "provision: create server "+serverName, false, resp, err)
@@ -135,8 +143,13 @@ func imageRef(image string) *hcloud.Image {
 }
 
 // adopt returns the server named serverName that an earlier request with
-// req's token created, after checking its labels say so.
-func (d *Driver) adopt(ctx context.Context, req cloudswitch.ProvisionRequest, serverName, location string) (cloudswitch.Instance, error) {
+// req's token created, after checking its labels say so and that it is
+// healthy: not being deleted, its create and start actions finished
+// (waiting for them if they run) and not failed. A server of the token
+// whose creation failed is deleted and, when mayReplace, created anew;
+// when it cannot be deleted the error is transient, never a refusal.
+func (d *Driver) adopt(ctx context.Context, req cloudswitch.ProvisionRequest, opts hcloud.ServerCreateOpts, mayReplace bool) (cloudswitch.Instance, error) {
+	serverName, location := opts.Name, opts.Location.Name
 	op := "provision: look up existing server " + serverName
 	srv, resp, err := d.client.Server.GetByName(ctx, serverName)
 	if err != nil {
@@ -158,6 +171,13 @@ func (d *Driver) adopt(ctx context.Context, req cloudswitch.ProvisionRequest, se
 	if srv.Status == hcloud.ServerStatusDeleting {
 		return cloudswitch.Instance{}, d.scrub(fmt.Errorf("hetzner: %s: server %d is being deleted; its name frees up when it is gone: %w", op, srv.ID, cloudswitch.ErrTransient))
 	}
+	failed, err := d.createFailedBefore(ctx, srv)
+	if err != nil {
+		return cloudswitch.Instance{}, err
+	}
+	if failed {
+		return d.replace(ctx, req, opts, srv, mayReplace)
+	}
 	d.log.LogAttrs(ctx, slog.LevelDebug, "hetzner: server already created for this token",
 		slog.Int64("server", srv.ID), slog.String("name", serverName), slog.String("workspace", req.WorkspaceID))
 	return provisioned(srv, req, location), nil
@@ -175,7 +195,10 @@ func (d *Driver) createFailed(ctx context.Context, srv *hcloud.Server, err error
 	if cleanup := d.destroy(ctx, srv.ID); cleanup != nil && !errors.Is(cleanup, cloudswitch.ErrInstanceNotFound) {
 		d.log.LogAttrs(ctx, slog.LevelWarn, "hetzner: deleting a server whose creation failed",
 			slog.Int64("server", srv.ID), slog.String("err", cleanup.Error()))
-		return d.uncertain(ctx, op, fmt.Errorf("%w; deleting the server failed too: %w", err, cleanup))
+		// The cleanup's own error is kept as text: were it a refusal (a
+		// 403 on the delete), the whole error would read as one, and the
+		// create was accepted.
+		return d.uncertain(ctx, op, fmt.Errorf("%w; deleting the server failed too: %v", err, cleanup))
 	}
 	return d.scrub(fmt.Errorf("hetzner: %s: the creation failed, and the server was deleted again: %w", op, err))
 }

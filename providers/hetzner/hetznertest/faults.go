@@ -19,6 +19,8 @@ const (
 	OpListActions       = "GET /actions"
 	OpGetAction         = "GET /actions/{id}"
 	OpListSSHKeys       = "GET /ssh_keys"
+	// OpGetSSHKey is GET /ssh_keys/{id}.
+	OpGetSSHKey = "GET /ssh_keys/{id}"
 )
 
 // Fault is a scripted misbehaviour of the API.

@@ -27,6 +27,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle(OpListServerActions, s.handle(OpListServerActions, s.listServerActions))
 	mux.Handle(OpGetAction, s.handle(OpGetAction, s.getAction))
 	mux.Handle(OpListSSHKeys, s.handle(OpListSSHKeys, s.listSSHKeys))
+	mux.Handle(OpGetSSHKey, s.handle(OpGetSSHKey, s.getSSHKey))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{status: http.StatusNotFound, code: "not_found", message: "no such endpoint: " + r.Method + " " + r.URL.Path})
 	})

@@ -34,6 +34,18 @@ func (s *Server) listSSHKeys(r *http.Request, p *project) (int, any, *apiError) 
 	return http.StatusOK, out, nil
 }
 
+// getSSHKey is GET /ssh_keys/{id}: a key of the project, or 404 not_found.
+func (s *Server) getSSHKey(r *http.Request, p *project) (int, any, *apiError) {
+	id, apiErr := pathID(r)
+	if apiErr != nil {
+		return 0, nil, apiErr
+	}
+	if id > int64(len(p.sshKeys)) {
+		return 0, nil, notFound("ssh_key", id)
+	}
+	return http.StatusOK, schema.SSHKeyGetResponse{SSHKey: sshKeySchema(id, p.sshKeys[id-1])}, nil
+}
+
 // sshKeySchema is a made-up but well-formed key named name.
 func sshKeySchema(id int64, name string) schema.SSHKey {
 	sum := sha256.Sum256([]byte(name))
