@@ -61,7 +61,15 @@ func TestConformance(t *testing.T) {
 			SetPageSize: srv.SetPageSize,
 			ListCalls:   func() int { return srv.Calls(hetznertest.OpListServers) },
 			Live:        func(context.Context) ([]cloudswitch.Instance, error) { return live(srv), nil },
-			Secrets:     []string{srv.Token()},
+			Secrets:     []string{srv.Token(), srv.OtherProjectToken()},
+			OtherProject: func(t *testing.T) cloudswitch.Provider {
+				other, err := hetzner.New(srv.Client(hcloud.WithToken(srv.OtherProjectToken()), hcloud.WithRetryOpts(hcloud.RetryOpts{MaxRetries: 0})),
+					hetzner.WithSSHKeys("ops"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return other
+			},
 		}
 	})
 }

@@ -101,6 +101,11 @@ type Harness struct {
 	Live func(ctx context.Context) ([]cloudswitch.Instance, error)
 	// Secrets must never appear in an error (API tokens, keys).
 	Secrets []string
+	// OtherProject, if set, returns a driver of the same cloud whose valid
+	// credentials are for another project or account than Provider's, as
+	// a misconfiguration would give it. The case
+	// CredentialsOfAnotherProjectNeverReportAVMGone skips without it.
+	OtherProject func(t *testing.T) cloudswitch.Provider
 }
 
 // Run runs the suite; newHarness returns a harness on fresh state for one
@@ -138,6 +143,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"DeprovisionRefusesAnotherWorkspacesVM", (*suite).deprovisionNotOurs},
 		{"DeprovisionRefusesAnotherInstallationsVM", (*suite).deprovisionOtherInstallation},
 		{"InstallationRoundTripsThroughTags", (*suite).installationRoundTrip},
+		{"CredentialsOfAnotherProjectNeverReportAVMGone", (*suite).otherProjectNeverGone},
 		{"CancelledContextFails", (*suite).cancelled},
 		{"BadRequestsAreRefused", (*suite).badRequests},
 	}
