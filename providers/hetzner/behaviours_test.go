@@ -65,12 +65,13 @@ func TestAnAdoptedServerWhoseCreateStillRunsIsWaitedFor(t *testing.T) {
 }
 
 func TestADeleteLockedByARunningActionWaitsForItAndDeletes(t *testing.T) {
-	srv, d := setup(t, []hetznertest.Option{hetznertest.WithActionDuration(50 * time.Millisecond)})
+	srv, d := setup(t, []hetznertest.Option{hetznertest.WithActionDuration(300 * time.Millisecond)})
 	req := request("ws-locked")
-	short, cancel := context.WithTimeout(ctx, 5*time.Millisecond)
-	defer cancel()
-	_, err := d.Provision(short, req)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
+	// Created, the answer lost: its create action runs on.
+	srv.Inject(hetznertest.Fault{Op: hetznertest.OpCreateServer, Times: 1, Drop: true})
+	_, err := d.Provision(ctx, req)
+	require.ErrorIs(t, err, cloudswitch.ErrTransient)
+	require.Len(t, srv.Servers(), 1)
 	vm := srv.Servers()[0]
 	inst := cloudswitch.Instance{Provider: cloudswitch.Hetzner, ID: itoa(vm.ID), WorkspaceID: req.WorkspaceID}
 	require.NoError(t, d.Deprovision(ctx, inst), "a delete locked by the create action must wait for it")
@@ -80,9 +81,9 @@ func TestADeleteLockedByARunningActionWaitsForItAndDeletes(t *testing.T) {
 func TestALockThatOutlastsTheRetriesIsTransientAndNotARefusal(t *testing.T) {
 	srv, d := setup(t, []hetznertest.Option{hetznertest.WithActionDuration(time.Hour)})
 	req := request("ws-locked-long")
-	short, cancel := context.WithTimeout(ctx, 5*time.Millisecond)
-	defer cancel()
-	_, _ = d.Provision(short, req)
+	srv.Inject(hetznertest.Fault{Op: hetznertest.OpCreateServer, Times: 1, Drop: true})
+	_, _ = d.Provision(ctx, req)
+	require.Len(t, srv.Servers(), 1)
 	vm := srv.Servers()[0]
 	wait, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()

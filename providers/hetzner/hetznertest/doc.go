@@ -28,7 +28,12 @@
 //     and is gone when its delete_server action ends; 423 locked while
 //     another action runs on it), GET /servers/{id}/actions (filtered by
 //     status), GET /actions?id=… (at least one id), GET /actions/{id},
-//     GET /ssh_keys?name=….
+//     GET /ssh_keys?name=…, GET /ssh_keys/{id}.
+//   - The catalog: GET /server_types?name=… (WithServerTypes, each listing
+//     the locations it is offered in and whether it is available there, as
+//     SetUnavailable says), GET /locations?name=… (WithLocations), GET
+//     /images?name=…&architecture=… and GET /images/{id} (DefaultImages and
+//     WithImages, each for x86 and Arm).
 //   - Anything else: 404 not_found.
 //
 // Every call must bear the project's token (Token) as a bearer token, or
@@ -79,7 +84,8 @@
 //     it 404 not_found — while server and action ids stay unique across
 //     both.
 //
-// Not modelled: rate limiting by itself (RateLimit-* headers; inject 429
+// Not modelled: POST /servers accepts any image name, listed or not;
+// rate limiting by itself (RateLimit-* headers; inject 429
 // instead), protection (protected), maintenance, the deprecated GET
 // /actions listing without ids, what Hetzner does with the server of a
 // failed create beyond keeping it, a second DELETE of a server being

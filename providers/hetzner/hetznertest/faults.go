@@ -19,6 +19,11 @@ const (
 	OpListActions       = "GET /actions"
 	OpGetAction         = "GET /actions/{id}"
 	OpListSSHKeys       = "GET /ssh_keys"
+	// The catalog: server types, locations and images.
+	OpListServerTypes = "GET /server_types"
+	OpListLocations   = "GET /locations"
+	OpListImages      = "GET /images"
+	OpGetImage        = "GET /images/{id}"
 	// OpGetSSHKey is GET /ssh_keys/{id}.
 	OpGetSSHKey = "GET /ssh_keys/{id}"
 )

@@ -28,6 +28,10 @@ func (s *Server) routes() http.Handler {
 	mux.Handle(OpGetAction, s.handle(OpGetAction, s.getAction))
 	mux.Handle(OpListSSHKeys, s.handle(OpListSSHKeys, s.listSSHKeys))
 	mux.Handle(OpGetSSHKey, s.handle(OpGetSSHKey, s.getSSHKey))
+	mux.Handle(OpListServerTypes, s.handle(OpListServerTypes, s.listServerTypes))
+	mux.Handle(OpListLocations, s.handle(OpListLocations, s.listLocations))
+	mux.Handle(OpListImages, s.handle(OpListImages, s.listImages))
+	mux.Handle(OpGetImage, s.handle(OpGetImage, s.getImage))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{status: http.StatusNotFound, code: "not_found", message: "no such endpoint: " + r.Method + " " + r.URL.Path})
 	})

@@ -63,7 +63,7 @@ func Start(addr string, opts ...Option) (*Server, error) {
 }
 
 func start(addr string, t testing.TB, opts []Option) (*Server, error) {
-	cfg := config{serverTypes: DefaultServerTypes, locations: DefaultLocations}
+	cfg := config{serverTypes: DefaultServerTypes, locations: DefaultLocations, images: slices.Clone(DefaultImages)}
 	for _, o := range opts {
 		if o == nil {
 			return nil, fmt.Errorf("hetznertest: nil Option")
