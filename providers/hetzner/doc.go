@@ -95,6 +95,18 @@
 // WithSSHKeys. A token of another project still creates servers in that
 // project: nothing in the API tells the driver which project it should be.
 //
+// # Preflight and Resize
+//
+// The driver is a cloudswitch.Preflighter: Preflight looks up the server
+// type, the location, the image (for the type's architecture) and the SSH
+// keys, and checks the type is available in the location, creating
+// nothing; a refusal is a *cloudswitch.ValidationError naming the field.
+// It is a cloudswitch.Resizer: Resize shuts the server down (powering it
+// off after a minute), changes its type without upgrading the disk, and
+// powers it on, keeping its id and addresses; it is idempotent, fenced by
+// the labels as Deprovision is, and a refused type change leaves the
+// server running as it was.
+//
 // # Errors
 //
 // not_found is cloudswitch.ErrInstanceNotFound (for Deprovision, success).

@@ -29,6 +29,10 @@
 //     another action runs on it), GET /servers/{id}/actions (filtered by
 //     status), GET /actions?id=… (at least one id), GET /actions/{id},
 //     GET /ssh_keys?name=…, GET /ssh_keys/{id}.
+//   - POST /servers/{id}/actions/shutdown, /poweroff, /poweron and
+//     /change_type (the server must be off: 409 server_not_stopped; an
+//     unknown type is invalid_input; SetUnavailable refuses it with
+//     resource_unavailable), each an action, locked like a delete.
 //   - The catalog: GET /server_types?name=… (WithServerTypes, each listing
 //     the locations it is offered in and whether it is available there, as
 //     SetUnavailable says), GET /locations?name=… (WithLocations), GET

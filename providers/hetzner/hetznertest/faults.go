@@ -19,6 +19,11 @@ const (
 	OpListActions       = "GET /actions"
 	OpGetAction         = "GET /actions/{id}"
 	OpListSSHKeys       = "GET /ssh_keys"
+	// The power and resize actions of a server.
+	OpPoweronServer    = "POST /servers/{id}/actions/poweron"
+	OpShutdownServer   = "POST /servers/{id}/actions/shutdown"
+	OpPoweroffServer   = "POST /servers/{id}/actions/poweroff"
+	OpChangeServerType = "POST /servers/{id}/actions/change_type"
 	// The catalog: server types, locations and images.
 	OpListServerTypes = "GET /server_types"
 	OpListLocations   = "GET /locations"

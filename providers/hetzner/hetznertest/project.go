@@ -76,6 +76,7 @@ type action struct {
 	doneAt   time.Time
 	serverID int64
 	failure  *ActionFailure // set when the action is to end in status "error"
+	arg      string         // the new server type of a change_server_type
 }
 
 // project is the emulated Hetzner project: its servers, actions and SSH
@@ -176,6 +177,12 @@ func (p *project) apply(a *action) {
 		}
 	case commandDelete:
 		p.remove(s)
+	case CommandShutdownServer, CommandPoweroffServer:
+		if s.Status != StatusDeleting {
+			s.Status = StatusOff
+		}
+	case CommandChangeServerType:
+		s.Type = a.arg
 	}
 }
 
