@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/internal/ownership"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner/hetznertest"
 )
@@ -140,13 +141,35 @@ func TestA404IsGoneWhenTheProjectIsVisible(t *testing.T) {
 		require.NoError(t, d.Deprovision(ctx, inst))
 		require.ErrorIs(t, d.Deprovision(ctx, inst), cloudswitch.ErrInstanceNotFound, "the last server of the project, gone")
 	})
-	t.Run("not without evidence", func(t *testing.T) {
-		_, d := setup(t, nil)
-		inst := provision(t, d, request("ws-alone"))
+	t.Run("through the project anchor, for the last server", func(t *testing.T) {
+		srv, d := setup(t, nil)
+		req := request("ws-last")
+		req.Installation = "inst-1"
+		inst := provision(t, d, req)
+		assert.Contains(t, srv.PlacementGroups(), "cloudswitch-anchor-inst-1", "Provision keeps an anchor in the project")
 		require.NoError(t, d.Deprovision(ctx, inst))
-		err := d.Deprovision(ctx, inst)
+		require.ErrorIs(t, d.Deprovision(ctx, inst), cloudswitch.ErrInstanceNotFound, "the last server of the project, gone")
+	})
+	t.Run("not without evidence", func(t *testing.T) {
+		srv, d := setup(t, nil)
+		vm := srv.AddServer("made-elsewhere", map[string]string{ownership.WorkspaceKey: "ws-alone"})
+		_, _, err := srv.Client().Server.DeleteWithResult(ctx, &hcloud.Server{ID: vm.ID})
+		require.NoError(t, err)
+		require.Empty(t, srv.Servers())
+		err = d.Deprovision(ctx, cloudswitch.Instance{Provider: cloudswitch.Hetzner, ID: itoa(vm.ID), WorkspaceID: "ws-alone"})
 		require.Error(t, err)
 		assert.NotErrorIs(t, err, cloudswitch.ErrInstanceNotFound, "nothing shows these credentials see the server's project")
 		assert.NotErrorIs(t, err, cloudswitch.ErrRefused)
+	})
+	t.Run("not through an anchor younger than the server", func(t *testing.T) {
+		srv, d := setup(t, nil)
+		inst := provision(t, d, request("ws-old"))
+		inst.CreatedAt = inst.CreatedAt.Add(-time.Hour) // a server created long before
+		other, err := hetzner.New(srv.Client(hcloud.WithToken(srv.OtherProjectToken()), hcloud.WithRetryOpts(hcloud.RetryOpts{MaxRetries: 0})))
+		require.NoError(t, err)
+		provision(t, other, request("ws-new")) // the misconfigured driver creates its anchor now
+		err = other.Deprovision(ctx, inst)
+		require.Error(t, err)
+		assert.NotErrorIs(t, err, cloudswitch.ErrInstanceNotFound, "an anchor made after the server does not vouch for its project")
 	})
 }

@@ -122,8 +122,11 @@ func (d *Driver) waitForRunningActions(ctx context.Context, id int64) error {
 // token of another project gets not_found for every server, and taking that
 // for "gone" would leak them all. The evidence is, in this order:
 //
-//   - a server labelled for inst's installation (cloudswitch-installation),
-//     or for any owner (cloudswitch-owner) when inst names none, is listed;
+//   - an older server (a smaller id: ids grow across all of Hetzner)
+//     labelled for inst's installation (cloudswitch-installation), or for
+//     any owner (cloudswitch-owner) when inst names none, is listed;
+//   - the installation's anchor, a placement group Provision keeps in the
+//     project (see ensureAnchor), is there and no younger than inst;
 //   - one of the WithSSHKeys keys is in the project (an id is the stronger
 //     evidence: ids are unique across projects, names are not).
 //
@@ -151,12 +154,19 @@ func (d *Driver) projectVisible(ctx context.Context, inst cloudswitch.Instance, 
 	if label, ok := labelFor(inst.Installation); ok && label != "" {
 		selector = ownership.InstallationKey + "=" + label
 	}
-	servers, resp, err := d.client.Server.List(ctx, hcloud.ServerListOpts{ListOpts: hcloud.ListOpts{PerPage: 1, LabelSelector: selector}})
+	servers, resp, err := d.client.Server.List(ctx, hcloud.ServerListOpts{
+		ListOpts: hcloud.ListOpts{PerPage: 1, LabelSelector: selector}, Sort: []string{"id:asc"},
+	})
 	if err != nil {
 		return false, d.fail(ctx, op, false, resp, err)
 	}
-	if len(servers) > 0 {
+	// Server ids grow across all of Hetzner: an older server of the
+	// installation was there before this one was created.
+	if len(servers) > 0 && strconv.FormatInt(servers[0].ID, 10) != inst.ID && servers[0].ID < mustID(inst.ID) {
 		return true, nil
+	}
+	if ok, err := d.anchored(ctx, inst, op); err != nil || ok {
+		return ok, err
 	}
 	for _, k := range d.sshKeys {
 		var key *hcloud.SSHKey
@@ -173,4 +183,10 @@ func (d *Driver) projectVisible(ctx context.Context, inst cloudswitch.Instance, 
 		}
 	}
 	return false, nil
+}
+
+// mustID is the server id of an Instance id Deprovision already parsed.
+func mustID(id string) int64 {
+	n, _ := strconv.ParseInt(id, 10, 64)
+	return n
 }

@@ -80,20 +80,28 @@
 //
 // A token is bound to one project, and a valid token of another project
 // gets not_found for every server of this one: taking that for "gone" would
-// make every switch forget, and leak, its old server. So Deprovision counts
-// a server as gone (cloudswitch.ErrInstanceNotFound) only when something
-// shows the credentials see the project the server was created in: the
-// read before the delete found the server (a later not_found is then
-// trusted), or a server labelled for the Instance's installation (for any
-// owner, when the Instance names none) is listed, or one of the WithSSHKeys
-// keys is in the project (give ids: they are unique across projects, names
-// are not). Without such evidence Deprovision returns a permanent error that
-// is neither not-found nor a refusal: the switch stays journaled instead of
-// forgetting a server that may exist. An installation whose project holds
-// no other server and that configures no SSH key can therefore not settle a
-// delete whose answer was lost until the project shows again; configure
-// WithSSHKeys. A token of another project still creates servers in that
-// project: nothing in the API tells the driver which project it should be.
+// make every switch forget, and leak, its old server. The API names no
+// project, so the driver keeps evidence of its own: before its first
+// Provision for an installation it ensures an anchor in the project, a
+// placement group named cloudswitch-anchor[-INSTALLATION] (free; it places
+// nothing), so the anchor is older than every server it vouches for.
+//
+// Deprovision then counts a server as gone (cloudswitch.ErrInstanceNotFound)
+// only when the credentials can be shown to see the project it was created
+// in: the read before the delete found it (a later not_found is trusted),
+// or an older server (server ids grow across all of Hetzner) labelled for
+// the Instance's installation (for any owner, when the Instance names none)
+// is listed, or the installation's anchor is there and no younger than the
+// Instance, or one of the WithSSHKeys keys is in the project (give ids: they
+// are unique across projects, names are not). Without such evidence
+// Deprovision returns a permanent error that is neither not-found nor a
+// refusal: the switch stays journaled instead of forgetting a server that
+// may exist. That is the case for a server created by a driver without the
+// anchor (an earlier version) that is the last of its installation, until
+// the project shows again. A token of another project still creates
+// servers there: nothing in the API tells the driver which project it
+// should be; the anchor's age keeps such a driver from vouching for older
+// servers.
 //
 // # Preflight and Resize
 //

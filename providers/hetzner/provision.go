@@ -69,6 +69,7 @@ func (d *Driver) Provision(ctx context.Context, req cloudswitch.ProvisionRequest
 		opts.Firewalls = append(opts.Firewalls, &hcloud.ServerCreateFirewall{Firewall: hcloud.Firewall{ID: id}})
 	}
 
+	d.ensureAnchor(ctx, req)
 	return d.create(ctx, req, opts, true)
 }
 

@@ -33,6 +33,9 @@
 //     /change_type (the server must be off: 409 server_not_stopped; an
 //     unknown type is invalid_input; SetUnavailable refuses it with
 //     resource_unavailable), each an action, locked like a delete.
+//   - GET /placement_groups?name=…, POST /placement_groups (type spread;
+//     a taken name is uniqueness_error): only their names, labels and
+//     creation times, without placement.
 //   - The catalog: GET /server_types?name=… (WithServerTypes, each listing
 //     the locations it is offered in and whether it is available there, as
 //     SetUnavailable says), GET /locations?name=… (WithLocations), GET

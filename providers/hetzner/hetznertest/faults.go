@@ -24,6 +24,9 @@ const (
 	OpShutdownServer   = "POST /servers/{id}/actions/shutdown"
 	OpPoweroffServer   = "POST /servers/{id}/actions/poweroff"
 	OpChangeServerType = "POST /servers/{id}/actions/change_type"
+	// Placement groups.
+	OpListPlacementGroups  = "GET /placement_groups"
+	OpCreatePlacementGroup = "POST /placement_groups"
 	// The catalog: server types, locations and images.
 	OpListServerTypes = "GET /server_types"
 	OpListLocations   = "GET /locations"

@@ -82,22 +82,23 @@ type action struct {
 // project is the emulated Hetzner project: its servers, actions and SSH
 // keys. It is not safe for concurrent use; Server guards it.
 type project struct {
-	ids     *ids
-	sshKeys []string  // the names of its SSH keys; key i has id i+1
-	servers []*server // by ascending id
-	byName  map[string]*server
-	actions map[int64]*action
-	running []*action       // by ascending id
-	failing []ActionFailure // actions to end in "error", first first
-	version uint64          // bumped by every change a listing can see
-	listing listing
+	ids             *ids
+	sshKeys         []string  // the names of its SSH keys; key i has id i+1
+	servers         []*server // by ascending id
+	byName          map[string]*server
+	actions         map[int64]*action
+	running         []*action       // by ascending id
+	failing         []ActionFailure // actions to end in "error", first first
+	placementGroups []placementGroup
+	version         uint64 // bumped by every change a listing can see
+	listing         listing
 }
 
 // ids hands out server, action and image ids. As on Hetzner, they are
 // unique across projects: a server id names one server of one project.
 type ids struct {
-	server, action int64
-	images         map[string]int64
+	server, action, placementGroup int64
+	images                         map[string]int64
 }
 
 // imageID returns the stable id of an image name.

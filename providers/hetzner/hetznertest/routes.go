@@ -32,6 +32,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle(OpShutdownServer, s.handle(OpShutdownServer, s.shutdown))
 	mux.Handle(OpPoweroffServer, s.handle(OpPoweroffServer, s.poweroff))
 	mux.Handle(OpChangeServerType, s.handle(OpChangeServerType, s.changeType))
+	mux.Handle(OpListPlacementGroups, s.handle(OpListPlacementGroups, s.listPlacementGroups))
+	mux.Handle(OpCreatePlacementGroup, s.handle(OpCreatePlacementGroup, s.createPlacementGroup))
 	mux.Handle(OpListServerTypes, s.handle(OpListServerTypes, s.listServerTypes))
 	mux.Handle(OpListLocations, s.handle(OpListLocations, s.listLocations))
 	mux.Handle(OpListImages, s.handle(OpListImages, s.listImages))
