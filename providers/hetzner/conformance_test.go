@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 
@@ -92,4 +93,38 @@ func live(srv *hetznertest.Server) []cloudswitch.Instance {
 		})
 	}
 	return out
+}
+
+// TestConformanceWithActionsThatTakeTime runs the suite, switch suites
+// included, with actions that last a few milliseconds, as Hetzner's last
+// seconds: a delete that follows a lost create answer can find the server
+// locked by its create, and an adopted server may still be initializing.
+func TestConformanceWithActionsThatTakeTime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the suite with slow actions is not short")
+	}
+	providertest.Run(t, func(t *testing.T) providertest.Harness {
+		srv := hetznertest.NewServer(t, hetznertest.WithSSHKeys("ops"), hetznertest.WithActionDuration(3*time.Millisecond))
+		d, err := hetzner.New(srv.Client(hcloud.WithRetryOpts(hcloud.RetryOpts{MaxRetries: 0})), hetzner.WithSSHKeys("ops"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return providertest.Harness{
+			Provider: d,
+			Name:     cloudswitch.Hetzner,
+			Compute:  cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx31", Region: "nbg1"},
+			Fail: func(op providertest.Op, n int, kind providertest.FaultKind) {
+				f := faultOf[kind]
+				f.Op, f.Times = emulatorOps[op], n
+				srv.Inject(f)
+			},
+			LoseResponse: func(op providertest.Op) {
+				srv.Inject(hetznertest.Fault{Op: emulatorOps[op], Times: 1, Drop: true})
+			},
+			SetPageSize: srv.SetPageSize,
+			ListCalls:   func() int { return srv.Calls(hetznertest.OpListServers) },
+			Live:        func(context.Context) ([]cloudswitch.Instance, error) { return live(srv), nil },
+			Secrets:     []string{srv.Token()},
+		}
+	})
 }
