@@ -110,6 +110,9 @@ const (
 	StageProvision   Stage = "provision"   // creating the new VM
 	StageRecord      Stage = "record"      // writing the new VM and clearing the intent
 	StageRollback    Stage = "rollback"    // destroying the new VM of a switch given up
+	StagePreflight   Stage = "preflight"   // asking the target provider whether it would create the VM
+	StageResize      Stage = "resize"      // changing the VM's instance type in place
+	StageDelete      Stage = "delete"      // deleting the record of a decommissioned workspace
 )
 
 // ValidationError says which field of a Compute is not allowed and what
@@ -228,4 +231,37 @@ func errorClass(err error) string {
 	default:
 		return "permanent"
 	}
+}
+
+// foreignCause hides, in the error of a provider or a hook, the sentinels
+// that speak of the switch itself. A driver's *ValidationError, or a hook's
+// error wrapping ErrNotFound, met after a switch claimed its workspace,
+// would otherwise tell a caller that the request was invalid or the
+// workspace missing, when in truth the switch stopped part-way. The
+// provider classes (transient, refused, not ours, instance not found) and
+// context errors stay visible; the text is kept whole.
+func foreignCause(err error) error {
+	if err == nil {
+		return nil
+	}
+	for _, s := range switchSentinels {
+		if errors.Is(err, s) {
+			return &foreignError{err: err}
+		}
+	}
+	return err
+}
+
+var switchSentinels = []error{ErrInvalid, ErrNotFound, ErrConflict, ErrConfirmRequired, ErrUnknownProvider, ErrHookRequired}
+
+type foreignError struct{ err error }
+
+func (e *foreignError) Error() string { return e.err.Error() }
+
+func (e *foreignError) Is(target error) bool {
+	switch target {
+	case ErrTransient, ErrRefused, ErrNotOurs, ErrInstanceNotFound, context.Canceled, context.DeadlineExceeded:
+		return errors.Is(e.err, target)
+	}
+	return false
 }

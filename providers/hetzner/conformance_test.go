@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,43 +37,74 @@ var faultOf = map[providertest.FaultKind]hetznertest.Fault{
 // TestConformance runs the Provider conformance suite, switch suites
 // included, against the driver speaking to the emulator through hcloud-go.
 func TestConformance(t *testing.T) {
-	providertest.Run(t, func(t *testing.T) providertest.Harness {
-		// With an SSH key, as every real project has: it shows the driver
-		// sees the project, so that a 404 is trusted as "gone" even for the
-		// last server of the project.
-		srv := hetznertest.NewServer(t, hetznertest.WithSSHKeys("ops"))
-		// No SDK retries: hcloud-go would retry a throttled call by itself,
-		// and every scripted fault must reach the driver.
-		d, err := hetzner.New(srv.Client(hcloud.WithRetryOpts(hcloud.RetryOpts{MaxRetries: 0})), hetzner.WithSSHKeys("ops"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return providertest.Harness{
-			Provider: d,
-			Name:     cloudswitch.Hetzner,
-			Compute:  cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx31", Region: "nbg1"},
-			Fail: func(op providertest.Op, n int, kind providertest.FaultKind) {
-				f := faultOf[kind]
-				f.Op, f.Times = emulatorOps[op], n
-				srv.Inject(f)
-			},
-			LoseResponse: func(op providertest.Op) {
-				srv.Inject(hetznertest.Fault{Op: emulatorOps[op], Times: 1, Drop: true})
-			},
-			SetPageSize: srv.SetPageSize,
-			ListCalls:   func() int { return srv.Calls(hetznertest.OpListServers) },
-			Live:        func(context.Context) ([]cloudswitch.Instance, error) { return live(srv), nil },
-			Secrets:     []string{srv.Token(), srv.OtherProjectToken()},
-			OtherProject: func(t *testing.T) cloudswitch.Provider {
-				other, err := hetzner.New(srv.Client(hcloud.WithToken(srv.OtherProjectToken()), hcloud.WithRetryOpts(hcloud.RetryOpts{MaxRetries: 0})),
-					hetzner.WithSSHKeys("ops"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				return other
-			},
-		}
-	})
+	providertest.Run(t, func(t *testing.T) providertest.Harness { return harness(t) })
+}
+
+// deleteAttempts is how many DELETEs one Deprovision of a locked server
+// makes: the first, and one after each of its three waits for the lock.
+const deleteAttempts = 4
+
+// harness is the driver on an emulator, with every lever of the suite. The
+// project has an SSH key, as real projects have (and the driver keeps its
+// anchor), so the driver can tell that it sees the project.
+func harness(t *testing.T, opts ...hetznertest.Option) providertest.Harness {
+	srv := hetznertest.NewServer(t, append([]hetznertest.Option{hetznertest.WithSSHKeys("ops")}, opts...)...)
+	creds := &credentials{base: http.DefaultTransport, foreign: srv.OtherProjectToken()}
+	// No SDK retries: hcloud-go would retry a throttled call by itself,
+	// and every scripted fault must reach the driver.
+	d, err := hetzner.New(srv.Client(hcloud.WithRetryOpts(hcloud.RetryOpts{MaxRetries: 0}), hcloud.WithHTTPClient(&http.Client{Transport: creds})),
+		hetzner.WithSSHKeys("ops"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return providertest.Harness{
+		Provider: d,
+		Name:     cloudswitch.Hetzner,
+		Compute:  cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx31", Region: "nbg1"},
+		Fail: func(op providertest.Op, n int, kind providertest.FaultKind) {
+			f := faultOf[kind]
+			f.Op, f.Times = emulatorOps[op], n
+			srv.Inject(f)
+		},
+		LoseResponse: func(op providertest.Op) {
+			srv.Inject(hetznertest.Fault{Op: emulatorOps[op], Times: 1, Drop: true})
+		},
+		SetPageSize: srv.SetPageSize,
+		ListCalls:   func() int { return srv.Calls(hetznertest.OpListServers) },
+		Live:        func(context.Context) ([]cloudswitch.Instance, error) { return live(srv), nil },
+		Secrets:     []string{srv.Token(), srv.OtherProjectToken()},
+		FailCreate: func() {
+			srv.FailActions(hetznertest.ActionFailure{Command: hetznertest.CommandCreateServer, Times: 1})
+		},
+		Busy: func(op providertest.Op, n int) {
+			srv.Inject(hetznertest.Fault{Op: emulatorOps[op], Times: n * deleteAttempts, Status: http.StatusLocked, Code: "locked"})
+		},
+		ForeignCredentials: creds.useForeign,
+		SetDown: func(inst cloudswitch.Instance) {
+			id, _ := strconv.ParseInt(inst.ID, 10, 64)
+			srv.PowerOff(id)
+		},
+		// Hide stays nil: Hetzner documents no eventual consistency for
+		// calls by id.
+	}
+}
+
+// credentials is a transport that sends the token of another project
+// instead of the driver's while foreign is on.
+type credentials struct {
+	base    http.RoundTripper
+	foreign string
+	on      atomic.Bool
+}
+
+func (c *credentials) useForeign(on bool) { c.on.Store(on) }
+
+func (c *credentials) RoundTrip(r *http.Request) (*http.Response, error) {
+	if c.on.Load() {
+		r = r.Clone(r.Context())
+		r.Header.Set("Authorization", "Bearer "+c.foreign)
+	}
+	return c.base.RoundTrip(r)
 }
 
 // live is the emulator's ground truth as Instances: every server not being
@@ -104,27 +136,6 @@ func TestConformanceWithActionsThatTakeTime(t *testing.T) {
 		t.Skip("the suite with slow actions is not short")
 	}
 	providertest.Run(t, func(t *testing.T) providertest.Harness {
-		srv := hetznertest.NewServer(t, hetznertest.WithSSHKeys("ops"), hetznertest.WithActionDuration(3*time.Millisecond))
-		d, err := hetzner.New(srv.Client(hcloud.WithRetryOpts(hcloud.RetryOpts{MaxRetries: 0})), hetzner.WithSSHKeys("ops"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return providertest.Harness{
-			Provider: d,
-			Name:     cloudswitch.Hetzner,
-			Compute:  cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx31", Region: "nbg1"},
-			Fail: func(op providertest.Op, n int, kind providertest.FaultKind) {
-				f := faultOf[kind]
-				f.Op, f.Times = emulatorOps[op], n
-				srv.Inject(f)
-			},
-			LoseResponse: func(op providertest.Op) {
-				srv.Inject(hetznertest.Fault{Op: emulatorOps[op], Times: 1, Drop: true})
-			},
-			SetPageSize: srv.SetPageSize,
-			ListCalls:   func() int { return srv.Calls(hetznertest.OpListServers) },
-			Live:        func(context.Context) ([]cloudswitch.Instance, error) { return live(srv), nil },
-			Secrets:     []string{srv.Token()},
-		}
+		return harness(t, hetznertest.WithActionDuration(3*time.Millisecond))
 	})
 }

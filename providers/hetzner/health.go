@@ -75,3 +75,23 @@ func (d *Driver) replace(ctx context.Context, req cloudswitch.ProvisionRequest, 
 	}
 	return d.create(ctx, req, opts, false)
 }
+
+// up re-reads server srv, whose create and start ended well, and returns
+// it unless it is down — off, stopping, or in an unknown state, as someone
+// outside the driver may have left it. A server that is down is never
+// reported provisioned; the error is permanent and not a refusal (the
+// server exists).
+func (d *Driver) up(ctx context.Context, srv *hcloud.Server, op string) (*hcloud.Server, error) {
+	cur, resp, err := d.client.Server.GetByID(ctx, srv.ID)
+	if err != nil {
+		return nil, d.notRefusal(ctx, op, d.fail(ctx, op, true, resp, err))
+	}
+	if cur == nil {
+		return nil, d.scrub(fmt.Errorf("hetzner: %s: server %d went away: %w", op, srv.ID, cloudswitch.ErrTransient))
+	}
+	switch cur.Status {
+	case hcloud.ServerStatusOff, hcloud.ServerStatusStopping, hcloud.ServerStatusUnknown:
+		return nil, d.scrub(fmt.Errorf("hetzner: %s: server %d of this token exists but is %s; not reporting it provisioned (start or delete it)", op, srv.ID, cur.Status))
+	}
+	return cur, nil
+}

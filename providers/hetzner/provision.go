@@ -179,6 +179,9 @@ func (d *Driver) adopt(ctx context.Context, req cloudswitch.ProvisionRequest, op
 	if failed {
 		return d.replace(ctx, req, opts, srv, mayReplace)
 	}
+	if srv, err = d.up(ctx, srv, op); err != nil {
+		return cloudswitch.Instance{}, err
+	}
 	d.log.LogAttrs(ctx, slog.LevelDebug, "hetzner: server already created for this token",
 		slog.Int64("server", srv.ID), slog.String("name", serverName), slog.String("workspace", req.WorkspaceID))
 	return provisioned(srv, req, location), nil

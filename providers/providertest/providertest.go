@@ -101,11 +101,27 @@ type Harness struct {
 	Live func(ctx context.Context) ([]cloudswitch.Instance, error)
 	// Secrets must never appear in an error (API tokens, keys).
 	Secrets []string
-	// OtherProject, if set, returns a driver of the same cloud whose valid
-	// credentials are for another project or account than Provider's, as
-	// a misconfiguration would give it. The case
-	// CredentialsOfAnotherProjectNeverReportAVMGone skips without it.
-	OtherProject func(t *testing.T) cloudswitch.Provider
+	// Hide, if set, makes the VM with this id unknown to the cloud's calls
+	// by id (get, delete), as eventual consistency does to a VM just
+	// created, until reveal is called; listings are unaffected.
+	Hide func(id string) (reveal func())
+	// FailCreate, if set, makes the next VM the cloud creates fail after
+	// the create call was accepted (a launch that ends terminated, a create
+	// action that ends in error).
+	FailCreate func()
+
+	// Busy, if set, makes the next n calls of op answer as the cloud does
+	// while another action runs on the VM (Compute Engine's 400
+	// resourceNotReady, Hetzner's 423 locked), without effect.
+	Busy func(op Op, n int)
+	// ForeignCredentials, if set, switches the driver's credentials to
+	// those of another project or account (on) and back (off): the cloud
+	// may then answer "not found" about every VM.
+	ForeignCredentials func(on bool)
+	// SetDown, if set, leaves inst existing but not running — stopped, or
+	// dead right after launch — as someone or something outside the driver
+	// would.
+	SetDown func(inst cloudswitch.Instance)
 }
 
 // Run runs the suite; newHarness returns a harness on fresh state for one
@@ -143,9 +159,13 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"DeprovisionRefusesAnotherWorkspacesVM", (*suite).deprovisionNotOurs},
 		{"DeprovisionRefusesAnotherInstallationsVM", (*suite).deprovisionOtherInstallation},
 		{"InstallationRoundTripsThroughTags", (*suite).installationRoundTrip},
-		{"CredentialsOfAnotherProjectNeverReportAVMGone", (*suite).otherProjectNeverGone},
+		{"DeprovisionOfAVMTheCloudDoesNotShowYetIsNotGone", (*suite).unseenIsNotGone},
+		{"AFailedCreateIsNotProvisioned", (*suite).failedCreateIsNotProvisioned},
 		{"CancelledContextFails", (*suite).cancelled},
 		{"BadRequestsAreRefused", (*suite).badRequests},
+		{"DeprovisionOfABusyVMIsTransientNotRefused", (*suite).deprovisionBusy},
+		{"NotFoundFromForeignCredentialsIsNotGone", (*suite).foreignCredentials},
+		{"ProvisionNeverReturnsAVMThatIsDown", (*suite).provisionDown},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

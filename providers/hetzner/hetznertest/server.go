@@ -209,3 +209,20 @@ func newToken() (string, error) {
 
 // knownServerType reports whether the project offers this server type.
 func (s *Server) knownServerType(name string) bool { return slices.Contains(s.cfg.serverTypes, name) }
+
+// PowerOff turns server id of the project off, as someone in the Hetzner
+// console would, and reports whether the server exists.
+func (s *Server) PowerOff(id int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.project.settle(time.Now())
+	srv := s.project.server(id)
+	if srv == nil {
+		return false
+	}
+	if srv.Status != StatusDeleting {
+		srv.Status = StatusOff
+		s.project.version++
+	}
+	return true
+}
