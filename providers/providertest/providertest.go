@@ -17,7 +17,10 @@
 // that only the cloud's refusals match cloudswitch.ErrRefused, that a VM
 // whose tags name another workspace or installation is never destroyed
 // (cloudswitch.ErrNotOurs), and — with the provider as one side of a switch —
-// that a switch whose process dies at any step converges.
+// that a switch whose process dies at any step converges, and that a
+// deterministic simulation of switchers, resumers, reconcilers and users,
+// with faults injected at every call of the driver, breaks no invariant
+// (a failure replays with SIM_SEED=n on the same go test command).
 package providertest
 
 import (
@@ -31,6 +34,7 @@ import (
 	"testing"
 
 	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/internal/sim"
 	"github.com/cloudswitch/cloudswitch/internal/switchtest"
 	"github.com/cloudswitch/cloudswitch/providers/memprovider"
 )
@@ -194,7 +198,31 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		t.Run("RandomFaults", func(t *testing.T) {
 			switchtest.RandomFaults(t, env, switchtest.RandomConfig{Rounds: 20, Workspaces: 3})
 		})
+		t.Run("Simulation", func(t *testing.T) { simulate(t, open) })
 	})
+}
+
+// simulationSeeds is how many seeds of the deterministic simulation run
+// over a driver; SIM_SEEDS=n widens it, SIM_SEED=n replays one.
+const simulationSeeds = 2
+
+// simulate runs the deterministic simulation (switchers, resumers,
+// reconcilers, users creating and deleting workspaces, crashes, and faults
+// injected at every call of the driver) with the driver under test as one
+// cloud and an in-memory cloud as the other. The driver's calls run outside
+// the simulation's bubble, so that its HTTP connections work as usual.
+func simulate(t *testing.T, open func(*testing.T) *suite) {
+	cfg := sim.Config{
+		Steps: 600,
+		NewClouds: func() []sim.Cloud {
+			s := open(t)
+			if s.h.Live == nil {
+				t.Skip("providertest: Harness.Live is nil; skipping the simulation")
+			}
+			return []sim.Cloud{{Name: s.h.Name, Provider: s.h.Provider, Live: s.h.Live, Outside: true}}
+		},
+	}
+	sim.Check(t, cfg, simulationSeeds)
 }
 
 // otherProvider names the in-memory provider on the other side of a switch.
