@@ -63,6 +63,13 @@ var (
 	// it was asked to destroy. It matches ErrRefused: nothing was done.
 	ErrNotOurs error = &childError{msg: "cloudswitch: the VM's ownership tags name another workspace or installation", parent: ErrRefused}
 
+	// ErrTokenSpent: Provision was given a token whose VM is gone for good
+	// (destroyed, or dead on launch) and that cannot create another. No
+	// live VM exists for the token and none will appear; the Switcher
+	// journals a fresh token and provisions again. It is not a refusal: the
+	// token did create a VM.
+	ErrTokenSpent = errors.New("cloudswitch: the VM this idempotency token created is gone for good")
+
 	// ErrHookRequired: the switch's journal says it needs the
 	// BeforeDeprovision hook and it has not run yet, but this Switcher has
 	// no hook. The switch is left as it was for a Switcher (or Reconciler)

@@ -39,6 +39,7 @@ type run struct {
 	ctx     context.Context // ends with the lease
 	ws      Workspace       // as last stored; ws.Pending is the claimed intent
 	created *Instance       // the VM this run provisioned, once known
+	rotated bool            // the run journaled a fresh token after ErrTokenSpent
 	res     Result
 }
 
@@ -393,6 +394,19 @@ func (r *run) provision() (Instance, bool, error) {
 	sp.ev.Attempts = attempts
 	sp.ev.InstanceID = inst.ID
 	sp.end(err)
+	if errors.Is(err, ErrTokenSpent) && !r.rotated {
+		// The token's VM is gone for good and the token cannot make
+		// another: journal a fresh one, then provision with it. Nothing
+		// alive is let go, and a resumed switch uses the new token.
+		r.rotated = true
+		if werr := r.write(StageProvision, func(w *Workspace) {
+			next := ownIntent(w)
+			next.Token, next.New = newID(), nil
+		}); werr != nil {
+			return Instance{}, false, errors.Join(err, werr)
+		}
+		return r.provision()
+	}
 	if err != nil {
 		return Instance{}, refused, err
 	}

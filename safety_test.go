@@ -394,3 +394,23 @@ func TestEmptyStoredInstanceTypeMeansTheProvidersDefault(t *testing.T) {
 	require.NoError(t, err, "a record without an instance type must stay editable")
 	require.Equal(t, cloudswitch.DefaultAllowlist().DefaultInstanceType(cloudswitch.Hetzner), res.Workspace.Compute.InstanceType)
 }
+
+// A token whose VM died (dead on launch, destroyed out of band) can never
+// create another: a switch past its commit would wait for ever. It journals
+// a fresh token and goes on.
+func TestASpentTokenIsReplacedInTheJournalNotRetriedForEver(t *testing.T) {
+	f := newFixture(t)
+	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
+	f.hz.LoseResponse(memprovider.OpProvision, 1, memprovider.ErrUnavailable)
+	f.hz.FailNext(memprovider.OpProvision, 2, memprovider.ErrUnavailable)
+	_, err := f.switcher().Switch(ctx, "ws", toHetzner)
+	requireIncomplete(t, err, cloudswitch.StageProvision)
+	spent := f.get("ws").Pending.Token
+	require.Len(t, f.hz.Live(), 1)
+	require.NoError(t, f.hz.Deprovision(ctx, f.hz.Live()[0])) // the new VM dies before it is recorded
+
+	res, err := f.resumer().Resume(ctx, "ws")
+	require.NoError(t, err, "a spent token must not wedge the switch")
+	require.NotEqual(t, spent, res.Provisioned.Token, "the VM is created with a fresh, journaled token")
+	f.requireOnlyRecordedVM("ws")
+}

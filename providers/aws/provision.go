@@ -121,7 +121,9 @@ func (d *Driver) Provision(ctx context.Context, req cloudswitch.ProvisionRequest
 // another for it: a token names one VM for good, and a new VM needs a new
 // token. It is permanent and not a refusal — the token did launch a VM once
 // — and it is never answered by launching a second instance.
-var ErrTokenSpent = errors.New("aws: the instance launched with this token is terminated; the token cannot launch another")
+// It matches cloudswitch.ErrTokenSpent, on which a Switcher journals a
+// fresh token.
+var ErrTokenSpent = fmt.Errorf("aws: the instance launched with this token is terminated; the token cannot launch another: %w", cloudswitch.ErrTokenSpent)
 
 // provisioned is the Instance of a RunInstances answer: the ownership tags
 // read back from the answer (the request's when the answer carries no

@@ -329,7 +329,8 @@ func (p *Provider) AddForInstallation(owner, installation, workspaceID string, c
 }
 
 // Provision creates a VM for req, or returns the one created for req.Token.
-// A token whose VM was destroyed is refused: a token names one VM for good.
+// A token whose VM was destroyed cannot create another
+// (cloudswitch.ErrTokenSpent): a token names one VM for good.
 // A token reused with another workspace, owner, installation or compute is
 // refused too. Every refusal matches cloudswitch.ErrRefused.
 func (p *Provider) Provision(ctx context.Context, req cloudswitch.ProvisionRequest) (cloudswitch.Instance, error) {
@@ -348,7 +349,7 @@ func (p *Provider) Provision(ctx context.Context, req cloudswitch.ProvisionReque
 				return cloudswitch.Refused(errors.New("memprovider: provision: token reused with different parameters (idempotent parameter mismatch)"))
 			}
 			if v.gone {
-				return cloudswitch.Refused(fmt.Errorf("memprovider: provision: the VM created with this token (%s) was destroyed", id))
+				return fmt.Errorf("memprovider: provision: the VM created with this token (%s) was destroyed: %w", id, cloudswitch.ErrTokenSpent)
 			}
 			inst = v.inst
 			call.InstanceID = id
