@@ -2,6 +2,7 @@ package hetzner_test
 
 import (
 	"context"
+	"net/http"
 	"testing"
 	"time"
 
@@ -172,4 +173,15 @@ func TestA404IsGoneWhenTheProjectIsVisible(t *testing.T) {
 		require.Error(t, err)
 		assert.NotErrorIs(t, err, cloudswitch.ErrInstanceNotFound, "an anchor made after the server does not vouch for its project")
 	})
+}
+
+func TestProvisionDoesNotDependOnTheProjectAnchor(t *testing.T) {
+	srv, d := setup(t, nil)
+	srv.Inject(hetznertest.Fault{Op: hetznertest.OpCreatePlacementGroup, Times: 1, Status: http.StatusForbidden, Code: "forbidden"})
+	provision(t, d, request("ws-no-anchor"))
+	assert.Empty(t, srv.PlacementGroups(), "the anchor could not be created")
+	provision(t, d, request("ws-anchor"))
+	assert.Equal(t, []string{"cloudswitch-anchor"}, srv.PlacementGroups(), "the next Provision creates it")
+	provision(t, d, request("ws-anchor-2"))
+	assert.Equal(t, 2, srv.Calls(hetznertest.OpListPlacementGroups), "an anchor, once ensured, is not looked up again")
 }
