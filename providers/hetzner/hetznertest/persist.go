@@ -11,10 +11,20 @@ import (
 // restarts (Snapshot, then Restore into a new Server). It is not part of
 // the Hetzner Cloud API.
 type State struct {
-	NextServer int64            `json:"next_server"`
-	NextAction int64            `json:"next_action"`
-	ImageIDs   map[string]int64 `json:"image_ids,omitempty"`
-	Servers    []VM             `json:"servers"`
+	NextServer         int64                 `json:"next_server"`
+	NextAction         int64                 `json:"next_action"`
+	NextPlacementGroup int64                 `json:"next_placement_group,omitempty"`
+	ImageIDs           map[string]int64      `json:"image_ids,omitempty"`
+	Servers            []VM                  `json:"servers"`
+	PlacementGroups    []PlacementGroupState `json:"placement_groups,omitempty"`
+}
+
+// PlacementGroupState is one placement group of a State.
+type PlacementGroupState struct {
+	ID      int64             `json:"id"`
+	Name    string            `json:"name"`
+	Labels  map[string]string `json:"labels,omitempty"`
+	Created time.Time         `json:"created"`
 }
 
 // Snapshot returns the project's state, actions due by now applied. A
@@ -25,7 +35,11 @@ func (s *Server) Snapshot() State {
 	defer s.mu.Unlock()
 	p := s.project
 	p.settle(time.Now())
-	st := State{NextServer: p.nextServer, NextAction: p.nextAction, ImageIDs: maps.Clone(p.imageIDs), Servers: []VM{}}
+	st := State{NextServer: p.ids.server, NextAction: p.ids.action, NextPlacementGroup: p.ids.placementGroup,
+		ImageIDs: maps.Clone(p.ids.images), Servers: []VM{}}
+	for _, g := range p.placementGroups {
+		st.PlacementGroups = append(st.PlacementGroups, PlacementGroupState{ID: g.id, Name: g.name, Labels: maps.Clone(g.labels), Created: g.created})
+	}
 	for _, srv := range p.servers {
 		if srv.Status == StatusDeleting {
 			continue
@@ -53,9 +67,13 @@ func (s *Server) Restore(st State) error {
 		p.servers = append(p.servers, srv)
 		p.byName[vm.Name] = srv
 	}
-	p.nextServer, p.nextAction = st.NextServer, st.NextAction
+	p.ids.server, p.ids.action = max(p.ids.server, st.NextServer), max(p.ids.action, st.NextAction)
+	p.ids.placementGroup = max(p.ids.placementGroup, st.NextPlacementGroup)
 	for name, id := range st.ImageIDs {
-		p.imageIDs[name] = id
+		p.ids.images[name] = id
+	}
+	for _, g := range st.PlacementGroups {
+		p.placementGroups = append(p.placementGroups, placementGroup{id: g.ID, name: g.Name, labels: maps.Clone(g.Labels), created: g.Created})
 	}
 	p.version++
 	return nil
