@@ -357,7 +357,10 @@ func TestVMsAreCreatedOnlyInRegionsTheReconcilerLists(t *testing.T) {
 	r = f.do("PATCH", "/workspaces/ws-1/compute", `{"region":"ap-south-1"}`)
 	r.wantStatus(t, http.StatusBadRequest)
 	assert.Equal(t, "region", r.problem(t).Field)
-	f.do("PATCH", "/workspaces/ws-1/compute", `{"region":"eu-west-1"}`).wantStatus(t, http.StatusOK)
+	r = f.do("PATCH", "/workspaces/ws-1/compute", `{"region":"eu-west-1"}`)
+	r.wantStatus(t, http.StatusPreconditionRequired) // a region change recreates the VM
+	assert.Contains(t, r.problem(t).Detail, "region")
+	f.do("PATCH", "/workspaces/ws-1/compute", `{"region":"eu-west-1","confirm_recreate":true}`).wantStatus(t, http.StatusOK)
 }
 
 func TestAGeneratedTokenNeverReachesTheLog(t *testing.T) {

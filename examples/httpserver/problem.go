@@ -144,11 +144,13 @@ func problemFor(id string, req cloudswitch.Request, res cloudswitch.Result, err 
 			Workspace: id, Detail: "the requested compute is not valid for this workspace (the server's log says why)"}
 
 	case errors.Is(err, cloudswitch.ErrConfirmRequired):
-		to := cmp.Or(req.Compute.Provider, "another provider")
+		what := fmt.Sprintf("moving workspace %s from %s to %s", id, from, req.Compute.Provider)
+		if req.Compute.Provider == "" || req.Compute.Provider == from {
+			what = fmt.Sprintf("this change of workspace %s's region, image or (where its cloud cannot resize) instance type", id)
+		}
 		return problem{Type: typeConfirmRequired, Title: "Confirmation required", Status: http.StatusPreconditionRequired,
 			Workspace: id,
-			Detail: fmt.Sprintf("moving workspace %s from %s to %s destroys its VM and creates a new one; "+
-				"nothing was changed. Send \"confirm_recreate\": true to go ahead", id, from, to)}
+			Detail: what + " destroys its VM and creates a new one; nothing was changed. Send \"confirm_recreate\": true to go ahead"}
 
 	case errors.Is(err, cloudswitch.ErrNotFound):
 		return notFound(id)
