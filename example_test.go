@@ -109,7 +109,7 @@ func ExampleReconciler() {
 
 	// The Switcher's own Reconciler lists the VMs of its owner, "acme-prod".
 	rec := sw.Reconciler(
-		cloudswitch.WithGracePeriod(0),       // judge VMs of any age (keep the default, 30 minutes, in production)
+		cloudswitch.WithGracePeriod(0),      // judge VMs of any age (keep the default, 30 minutes, in production)
 		cloudswitch.WithDeleteOrphans(true), // destroy what it finds, not only report it
 	)
 	report, err := rec.Reconcile(ctx)

@@ -150,7 +150,7 @@ func problemFor(id string, req cloudswitch.Request, res cloudswitch.Result, err 
 		}
 		return problem{Type: typeConfirmRequired, Title: "Confirmation required", Status: http.StatusPreconditionRequired,
 			Workspace: id,
-			Detail: what + " destroys its VM and creates a new one; nothing was changed. Send \"confirm_recreate\": true to go ahead"}
+			Detail:    what + " destroys its VM and creates a new one; nothing was changed. Send \"confirm_recreate\": true to go ahead"}
 
 	case errors.Is(err, cloudswitch.ErrNotFound):
 		return notFound(id)
