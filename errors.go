@@ -256,6 +256,13 @@ func foreignCause(err error) error {
 			return &foreignError{err: err}
 		}
 	}
+	var abort *AbortError
+	var incomplete *IncompleteError
+	if errors.As(err, &abort) || errors.As(err, &incomplete) {
+		// Another switch's outcome, inside a hook's error, is not this
+		// one's: errors.As must not find it.
+		return &foreignError{err: err}
+	}
 	return err
 }
 

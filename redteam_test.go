@@ -7,6 +7,7 @@ package cloudswitch_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"os"
 	"os/exec"
@@ -545,4 +546,19 @@ func TestAnImagePatternCannotBeEscapedWithDotDot(t *testing.T) {
 	err := cloudswitch.DefaultAllowlist().Validate(cloudswitch.Compute{Provider: cloudswitch.GCP, InstanceType: "e2-small",
 		Image: "projects/debian-cloud/global/images/../../../attacker-project/global/images/backdoor"})
 	require.ErrorIs(t, err, cloudswitch.ErrInvalid)
+}
+
+// A hook's error that carries another switch's IncompleteError must not
+// make this switch's abort read as "journaled".
+func TestAHookErrorCarryingAnIncompleteErrorIsNotThisSwitchsOutcome(t *testing.T) {
+	f := newFixture(t)
+	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
+	hooks := cloudswitch.WithHooks(cloudswitch.Hooks{BeforeDeprovision: func(context.Context, cloudswitch.Workspace) error {
+		return fmt.Errorf("backup: %w", &cloudswitch.IncompleteError{Stage: cloudswitch.StageCommit, Err: errors.New("another switch")})
+	}})
+	_, err := f.switcher(hooks).Switch(ctx, "ws", toHetzner)
+	var incomplete *cloudswitch.IncompleteError
+	require.False(t, errors.As(err, &incomplete), "the switch aborted; nothing of it is journaled: %v", err)
+	requireAbort(t, err, cloudswitch.StageHook)
+	require.Nil(t, f.get("ws").Pending)
 }
