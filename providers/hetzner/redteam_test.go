@@ -1,0 +1,53 @@
+package hetzner_test
+
+import (
+	"testing"
+
+	"github.com/hetznercloud/hcloud-go/v2/hcloud"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/providers/hetzner"
+)
+
+// A record written without an installation (before installations were
+// tagged) names a server of project P1. The driver is then misconfigured
+// with the token of project P2, which holds cloudswitch servers of its own
+// (another installation's, created earlier). Deprovision must not call the
+// P1 server gone: P2's servers prove only that the token sees P2.
+func TestATokenOfAnotherProjectWithCloudswitchServersNeverReportsALegacyServerGone(t *testing.T) {
+	srv, d := setup(t, nil)
+	other, err := hetzner.New(srv.Client(hcloud.WithToken(srv.OtherProjectToken()), hcloud.WithRetryOpts(hcloud.RetryOpts{MaxRetries: 0})))
+	require.NoError(t, err)
+
+	// P2: another installation's server, created first (smaller id).
+	staging := request("ws-staging")
+	staging.Owner = "someone-else"
+	staging.Installation = "staging"
+	provision(t, other, staging)
+
+	// P1: a server recorded without an installation.
+	inst := provision(t, d, request("ws-legacy"))
+	inst.Installation = ""
+
+	err = other.Deprovision(ctx, inst)
+	_, alive := vmByID(t, srv, inst.ID)
+	require.True(t, alive, "the P1 server still exists")
+	assert.NotErrorIs(t, err, cloudswitch.ErrInstanceNotFound,
+		"a token of another project reported a live server gone: its project's own cloudswitch servers are no evidence it sees the server's project")
+}
+
+// The Provider contract: a VM without an ownership tag (created outside
+// cloudswitch, or before installations were tagged) is not fenced by it.
+// The Hetzner driver fences a server whose installation label is missing.
+func TestDeprovisionDoesNotFenceAServerWithoutAnInstallationLabel(t *testing.T) {
+	srv, d := setup(t, nil)
+	inst := provision(t, d, request("ws-before-installations")) // no installation label
+	inst.Installation = "inst-1"                                  // the record, written later, names one
+	err := d.Deprovision(ctx, inst)
+	assert.NotErrorIs(t, err, cloudswitch.ErrNotOurs, "an untagged installation does not fence the server")
+	require.NoError(t, err)
+	_, alive := vmByID(t, srv, inst.ID)
+	assert.False(t, alive, "the server is deleted")
+}
