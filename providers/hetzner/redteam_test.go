@@ -44,7 +44,7 @@ func TestATokenOfAnotherProjectWithCloudswitchServersNeverReportsALegacyServerGo
 func TestDeprovisionDoesNotFenceAServerWithoutAnInstallationLabel(t *testing.T) {
 	srv, d := setup(t, nil)
 	inst := provision(t, d, request("ws-before-installations")) // no installation label
-	inst.Installation = "inst-1"                                  // the record, written later, names one
+	inst.Installation = "inst-1"                                // the record, written later, names one
 	err := d.Deprovision(ctx, inst)
 	assert.NotErrorIs(t, err, cloudswitch.ErrNotOurs, "an untagged installation does not fence the server")
 	require.NoError(t, err)

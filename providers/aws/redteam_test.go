@@ -1,0 +1,78 @@
+package aws_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/providers/aws"
+	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
+)
+
+// A RunInstances whose answer was lost launched the token's instance. The
+// process restarts with a changed configuration (here: extra tags; a new
+// AMI in WithRegionImages does the same) and Provision is called again with
+// the journaled token: EC2 answers IdempotentParameterMismatch. EC2 acted
+// for this token — a live VM carries it — so the error must not be a
+// refusal ("nothing changed"), just as IdempotentInstanceTerminated is not.
+func TestIdempotentParameterMismatchIsNotARefusalWhileTheTokensVMLives(t *testing.T) {
+	drv, srv := newDriver(t)
+	req := request("acme", "ws-1", "tok-mismatch-0001")
+	srv.Inject(awstest.Fault{Op: "RunInstances", Times: 1, Drop: true})
+	_, err := drv.Provision(ctx, req)
+	require.Error(t, err, "the answer was lost")
+	require.Len(t, liveIDs(srv), 1, "EC2 launched the token's instance")
+
+	restarted, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI), aws.WithPollInterval(testPoll),
+		aws.WithTags(map[string]string{"team": "billing"}))
+	require.NoError(t, err)
+	_, err = restarted.Provision(ctx, req)
+	require.Error(t, err)
+	require.Len(t, liveIDs(srv), 1, "the token's instance still runs")
+	assert.NotErrorIs(t, err, cloudswitch.ErrRefused,
+		"a refusal says EC2 did not act, yet the token's instance runs: a Switcher would abort and leak it")
+}
+
+// EC2 may answer InvalidInstanceID.NotFound for an instance that exists
+// (eventual consistency has no documented bound; credentials of another
+// account answer it for every instance). The instance is listed, live, by
+// a filtered DescribeInstances, yet Deprovision calls it gone.
+func TestDeprovisionDoesNotCallAListedInstanceGone(t *testing.T) {
+	drv, srv := newDriver(t)
+	inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-hidden-0001"))
+	require.NoError(t, err)
+	inst.CreatedAt = inst.CreatedAt.Add(-time.Hour) // an old record, past the consistency window
+	reveal := srv.Hide(inst.ID)
+	defer reveal()
+
+	require.Len(t, list(t, drv, "acme"), 1, "the filtered listing shows the instance")
+	err = drv.Deprovision(ctx, inst)
+	require.Equal(t, []string{inst.ID}, liveIDs(srv), "the instance still runs")
+	assert.NotErrorIs(t, err, cloudswitch.ErrInstanceNotFound, "a running, listed instance was reported gone")
+	assert.Error(t, err)
+}
+
+// A record without a Region (written before regions were recorded, or by a
+// caller that left it out) names an instance of a non-default region.
+// Deprovision looks in the default region, is answered NotFound there, and
+// calls the VM gone. (The GCP driver refuses an Instance without a zone for
+// exactly this reason.)
+func TestDeprovisionWithoutARegionNeverCallsAnotherRegionsInstanceGone(t *testing.T) {
+	srv := awstest.NewServer(t)
+	drv, err := aws.NewFromConfig(srv.Config(), aws.WithImage(testAMI), aws.WithPollInterval(testPoll), aws.WithRegions("us-east-1", "eu-west-1"))
+	require.NoError(t, err)
+	req := request("acme", "ws-eu", "tok-eu-0001")
+	req.Compute.Region = "eu-west-1"
+	inst, err := drv.Provision(ctx, req)
+	require.NoError(t, err)
+	inst.Region = ""
+	inst.CreatedAt = inst.CreatedAt.Add(-time.Hour)
+
+	err = drv.Deprovision(ctx, inst)
+	require.Equal(t, []string{inst.ID}, liveIDs(srv), "the instance still runs in eu-west-1")
+	assert.NotErrorIs(t, err, cloudswitch.ErrInstanceNotFound, "an instance of another region was reported gone")
+	assert.Error(t, err)
+}
