@@ -1,0 +1,72 @@
+package fleet_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
+
+	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/fleet"
+	"github.com/cloudswitch/cloudswitch/providers/aws"
+	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
+)
+
+// The per-provider limit is on the cloud's API calls (the operator sets
+// what EC2 allows; the apply is measured against the emulator's call log).
+// RateLimit takes one token per Provider call, but one Provision is a
+// RunInstances and several DescribeInstances polls, and one Instances is a
+// DescribeInstances per page: with a bucket of 3 tokens that never refills,
+// EC2 receives far more than 3 calls.
+func TestRateLimitBoundsTheCloudsAPICallsNotTheDriversCalls(t *testing.T) {
+	srv := awstest.NewServer(t)
+	drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage("ami-0123456789abcdef0"))
+	require.NoError(t, err)
+	const burst = 3
+	limited := fleet.RateLimit(cloudswitch.AWS, drv, rate.NewLimiter(rate.Limit(1e-9), burst)) // 3 tokens, no refill
+	srv.SetPageSize(1)
+
+	ctx := context.Background()
+	for i, tok := range []string{"tok-rate-0001", "tok-rate-0002"} {
+		_, err := limited.Provision(ctx, cloudswitch.ProvisionRequest{
+			WorkspaceID: "ws-" + tok, Owner: "acme", Token: tok,
+			Compute: cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"},
+		})
+		require.NoError(t, err, "provision %d", i)
+	}
+	n := 0
+	for _, err := range limited.Instances(ctx, "acme") {
+		require.NoError(t, err)
+		n++
+	}
+	require.Equal(t, 2, n)
+
+	calls := srv.Calls("RunInstances") + srv.Calls("DescribeInstances") + srv.Calls("TerminateInstances")
+	assert.LessOrEqual(t, calls, burst,
+		"EC2 received %d API calls through a bucket that let %d go (RunInstances %d, DescribeInstances %d)",
+		calls, burst, srv.Calls("RunInstances"), srv.Calls("DescribeInstances"))
+}
+
+// A canary is the first N switches, run alone, then judged. Steps whose
+// workspaces changed since planning are refused at apply time without any
+// switch, yet they count as the canary: the check is asked — and the rest
+// of the fleet starts — after zero switches ran.
+func TestCanaryIsMadeOfSwitchesThatRan(t *testing.T) {
+	w := newWorld(t)
+	ids := w.addAWS(t, 10)
+	plan := w.planAll(t, ids, toHetzner)
+	for _, id := range ids[:2] { // changed since planning: refused at apply time
+		ws := w.get(t, id)
+		ws.Compute.InstanceType = "t3.large"
+		_, err := w.store.Update(context.Background(), ws)
+		require.NoError(t, err)
+	}
+	var atCheck fleet.Progress
+	asked := false
+	w.apply(t, context.Background(), w.switcher(t, nil), plan, fleet.Options{Concurrency: 4, Canary: 2,
+		AfterCanary: func(_ context.Context, p fleet.Progress) error { asked, atCheck = true, p; return nil }})
+	require.True(t, asked)
+	assert.Equal(t, 2, atCheck.Done, "the canary check was asked after %d switches had run (refused %d)", atCheck.Done, atCheck.Refused)
+}
