@@ -2,6 +2,7 @@ package gcp_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -40,4 +41,32 @@ func TestInstancesIsNotBlockedByOneUndecodableLabel(t *testing.T) {
 	got, err := listErr(e.d, ctx, "acme")
 	assert.NoError(t, err, "one foreign VM's label makes every listing incomplete")
 	assert.Contains(t, names(got), orphan.ID, "the cloudswitch VM is never listed")
+}
+
+// Deprovision sends one requestId per zone and name, DeleteRequestID, and
+// Compute Engine answers a requestId it saw in the last 60 minutes with the
+// first call's operation. Names are not unique in time: the token's insert
+// requestId (sent first) is forgotten before the delete's, so a Provision
+// with the same token a little over an hour later inserts a second VM under
+// the same name — a token that yields two VMs — and its Deprovision is
+// answered with the old, DONE delete: nil, while the second VM runs.
+func TestDeprovisionNeverTakesAnEarlierDeleteOfTheSameNameForThisOne(t *testing.T) {
+	c := &clock{now: time.Now()}
+	e := newEnv(t, []gcptest.Option{gcptest.WithClock(c.Now)})
+	req := request("acme", "ws-1")
+	first, err := e.d.Provision(ctx, req)
+	require.NoError(t, err)
+	c.Advance(gcptest.DefaultRequestIDWindow - 10*time.Minute)
+	require.NoError(t, e.d.Deprovision(ctx, first))
+	require.Empty(t, e.srv.Instances())
+
+	c.Advance(20 * time.Minute) // the insert's requestId is forgotten, the delete's is not
+	second, err := e.d.Provision(ctx, req)
+	assert.Error(t, err, "the token's VM was deleted: the token names it for good, yet Provision created another")
+	if err != nil {
+		return
+	}
+	err = e.d.Deprovision(ctx, second)
+	require.NoError(t, err)
+	assert.Empty(t, e.srv.Instances(), "Deprovision returned nil, answered with the earlier delete's operation, while the VM runs")
 }
