@@ -76,3 +76,20 @@ func TestDeprovisionWithoutARegionNeverCallsAnotherRegionsInstanceGone(t *testin
 	assert.NotErrorIs(t, err, cloudswitch.ErrInstanceNotFound, "an instance of another region was reported gone")
 	assert.Error(t, err)
 }
+
+// The Provider contract: "the same Token never yields two VMs". EC2 keeps a
+// ClientToken for at least 24 hours after its instance terminated, then
+// launches anew; the driver then creates a second instance for a spent
+// token instead of ErrTokenSpent.
+func TestASpentTokenNeverLaunchesASecondInstancePastTheTokenWindow(t *testing.T) {
+	drv, srv := newDriver(t)
+	req := request("acme", "ws-1", "tok-spent-0001")
+	first, err := drv.Provision(ctx, req)
+	require.NoError(t, err)
+	require.NoError(t, drv.Deprovision(ctx, first))
+	srv.Advance(25 * time.Hour)
+
+	again, err := drv.Provision(ctx, req)
+	assert.Error(t, err, "the token's instance is terminated, yet Provision launched %s", again.ID)
+	assert.Empty(t, liveIDs(srv), "a second instance runs for one token")
+}

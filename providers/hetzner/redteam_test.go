@@ -51,3 +51,20 @@ func TestDeprovisionDoesNotFenceAServerWithoutAnInstallationLabel(t *testing.T) 
 	_, alive := vmByID(t, srv, inst.ID)
 	assert.False(t, alive, "the server is deleted")
 }
+
+// The Provider contract: "the same Token never yields two VMs". Hetzner
+// keeps no idempotency key and the driver keeps no record of a spent token:
+// once the token's server is deleted its name is free, and a late Provision
+// with the token (a paused process waking after its switch was rolled
+// back) creates a second server for it, which no record names.
+func TestASpentTokenNeverCreatesASecondServer(t *testing.T) {
+	srv, d := setup(t, nil)
+	req := request("ws-spent")
+	first := provision(t, d, req)
+	require.NoError(t, d.Deprovision(ctx, first))
+	require.Empty(t, srv.Servers())
+
+	again, err := d.Provision(ctx, req)
+	assert.Error(t, err, "the token's server is gone for good (ErrTokenSpent), yet Provision created server %s", again.ID)
+	assert.Empty(t, srv.Servers(), "a second server exists for one token")
+}
