@@ -93,3 +93,20 @@ func TestASpentTokenNeverLaunchesASecondInstancePastTheTokenWindow(t *testing.T)
 	assert.Error(t, err, "the token's instance is terminated, yet Provision launched %s", again.ID)
 	assert.Empty(t, liveIDs(srv), "a second instance runs for one token")
 }
+
+// A refusal says the cloud did not act. A Resize whose
+// ModifyInstanceAttribute is refused (credentials allowed to stop and start
+// but not to modify, say) has already stopped the instance and starts it
+// again: the guest was stopped, and on EC2 a stop and start also changes
+// its public IPv4 address and moves it to another host. The error is
+// nevertheless a refusal.
+func TestResizeIsNoRefusalOnceTheInstanceWasStopped(t *testing.T) {
+	drv, srv := newDriver(t)
+	inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-resize-0001"))
+	require.NoError(t, err)
+	srv.Inject(awstest.Fault{Op: "ModifyInstanceAttribute", Times: 1, Status: 403, Code: "UnauthorizedOperation"})
+	_, err = drv.Resize(ctx, inst, "t3.large")
+	require.Error(t, err)
+	require.Equal(t, 1, srv.Calls("StopInstances"), "the instance was stopped")
+	assert.NotErrorIs(t, err, cloudswitch.ErrRefused, "the instance was stopped and started again: EC2 acted")
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner"
+	"github.com/cloudswitch/cloudswitch/providers/hetzner/hetznertest"
 )
 
 // A record written without an installation (before installations were
@@ -67,4 +68,20 @@ func TestASpentTokenNeverCreatesASecondServer(t *testing.T) {
 	again, err := d.Provision(ctx, req)
 	assert.Error(t, err, "the token's server is gone for good (ErrTokenSpent), yet Provision created server %s", again.ID)
 	assert.Empty(t, srv.Servers(), "a second server exists for one token")
+}
+
+// A refusal says the cloud did not act. A Resize whose change_type is
+// refused (no capacity for the new type) has already shut the server down
+// and powers it on again: the cloud acted twice (the guest was stopped, its
+// workload interrupted), yet the error is a refusal. The GCP driver's rule
+// is the one the contract asks for: once the stop was accepted no error is
+// a refusal.
+func TestResizeIsNoRefusalOnceTheServerWasShutDown(t *testing.T) {
+	srv, d := setup(t, nil)
+	inst := provision(t, d, request("ws-resize"))
+	srv.SetUnavailable(hetznertest.Unavailable{ServerType: "cpx31"})
+	_, err := d.Resize(ctx, inst, "cpx31")
+	require.Error(t, err)
+	require.Positive(t, srv.Calls(hetznertest.OpShutdownServer)+srv.Calls(hetznertest.OpPoweroffServer), "the server was shut down")
+	assert.NotErrorIs(t, err, cloudswitch.ErrRefused, "the server was shut down and powered on again: the cloud acted")
 }
