@@ -85,3 +85,34 @@ func TestResizeIsNoRefusalOnceTheServerWasShutDown(t *testing.T) {
 	require.Positive(t, srv.Calls(hetznertest.OpShutdownServer)+srv.Calls(hetznertest.OpPoweroffServer), "the server was shut down")
 	assert.NotErrorIs(t, err, cloudswitch.ErrRefused, "the server was shut down and powered on again: the cloud acted")
 }
+
+// Instances pages with page numbers (offsets) sorted by id. A server of a
+// lower id deleted between two pages — by a switch running alongside the
+// Reconciler — shifts every later server one place back, and the one that
+// slides across the page boundary is never listed, while the listing ends
+// without an error: the Reconciler takes it for complete and may call that
+// VM's record dangling, or miss it as an orphan.
+func TestInstancesListsEveryServerThatLivesThroughTheListing(t *testing.T) {
+	srv, d := setup(t, nil)
+	var insts []cloudswitch.Instance
+	for _, ws := range []string{"ws-a", "ws-b", "ws-c", "ws-d"} {
+		insts = append(insts, provision(t, d, request(ws)))
+	}
+	srv.SetPageSize(2)
+
+	seen := map[string]bool{}
+	n := 0
+	for inst, err := range d.Instances(ctx, owner) {
+		require.NoError(t, err)
+		seen[inst.ID] = true
+		n++
+		if n == 2 { // the end of the first page: another switch deletes ws-a's server
+			require.NoError(t, d.Deprovision(ctx, insts[0]))
+		}
+	}
+	for _, inst := range insts[1:] {
+		_, alive := vmByID(t, srv, inst.ID)
+		require.True(t, alive)
+		assert.True(t, seen[inst.ID], "server %s (%s) lived through the listing but was never listed", inst.ID, inst.WorkspaceID)
+	}
+}
