@@ -12,6 +12,8 @@ import (
 	"github.com/cloudswitch/cloudswitch/fleet"
 	"github.com/cloudswitch/cloudswitch/providers/aws"
 	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
+	"github.com/cloudswitch/cloudswitch/providers/hetzner"
+	"github.com/cloudswitch/cloudswitch/providers/hetzner/hetznertest"
 )
 
 // The per-provider limit is on the cloud's API calls (the operator sets
@@ -69,4 +71,33 @@ func TestCanaryIsMadeOfSwitchesThatRan(t *testing.T) {
 		AfterCanary: func(_ context.Context, p fleet.Progress) error { asked, atCheck = true, p; return nil }})
 	require.True(t, asked)
 	assert.Equal(t, 2, atCheck.Done, "the canary check was asked after %d switches had run (refused %d)", atCheck.Done, atCheck.Refused)
+}
+
+// The planner asks a target's Preflight once per target compute and reuses
+// the answer for every workspace, but a driver's Preflight also judges the
+// workspace: the Hetzner driver refuses a workspace id no label can carry
+// (here: not a plain label value, and too long to encode). So the plan of
+// one workspace depends on which workspace came first, and differs from
+// what Switch — which preflights each workspace — does with it.
+func TestPlanPreflightsEachWorkspaceAsSwitchDoes(t *testing.T) {
+	const good, bad = "ws-good", "Customer-Workspace-Number-000000000000000001"
+	for _, order := range [][]string{{bad, good}, {good, bad}} {
+		t.Run(order[0]+" first", func(t *testing.T) {
+			w := newWorld(t)
+			srv := hetznertest.NewServer(t)
+			drv, err := hetzner.New(srv.Client())
+			require.NoError(t, err)
+			w.providers[cloudswitch.Hetzner] = drv
+			for _, id := range order {
+				w.add(t, id, cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"}, true)
+			}
+			plan := w.planAll(t, order, toHetzner)
+			sw := w.switcher(t, nil)
+			for _, s := range plan.Steps {
+				_, switchErr := sw.Switch(context.Background(), s.WorkspaceID, cloudswitch.Request{Compute: s.To, ConfirmRecreate: true, IfVersion: s.Version})
+				assert.Equal(t, switchErr == nil, s.Action.Acts(),
+					"workspace %s: the plan says %s (%s), Switch says %v", s.WorkspaceID, s.Action, s.Reason, switchErr)
+			}
+		})
+	}
 }
