@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/ownership"
 	"github.com/cloudswitch/cloudswitch/providers/gcp/gcptest"
 )
@@ -69,4 +70,31 @@ func TestDeprovisionNeverTakesAnEarlierDeleteOfTheSameNameForThisOne(t *testing.
 	err = e.d.Deprovision(ctx, second)
 	require.NoError(t, err)
 	assert.Empty(t, e.srv.Instances(), "Deprovision returned nil, answered with the earlier delete's operation, while the VM runs")
+}
+
+// A resize that stopped the instance and failed before it could change the
+// machine type leaves it TERMINATED; the switch calls Resize again. That
+// second call meets the stopped instance, its setMachineType is answered
+// 403, and the error is a refusal — "nothing changed" — while the instance
+// stays stopped because of this very resize (the AWS and Hetzner drivers
+// at least start it again).
+func TestResizeIsNoRefusalWhileItLeavesTheInstanceItStoppedDown(t *testing.T) {
+	e := newEnv(t, nil)
+	inst, err := e.d.Provision(ctx, request("acme", "ws-1"))
+	require.NoError(t, err)
+	e.srv.Inject(gcptest.Fault{Op: gcptest.OpSetMachineType, Times: 1, Status: 503})
+	_, err = e.d.Resize(ctx, inst, "e2-standard-4")
+	require.Error(t, err, "the first attempt stopped the instance, then failed")
+
+	e.srv.Inject(gcptest.Fault{Op: gcptest.OpSetMachineType, Times: 1, Status: 403, Code: "forbidden"})
+	_, err = e.d.Resize(ctx, inst, "e2-standard-4")
+	require.Error(t, err)
+	var status string
+	for _, vm := range e.srv.Instances() {
+		if vm.Name == inst.ID {
+			status = vm.Status
+		}
+	}
+	require.Equal(t, gcptest.StatusTerminated, status, "the resize left the instance stopped")
+	assert.NotErrorIs(t, err, cloudswitch.ErrRefused, "a refusal while the resize's own stop keeps the instance down")
 }
