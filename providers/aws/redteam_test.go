@@ -110,3 +110,24 @@ func TestResizeIsNoRefusalOnceTheInstanceWasStopped(t *testing.T) {
 	require.Equal(t, 1, srv.Calls("StopInstances"), "the instance was stopped")
 	assert.NotErrorIs(t, err, cloudswitch.ErrRefused, "the instance was stopped and started again: EC2 acted")
 }
+
+// Instances lists the regions of WithRegions only — by default the
+// config's region alone — but Provision launches in any region a request
+// names. An instance launched outside those
+// regions is never listed: if its switch is lost, the Reconciler can never
+// find the orphan. (The GCP driver refuses a zone outside WithZones for
+// this reason: "its VM could not be found again".)
+func TestProvisionNeverLaunchesWhereInstancesDoesNotList(t *testing.T) {
+	srv := awstest.NewServer(t)
+	drv, err := aws.NewFromConfig(srv.Config(), aws.WithImage(testAMI), aws.WithPollInterval(testPoll)) // lists us-east-1
+	require.NoError(t, err)
+	req := request("acme", "ws-eu", "tok-unlisted-0001")
+	req.Compute.Region = "eu-west-1"
+	inst, err := drv.Provision(ctx, req)
+	if err != nil {
+		assert.ErrorIs(t, err, cloudswitch.ErrRefused)
+		assert.Empty(t, liveIDs(srv))
+		return
+	}
+	assert.Contains(t, ids(list(t, drv, "acme")), inst.ID, "an instance Provision launched is missing from Instances")
+}
