@@ -116,3 +116,21 @@ func TestInstancesListsEveryServerThatLivesThroughTheListing(t *testing.T) {
 		assert.True(t, seen[inst.ID], "server %s (%s) lived through the listing but was never listed", inst.ID, inst.WorkspaceID)
 	}
 }
+
+// The SSH-key evidence of gone: a key named in WithSSHKeys found by name
+// in the project the token sees. Key names are not unique across projects —
+// operators upload the same "ops" key to each — so a token of another
+// project that holds a key of that name makes every server of the first
+// project "gone". (Two emulators stand for two projects.)
+func TestAnSSHKeyOfTheSameNameInAnotherProjectIsNoEvidenceOfGone(t *testing.T) {
+	srv, d := setup(t, []hetznertest.Option{hetznertest.WithSSHKeys("ops")}, hetzner.WithSSHKeys("ops"))
+	req := request("ws-p1")
+	req.Installation = "inst-1"
+	inst := provision(t, d, req)
+
+	_, other := setup(t, []hetznertest.Option{hetznertest.WithSSHKeys("ops")}, hetzner.WithSSHKeys("ops")) // project P2, token misconfigured
+	err := other.Deprovision(ctx, inst)
+	_, alive := vmByID(t, srv, inst.ID)
+	require.True(t, alive)
+	assert.NotErrorIs(t, err, cloudswitch.ErrInstanceNotFound, "a key name found in another project vouched for a live server's deletion")
+}
