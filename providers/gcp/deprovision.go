@@ -25,10 +25,13 @@ import (
 // cloudswitch.ErrNotOurs — a record naming another workspace's VM never
 // destroys it.
 //
-// Every attempt sends the same requestId, DeleteRequestID(zone, name), so
-// that a delete repeated after a lost answer is answered with the first
-// one's operation instead of a second delete (which Compute Engine refuses
-// with 400 resourceNotReady while the first runs); when that operation
+// Every attempt to delete one instance sends the same requestId,
+// DeleteRequestID(zone, name, id) of the unique numeric id the read
+// returned, so that a delete repeated after a lost answer is answered with
+// the first one's operation instead of a second delete (which Compute
+// Engine refuses with 400 resourceNotReady while the first runs), while a
+// later instance of the same name — another id — is never answered with
+// the earlier instance's finished delete; when that operation
 // failed, the delete is sent again under the next requestId of a
 // deterministic chain. 400 resourceNotReady — another operation runs on
 // the instance — is transient and not a refusal.
@@ -67,7 +70,7 @@ func (d *Driver) Deprovision(ctx context.Context, inst cloudswitch.Instance) err
 		log.WarnContext(ctx, "gcp: deprovision refused: the instance's labels name another workspace or installation")
 		return err
 	}
-	rid := DeleteRequestID(zone, name)
+	rid := DeleteRequestID(zone, name, got.GetId())
 	for hop := 0; ; hop++ {
 		op, err := d.instances.Delete(ctx, &computepb.DeleteInstanceRequest{
 			Project: d.project, Zone: zone, Instance: name, RequestId: proto.String(rid),

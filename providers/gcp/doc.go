@@ -81,10 +81,13 @@
 // # Deleting
 //
 // Deprovision reads the instance, checks its labels (above), and deletes it
-// with requestId DeleteRequestID(zone, name), the same for every attempt:
-// a delete repeated after a lost answer is answered, for the at least 60
-// minutes Google keeps a requestId, with the first delete's operation, not
-// refused with 400 resourceNotReady while that one runs. A delete whose
+// with requestId DeleteRequestID(zone, name, id) — id is the instance's
+// unique numeric id, read before the delete — the same for every attempt
+// on that instance: a delete repeated after a lost answer is answered, for
+// the at least 60 minutes Google keeps a requestId, with the first delete's
+// operation, not refused with 400 resourceNotReady while that one runs. A
+// later instance of the same name has another id and so another requestId:
+// its delete is never answered with its predecessor's. A delete whose
 // operation failed is sent again under the next requestId of a
 // deterministic chain. 400 resourceNotReady (another operation runs on the
 // instance) is transient and not a refusal.

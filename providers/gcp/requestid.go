@@ -1,6 +1,10 @@
 package gcp
 
-import "github.com/google/uuid"
+import (
+	"strconv"
+
+	"github.com/google/uuid"
+)
 
 // requestIDSpace is the namespace of the name-based UUIDs RequestID derives.
 var requestIDSpace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://github.com/cloudswitch/cloudswitch/providers/gcp#insert"))
@@ -18,13 +22,17 @@ func RequestID(token string) string {
 var deleteRequestIDSpace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://github.com/cloudswitch/cloudswitch/providers/gcp#delete"))
 
 // DeleteRequestID returns the requestId Deprovision sends with the delete
-// of instance name in zone: a name-based (version 5, SHA-1) UUID of the
-// two, the same for every attempt, so that a delete repeated after a lost
+// of the instance named name in zone whose unique numeric id
+// (Instance.id, which Compute Engine never gives another instance) is id:
+// a name-based (version 5, SHA-1) UUID of the three. Every attempt to
+// delete that instance sends it, so that a delete repeated after a lost
 // answer is answered with the first one's operation (for at least 60
 // minutes) rather than starting a second delete — which Compute Engine
-// would refuse with 400 resourceNotReady while the first runs.
-func DeleteRequestID(zone, name string) string {
-	return uuid.NewSHA1(deleteRequestIDSpace, []byte(zone+"/"+name)).String()
+// would refuse with 400 resourceNotReady while the first runs. A later
+// instance of the same name has another id, hence another requestId: it is
+// never answered with the delete of its predecessor.
+func DeleteRequestID(zone, name string, id uint64) string {
+	return uuid.NewSHA1(deleteRequestIDSpace, []byte(zone+"/"+name+"#"+strconv.FormatUint(id, 10))).String()
 }
 
 // retryRequestID returns the requestId of a delete retried after the
