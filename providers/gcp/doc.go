@@ -110,12 +110,18 @@
 //	PROVISIONING, STAGING, RUNNING           listed      returned (healthy, or on its way up)
 //	REPAIRING                                listed      returned (Compute Engine brings it back)
 //	PENDING, PENDING_STOP, SUSPENDING        listed      transient error: call again once settled
-//	STOPPING, DEPROVISIONING                 not listed  transient error (being stopped or deleted)
+//	STOPPING, DEPROVISIONING                 listed      transient error (being stopped or deleted)
 //	TERMINATED, STOPPED, SUSPENDED, unknown  listed      ErrInstanceDown: permanent, not a refusal
 //
-// Instances lists everything that exists and bills — a stopped orphan must
-// be found like a running one — but what is being torn down; Provision
-// reports provisioned only a VM that is up or coming up.
+// Instances lists everything that exists — a stopped orphan must be found
+// like a running one — including STOPPING, which Compute Engine shows both
+// for a stop (the VM stays and bills) and a delete, and DEPROVISIONING
+// (halted, its network, addresses and disks being released; seen at the
+// end of a delete, and documented only as a teardown): the driver cannot
+// tell a stop from a delete by the status, and a VM hidden while it stops
+// would make its record look dangling, while one listed while it is
+// deleted costs a reconciler at most a deduplicated second delete.
+// Provision reports provisioned only a VM that is up or coming up.
 //
 // # Preflight and resizing
 //

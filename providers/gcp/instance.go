@@ -28,18 +28,6 @@ const (
 	statusSuspended      = "SUSPENDED"
 )
 
-// live reports whether an instance of this status counts as a live VM,
-// one Instances yields: every status but those of an instance being torn
-// down. STOPPING (Compute Engine shows an instance being deleted so, and
-// one being stopped becomes TERMINATED moments later) and DEPROVISIONING
-// (halted, its network, addresses and disks being released) are not;
-// everything else is, TERMINATED, STOPPED and SUSPENDED included, because
-// such an instance still exists and bills for its disks (and reserved
-// addresses) — a stopped orphan must be found and deleted like a running
-// one. A status the driver does not know counts as live: an instance that
-// exists is never hidden from a reconciler.
-func live(status string) bool { return status != statusStopping && status != statusDeprovisioning }
-
 // health is what Provision makes of the status of the token's instance.
 type health int
 

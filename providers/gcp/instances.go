@@ -28,7 +28,7 @@ var incompleteWarnings = map[string]bool{
 	computepb.Warning_PARTIAL_SUCCESS.String(): true,
 }
 
-// Instances yields the live instances labelled cloudswitch-owner=owner,
+// Instances yields the instances labelled cloudswitch-owner=owner,
 // page by page as the pages arrive, with WorkspaceID and Token read from
 // their labels.
 //
@@ -40,9 +40,14 @@ var incompleteWarnings = map[string]bool{
 // aggregated listing reports unreachable ends the sequence with a transient
 // error: the listing is incomplete.
 //
-// Instances being deleted (STOPPING) are skipped; stopped (TERMINATED) and
-// suspended ones are yielded, since they still exist and bill for their
-// disks. An instance whose ownership labels cannot be decoded, or whose
+// Every instance that exists is yielded, whatever its status: running,
+// stopped (TERMINATED, STOPPED) and suspended ones, which bill for their
+// disks; STOPPING, which Compute Engine shows both for an instance being
+// stopped (it stays, and bills) and one being deleted, and which cannot be
+// told apart; DEPROVISIONING (halted, its resources being released: a
+// delete's last phase, or a stop's). Listing an instance being deleted
+// costs a reconciler at most a repeated, deduplicated delete; hiding one
+// being stopped would make its record look dangling for the whole stop. An instance whose ownership labels cannot be decoded, or whose
 // creation time cannot be read, ends the sequence with a permanent error
 // naming it, rather than being yielded as an instance of no workspace that
 // a reconciler could take for an orphan.
@@ -69,7 +74,7 @@ func (d *Driver) Instances(ctx context.Context, owner string) iter.Seq2[cloudswi
 	}
 }
 
-// listAggregated yields the live instances of every zone that match
+// listAggregated yields the instances of every zone that match
 // filter; it returns false when the sequence must end.
 func (d *Driver) listAggregated(ctx context.Context, filter string, yield func(cloudswitch.Instance, error) bool) bool {
 	it := d.instances.AggregatedList(ctx, &computepb.AggregatedListInstancesRequest{
@@ -97,7 +102,7 @@ func (d *Driver) listAggregated(ctx context.Context, filter string, yield func(c
 	}
 }
 
-// listZone yields the live instances of zone that match filter; it returns
+// listZone yields the instances of zone that match filter; it returns
 // false when the sequence must end.
 func (d *Driver) listZone(ctx context.Context, zone, filter string, yield func(cloudswitch.Instance, error) bool) bool {
 	it := d.instances.List(ctx, &computepb.ListInstancesRequest{
@@ -118,12 +123,8 @@ func (d *Driver) listZone(ctx context.Context, zone, filter string, yield func(c
 	}
 }
 
-// yieldOne yields i if it is live; it returns false when the sequence must
-// end.
+// yieldOne yields i; it returns false when the sequence must end.
 func (d *Driver) yieldOne(ctx context.Context, i *computepb.Instance, yield func(cloudswitch.Instance, error) bool) bool {
-	if !live(i.GetStatus()) {
-		return true
-	}
 	inst, err := instanceOf(i)
 	if err != nil {
 		d.cfg.log.WarnContext(ctx, "gcp: an instance with the owner label cannot be read", "zone", path.Base(i.GetZone()), "instance", i.GetName())

@@ -103,13 +103,14 @@ func TestInstancesYieldsAsPagesArrive(t *testing.T) {
 	}
 }
 
-func TestInstancesSkipsDeletionsAndListsStoppedInstances(t *testing.T) {
+func TestInstancesListsInstancesWhateverTheirStatus(t *testing.T) {
 	e := newEnv(t, nil)
 	vms := provisionIn(t, e.d, "owner", zone, 3)
-	e.srv.SetStatus(zone, vms[0], gcptest.StatusStopping)   // being deleted (or stopped)
-	e.srv.SetStatus(zone, vms[1], gcptest.StatusTerminated) // stopped: its disk still bills
-	if got, want := names(list(t, e.d, "owner")), vms[1:]; !sameSet(got, want) {
-		t.Fatalf("Instances = %v; want %v (TERMINATED listed, STOPPING not)", got, want)
+	e.srv.SetStatus(zone, vms[0], gcptest.StatusStopping)       // being stopped (or deleted)
+	e.srv.SetStatus(zone, vms[1], gcptest.StatusTerminated)     // stopped: its disk still bills
+	e.srv.SetStatus(zone, vms[2], gcptest.StatusDeprovisioning) // torn down, but it still exists
+	if got := names(list(t, e.d, "owner")); !sameSet(got, vms) {
+		t.Fatalf("Instances = %v; want %v (every instance that exists is listed)", got, vms)
 	}
 }
 
