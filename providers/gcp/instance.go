@@ -63,33 +63,54 @@ func healthOf(status string) health {
 // name is its ID, the zone its Region, the machine type's name its
 // InstanceType, and the workspace, token and installation come from its
 // ownership labels (empty when a label is missing). The image is not known:
-// Compute Engine does not say what an instance's boot disk was created from. It fails when
-// a label cannot be decoded or the creation time cannot be read, since a
-// caller deciding whether the VM is an orphan needs both.
+// Compute Engine does not say what an instance's boot disk was created from. It fails with
+// an *unreadableField when a label cannot be decoded or the creation time
+// cannot be read, since a caller deciding whether the VM is an orphan needs
+// both.
 func instanceOf(i *computepb.Instance) (cloudswitch.Instance, error) {
 	inst := cloudswitch.Instance{Provider: cloudswitch.GCP, ID: i.GetName(), Region: path.Base(i.GetZone())}
 	labels := i.GetLabels()
-	var err error
-	if v, ok := labels[ownership.WorkspaceKey]; ok {
-		if inst.WorkspaceID, err = ownership.DecodeLabel(v); err != nil {
-			return cloudswitch.Instance{}, fmt.Errorf("instance %s in %s: label %s: %w", inst.ID, inst.Region, ownership.WorkspaceKey, err)
+	for _, l := range []struct {
+		key string
+		to  *string
+	}{
+		{ownership.WorkspaceKey, &inst.WorkspaceID},
+		{ownership.TokenKey, &inst.Token},
+		{ownership.InstallationKey, &inst.Installation},
+	} {
+		v, ok := labels[l.key]
+		if !ok {
+			continue
 		}
-	}
-	if v, ok := labels[ownership.TokenKey]; ok {
-		if inst.Token, err = ownership.DecodeLabel(v); err != nil {
-			return cloudswitch.Instance{}, fmt.Errorf("instance %s in %s: label %s: %w", inst.ID, inst.Region, ownership.TokenKey, err)
+		decoded, err := ownership.DecodeLabel(v)
+		if err != nil {
+			return cloudswitch.Instance{}, &unreadableField{instance: inst.ID, zone: inst.Region, field: "label " + l.key, label: true, err: err}
 		}
-	}
-	if v, ok := labels[ownership.InstallationKey]; ok {
-		if inst.Installation, err = ownership.DecodeLabel(v); err != nil {
-			return cloudswitch.Instance{}, fmt.Errorf("instance %s in %s: label %s: %w", inst.ID, inst.Region, ownership.InstallationKey, err)
-		}
+		*l.to = decoded
 	}
 	if mt := i.GetMachineType(); mt != "" {
 		inst.InstanceType = path.Base(mt)
 	}
-	if inst.CreatedAt, err = time.Parse(time.RFC3339Nano, i.GetCreationTimestamp()); err != nil {
-		return cloudswitch.Instance{}, fmt.Errorf("instance %s in %s: creationTimestamp %q: %w", inst.ID, inst.Region, i.GetCreationTimestamp(), err)
+	created, err := time.Parse(time.RFC3339Nano, i.GetCreationTimestamp())
+	if err != nil {
+		return cloudswitch.Instance{}, &unreadableField{instance: inst.ID, zone: inst.Region, field: "creationTimestamp", err: err}
 	}
+	inst.CreatedAt = created
 	return inst, nil
 }
+
+// unreadableField is the error of instanceOf: field of the instance (a
+// label, or the creation time) cannot be read. Its message carries the
+// field's value (in err); field alone names it without the value. label
+// says the field is an ownership label.
+type unreadableField struct {
+	instance, zone, field string
+	label                 bool
+	err                   error
+}
+
+func (e *unreadableField) Error() string {
+	return fmt.Sprintf("instance %s in %s: %s: %v", e.instance, e.zone, e.field, e.err)
+}
+
+func (e *unreadableField) Unwrap() error { return e.err }

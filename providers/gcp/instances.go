@@ -47,10 +47,18 @@ var incompleteWarnings = map[string]bool{
 // told apart; DEPROVISIONING (halted, its resources being released: a
 // delete's last phase, or a stop's). Listing an instance being deleted
 // costs a reconciler at most a repeated, deduplicated delete; hiding one
-// being stopped would make its record look dangling for the whole stop. An instance whose ownership labels cannot be decoded, or whose
-// creation time cannot be read, ends the sequence with a permanent error
-// naming it, rather than being yielded as an instance of no workspace that
-// a reconciler could take for an orphan.
+// being stopped would make its record look dangling for the whole stop.
+//
+// An instance whose ownership labels cannot be decoded (a hand-made VM
+// labelled cloudswitch-workspace=x-ray: Provision never writes such a
+// value) is skipped and logged at debug level: it cannot be matched to a
+// record, yielding it as an instance of no workspace would let a reconciler
+// take it for an orphan, and ending the sequence would leave every listing
+// incomplete for as long as it exists. An instance whose creation time
+// cannot be read — which Compute Engine always sets, so it may well be a
+// cloudswitch VM — ends the sequence with a permanent error naming it: a
+// reconciler needs the time to judge an orphan, and hiding the VM could
+// make its record look dangling.
 //
 // The REST client does not bind a listing's HTTP request to ctx; the
 // driver stops waiting for a page when ctx ends and returns ctx's error,
@@ -126,6 +134,16 @@ func (d *Driver) listZone(ctx context.Context, zone, filter string, yield func(c
 // yieldOne yields i; it returns false when the sequence must end.
 func (d *Driver) yieldOne(ctx context.Context, i *computepb.Instance, yield func(cloudswitch.Instance, error) bool) bool {
 	inst, err := instanceOf(i)
+	var u *unreadableField
+	if errors.As(err, &u) && u.label {
+		// An ownership label cloudswitch never writes: the instance cannot
+		// be matched to a record, nor told an orphan. It is skipped rather
+		// than ending the listing for every other VM. The label's value is
+		// not logged (a label may hold a token).
+		d.cfg.log.DebugContext(ctx, "gcp: instances: skipping an instance with the owner label whose ownership label cannot be decoded",
+			"zone", path.Base(i.GetZone()), "instance", i.GetName(), "unreadable", u.field)
+		return true
+	}
 	if err != nil {
 		d.cfg.log.WarnContext(ctx, "gcp: an instance with the owner label cannot be read", "zone", path.Base(i.GetZone()), "instance", i.GetName())
 		yield(cloudswitch.Instance{}, scrub(fmt.Errorf("gcp: instances: %w", err)))
