@@ -40,7 +40,10 @@ var resizeRequestIDSpace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://githu
 // once confirmed as Deprovision confirms a 404. A 4xx answered before any
 // step took effect is a refusal
 // (cloudswitch.ErrRefused) and leaves the VM as it was; once the stop has
-// been accepted no error is a refusal. An instance being stopped, started
+// been accepted no error is a refusal (cloudswitch.AfterEffect), nor is any
+// error of a resize that finds the instance stopped (TERMINATED or
+// STOPPED): it may be down because of an earlier attempt's stop, which the
+// driver cannot tell from a stop by someone else. An instance being stopped, started
 // or deleted by someone else (or with an operation running:
 // resourceNotReady) is transient; a SUSPENDED one is refused, since
 // resuming it is not Resize's to decide. A machine type the zone does not
@@ -62,10 +65,19 @@ func (d *Driver) Resize(ctx context.Context, inst cloudswitch.Instance, instance
 		return cloudswitch.Instance{}, fmt.Errorf("gcp: resize %s: %w", target, err)
 	}
 	log := d.cfg.log.With("zone", zone, "instance", name, "machine_type", want)
-	acted := false // a step took effect: no later error is a refusal
+	// acted: a step took effect, in this call or — the instance being
+	// found stopped — perhaps in an earlier one; no later error is a
+	// refusal.
+	acted := false
+	afterEffect := func(err error) error {
+		if acted {
+			return cloudswitch.AfterEffect(err)
+		}
+		return err
+	}
 	failed := func(call string, err error) error {
 		if acted {
-			return failUnrefused(ctx, call, target, err)
+			return afterEffect(failUnrefused(ctx, call, target, err))
 		}
 		return fail(ctx, call, target, err)
 	}
@@ -86,6 +98,14 @@ func (d *Driver) Resize(ctx context.Context, inst cloudswitch.Instance, instance
 	if err := d.offered(ctx, zone, want, path.Base(got.GetMachineType())); err != nil {
 		return cloudswitch.Instance{}, err
 	}
+	if s := got.GetStatus(); s == statusTerminated || s == statusStopped {
+		// A stopped instance may be stopped by an earlier attempt of this
+		// resize, which stopped it and failed before starting it again:
+		// the driver cannot tell that from a stop by someone else, and a
+		// refusal now would claim "nothing changed" while the resize's own
+		// stop keeps the instance down.
+		acted = true
+	}
 	for range maxResizeSteps {
 		status, current := got.GetStatus(), path.Base(got.GetMachineType())
 		var (
@@ -96,13 +116,13 @@ func (d *Driver) Resize(ctx context.Context, inst cloudswitch.Instance, instance
 		case current == want && healthOf(status) == healthy:
 			out, err := instanceOf(got)
 			if err != nil {
-				return cloudswitch.Instance{}, scrub(fmt.Errorf("gcp: resize: %w", err))
+				return cloudswitch.Instance{}, afterEffect(scrub(fmt.Errorf("gcp: resize: %w", err)))
 			}
 			out.Image = inst.Image
 			log.DebugContext(ctx, "gcp: resized", "status", status)
 			return out, nil
 		case status == statusSuspended || status == statusSuspending:
-			return cloudswitch.Instance{}, invalidf("resize %s: the instance is %s; resume it first", target, status)
+			return cloudswitch.Instance{}, afterEffect(invalidf("resize %s: the instance is %s; resume it first", target, status))
 		case healthOf(status) == settling:
 			return cloudswitch.Instance{}, fmt.Errorf("gcp: resize %s: the instance is %s; call again once it has settled: %w", target, status, cloudswitch.ErrTransient)
 		case status != statusTerminated && status != statusStopped:
@@ -133,16 +153,16 @@ func (d *Driver) Resize(ctx context.Context, inst cloudswitch.Instance, instance
 		log.DebugContext(ctx, "gcp: resize step accepted", "step", step, "operation", op.Name())
 		done, err := d.wait(ctx, zone, op.Proto())
 		if err != nil {
-			return cloudswitch.Instance{}, uncertain(ctx, "zoneOperations.get ("+step+" of "+target+")", err)
+			return cloudswitch.Instance{}, afterEffect(uncertain(ctx, "zoneOperations.get ("+step+" of "+target+")", err))
 		}
 		if opErr := operationError(step, target, done); opErr != nil {
 			if classifyStatus(opErr.HTTPStatus, target, opErr.Message, opErr.Codes) == transient {
-				return cloudswitch.Instance{}, scrub(fmt.Errorf("gcp: resize: %w: %w", cloudswitch.ErrTransient, opErr))
+				return cloudswitch.Instance{}, afterEffect(scrub(fmt.Errorf("gcp: resize: %w: %w", cloudswitch.ErrTransient, opErr)))
 			}
-			return cloudswitch.Instance{}, scrub(fmt.Errorf("gcp: resize: %w", opErr))
+			return cloudswitch.Instance{}, afterEffect(scrub(fmt.Errorf("gcp: resize: %w", opErr)))
 		}
 		if got, err = d.instances.Get(ctx, &computepb.GetInstanceRequest{Project: d.project, Zone: zone, Instance: name}, noRetry); err != nil {
-			return cloudswitch.Instance{}, uncertain(ctx, "instances.get "+target, err)
+			return cloudswitch.Instance{}, afterEffect(uncertain(ctx, "instances.get "+target, err))
 		}
 	}
 	return cloudswitch.Instance{}, fmt.Errorf("gcp: resize %s: the instance kept changing under %d steps (now %s, %s): %w",
