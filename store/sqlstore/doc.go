@@ -96,7 +96,17 @@
 //
 // # PostgreSQL
 //
-// Size the pool for the concurrency you expect (db.SetMaxOpenConns); several
-// Stores in several processes share the table safely. A schema-qualified
+// Give the pool one connection per switch you expect to run at once
+// (db.SetMaxOpenConns), within the server's max_connections. With durable
+// commits (fsync on, as in production) each of a switch's three writes
+// waits for a WAL flush, and PostgreSQL flushes the commits in flight at
+// the same moment together (group commit): a pool smaller than the callers
+// leaves them queueing for a connection instead of sharing flushes, and
+// caps switches per second at about connections × flushes per second ÷ 3.
+// The writes are never batched into one transaction: each must be durable
+// before the cloud call that follows it. A login role needs SELECT, INSERT,
+// UPDATE and DELETE on the table, USAGE on its _version sequence and SELECT
+// on its _meta table. Several Stores in several processes share the table
+// safely. A schema-qualified
 // table ("tenant_a.workspaces") lets installations share a database.
 package sqlstore
