@@ -4,13 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"iter"
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -35,7 +34,7 @@ const envReconcileVMs = "CLOUDSWITCH_BENCH_RECONCILE_VMS"
 // pass sends (GetBatch reads a batch of listed VMs' workspaces with one;
 // Pending, List, the installation id and one confirming Get per orphan add
 // a few), and the most heap one pass holds beyond the store's pool and the
-// provider's fleet.
+// emulated fleet, measured at ten points of its listing (see checkpointed).
 func BenchmarkReconcile(b *testing.B) {
 	sizes := []int{10_000}
 	if v := os.Getenv(envReconcileVMs); v != "" {
@@ -117,7 +116,10 @@ func benchReconcile(b *testing.B, db *sql.DB, c *counter, st *sqlstore.Store, ta
 	b.ReportMetric(float64(n+10), "vms/pass")
 	b.ReportMetric(float64(c.statements.Load())/float64(b.N), "statements/pass")
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/pass")
-	b.ReportMetric(retainedPeak(pass)/(1<<20), "peak-retained-MiB")
+	cp := &checkpointed{Provider: aws, every: max(n/10, 1000)}
+	measured := cloudswitch.NewReconciler(st, map[string]cloudswitch.Provider{cloudswitch.AWS: cp},
+		cloudswitch.WithResumeOptions(cloudswitch.WithClock(func() time.Time { return now })))
+	b.ReportMetric(heldPeak(b, measured, cp)/(1<<20), "peak-held-MiB")
 }
 
 // seedFleet writes n workspaces ws-00000001… with one statement, each
@@ -142,36 +144,55 @@ FROM s`
 	}
 }
 
-// retainedPeak runs f with the collector at its most eager and returns the
-// largest live heap seen during f beyond the live heap before it: what f
-// holds, not the garbage a lazy collector lets pile up.
-func retainedPeak(f func()) float64 {
-	defer debug.SetGCPercent(debug.SetGCPercent(1))
+// checkpointed is a provider whose listing stops every `every` VMs, runs
+// the collector to completion and records the heap then in use: the pass's
+// workers drain their batch and wait, so what is left is what the pass
+// holds (plus the fleet the emulator keeps), not garbage nor objects a
+// concurrent collector counts as live because they were allocated while it
+// marked.
+type checkpointed struct {
+	*memprovider.Provider
+	every int
+	peak  atomic.Uint64
+}
+
+func (c *checkpointed) Instances(ctx context.Context, owner string) iter.Seq2[cloudswitch.Instance, error] {
+	return func(yield func(cloudswitch.Instance, error) bool) {
+		n := 0
+		for inst, err := range c.Provider.Instances(ctx, owner) {
+			if !yield(inst, err) {
+				return
+			}
+			if n++; n%c.every == 0 {
+				c.measure()
+			}
+		}
+		c.measure()
+	}
+}
+
+func (c *checkpointed) measure() {
+	time.Sleep(20 * time.Millisecond) // the workers finish their batch
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	if ms.HeapAlloc > c.peak.Load() {
+		c.peak.Store(ms.HeapAlloc)
+	}
+}
+
+// heldPeak runs one pass of r over c and returns the most heap in use at
+// any of c's checkpoints beyond the heap in use before the pass.
+func heldPeak(b *testing.B, r *cloudswitch.Reconciler, c *checkpointed) float64 {
 	runtime.GC()
 	var base runtime.MemStats
 	runtime.ReadMemStats(&base)
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		var ms runtime.MemStats
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(2 * time.Millisecond):
-			}
-			runtime.ReadMemStats(&ms)
-			if ms.HeapAlloc > peak.Load() {
-				peak.Store(ms.HeapAlloc)
-			}
-		}
-	})
-	f()
-	close(stop)
-	wg.Wait()
-	if peak.Load() < base.HeapAlloc {
+	c.peak.Store(0)
+	if _, err := r.Reconcile(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	if c.peak.Load() < base.HeapAlloc {
 		return 0
 	}
-	return float64(peak.Load() - base.HeapAlloc)
+	return float64(c.peak.Load() - base.HeapAlloc)
 }
