@@ -96,17 +96,21 @@
 //
 // # PostgreSQL
 //
-// Give the pool one connection per switch you expect to run at once
-// (db.SetMaxOpenConns), within the server's max_connections. With durable
-// commits (fsync on, as in production) each of a switch's three writes
-// waits for a WAL flush, and PostgreSQL flushes the commits in flight at
-// the same moment together (group commit): a pool smaller than the callers
-// leaves them queueing for a connection instead of sharing flushes, and
-// caps switches per second at about connections × flushes per second ÷ 3.
-// The writes are never batched into one transaction: each must be durable
-// before the cloud call that follows it. A login role needs SELECT, INSERT,
-// UPDATE and DELETE on the table, USAGE on its _version sequence and SELECT
-// on its _meta table. Several Stores in several processes share the table
-// safely. A schema-qualified
-// table ("tenant_a.workspaces") lets installations share a database.
+// Size the pool (db.SetMaxOpenConns) for how commits end. With durable
+// commits (fsync and synchronous_commit on, as in production) give it one
+// connection per switch you expect to run at once, within the server's
+// max_connections: each of a switch's three writes waits for a WAL flush,
+// and PostgreSQL flushes the commits in flight at the same moment together
+// (group commit), so a pool smaller than the callers leaves them queueing
+// for a connection instead of sharing flushes, and caps switches per second
+// near connections × flushes per second ÷ 3. When commits wait for no disk
+// the work is CPU-bound, and more than about four connections per core of
+// the database only compete for those cores. The writes are never batched
+// into one transaction: each must be durable before the cloud call that
+// follows it.
+//
+// A login role needs SELECT, INSERT, UPDATE and DELETE on the table, USAGE
+// on its _version sequence and SELECT on its _meta table. Several Stores in
+// several processes share the table safely. A schema-qualified table
+// ("tenant_a.workspaces") lets installations share a database.
 package sqlstore

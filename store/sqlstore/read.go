@@ -115,14 +115,16 @@ func (s *Store) GetBatch(ctx context.Context, ids []string) ([]cloudswitch.Looku
 		return nil, fail("get batch", "", errors.Join(err, ctx.Err()))
 	}
 	out := make([]cloudswitch.Lookup, len(ids))
+	given := make(map[string]bool, len(found))
 	for i, id := range ids {
 		l, ok := found[id]
 		switch {
 		case !ok:
 			l = cloudswitch.Lookup{ID: id, Err: fmt.Errorf("sqlstore: get %q: %w", id, cloudswitch.ErrNotFound)}
-		default:
+		case given[id]: // an id asked for twice: a copy of its own
 			l.Workspace = l.Workspace.Clone()
 		}
+		given[id] = true
 		out[i] = l
 	}
 	return out, nil
