@@ -63,6 +63,13 @@ var (
 	// it was asked to destroy. It matches ErrRefused: nothing was done.
 	ErrNotOurs error = &childError{msg: "cloudswitch: the VM's ownership tags name another workspace or installation", parent: ErrRefused}
 
+	// ErrTokenSpent: Provision was given a token whose VM is gone for good
+	// (destroyed, or dead on launch) and that cannot create another. No
+	// live VM exists for the token and none will appear; the Switcher
+	// journals a fresh token and provisions again. It is not a refusal: the
+	// token did create a VM.
+	ErrTokenSpent = errors.New("cloudswitch: the VM this idempotency token created is gone for good")
+
 	// ErrHookRequired: the switch's journal says it needs the
 	// BeforeDeprovision hook and it has not run yet, but this Switcher has
 	// no hook. The switch is left as it was for a Switcher (or Reconciler)
@@ -79,6 +86,31 @@ func Refused(err error) error {
 	}
 	return &refusedError{err: err}
 }
+
+// AfterEffect marks err as an error met after the call had acted (a step of
+// a multi-step operation took effect, or the cloud accepted the call): it
+// never matches ErrRefused, whatever err matches, so that no Switcher takes
+// it for "nothing changed". Every other class (ErrTransient,
+// ErrInstanceNotFound, ErrNotOurs) and errors.As still reach the cause.
+// AfterEffect(nil) is nil.
+func AfterEffect(err error) error {
+	if err == nil || !errors.Is(err, ErrRefused) {
+		return err
+	}
+	return &actedError{err: err}
+}
+
+// actedError has no Unwrap, which would let errors.Is reach the refusal
+// mark: Is and As answer for the cause instead, ErrRefused excepted.
+type actedError struct{ err error }
+
+func (e *actedError) Error() string { return e.err.Error() }
+
+func (e *actedError) Is(target error) bool {
+	return target != ErrRefused && errors.Is(e.err, target)
+}
+
+func (e *actedError) As(target any) bool { return errors.As(e.err, target) }
 
 type refusedError struct{ err error }
 
@@ -110,6 +142,9 @@ const (
 	StageProvision   Stage = "provision"   // creating the new VM
 	StageRecord      Stage = "record"      // writing the new VM and clearing the intent
 	StageRollback    Stage = "rollback"    // destroying the new VM of a switch given up
+	StagePreflight   Stage = "preflight"   // asking the target provider whether it would create the VM
+	StageResize      Stage = "resize"      // changing the VM's instance type in place
+	StageDelete      Stage = "delete"      // deleting the record of a decommissioned workspace
 )
 
 // ValidationError says which field of a Compute is not allowed and what
@@ -228,4 +263,44 @@ func errorClass(err error) string {
 	default:
 		return "permanent"
 	}
+}
+
+// foreignCause hides, in the error of a provider or a hook, the sentinels
+// that speak of the switch itself. A driver's *ValidationError, or a hook's
+// error wrapping ErrNotFound, met after a switch claimed its workspace,
+// would otherwise tell a caller that the request was invalid or the
+// workspace missing, when in truth the switch stopped part-way. The
+// provider classes (transient, refused, not ours, instance not found) and
+// context errors stay visible; the text is kept whole.
+func foreignCause(err error) error {
+	if err == nil {
+		return nil
+	}
+	for _, s := range switchSentinels {
+		if errors.Is(err, s) {
+			return &foreignError{err: err}
+		}
+	}
+	var abort *AbortError
+	var incomplete *IncompleteError
+	if errors.As(err, &abort) || errors.As(err, &incomplete) {
+		// Another switch's outcome, inside a hook's error, is not this
+		// one's: errors.As must not find it.
+		return &foreignError{err: err}
+	}
+	return err
+}
+
+var switchSentinels = []error{ErrInvalid, ErrNotFound, ErrConflict, ErrConfirmRequired, ErrUnknownProvider, ErrHookRequired}
+
+type foreignError struct{ err error }
+
+func (e *foreignError) Error() string { return e.err.Error() }
+
+func (e *foreignError) Is(target error) bool {
+	switch target {
+	case ErrTransient, ErrRefused, ErrNotOurs, ErrInstanceNotFound, context.Canceled, context.DeadlineExceeded:
+		return errors.Is(e.err, target)
+	}
+	return false
 }

@@ -89,3 +89,33 @@ func ExampleSwitcher_Resume() {
 	// journaled: provision hetzner
 	// <nil> hetzner-00000001 true
 }
+
+func ExampleReconciler() {
+	ctx := context.Background()
+	store := memstore.New()
+	aws := memprovider.New(cloudswitch.AWS)
+	sw, _ := cloudswitch.New(store, map[string]cloudswitch.Provider{cloudswitch.AWS: aws},
+		cloudswitch.WithOwner("acme-prod"))
+	_, _ = store.Create(ctx, cloudswitch.Workspace{ID: "ws-1",
+		Compute: cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"}})
+	_, _ = sw.Switch(ctx, "ws-1", cloudswitch.Request{})
+
+	// A VM of this installation that no record points at: a leak, as a
+	// process that died between creating a VM and recording it could leave.
+	installation, _ := store.InstallationID(ctx)
+	leak, _ := aws.Provision(ctx, cloudswitch.ProvisionRequest{WorkspaceID: "ws-gone",
+		Compute: cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"},
+		Token:   "00112233445566778899aabbccddeeff", Owner: "acme-prod", Installation: installation})
+
+	// The Switcher's own Reconciler lists the VMs of its owner, "acme-prod".
+	rec := sw.Reconciler(
+		cloudswitch.WithGracePeriod(0),      // judge VMs of any age (keep the default, 30 minutes, in production)
+		cloudswitch.WithDeleteOrphans(true), // destroy what it finds, not only report it
+	)
+	report, err := rec.Reconcile(ctx)
+	fmt.Println(err, report.Listed[cloudswitch.AWS], len(report.Orphans), report.Deleted[0].ID == leak.ID)
+	fmt.Println("live:", len(aws.Live()))
+	// Output:
+	// <nil> 2 1 true
+	// live: 1
+}

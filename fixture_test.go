@@ -108,6 +108,18 @@ func (s *loggingStore) Update(ctx context.Context, w cloudswitch.Workspace) (clo
 	return s.inner.Update(ctx, w)
 }
 
+// InstallationID forwards the inner store's installation id: a wrapper that
+// hid it would make every VM it creates look like another installation's.
+func (s *loggingStore) InstallationID(ctx context.Context) (string, error) {
+	return s.inner.(cloudswitch.InstallationStore).InstallationID(ctx)
+}
+
+// DeleteIf forwards the inner store's compare-and-swap delete.
+func (s *loggingStore) DeleteIf(ctx context.Context, w cloudswitch.Workspace) error {
+	s.log.add("store.delete %s", w.ID)
+	return s.inner.(cloudswitch.Deleter).DeleteIf(ctx, w)
+}
+
 func (s *loggingStore) Pending(ctx context.Context) iter.Seq2[cloudswitch.Workspace, error] {
 	s.log.add("store.pending")
 	return s.inner.Pending(ctx)
@@ -207,7 +219,7 @@ func (f *fixture) seed(id, provider, typ string, withVM bool) cloudswitch.Worksp
 	if withVM {
 		inst, err := f.provider(cloudswitch.NormalizeProvider(provider)).Provision(ctx, cloudswitch.ProvisionRequest{
 			WorkspaceID: id, Compute: cloudswitch.Compute{Provider: cloudswitch.NormalizeProvider(provider), InstanceType: typ},
-			Token: "seed-" + id, Owner: cloudswitch.DefaultOwner,
+			Token: "seed-" + id, Owner: cloudswitch.DefaultOwner, Installation: f.installation(),
 		})
 		if err != nil {
 			f.t.Fatal(err)
@@ -219,6 +231,14 @@ func (f *fixture) seed(id, provider, typ string, withVM bool) cloudswitch.Worksp
 	}
 	f.log.reset()
 	return w
+}
+
+func (f *fixture) installation() string {
+	id, err := f.mem.InstallationID(context.Background())
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return id
 }
 
 func (f *fixture) get(id string) cloudswitch.Workspace {

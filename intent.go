@@ -22,6 +22,16 @@ const (
 	// the VM an earlier attempt created, if any.
 	PhaseProvision Phase = "provision"
 
+	// PhaseResize: the VM's instance type is being changed in place.
+	// Going on means resizing again (idempotent), then recording the new
+	// compute and the VM as it is now.
+	PhaseResize Phase = "resize"
+
+	// PhaseDecommission: the workspace is being deleted. Going on means
+	// running the BeforeDeprovision hook (unless it completed), destroying
+	// Old, then deleting the record.
+	PhaseDecommission Phase = "decommission"
+
 	// PhaseRollback: the switch was given up after its new VM was created.
 	// Going on means destroying that VM and clearing the intent; the record
 	// keeps its old compute and VM.
@@ -30,7 +40,7 @@ const (
 
 func (p Phase) valid() bool {
 	switch p {
-	case PhaseDeprovision, PhaseProvision, PhaseRollback:
+	case PhaseDeprovision, PhaseProvision, PhaseRollback, PhaseResize, PhaseDecommission:
 		return true
 	}
 	return false
@@ -43,7 +53,12 @@ func (p Phase) valid() bool {
 // (or the Reconciler) finishes it or undoes it.
 //
 // Stores persist an Intent as an opaque JSON document, so fields can be added
-// without a schema change.
+// without a schema change. A Store may read the document to index or list
+// pending switches (ID, Phase, LeaseExpires are stable names for that), but
+// no one but a Switcher may write it: a Store returns what it was given,
+// field for field, and an operator who edits a journal by hand takes over
+// the guarantees. A journal this version cannot act on is refused, never
+// guessed at (Resume aborts at StageValidate).
 type Intent struct {
 	// ID identifies the switch. It is unique and never reused.
 	ID string `json:"id"`
@@ -139,6 +154,10 @@ func (i *Intent) check() error {
 		return fmt.Errorf("intent %s is committed at phase %s; only provisioning remains after a commit", i.ID, i.Phase)
 	case i.Phase == PhaseDeprovision && i.Old == nil:
 		return fmt.Errorf("intent %s deprovisions but names no old instance", i.ID)
+	case (i.Phase == PhaseResize || i.Phase == PhaseDecommission) && (i.Old == nil || i.Provision || i.New != nil):
+		return fmt.Errorf("intent %s at phase %s must name the VM it acts on and create none", i.ID, i.Phase)
+	case i.Phase == PhaseResize && i.Old.Provider != i.To.Provider:
+		return fmt.Errorf("intent %s resizes a VM of provider %q into one of %q", i.ID, i.Old.Provider, i.To.Provider)
 	case i.To.Provider == "":
 		return fmt.Errorf("intent %s has no target provider", i.ID)
 	case i.Old != nil && (i.Old.Provider == "" || i.Old.ID == ""):

@@ -80,7 +80,7 @@ func TestSwitchValidatesKeptProviderRightAfterTheRead(t *testing.T) {
 func TestProviderChangeTakesTheNewProvidersDefaultsForEmptyFields(t *testing.T) {
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.AWS, "t3.large", true)
-	seeded.Compute.Region, seeded.Compute.Image = "eu-west-1", "ami-0abc"
+	seeded.Compute.Region, seeded.Compute.Image = "eu-west-1", ubuntuAMI
 	if _, err := f.mem.Update(ctx, seeded); err != nil {
 		t.Fatal(err)
 	}
@@ -94,10 +94,13 @@ func TestProviderChangeTakesTheNewProvidersDefaultsForEmptyFields(t *testing.T) 
 	}
 }
 
+// ubuntuAMI is an image the default allowlist allows on AWS.
+const ubuntuAMI = "resolve:ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id"
+
 func TestSameProviderEditKeepsEmptyFields(t *testing.T) {
 	f := newFixture(t)
-	seeded := f.seed("ws", cloudswitch.AWS, "t3.large", true)
-	seeded.Compute.Region, seeded.Compute.Image = "eu-west-1", "ami-0abc"
+	seeded := f.seed("ws", cloudswitch.AWS, "t3.large", false)
+	seeded.Compute.Region, seeded.Compute.Image = "eu-west-1", ubuntuAMI
 	if _, err := f.mem.Update(ctx, seeded); err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +108,7 @@ func TestSameProviderEditKeepsEmptyFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.large", Region: "us-east-1", Image: "ami-0abc"}
+	want := cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.large", Region: "us-east-1", Image: ubuntuAMI}
 	if res.Workspace.Compute != want {
 		t.Fatalf("got %+v; want %+v: empty fields keep their values on the same provider", res.Workspace.Compute, want)
 	}
@@ -158,22 +161,24 @@ func TestMissingWorkspaceIsNotFoundNotAbort(t *testing.T) {
 
 // Invariant 3: same provider.
 
-func TestSameProviderWritesComputeAndDestroysNothing(t *testing.T) {
+func TestSameProviderTypeChangeResizesTheVMInPlace(t *testing.T) {
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	res, err := f.switcher().Switch(ctx, "ws", cloudswitch.Request{Compute: cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.xlarge"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.requireNoProviderCalls()
-	if n := f.log.count("store.update"); n != 1 {
-		t.Fatalf("%d writes; want exactly one compare-and-swap write", n)
+	if n := f.log.count("aws.deprovision") + f.log.count("aws.provision"); n != 0 {
+		t.Fatalf("a resize destroyed or created a VM: %v", f.log.all())
 	}
-	if res.Switched || res.Deprovisioned != nil || res.Workspace.Instance.ID != seeded.Instance.ID {
-		t.Fatalf("a same-provider edit replaced the VM: %+v", res)
+	if n := f.log.count("store.update"); n != 2 {
+		t.Fatalf("%d writes; want the claim and the commit of a journaled resize", n)
 	}
-	if res.Workspace.Compute.InstanceType != "t3.xlarge" || res.Workspace.Version <= seeded.Version {
-		t.Fatalf("compute not written with a new version: %+v", res.Workspace)
+	if !res.Resized || res.Switched || res.Deprovisioned != nil || res.Workspace.Instance.ID != seeded.Instance.ID {
+		t.Fatalf("a resize replaced the VM: %+v", res)
+	}
+	if res.Workspace.Compute.InstanceType != "t3.xlarge" || res.Workspace.Instance.InstanceType != "t3.xlarge" {
+		t.Fatalf("the record must describe the machine the VM is now: %+v", res.Workspace)
 	}
 	if !f.aws.Exists(seeded.Instance.ID) {
 		t.Fatal("the VM was destroyed by a same-provider edit")

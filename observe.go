@@ -30,10 +30,14 @@ type Observer interface {
 type Outcome string
 
 const (
-	// OutcomeSwitched: the provider changed (or the workspace got its VM).
+	// OutcomeSwitched: the provider changed, the VM was recreated, or the
+	// workspace got its VM.
 	OutcomeSwitched Outcome = "switched"
-	// OutcomeUpdated: the compute changed on the same provider.
+	// OutcomeUpdated: the compute changed on the same provider, the VM
+	// kept (resized in place, or none to touch).
 	OutcomeUpdated Outcome = "updated"
+	// OutcomeDeleted: Decommission deleted the workspace and its VM.
+	OutcomeDeleted Outcome = "deleted"
 	// OutcomeUnchanged: the request asked for what the workspace already had,
 	// or Resume found nothing to do.
 	OutcomeUnchanged Outcome = "unchanged"

@@ -73,6 +73,7 @@ func TestObserverSeesEveryStageOfASwitchInOrder(t *testing.T) {
 	want := []string{
 		"switch-start ws",
 		"stage-start read parent=switch-span", "stage-end read err=false",
+		"stage-start preflight parent=switch-span", "stage-end preflight err=false",
 		"stage-start claim parent=switch-span", "stage-end claim err=false",
 		"stage-start deprovision parent=switch-span", "retry deprovision attempt=1", "stage-end deprovision err=false",
 		"stage-start commit parent=switch-span", "stage-end commit err=false",

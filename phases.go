@@ -39,6 +39,7 @@ type run struct {
 	ctx     context.Context // ends with the lease
 	ws      Workspace       // as last stored; ws.Pending is the claimed intent
 	created *Instance       // the VM this run provisioned, once known
+	rotated bool            // the run journaled a fresh token after ErrTokenSpent
 	res     Result
 }
 
@@ -55,6 +56,10 @@ func (r *run) drive() (Result, error) {
 		return r.provisionAndRecord()
 	case in.Phase == PhaseDeprovision:
 		return r.breakBeforeMake()
+	case in.Phase == PhaseResize:
+		return r.resize()
+	case in.Phase == PhaseDecommission:
+		return r.decommission()
 	default:
 		return r.makeBeforeBreak()
 	}
@@ -192,6 +197,9 @@ func (r *run) rollback(stage Stage, cause error) (Result, error) {
 		}
 	}
 	if n := r.ws.Pending.New; n != nil {
+		if cur := r.ws.Instance; cur != nil && cur.ID == n.ID && cur.Provider == n.Provider {
+			return r.incomplete(StageRollback, errors.Join(cause, fmt.Errorf("refusing to roll back VM %s: it is the VM the record names", n.ID)))
+		}
 		if _, err := r.deprovision(StageRollback, *n); err != nil {
 			return r.incomplete(StageRollback, errors.Join(cause, err))
 		}
@@ -211,6 +219,9 @@ func (r *run) incomplete(stage Stage, cause error) (Result, error) {
 	ie := &IncompleteError{Stage: stage, WorkspaceID: r.ws.ID, IntentID: in.ID, Err: cause}
 	if gone := new(*vanishedError); errors.As(cause, gone) {
 		return r.vanished(*gone)
+	}
+	if sup := new(*supersededError); errors.As(cause, sup) {
+		return r.superseded(*sup, cause)
 	}
 	if !errors.Is(cause, ErrSwitchInProgress) {
 		err := r.write("", func(w *Workspace) {
@@ -253,37 +264,59 @@ func (r *run) vanished(cause *vanishedError) (Result, error) {
 	return Result{}, err
 }
 
+// superseded ends a switch whose intent is gone from a record that still
+// exists. The VM this run created is held by no journal and named by no
+// record, so it is destroyed — within the lease only, and never if the
+// record names it (a process that took the switch over after the lease
+// may have recorded it). Otherwise it is left, tagged, for the Reconciler.
+func (r *run) superseded(e *supersededError, cause error) (Result, error) {
+	err := fmt.Errorf("switch %s: %w", e.claim, cause)
+	if c := r.created; c != nil {
+		cur := e.fresh.Instance
+		switch {
+		case cur != nil && cur.ID == c.ID && cur.Provider == c.Provider:
+		case r.ctx.Err() != nil:
+			err = errors.Join(err, fmt.Errorf("VM %s created for it is left for the Reconciler: the lease has ended", c.ID))
+		default:
+			if _, derr := r.deprovision(StageRollback, *c); derr != nil {
+				err = errors.Join(err, fmt.Errorf("destroying VM %s created for it: %w", c.ID, derr))
+			}
+		}
+	}
+	return Result{Workspace: e.fresh}, err
+}
+
 func (r *run) done(in *Intent) (Result, error) {
 	r.res.Workspace = r.ws
 	r.res.Switched = NormalizeProvider(in.From.Provider) != in.To.Provider
+	r.res.Recreated = in.Old != nil && in.Provision
 	return r.res, nil
 }
 
-// hook runs BeforeDeprovision on the workspace as recorded now, unless the
-// journal says it completed already, and journals that it completed before
-// anything is destroyed. A switch whose journal requires the hook cannot go
-// on in a Switcher that has none.
+// hook runs BeforeDeprovision on the workspace as recorded now when the
+// journal requires it and does not say it completed, and journals that it
+// completed before anything is destroyed. A switch whose journal requires
+// the hook cannot go on in a Switcher that has none.
 func (r *run) hook() error {
 	in := r.ws.Pending
-	if in.HookDone {
+	if !in.Hook || in.HookDone {
+		// The journal decides: a switch started without the hook never
+		// runs one — its old VM may be gone already — and a completed
+		// hook never runs again.
 		return nil
 	}
 	h := r.s.cfg.hooks.BeforeDeprovision
 	if h == nil {
-		if in.Hook {
-			return fmt.Errorf("switch %s of workspace %q: %w", in.ID, r.ws.ID, ErrHookRequired)
-		}
-		return nil
+		return fmt.Errorf("switch %s of workspace %q: %w", in.ID, r.ws.ID, ErrHookRequired)
 	}
 	sp := r.t.stageCtx(r.ctx, StageHook, "", "")
-	err := h(sp.ctx, r.ws.Clone())
+	err := foreignCause(h(sp.ctx, r.ws.Clone()))
 	sp.end(err)
 	if err != nil {
 		return err
 	}
 	if err := r.write("", func(w *Workspace) {
-		next := ownIntent(w)
-		next.Hook, next.HookDone = true, true
+		ownIntent(w).HookDone = true
 	}); err != nil {
 		return &hookRecordError{err: err}
 	}
@@ -311,6 +344,9 @@ func (e *hookRecordError) Unwrap() error { return e.err }
 // every attempt that it did not act.
 func (r *run) deprovision(stage Stage, inst Instance) (refused bool, err error) {
 	p := r.s.providers[inst.Provider]
+	if p == nil {
+		return false, fmt.Errorf("VM %s is on provider %q, which has no driver here: %w", inst.ID, inst.Provider, ErrUnknownProvider)
+	}
 	sp := r.t.stageCtx(r.ctx, stage, inst.Provider, inst.ID)
 	var rt refusalTally
 	attempts, err := r.retrier(&sp).Do(sp.ctx, func(ctx context.Context) error {
@@ -318,7 +354,7 @@ func (r *run) deprovision(stage Stage, inst Instance) (refused bool, err error) 
 		if errors.Is(err, ErrInstanceNotFound) && !errors.Is(err, ErrNotOurs) {
 			return nil
 		}
-		return rt.note(err)
+		return rt.note(foreignCause(err))
 	})
 	sp.ev.Attempts = attempts
 	sp.end(err)
@@ -344,15 +380,33 @@ func (r *run) provision() (Instance, bool, error) {
 	attempts, err := r.retrier(&sp).Do(sp.ctx, func(ctx context.Context) error {
 		var err error
 		inst, err = p.Provision(ctx, req)
-		return rt.note(err)
+		return rt.note(foreignCause(err))
 	})
 	refused := rt.refused(err)
 	if err == nil {
 		err = completeInstance(&inst, req)
 	}
+	if err == nil && in.Old != nil && inst.ID == in.Old.ID && inst.Provider == in.Old.Provider {
+		// The old VM cannot be the new one: recording it would point at a
+		// VM the switch destroys, destroying it would lose the workspace's.
+		err = fmt.Errorf("provider %q answered the new VM's token %s with the old VM %s", inst.Provider, in.Token, inst.ID)
+	}
 	sp.ev.Attempts = attempts
 	sp.ev.InstanceID = inst.ID
 	sp.end(err)
+	if errors.Is(err, ErrTokenSpent) && !r.rotated {
+		// The token's VM is gone for good and the token cannot make
+		// another: journal a fresh one, then provision with it. Nothing
+		// alive is let go, and a resumed switch uses the new token.
+		r.rotated = true
+		if werr := r.write(StageProvision, func(w *Workspace) {
+			next := ownIntent(w)
+			next.Token, next.New = newID(), nil
+		}); werr != nil {
+			return Instance{}, false, errors.Join(err, werr)
+		}
+		return r.provision()
+	}
 	if err != nil {
 		return Instance{}, refused, err
 	}
@@ -399,6 +453,12 @@ func completeInstance(inst *Instance, req ProvisionRequest) error {
 	if inst.Token == "" {
 		inst.Token = req.Token
 	}
+	if inst.InstanceType == "" {
+		inst.InstanceType = req.Compute.InstanceType
+	}
+	if inst.Image == "" {
+		inst.Image = req.Compute.Image
+	}
 	return nil
 }
 
@@ -425,6 +485,11 @@ func (r *run) write(stage Stage, mutate func(*Workspace)) error {
 			sp.end(err)
 		}
 		if err == nil {
+			if next.Pending != nil && (stored.Pending == nil || stored.Pending.ID != next.Pending.ID) {
+				// A store that drops what it was given breaks the journal:
+				// nothing it answers can be trusted to hold the claim.
+				return fmt.Errorf("the store answered workspace %q's write without the intent it was given: %w", base.ID, errStoreBroken)
+			}
 			r.ws = stored
 			return nil
 		}
@@ -436,7 +501,7 @@ func (r *run) write(stage Stage, mutate func(*Workspace)) error {
 			case errors.Is(gerr, ErrNotFound):
 				return &vanishedError{cause: err}
 			case gerr == nil && !holdsClaim(fresh, claim):
-				return fmt.Errorf("workspace %q was deleted and created again during switch %s: %w", base.ID, claim.ID, ErrSwitchInProgress)
+				return r.lostClaim(fresh, claim)
 			}
 			return fmt.Errorf("the store answered not found for workspace %q, but a read did not confirm it: %w", base.ID, err)
 		}
@@ -448,11 +513,39 @@ func (r *run) write(stage Stage, mutate func(*Workspace)) error {
 			return errors.Join(err, gerr)
 		}
 		if !holdsClaim(fresh, claim) {
-			return fmt.Errorf("switch %s of workspace %q was taken over by another process: %w", claim.ID, base.ID, ErrSwitchInProgress)
+			return r.lostClaim(fresh, claim)
 		}
 		base = fresh
 	}
 }
+
+// errStoreBroken marks a Store answer that contradicts what was written.
+var errStoreBroken = errors.New("the store broke its contract")
+
+// lostClaim explains a record that no longer holds this run's claim: another
+// process took the same intent over (it goes on with it), or the intent is
+// gone from the record altogether — the workspace was deleted and created
+// again, or someone cleared the journal — and nothing of this switch
+// remains in it.
+func (r *run) lostClaim(fresh Workspace, claim *Intent) error {
+	if fresh.Pending != nil && fresh.Pending.ID == claim.ID {
+		return fmt.Errorf("switch %s of workspace %q was taken over by another process: %w", claim.ID, fresh.ID, ErrSwitchInProgress)
+	}
+	return &supersededError{fresh: fresh, claim: claim.ID}
+}
+
+// supersededError is a switch whose intent is no longer in its workspace's
+// record. It matches ErrConflict: the workspace changed under the switch.
+type supersededError struct {
+	fresh Workspace
+	claim string
+}
+
+func (e *supersededError) Error() string {
+	return fmt.Sprintf("workspace %q no longer holds switch %s: it was deleted and created again, or its journal was cleared", e.fresh.ID, e.claim)
+}
+
+func (e *supersededError) Is(target error) bool { return target == ErrConflict }
 
 // holdsClaim reports whether w still holds the claim: the same intent, the
 // same holder.
@@ -478,19 +571,7 @@ func (r *run) liveCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(r.ctx), cleanupTimeout)
 }
 
-func (r *run) retrier(sp *span) retry.Retrier {
-	p := r.s.cfg.retry
-	return retry.Retrier{
-		Policy: retry.Policy{
-			InitialInterval: p.InitialInterval,
-			MaxInterval:     p.MaxInterval,
-			MaxElapsedTime:  p.MaxElapsedTime,
-			MaxAttempts:     p.MaxAttempts,
-		},
-		Retryable: isTransient,
-		OnRetry:   sp.retried,
-	}
-}
+func (r *run) retrier(sp *span) retry.Retrier { return r.s.retrier(sp) }
 
 func isTransient(err error) bool { return errors.Is(err, ErrTransient) }
 

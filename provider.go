@@ -2,6 +2,7 @@ package cloudswitch
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"time"
 )
@@ -63,6 +64,27 @@ type ProvisionRequest struct {
 	Installation string
 }
 
+// Check reports whether req is one a driver for provider can act on: a
+// token, an owner and a workspace id, a Compute of that provider with an
+// instance type. Drivers call it first and refuse what fails it
+// (ErrRefused, since the cloud is never asked); it returns nil or an error
+// naming the first missing field.
+func (req ProvisionRequest) Check(provider string) error {
+	switch {
+	case req.Token == "":
+		return Refused(fmt.Errorf("provision request: empty token"))
+	case req.Owner == "":
+		return Refused(fmt.Errorf("provision request: empty owner"))
+	case req.WorkspaceID == "":
+		return Refused(fmt.Errorf("provision request: empty workspace id"))
+	case req.Compute.Provider != provider:
+		return Refused(fmt.Errorf("provision request: a %q machine asked of provider %q", req.Compute.Provider, provider))
+	case req.Compute.InstanceType == "":
+		return Refused(fmt.Errorf("provision request: empty instance type"))
+	}
+	return nil
+}
+
 // Provider is a driver for one cloud. It is a small interface for
 // implementers; the Switcher and the Reconciler add the retries, the journal
 // and the ownership checks. providers/providertest checks an implementation
@@ -91,7 +113,8 @@ type Provider interface {
 	// cannot see yet. It destroys only a VM whose ownership tags agree with
 	// inst: when inst.WorkspaceID (or inst.Installation) is set and the VM's
 	// tags name another workspace (or installation), it destroys nothing and
-	// returns an error matching ErrNotOurs.
+	// returns an error matching ErrNotOurs. A VM without such a tag (created
+	// outside cloudswitch, or before the tag existed) is not fenced by it.
 	Deprovision(ctx context.Context, inst Instance) error
 
 	// Instances yields every live VM carrying owner's ownership tags, page by

@@ -211,6 +211,34 @@ func NewReconciler(store Store, providers map[string]Provider, opts ...Reconcile
 	return r
 }
 
+// Reconciler returns a Reconciler over the Switcher's store and drivers that
+// resumes with the Switcher itself: the same owner, hooks, installation,
+// retry policy, logger, observer and clock, so that what the Reconciler
+// lists and how it finishes a switch can never drift from how the switch
+// was started. WithResumeOptions and WithReconcileOwner cannot be combined
+// with it; a Reconcile then returns the configuration error.
+func (s *Switcher) Reconciler(opts ...ReconcilerOption) *Reconciler {
+	cfg := reconcileConfig{grace: DefaultGracePeriod, concurrency: 8, deleteLimit: DefaultDeleteLimit}
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	errs := cfg.errs
+	if len(cfg.resumeOpts) > 0 {
+		errs = append(errs, errors.New("WithResumeOptions: the Reconciler resumes with the Switcher's own options"))
+	}
+	if cfg.owner != "" && cfg.owner != s.cfg.owner {
+		errs = append(errs, fmt.Errorf("WithReconcileOwner(%q): the Switcher's owner is %q", cfg.owner, s.cfg.owner))
+	}
+	cfg.owner = s.cfg.owner
+	r := &Reconciler{store: s.store, providers: s.providers, cfg: cfg, sw: s}
+	if len(errs) > 0 {
+		r.err = fmt.Errorf("cloudswitch: Switcher.Reconciler: %w", errors.Join(errs...))
+	}
+	return r
+}
+
 // Reconcile runs one pass and returns its report, with errors.Join of the
 // report's errors (nil on a clean pass). A cancelled context ends the pass
 // promptly; the report then holds what was done.
@@ -231,6 +259,7 @@ func (r *Reconciler) Reconcile(ctx context.Context) (Report, error) {
 	p.scanProviders(ctx)
 	p.deleteOrphans(ctx)
 	p.findDangling(ctx)
+	p.checkOwner()
 	if err := ctx.Err(); err != nil {
 		p.fail(fmt.Errorf("cloudswitch: reconcile pass cut short: %w", err))
 	}
@@ -333,7 +362,7 @@ func sortInstances(s []Instance) {
 func (p *pass) resumeExpired(ctx context.Context) {
 	now := p.r.sw.cfg.now()
 	var expired []string
-	for w, err := range p.r.store.Pending(ctx) {
+	for w, err := range orNoSequence(p.r.store.Pending(ctx), "the store's Pending") {
 		if err != nil {
 			// One undecodable record must not hide the others: the
 			// sequence ends by itself when it cannot go on.
@@ -429,7 +458,7 @@ func (p *pass) scan(ctx context.Context, name string, prov Provider) {
 		p.complete[name] = complete
 		p.mu.Unlock()
 	}()
-	for inst, err := range prov.Instances(ctx, p.r.cfg.owner) {
+	for inst, err := range orNoSequence(prov.Instances(ctx, p.r.cfg.owner), "the driver's Instances") {
 		if err != nil {
 			p.fail(fmt.Errorf("cloudswitch: listing %s after %d VMs: %w", name, listed, err))
 			flush() // what was listed before the failure is judged
@@ -441,6 +470,10 @@ func (p *pass) scan(ctx context.Context, name string, prov Provider) {
 		listed++
 		if inst.Provider == "" {
 			inst.Provider = name
+		}
+		if inst.Provider != name || inst.ID == "" {
+			p.fail(fmt.Errorf("cloudswitch: the driver of %s listed VM %q as one of provider %q; it is not judged", name, inst.ID, inst.Provider))
+			continue
 		}
 		if inst.Installation != p.installation {
 			p.mu.Lock()
@@ -485,6 +518,11 @@ func (p *pass) classify(ctx context.Context, prov Provider, inst Instance) {
 		p.markRecord()
 		return
 	case e.holds(inst):
+		p.markRecord()
+		return
+	case e.pending != nil:
+		// A switch is in flight: whatever it holds, a listing may not show
+		// (a partial Instance without its token). Judge it once settled.
 		p.markRecord()
 		return
 	}
@@ -546,7 +584,7 @@ func (p *pass) confirm(ctx context.Context, inst Instance) bool {
 	case err == nil:
 		p.markRecord()
 		fresh := entryOf(w)
-		return !fresh.references(inst) && !fresh.holds(inst)
+		return !fresh.references(inst) && !fresh.holds(inst) && fresh.pending == nil
 	case errors.Is(err, ErrNotFound):
 		return true
 	}
@@ -625,7 +663,7 @@ func (p *pass) storeHoldsAnything(ctx context.Context) bool {
 	if !ok {
 		return false
 	}
-	for _, err := range lister.List(ctx) {
+	for _, err := range orNoSequence(lister.List(ctx), "the store's List") {
 		return err == nil
 	}
 	return false
@@ -645,6 +683,10 @@ func (p *pass) reportOrphan(ctx context.Context, inst Instance, reason string, e
 }
 
 func (p *pass) destroy(ctx context.Context, prov Provider, inst Instance) error {
+	// Bounded like a switch's calls: no provider call runs without a
+	// deadline, however long the caller's pass may run.
+	ctx, cancel := context.WithTimeout(ctx, p.r.sw.cfg.lease)
+	defer cancel()
 	// Not a switch: stage and retry events are reported, with no intent.
 	t := &tracer{s: p.r.sw, ctx: ctx, ev: SwitchEvent{WorkspaceID: inst.WorkspaceID}}
 	r := &run{s: p.r.sw, t: t, ctx: ctx}
@@ -666,7 +708,7 @@ func (p *pass) findDangling(ctx context.Context) {
 		return
 	}
 	unknown := map[string]int{}
-	for w, err := range lister.List(ctx) {
+	for w, err := range orNoSequence(lister.List(ctx), "the store's List") {
 		if err != nil {
 			p.fail(fmt.Errorf("cloudswitch: listing workspaces: %w", err))
 			if ctx.Err() != nil {
@@ -690,6 +732,23 @@ func (p *pass) findDangling(ctx context.Context) {
 	for _, prov := range slices.Sorted(maps.Keys(unknown)) {
 		p.fail(fmt.Errorf("cloudswitch: %d workspaces run on provider %q, which has no driver here: their VMs were not checked: %w",
 			unknown[prov], prov, ErrUnknownProvider))
+	}
+}
+
+// checkOwner says loudly when a pass listed no VM at all although records
+// name VMs it should have listed: the owner (or the credentials) is most
+// likely not the one the Switcher creates VMs with.
+func (p *pass) checkOwner() {
+	p.mu.Lock()
+	listed := 0
+	for _, n := range p.rep.Listed {
+		listed += n
+	}
+	dangling := len(p.rep.Dangling)
+	p.mu.Unlock()
+	if listed == 0 && dangling > 0 {
+		p.fail(fmt.Errorf("cloudswitch: reconcile: no provider listed any VM with owner %q, yet %d records name VMs: is the owner (WithOwner, WithReconcileOwner) the one the Switcher creates VMs with?",
+			p.r.cfg.owner, dangling))
 	}
 }
 
@@ -939,4 +998,16 @@ func (c *workspaceCache) reportErr(e *cacheEntry) bool {
 	}
 	e.reported = true
 	return true
+}
+
+// orNoSequence returns seq, or, when a plug-in returned none, a sequence
+// that yields one error saying so: a nil sequence never panics a pass.
+func orNoSequence[T any](seq iter.Seq2[T, error], what string) iter.Seq2[T, error] {
+	if seq != nil {
+		return seq
+	}
+	return func(yield func(T, error) bool) {
+		var zero T
+		yield(zero, fmt.Errorf("cloudswitch: %s returned no sequence", what))
+	}
 }

@@ -66,7 +66,7 @@ func (s *Switcher) doResume(t *tracer, id string) (Result, error) {
 	defer cancel()
 	next := w.Clone()
 	next.Pending.Holder = newID()
-	next.Pending.LeaseExpires = now.Add(s.cfg.lease)
+	next.Pending.LeaseExpires = s.cfg.now().Add(s.cfg.lease) // after the deadline is set: never earlier
 	next.Pending.Claims++
 	sp := t.stageCtx(ctx, StageClaim, "", "")
 	stored, err := s.store.Update(sp.ctx, next)
@@ -78,6 +78,9 @@ func (s *Switcher) doResume(t *tracer, id string) (Result, error) {
 		return res, fmt.Errorf("workspace %q: switch %s was claimed by another process: %w", id, in.ID, ErrSwitchInProgress)
 	case err != nil:
 		return res, &IncompleteError{Stage: StageClaim, WorkspaceID: id, IntentID: in.ID, Err: err}
+	case !holdsClaim(stored, next.Pending):
+		return res, &IncompleteError{Stage: StageClaim, WorkspaceID: id, IntentID: in.ID,
+			Err: fmt.Errorf("the store answered the claim without the intent it was given: %w", errStoreBroken)}
 	}
 
 	r := &run{s: s, t: t, ctx: ctx, ws: stored}
@@ -110,6 +113,15 @@ func (s *Switcher) canDrive(in *Intent) error {
 		}
 	case in.Committed:
 		need = append(need, in.To.Provider)
+	case in.Phase == PhaseResize:
+		if _, ok := s.providers[in.Old.Provider].(Resizer); !ok {
+			return fmt.Errorf("switch %s resizes a VM of provider %q, whose driver here cannot resize: %w", in.ID, in.Old.Provider, ErrUnknownProvider)
+		}
+	case in.Phase == PhaseDecommission:
+		if _, ok := s.store.(Deleter); !ok {
+			return fmt.Errorf("switch %s decommissions the workspace, but this store cannot delete (it does not implement Deleter)", in.ID)
+		}
+		need = append(need, in.Old.Provider)
 	default:
 		if in.Old != nil {
 			need = append(need, in.Old.Provider)

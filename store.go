@@ -121,3 +121,14 @@ type Lookup struct {
 	Workspace Workspace
 	Err       error
 }
+
+// Deleter is a Store that can delete a workspace with compare-and-swap, as
+// Switcher.Decommission needs.
+type Deleter interface {
+	Store
+	// DeleteIf deletes the workspace w.ID only if its stored Version equals
+	// w.Version. If the versions differ it returns an error matching
+	// ErrConflict and deletes nothing; if the workspace does not exist, an
+	// error matching ErrNotFound.
+	DeleteIf(ctx context.Context, w Workspace) error
+}

@@ -34,6 +34,13 @@ type Result struct {
 	Workspace Workspace
 	// Switched is true when the provider changed.
 	Switched bool
+	// Recreated is true when the workspace's VM was replaced by a new one
+	// (on a provider change, or a change of region or image).
+	Recreated bool
+	// Resized is true when the VM's instance type was changed in place.
+	Resized bool
+	// Deleted is true when Decommission deleted the workspace.
+	Deleted bool
 	// RolledBack is true when Resume gave an interrupted switch up and undid
 	// it: the workspace keeps its old compute and VM.
 	RolledBack bool
@@ -134,21 +141,28 @@ func (s *Switcher) doSwitch(t *tracer, id string, req Request) (Result, error) {
 	if req.IfVersion != 0 && req.IfVersion != w.Version {
 		return res, fmt.Errorf("workspace %q is at version %d, not %d: %w", id, w.Version, req.IfVersion, ErrConflict)
 	}
-	if change && !req.ConfirmRecreate {
-		return res, fmt.Errorf("workspace %q: %s to %s: %w", id, t.ev.From, target.Provider, ErrConfirmRequired)
+	recreate, resize := change, false
+	if !change {
+		recreate, resize = s.sameProviderChange(w, target)
+	}
+	if recreate && !req.ConfirmRecreate {
+		what := fmt.Sprintf("%s to %s", t.ev.From, target.Provider)
+		if !change {
+			what = fmt.Sprintf("a change of region or image on %s recreates the VM", target.Provider)
+		}
+		return res, fmt.Errorf("workspace %q: %s: %w", id, what, ErrConfirmRequired)
 	}
 
 	var old *Instance
-	if w.Instance != nil && change {
-		// On a provider change the old VM goes; on the same provider a
-		// switch destroys nothing.
+	if w.Instance != nil && (recreate || resize) {
+		// The VM is destroyed or resized; a record-only edit touches none.
 		inst, err := s.oldInstance(w)
 		if err != nil {
 			return res, &AbortError{Stage: StageValidate, WorkspaceID: id, Err: err}
 		}
 		old = &inst
 	}
-	provision := s.cfg.provisioning && (change || w.Instance == nil)
+	provision := s.cfg.provisioning && (recreate || w.Instance == nil)
 	if provision {
 		if _, ok := s.providers[target.Provider]; !ok {
 			return res, s.noDriver(target.Provider)
@@ -156,32 +170,52 @@ func (s *Switcher) doSwitch(t *tracer, id string, req Request) (Result, error) {
 	}
 
 	if old == nil && !provision {
-		// Nothing to destroy or create: one compare-and-swap write.
+		// Nothing to destroy, resize or create: one compare-and-swap write.
 		return s.update(t, w, target, change)
 	}
 
+	installation, err := s.installationID(t)
+	if err != nil {
+		return res, &AbortError{Stage: StageRead, WorkspaceID: id, Err: err}
+	}
+	if old != nil && old.Installation == "" {
+		old.Installation = installation // fence: never another installation's VM
+	}
+	in := s.newIntent(w, target, old, provision)
+	in.Installation = installation
+	t.ev.IntentID = in.ID
+	if provision || resize {
+		if err := s.preflight(t, ProvisionRequest{WorkspaceID: id, Compute: target, Token: in.ID,
+			Owner: s.cfg.owner, Installation: in.Installation}); err != nil {
+			return res, err
+		}
+	}
+	if resize {
+		in.Phase, in.Provision, in.Token, in.Owner, in.Hook = PhaseResize, false, "", "", false
+		in.Strategy = BreakBeforeMake
+	}
+	t.ev.Strategy = in.Strategy
+	return s.claimAndRun(t, w, in)
+}
+
+// newIntent is the journal of a switch of w to target that destroys old (if
+// any) and, when provision is set, creates a VM.
+func (s *Switcher) newIntent(w Workspace, target Compute, old *Instance, provision bool) *Intent {
 	strategy := s.cfg.strategy
 	if !provision {
 		strategy = BreakBeforeMake
 	}
-	var installation string
-	if provision {
-		installation, err = s.installationID(t)
-		if err != nil {
-			return res, &AbortError{Stage: StageRead, WorkspaceID: id, Err: err}
-		}
-	}
 	now := s.cfg.now()
-	intentID := newID()
+	id := newID()
 	in := &Intent{
-		ID:           intentID,
+		ID:           id,
 		Strategy:     strategy,
 		Phase:        PhaseProvision,
 		From:         w.Compute,
 		To:           target,
 		Old:          old,
 		Provision:    provision,
-		Holder:       intentID, // the first claim's holder; each Resume picks a fresh one
+		Holder:       id, // the first claim's holder; each Resume picks a fresh one
 		LeaseExpires: now.Add(s.cfg.lease),
 		StartedAt:    now,
 		Claims:       1,
@@ -189,7 +223,6 @@ func (s *Switcher) doSwitch(t *tracer, id string, req Request) (Result, error) {
 	if provision {
 		in.Token = in.ID
 		in.Owner = s.cfg.owner
-		in.Installation = installation
 	}
 	if old != nil && s.cfg.hooks.BeforeDeprovision != nil {
 		in.Hook = true // journaled: a resumer without the hook will not skip it
@@ -197,8 +230,35 @@ func (s *Switcher) doSwitch(t *tracer, id string, req Request) (Result, error) {
 	if old != nil && strategy == BreakBeforeMake {
 		in.Phase = PhaseDeprovision
 	}
-	t.ev.Strategy = strategy
-	return s.claimAndRun(t, w, in)
+	return in
+}
+
+// sameProviderChange says what a change of w's compute to target on the
+// same provider does to its VM: a change of region or image recreates it; a
+// change of instance type resizes it in place where the driver can, and
+// recreates it otherwise. What the VM is known to run already
+// (Instance.Region, Image, InstanceType) needs no change.
+func (s *Switcher) sameProviderChange(w Workspace, target Compute) (recreate, resize bool) {
+	if w.Instance == nil {
+		return false, false
+	}
+	differs := func(want, recorded, actual string) bool {
+		return want != recorded && (actual == "" || want != actual)
+	}
+	recordedType := w.Compute.InstanceType
+	if recordedType == "" {
+		recordedType = s.cfg.allowlist.DefaultInstanceType(target.Provider)
+	}
+	if differs(target.Region, w.Compute.Region, w.Instance.Region) || differs(target.Image, w.Compute.Image, w.Instance.Image) {
+		return true, false
+	}
+	if differs(target.InstanceType, recordedType, w.Instance.InstanceType) {
+		if _, ok := s.providers[target.Provider].(Resizer); ok {
+			return false, true
+		}
+		return true, false
+	}
+	return false, false
 }
 
 // precheck refuses what is wrong before any I/O: an empty id, and a named
@@ -244,6 +304,12 @@ func (s *Switcher) resolve(w Workspace, want Compute) (Compute, bool, error) {
 		if target.InstanceType == "" {
 			target.InstanceType = s.cfg.allowlist.DefaultInstanceType(target.Provider)
 		}
+		if target.Region == "" {
+			target.Region = s.cfg.allowlist.DefaultRegion(target.Provider)
+		}
+		if target.Image == "" {
+			target.Image = s.cfg.allowlist.DefaultImage(target.Provider)
+		}
 	} else {
 		if target.InstanceType == "" {
 			target.InstanceType = cur.InstanceType
@@ -285,6 +351,9 @@ func (s *Switcher) oldInstance(w Workspace) (Instance, error) {
 		return inst, fmt.Errorf("workspace %q records instance %s, whose ownership names workspace %q; refusing to destroy another workspace's VM: %w",
 			w.ID, inst.ID, inst.WorkspaceID, ErrNotOurs)
 	}
+	// The record is sure whose VM it means: the driver fences by it even
+	// when the stored Instance predates the ownership fields.
+	inst.WorkspaceID = w.ID
 	if _, ok := s.providers[inst.Provider]; !ok {
 		return inst, fmt.Errorf("workspace %q runs on provider %q, which has no driver here, so its VM cannot be destroyed: %w",
 			w.ID, inst.Provider, ErrUnknownProvider)
@@ -390,6 +459,9 @@ func (s *Switcher) claimAndRun(t *tracer, w Workspace, in *Intent) (Result, erro
 	// acts alone.
 	ctx, cancel := context.WithTimeout(t.ctx, s.cfg.lease)
 	defer cancel()
+	// Journaled after the context's deadline is set, so the deadline is
+	// never later than what the journal shows others.
+	in.LeaseExpires = s.cfg.now().Add(s.cfg.lease)
 
 	next := w // the store copies what it is given
 	next.Pending = in
@@ -404,6 +476,9 @@ func (s *Switcher) claimAndRun(t *tracer, w Workspace, in *Intent) (Result, erro
 	case err != nil:
 		// The claim may have landed: say so, never "nothing changed".
 		return res, &IncompleteError{Stage: StageClaim, WorkspaceID: w.ID, IntentID: in.ID, Err: err}
+	case !holdsClaim(stored, in):
+		return res, &IncompleteError{Stage: StageClaim, WorkspaceID: w.ID, IntentID: in.ID,
+			Err: fmt.Errorf("the store answered the claim without the intent it was given: %w", errStoreBroken)}
 	}
 	r := &run{s: s, t: t, ctx: ctx, ws: stored}
 	return r.drive()

@@ -95,9 +95,11 @@ func outcomeOf(res Result, err error, wrote bool) Outcome {
 	switch {
 	case res.RolledBack:
 		return OutcomeAborted
+	case res.Deleted:
+		return OutcomeDeleted
 	case res.Switched, res.Provisioned != nil, res.Deprovisioned != nil:
 		return OutcomeSwitched
-	case wrote:
+	case wrote, res.Resized:
 		return OutcomeUpdated
 	}
 	return OutcomeUnchanged

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -31,6 +30,10 @@ type api struct {
 	switcher  *cloudswitch.Switcher
 	allowlist *cloudswitch.Allowlist
 	providers []string // the providers with a driver, sorted
+	// regions are, per provider, the only regions VMs may be created in:
+	// those its driver lists, so the reconciler sees every VM. A provider
+	// missing here takes any region its cloud accepts.
+	regions   map[string][]string
 	authorize authorizeFunc
 	logger    *slog.Logger
 	// timeout bounds a request's work on the store and the providers once
@@ -63,18 +66,15 @@ func (a *api) createWorkspace(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !workspaceID.MatchString(body.ID) {
-		v := body.ID
-		writeProblem(w, problem{Type: typeInvalid, Title: "Invalid workspace id", Status: http.StatusBadRequest,
-			Field: "id", Value: &v,
-			Detail: "id must be 1 to 63 lowercase letters, digits, '-' and '_', starting with a letter or a digit: it names the workspace's VMs on every cloud"})
-		return
-	}
-	if !a.allowed(w, r, body.ID, actionCreate) {
+		invalidID(w, "id", body.ID)
 		return
 	}
 	compute, err := a.firstCompute(body.Compute)
 	if err != nil {
 		a.fail(w, r, problemFor(body.ID, cloudswitch.Request{}, cloudswitch.Result{}, err), err)
+		return
+	}
+	if !a.allowed(w, r, authzRequest{Action: actionCreate, WorkspaceID: body.ID, Target: &compute}) {
 		return
 	}
 	ws, err := a.store.Create(r.Context(), cloudswitch.Workspace{ID: body.ID, Compute: compute})
@@ -98,8 +98,8 @@ func (a *api) createWorkspace(w http.ResponseWriter, r *http.Request) {
 		var abort *cloudswitch.AbortError
 		if errors.As(err, &abort) {
 			p.Type, p.Title = typeProvisionAborted, "Workspace created without a VM"
-			p.Detail = fmt.Sprintf("workspace %s was created, but its VM could not be (%s), and nothing runs for it. "+
-				"PATCH /workspaces/%s/compute with {} tries again", ws.ID, cause(err), ws.ID)
+			p.Detail = fmt.Sprintf("workspace %s was created, but its VM could not be (%s; the server's log has the cause), and nothing runs for it. "+
+				"PATCH /workspaces/%s/compute with {} tries again", ws.ID, abortReason(abort), ws.ID)
 		}
 		a.fail(w, r, p, err)
 		return
@@ -125,13 +125,48 @@ func (a *api) firstCompute(c cloudswitch.Compute) (cloudswitch.Compute, error) {
 		return c, &cloudswitch.ValidationError{Field: "provider", Value: c.Provider,
 			Reason: "is not enabled on this server", Allowed: a.providers}
 	}
-	return c, nil
+	return c, a.checkRegion(c.Provider, c.Region)
+}
+
+// checkRegion refuses a region of provider that its driver does not list:
+// a VM there would be invisible to the reconciler.
+func (a *api) checkRegion(provider, region string) error {
+	allowed, limited := a.regions[cloudswitch.NormalizeProvider(provider)]
+	if region == "" || !limited || slices.Contains(allowed, region) {
+		return nil
+	}
+	return &cloudswitch.ValidationError{Field: "region", Value: region,
+		Reason: "is not a region this server creates " + provider + " VMs in", Allowed: allowed}
+}
+
+// pathID returns the {id} of the request's path if it follows the rule of
+// ids at create; otherwise it answers 400 and returns false. An id that no
+// workspace can have (a NUL byte, a slash, upper case) is a malformed
+// request, not a missing workspace nor a database failure.
+func pathID(w http.ResponseWriter, r *http.Request) (string, bool) {
+	id := r.PathValue("id")
+	if !workspaceID.MatchString(id) {
+		invalidID(w, "", id)
+		return "", false
+	}
+	return id, true
+}
+
+// invalidID answers 400 for a workspace id that breaks the rule; field is
+// the body field it came from ("" for the path).
+func invalidID(w http.ResponseWriter, field, id string) {
+	p := problem{Type: typeInvalid, Title: "Invalid workspace id", Status: http.StatusBadRequest, Field: field,
+		Detail: "a workspace id is 1 to 63 lowercase letters, digits, '-' and '_', starting with a letter or a digit: it names the workspace's VMs on every cloud"}
+	if field != "" && len(id) <= 64 {
+		p.Value = &id
+	}
+	writeProblem(w, p)
 }
 
 // getWorkspace serves GET /workspaces/{id}.
 func (a *api) getWorkspace(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if !a.allowed(w, r, id, actionRead) {
+	id, ok := pathID(w, r)
+	if !ok || !a.allowed(w, r, authzRequest{Action: actionRead, WorkspaceID: id}) {
 		return
 	}
 	ws, err := a.store.Get(r.Context(), id)
@@ -140,53 +175,6 @@ func (a *api) getWorkspace(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeWorkspace(w, http.StatusOK, ws)
-}
-
-// listWorkspaces serves GET /workspaces: a JSON array streamed from the
-// Store, so that a large table is never held in memory. If the database
-// fails after the first element was sent, the array is left unclosed: the
-// client sees invalid JSON, never a list that looks complete but is not.
-func (a *api) listWorkspaces(w http.ResponseWriter, r *http.Request) {
-	if !a.allowed(w, r, "", actionList) {
-		return
-	}
-	rc := http.NewResponseController(w)
-	n := 0
-	for ws, err := range a.store.List(r.Context()) {
-		if err != nil {
-			if n == 0 {
-				a.fail(w, r, storeProblem("", err), err)
-				return
-			}
-			if r.Context().Err() == nil {
-				a.logger.Warn("listing workspaces cut short", "after", n, "err", err)
-			}
-			return
-		}
-		b, err := json.Marshal(workspaceOf(ws))
-		if err != nil {
-			a.logger.Error("encoding a workspace", "workspace", ws.ID, "err", err)
-			return
-		}
-		sep := ","
-		if n == 0 {
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("X-Content-Type-Options", "nosniff")
-			w.WriteHeader(http.StatusOK)
-			sep = "["
-		}
-		if _, err := fmt.Fprintf(w, "%s\n%s", sep, b); err != nil {
-			return // the client is gone
-		}
-		if n++; n%100 == 0 {
-			_ = rc.Flush()
-		}
-	}
-	if n == 0 {
-		writeJSON(w, http.StatusOK, []workspaceJSON{})
-		return
-	}
-	_, _ = fmt.Fprint(w, "\n]\n")
 }
 
 // switchBody is the body of PATCH /workspaces/{id}/compute. An empty field
@@ -202,8 +190,8 @@ type switchBody struct {
 
 // patchCompute serves PATCH /workspaces/{id}/compute: a Switch.
 func (a *api) patchCompute(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if !a.allowed(w, r, id, actionSwitch) {
+	id, ok := pathID(w, r)
+	if !ok {
 		return
 	}
 	version, err := ifVersion(r.Header.Get("If-Match"))
@@ -222,6 +210,13 @@ func (a *api) patchCompute(w http.ResponseWriter, r *http.Request) {
 		ConfirmRecreate: body.ConfirmRecreate,
 		IfVersion:       version,
 	}
+	target := req.Compute
+	if !a.allowed(w, r, authzRequest{Action: actionSwitch, WorkspaceID: id, Target: &target, ConfirmRecreate: req.ConfirmRecreate}) {
+		return
+	}
+	if req.Compute.Region != "" && !a.regionAllowed(w, r, id, req.Compute) {
+		return
+	}
 	ctx, cancel := a.detached(r)
 	defer cancel()
 	res, err := a.switcher.Switch(ctx, id, req)
@@ -236,8 +231,8 @@ func (a *api) patchCompute(w http.ResponseWriter, r *http.Request) {
 // interrupted, finishing it or undoing it. On a workspace with no switch in
 // flight it changes nothing.
 func (a *api) resume(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if !a.allowed(w, r, id, actionResume) {
+	id, ok := pathID(w, r)
+	if !ok || !a.allowed(w, r, authzRequest{Action: actionResume, WorkspaceID: id}) {
 		return
 	}
 	ctx, cancel := a.detached(r)
@@ -250,27 +245,52 @@ func (a *api) resume(w http.ResponseWriter, r *http.Request) {
 	writeWorkspace(w, http.StatusOK, res.Workspace)
 }
 
+// regionAllowed checks the region a PATCH asks for against the regions of
+// the provider it moves to — the current one when it names none — and
+// answers 400 when it is not one. A workspace that cannot be read is left
+// to the Switch to report.
+func (a *api) regionAllowed(w http.ResponseWriter, r *http.Request, id string, c cloudswitch.Compute) bool {
+	provider := c.Provider
+	if provider == "" {
+		ws, err := a.store.Get(r.Context(), id)
+		if err != nil {
+			return true
+		}
+		provider = ws.Compute.Provider
+	}
+	if err := a.checkRegion(provider, c.Region); err != nil {
+		a.fail(w, r, problemFor(id, cloudswitch.Request{}, cloudswitch.Result{}, err), err)
+		return false
+	}
+	return true
+}
+
 // allowed asks authorize, and answers 403 when it refuses.
-func (a *api) allowed(w http.ResponseWriter, r *http.Request, id, action string) bool {
-	err := a.authorize(r, id, action)
+func (a *api) allowed(w http.ResponseWriter, r *http.Request, req authzRequest) bool {
+	err := a.authorize(r, req)
 	if err == nil {
 		return true
 	}
-	writeProblem(w, problem{Type: typeForbidden, Title: "Forbidden", Status: http.StatusForbidden, Workspace: id,
+	writeProblem(w, problem{Type: typeForbidden, Title: "Forbidden", Status: http.StatusForbidden, Workspace: req.WorkspaceID,
 		Detail: err.Error()})
 	return false
 }
 
-// fail answers with p, and logs the errors a client cannot fix (redacted:
-// cloudswitch's errors are, a database driver's may not be).
+// fail answers with p, and logs the cause with the request's id — the
+// problem carries the id, never the cause's text (a database's or a cloud's
+// error may name hosts, users, accounts or request ids of theirs). The log
+// line is redacted: cloudswitch's errors are, a database driver's may not be.
 func (a *api) fail(w http.ResponseWriter, r *http.Request, p problem, err error) {
 	err = redact.Error(err)
+	attrs := []any{"request_id", requestID(r), "method", r.Method, "path", loggedPath(r), "status", p.Status, "err", err}
 	switch {
 	case p.Status == http.StatusAccepted:
 		w.Header().Set("Location", location(p.Workspace))
-		a.logger.Warn("switch journaled, not finished", "method", r.Method, "path", r.URL.Path, "err", err)
+		a.logger.Warn("switch journaled, not finished", attrs...)
 	case p.Status >= 500:
-		a.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", p.Status, "err", err)
+		a.logger.Error("request failed", attrs...)
+	default:
+		a.logger.Info("request refused", attrs...)
 	}
 	writeProblem(w, p)
 }

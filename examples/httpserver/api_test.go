@@ -54,8 +54,8 @@ func TestEveryEndpointButHealthzNeedsTheToken(t *testing.T) {
 func TestTheAuthorizeHookRefusesWith403(t *testing.T) {
 	f := newFixture(t)
 	ws := f.create("ws-1", cloudswitch.AWS)
-	f.api.authorize = func(r *http.Request, id, action string) error {
-		if action == actionSwitch {
+	f.api.authorize = func(r *http.Request, req authzRequest) error {
+		if req.Action == actionSwitch {
 			return errors.New("only the workspace's owner may change its compute")
 		}
 		return nil
@@ -226,8 +226,8 @@ func TestAProviderThatRefusesIs502AndNothingChanges(t *testing.T) {
 	f.aws.FailNext(memprovider.OpDeprovision, 1, memprovider.ErrDenied)
 	r := f.do("PATCH", "/workspaces/ws-1/compute", `{"provider":"hetzner","confirm_recreate":true}`)
 	r.wantStatus(t, http.StatusBadGateway)
-	if p := r.problem(t); !strings.Contains(p.Detail, "retrying is safe") || !strings.Contains(p.Detail, "403") {
-		t.Errorf("502 detail %q does not give the cause and the advice", p.Detail)
+	if p := r.problem(t); !strings.Contains(p.Detail, "retrying is safe") || !strings.Contains(p.Detail, "refused") {
+		t.Errorf("502 detail %q does not say what refused and the advice", p.Detail)
 	}
 	got := f.do("GET", "/workspaces/ws-1", "").workspace(t)
 	if got.Compute.Provider != cloudswitch.AWS || got.Instance == nil || got.Instance.ID != ws.Instance.ID ||
@@ -298,8 +298,8 @@ func TestBodiesAreCheckedStrictly(t *testing.T) {
 		detail     string
 	}{
 		{"unknown field", `{"provider":"hetzner","confirm":true}`, http.StatusBadRequest, `unknown field "confirm"`},
-		{"empty", ``, http.StatusBadRequest, "empty"},
-		{"not JSON", `provider=hetzner`, http.StatusBadRequest, "not the JSON"},
+		{"empty", ` `, http.StatusBadRequest, "empty"},
+		{"not JSON", `provider=hetzner`, http.StatusBadRequest, "not valid JSON"},
 		{"two values", `{} {}`, http.StatusBadRequest, "more than one"},
 		{"wrong type", `{"confirm_recreate":"yes"}`, http.StatusBadRequest, "confirm_recreate"},
 		{"too large", `{"image":"` + strings.Repeat("x", maxBody) + `"}`, http.StatusRequestEntityTooLarge, "64 KiB"},
@@ -331,33 +331,5 @@ func TestMissingWorkspacesAre404(t *testing.T) {
 		if p := r.problem(t); p.Workspace != "nope" {
 			t.Errorf("%s %s: problem does not name the workspace: %s", req.method, req.path, r.body)
 		}
-	}
-}
-
-func TestListStreamsEveryWorkspace(t *testing.T) {
-	f := newFixture(t)
-	r := f.do("GET", "/workspaces", "")
-	r.wantStatus(t, http.StatusOK)
-	if strings.TrimSpace(string(r.body)) != "[]" {
-		t.Errorf("empty list: %s", r.body)
-	}
-	for _, id := range []string{"ws-b", "ws-a", "ws-c"} {
-		f.create(id, cloudswitch.Hetzner)
-	}
-	r = f.do("GET", "/workspaces", "")
-	r.wantStatus(t, http.StatusOK)
-	var list []workspaceJSON
-	if err := decodeStrict(r.body, &list); err != nil {
-		t.Fatalf("%v: %s", err, r.body)
-	}
-	var ids []string
-	for _, w := range list {
-		ids = append(ids, w.ID)
-		if w.Instance == nil || w.Instance.Provider != cloudswitch.Hetzner {
-			t.Errorf("%s without its VM: %+v", w.ID, w)
-		}
-	}
-	if !slices.Equal(ids, []string{"ws-a", "ws-b", "ws-c"}) {
-		t.Errorf("listed %v", ids)
 	}
 }

@@ -5,14 +5,18 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"strings"
+
+	"github.com/cloudswitch/cloudswitch"
 )
 
 // Authentication and authorization are two steps:
 //
 //  1. requireToken checks the bearer token on every endpoint but
 //     GET /healthz, and answers 401 without a valid one;
-//  2. each handler then calls authorize with the workspace and the action,
-//     and answers 403 if it refuses.
+//  2. each handler then decodes and checks the request, calls authorize
+//     with what it asks for — the action, the workspace, the target compute
+//     (provider, instance type, region, image) — and answers 403 if it
+//     refuses.
 //
 // This example has a single token that may do everything. A real server
 // replaces authorize (and, most likely, the token check with its sessions,
@@ -28,16 +32,31 @@ const (
 	actionResume = "resume" // POST /workspaces/{id}/resume
 )
 
-// authorizeFunc decides whether the authenticated caller of r may perform
-// action on workspaceID. A non-nil error refuses with 403; its text is shown
-// to the caller, so it must say why without revealing anything secret.
-type authorizeFunc func(r *http.Request, workspaceID, action string) error
+// authzRequest is what a request asks for, decoded and checked: what
+// authorize decides on.
+type authzRequest struct {
+	Action      string // one of the actions above
+	WorkspaceID string // "" for list
+	// Target is the compute asked for: on create, the new workspace's
+	// (provider and instance type filled in); on switch, the fields the
+	// PATCH sets, an empty one keeping its current value. Nil for the other
+	// actions.
+	Target          *cloudswitch.Compute
+	ConfirmRecreate bool // switch: the caller confirmed destroying the VM
+}
+
+// authorizeFunc decides whether the authenticated caller of r may do what
+// req asks. A non-nil error refuses with 403; its text is shown to the
+// caller, so it must say why without revealing anything secret.
+type authorizeFunc func(r *http.Request, req authzRequest) error
 
 // authorize is this example's policy: whoever holds the token may do
 // anything. Plug your own in here: look the caller up from r (the identity
 // your authentication put in its context), and check that they own
-// workspaceID and may perform action on it.
-func authorize(r *http.Request, workspaceID, action string) error {
+// req.WorkspaceID and may perform req.Action on it — and, for a create or a
+// switch, that they may run req.Target: its provider, region, instance type
+// or image.
+func authorize(r *http.Request, req authzRequest) error {
 	return nil
 }
 

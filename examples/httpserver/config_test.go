@@ -21,7 +21,7 @@ func TestTheDefaultsRunWithoutAnything(t *testing.T) {
 
 func TestTheEnvironmentConfiguresTheServer(t *testing.T) {
 	env := map[string]string{
-		"CLOUDSWITCH_TOKEN":              "from-env",
+		"CLOUDSWITCH_TOKEN":              "from-env-0123456789",
 		"CLOUDSWITCH_DB":                 "postgres://db/ws",
 		"CLOUDSWITCH_HETZNER":            "real",
 		"CLOUDSWITCH_RECONCILE_INTERVAL": "0",
@@ -31,7 +31,7 @@ func TestTheEnvironmentConfiguresTheServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.token != "from-env" || cfg.db != "postgres://db/ws" || cfg.clouds.Hetzner != wiring.Real ||
+	if cfg.token != "from-env-0123456789" || cfg.db != "postgres://db/ws" || cfg.clouds.Hetzner != wiring.Real ||
 		cfg.reconcileInterval != 0 || !cfg.deleteOrphans || cfg.addr != ":9090" {
 		t.Errorf("%+v", cfg)
 	}

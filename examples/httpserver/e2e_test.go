@@ -30,7 +30,8 @@ import (
 // this test process, so that they — and the VMs in them, the ground truth —
 // outlive the server when it is killed.
 //
-// The test drives the README's curl session, then kills the server with
+// The test runs the README's session as written (testREADMESession), then
+// drives the API over HTTP, then kills the server with
 // SIGKILL in the middle of a switch, restarts it on the same database, and
 // checks that its background reconciler finishes the switch, leaving every
 // VM pointed at by its record and no other.
@@ -42,6 +43,8 @@ func TestEndToEnd(t *testing.T) {
 		t.Skip("needs SIGTERM")
 	}
 	bin := buildServer(t)
+	t.Run("the README's session runs as written", func(t *testing.T) { testREADMESession(t, bin) })
+
 	set, control := startEmulators(t)
 	db := filepath.Join(t.TempDir(), "ws.db")
 	args := func(addr string) []string {
@@ -115,11 +118,18 @@ func TestEndToEnd(t *testing.T) {
 
 	r = c.do("GET", "/workspaces", "")
 	r.wantStatus(t, http.StatusOK)
-	var list []workspaceJSON
-	if err := decodeStrict(r.body, &list); err != nil || len(list) != 1 || list[0].ID != "ws-1" ||
-		list[0].Compute.Provider != cloudswitch.Hetzner {
+	var page pageJSON
+	if err := decodeStrict(r.body, &page); err != nil || len(page.Workspaces) != 1 || page.Workspaces[0].ID != "ws-1" ||
+		page.Workspaces[0].Compute.Provider != cloudswitch.Hetzner {
 		t.Errorf("list (%v): %s", err, r.body)
 	}
+
+	// With emulators of another process, the server serves no emulator
+	// control endpoint; and a path longer than the header limit is refused
+	// by the HTTP server itself.
+	c.do("GET", "/emulator/vms", "").wantStatus(t, http.StatusNotFound)
+	r = c.do("GET", "/workspaces/"+strings.Repeat("x", 1<<20), "")
+	r.wantStatus(t, http.StatusRequestHeaderFieldsTooLarge)
 
 	r = c.do("PATCH", "/workspaces/ws-1/compute", `{"provider":"gcp","confirm":true}`)
 	r.wantStatus(t, http.StatusBadRequest)
@@ -218,7 +228,7 @@ func startEmulators(t *testing.T) (*emulated.Set, string) {
 	return set, control.URL
 }
 
-const e2eToken = "e2e-token-7d0e"
+const e2eToken = "e2e-token-7d0e-5a3c9f"
 
 // server is a running server process.
 type server struct {
@@ -348,6 +358,9 @@ func (c *e2eClient) try(method, path, body string, auth bool, headers ...string)
 	}
 	if auth {
 		req.Header.Set("Authorization", "Bearer "+e2eToken)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])

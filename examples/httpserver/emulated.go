@@ -8,41 +8,76 @@ import (
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/examples/internal/wiring"
+	"github.com/cloudswitch/cloudswitch/internal/emulated"
 )
 
-// errEmulatedRecords is why the server refuses in-process emulators on a
-// database that already records emulated VMs.
-var errEmulatedRecords = errors.New("the database records VMs on emulated clouds of an earlier run, which ended with it; " +
-	"emulators started now would not have them, and would reuse their ids for new VMs. " +
-	"Delete the database file to start afresh, or run go run ./examples/emulators and pass -emulators, " +
-	"so that the emulated clouds outlive the server")
+// errEmulatedRecords is why the server refuses emulated clouds that do not
+// know the VMs its database records.
+var errEmulatedRecords = errors.New("the database records VMs on emulated clouds that these emulators do not have: " +
+	"they are fresh (a new examples/emulators, or in-process emulators whose state file is gone), " +
+	"and would reuse the recorded ids for new VMs — a switch could then destroy another workspace's VM. " +
+	"Point -emulators at the emulators the database was used with, or delete the database to start afresh")
 
-// checkNoEmulatedRecords fails when a workspace's record names a VM — its
-// own, or one a pending switch destroys or created — on a provider that
-// modes says is emulated. It fails closed: a listing that breaks is an
-// error too.
-func checkNoEmulatedRecords(ctx context.Context, workspaces interface {
+// checkEmulatorsKnowRecords fails when the database records VMs on
+// emulated providers (a workspace's VM, or one a pending switch destroys
+// or created) and the emulators' ground truth, vms, shows they are not the
+// clouds those records were written against: they hold no VM at all (fresh
+// emulators, which would hand the recorded ids out again), or a recorded
+// id names another workspace's VM (handed out again already). A recorded
+// VM that is merely gone is not a reason: a switch may have destroyed it
+// just before the server stopped. It fails closed: a listing that breaks
+// is an error too.
+func checkEmulatorsKnowRecords(ctx context.Context, workspaces interface {
 	List(context.Context) iter.Seq2[cloudswitch.Workspace, error]
-}, modes map[string]wiring.Mode) error {
+}, modes map[string]wiring.Mode, vms []emulated.VM) error {
+	type key struct{ provider, id string }
+	truth := make(map[key]emulated.VM, len(vms))
+	for _, vm := range vms {
+		truth[key{vm.Provider, vm.ID}] = vm
+	}
+	recorded := 0
 	for w, err := range workspaces.List(ctx) {
 		if err != nil {
-			return fmt.Errorf("checking the records against the in-process emulators: %w", err)
+			return fmt.Errorf("checking the records against the emulated clouds: %w", err)
 		}
-		emulated := func(inst *cloudswitch.Instance) bool {
+		for _, inst := range []*cloudswitch.Instance{w.Instance, pendingOld(w), pendingNew(w)} {
 			if inst == nil {
-				return false
+				continue
 			}
 			p := inst.Provider
 			if p == "" { // a record from before providers: its compute's
 				p = cloudswitch.NormalizeProvider(w.Compute.Provider)
 			}
-			return modes[p] == wiring.Emulated
-		}
-		held := w.Pending != nil && (emulated(w.Pending.Old) || emulated(w.Pending.New) ||
-			(w.Pending.Provision && modes[w.Pending.To.Provider] == wiring.Emulated))
-		if emulated(w.Instance) || held {
-			return fmt.Errorf("workspace %s, and maybe others: %w", w.ID, errEmulatedRecords)
+			if modes[p] != wiring.Emulated {
+				continue
+			}
+			recorded++
+			vm, ok := truth[key{p, inst.ID}]
+			if !ok {
+				continue
+			}
+			if vm.WorkspaceID != "" && vm.WorkspaceID != w.ID {
+				return fmt.Errorf("workspace %s records %s VM %s, which the emulators hold for workspace %s: %w",
+					w.ID, p, inst.ID, vm.WorkspaceID, errEmulatedRecords)
+			}
 		}
 	}
+	if recorded > 0 && len(vms) == 0 {
+		return fmt.Errorf("%d recorded VMs, and the emulators hold none: %w", recorded, errEmulatedRecords)
+	}
 	return nil
+}
+
+func pendingOld(w cloudswitch.Workspace) *cloudswitch.Instance {
+	if w.Pending == nil {
+		return nil
+	}
+	return w.Pending.Old
+}
+
+func pendingNew(w cloudswitch.Workspace) *cloudswitch.Instance {
+	if w.Pending == nil {
+		return nil
+	}
+	return w.Pending.New
 }

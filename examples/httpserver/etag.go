@@ -31,8 +31,9 @@ func ifVersion(header string) (int64, error) {
 	if ok {
 		inner, ok = strings.CutSuffix(inner, `"`)
 	}
+	// Only the canonical form this server issues: "3", never "+3" or "03".
 	v, err := strconv.ParseInt(inner, 10, 64)
-	if !ok || err != nil || v <= 0 {
+	if !ok || err != nil || v <= 0 || strconv.FormatInt(v, 10) != inner {
 		return 0, errors.New(`If-Match must be one ETag as GET /workspaces/{id} returns it, such as "3", or *`)
 	}
 	return v, nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,15 +29,43 @@ type fixture struct {
 	aws     *memprovider.Provider
 	hetzner *memprovider.Provider
 	api     *api
+	logs    *lockedBuffer // the server's log
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent writers.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{t: t, store: memstore.New(),
+	return newFixtureOn(t, nil)
+}
+
+// newFixtureOn is newFixture on store (nil: an in-memory one).
+func newFixtureOn(t *testing.T, store workspaceStore) *fixture {
+	t.Helper()
+	f := &fixture{t: t, store: memstore.New(), logs: &lockedBuffer{},
 		aws: memprovider.New(cloudswitch.AWS), hetzner: memprovider.New(cloudswitch.Hetzner)}
-	logger := slog.New(slog.DiscardHandler)
+	if store == nil {
+		store = f.store
+	}
+	logger := slog.New(slog.NewTextHandler(f.logs, nil))
 	drivers := map[string]cloudswitch.Provider{cloudswitch.AWS: f.aws, cloudswitch.Hetzner: f.hetzner}
-	sw, err := cloudswitch.New(f.store, drivers,
+	sw, err := cloudswitch.New(store, drivers,
 		cloudswitch.WithLogger(logger),
 		cloudswitch.WithLease(time.Minute),
 		cloudswitch.WithRetryPolicy(cloudswitch.RetryPolicy{InitialInterval: time.Millisecond,
@@ -43,7 +73,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.api = &api{store: f.store, switcher: sw, allowlist: cloudswitch.DefaultAllowlist(),
+	f.api = &api{store: store, switcher: sw, allowlist: cloudswitch.DefaultAllowlist(),
 		providers: []string{cloudswitch.AWS, cloudswitch.Hetzner}, authorize: authorize, logger: logger,
 		timeout: 2 * time.Minute}
 	ping := func(context.Context) error { return nil }
@@ -75,6 +105,9 @@ func (f *fixture) send(method, path, body string, headers ...string) reply {
 	req, err := http.NewRequest(method, f.srv.URL+path, rd)
 	if err != nil {
 		f.t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])

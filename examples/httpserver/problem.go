@@ -39,9 +39,12 @@ import (
 // both cases the precondition is false, and nothing was written. Without
 // If-Match the same conflict is a 409.
 //
-// Errors of cloudswitch carry no credentials (they are redacted), so their
-// causes may appear in a detail; an error this table does not know is
-// logged, and the client only learns that something failed.
+// A detail says what happened in the API's own words — the stage, whether a
+// provider refused or the hook failed — and never quotes an error's text:
+// even redacted, a cloud's error carries its request ids and, on AWS, the
+// account's IAM ARN, and a database driver's names hosts and users. The
+// cause is logged with the request's id, which the problem carries as
+// request_id; an error this table does not know is a 500.
 
 // problem is an RFC 9457 problem details object, with the extensions this
 // API uses. A 202 Accepted reuses the shape as plain application/json.
@@ -62,6 +65,11 @@ type problem struct {
 	LeaseExpires *time.Time `json:"lease_expires,omitempty"`
 	// For 412: the workspace's current version (its ETag, unquoted).
 	CurrentVersion int64 `json:"current_version,omitempty"`
+	// RequestID is the request's X-Request-Id: the server's log line about
+	// the cause carries it too. The cause itself (a database's or a cloud's
+	// text, which may name hosts, accounts or request ids of theirs) is
+	// never in a problem.
+	RequestID string `json:"request_id,omitempty"`
 
 	retryAfter time.Duration // a Retry-After header, when positive
 }
@@ -79,6 +87,8 @@ const (
 	typeConflict         = typePrefix + "conflict"
 	typeVersionMismatch  = typePrefix + "version-mismatch"
 	typeTooLarge         = typePrefix + "body-too-large"
+	typeUnsupportedMedia = typePrefix + "unsupported-media-type"
+	typeMethodNotAllowed = typePrefix + "method-not-allowed"
 	typeConfirmRequired  = typePrefix + "confirmation-required"
 	typeAborted          = typePrefix + "switch-aborted"
 	typeIncomplete       = typePrefix + "switch-incomplete"
@@ -101,9 +111,9 @@ func problemFor(id string, req cloudswitch.Request, res cloudswitch.Result, err 
 	case errors.As(err, &incomplete):
 		p := problem{Type: typeIncomplete, Title: "Switch accepted, not finished", Status: http.StatusAccepted,
 			Workspace: id, Intent: incomplete.IntentID, Stage: string(incomplete.Stage),
-			Detail: fmt.Sprintf("the switch of workspace %s did not finish and is journaled (%s). "+
+			Detail: fmt.Sprintf("the switch of workspace %s did not finish at its %s step and is journaled (the server's log has the cause). "+
 				"The server's reconciler finishes or undoes it once its lease expires, or POST /workspaces/%s/resume does; "+
-				"GET /workspaces/%s shows its progress", id, cause(err), id, id)}
+				"GET /workspaces/%s shows its progress", id, incomplete.Stage, id, id)}
 		if in := res.Workspace.Pending; in != nil && in.ID == incomplete.IntentID {
 			p.LeaseExpires = &in.LeaseExpires
 		}
@@ -112,13 +122,13 @@ func problemFor(id string, req cloudswitch.Request, res cloudswitch.Result, err 
 	case errors.As(err, &abort) && abort.Stage == cloudswitch.StageRead:
 		return problem{Type: typeUnavailable, Title: "Workspace could not be read", Status: http.StatusServiceUnavailable,
 			Workspace: id, retryAfter: time.Second,
-			Detail: fmt.Sprintf("workspace %s could not be read, so nothing was changed (%s); retry shortly", id, cause(err))}
+			Detail: fmt.Sprintf("workspace %s could not be read, so nothing was changed; retry shortly", id)}
 
 	case errors.As(err, &abort):
 		return problem{Type: typeAborted, Title: "Switch aborted, nothing changed", Status: http.StatusBadGateway,
 			Workspace: id, Stage: string(abort.Stage),
-			Detail: fmt.Sprintf("the switch of workspace %s was given up and changed nothing (%s). "+
-				"The workspace keeps its compute on %s and its VM; retrying is safe", id, cause(err), from)}
+			Detail: fmt.Sprintf("the switch of workspace %s was given up at its %s step and changed nothing (%s; the server's log has the cause). "+
+				"The workspace keeps its compute on %s and its VM; retrying is safe", id, abort.Stage, abortReason(abort), from)}
 
 	case errors.As(err, &invalid):
 		p := problem{Type: typeInvalid, Title: "Invalid compute", Status: http.StatusBadRequest,
@@ -131,14 +141,16 @@ func problemFor(id string, req cloudswitch.Request, res cloudswitch.Result, err 
 
 	case errors.Is(err, cloudswitch.ErrInvalid):
 		return problem{Type: typeInvalid, Title: "Invalid compute", Status: http.StatusBadRequest,
-			Workspace: id, Detail: cause(err)}
+			Workspace: id, Detail: "the requested compute is not valid for this workspace (the server's log says why)"}
 
 	case errors.Is(err, cloudswitch.ErrConfirmRequired):
-		to := cmp.Or(req.Compute.Provider, "another provider")
+		what := fmt.Sprintf("moving workspace %s from %s to %s", id, from, req.Compute.Provider)
+		if req.Compute.Provider == "" || req.Compute.Provider == from {
+			what = fmt.Sprintf("this change of workspace %s's region, image or (where its cloud cannot resize) instance type", id)
+		}
 		return problem{Type: typeConfirmRequired, Title: "Confirmation required", Status: http.StatusPreconditionRequired,
 			Workspace: id,
-			Detail: fmt.Sprintf("moving workspace %s from %s to %s destroys its VM and creates a new one; "+
-				"nothing was changed. Send \"confirm_recreate\": true to go ahead", id, from, to)}
+			Detail:    what + " destroys its VM and creates a new one; nothing was changed. Send \"confirm_recreate\": true to go ahead"}
 
 	case errors.Is(err, cloudswitch.ErrNotFound):
 		return notFound(id)
@@ -216,6 +228,7 @@ func writeProblem(w http.ResponseWriter, p problem) {
 	if p.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(p.retryAfter.Seconds()))))
 	}
+	p.RequestID = w.Header().Get(requestIDHeader)
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(p.Status)
@@ -224,10 +237,14 @@ func writeProblem(w http.ResponseWriter, p problem) {
 	_ = enc.Encode(p)
 }
 
-// cause is the text of an error Switch or Resume returned, without the
-// package's prefix. cloudswitch redacts credentials from the errors it
-// returns, causes included; do not put the text of other errors (a
-// database driver's, say) in a detail.
-func cause(err error) string {
-	return strings.TrimPrefix(err.Error(), "cloudswitch: ")
+// abortReason says, in the API's words, what gave a switch up: a hook, or
+// a provider that refused. It never quotes the cause.
+func abortReason(abort *cloudswitch.AbortError) string {
+	switch abort.Stage {
+	case cloudswitch.StageHook:
+		return "the BeforeDeprovision hook failed"
+	case cloudswitch.StageRead, cloudswitch.StageClaim:
+		return "the workspace database did not answer"
+	}
+	return "the provider refused"
 }

@@ -4,13 +4,15 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 )
 
 // newHandler routes the API: GET /healthz for anyone, everything else —
 // the workspace endpoints, and extra (pattern → handler: /metrics, the
-// emulators' control API) — behind the bearer token. Every request is
-// logged.
+// emulators' inspection API) — behind the bearer token. Every request gets
+// a request id and is logged; every error, 404 and 405 included, is
+// application/problem+json.
 func newHandler(a *api, token string, ping func(context.Context) error, extra map[string]http.Handler, logger *slog.Logger) http.Handler {
 	protected := http.NewServeMux()
 	protected.HandleFunc("POST /workspaces", a.createWorkspace)
@@ -18,13 +20,32 @@ func newHandler(a *api, token string, ping func(context.Context) error, extra ma
 	protected.HandleFunc("GET /workspaces/{id}", a.getWorkspace)
 	protected.HandleFunc("PATCH /workspaces/{id}/compute", a.patchCompute)
 	protected.HandleFunc("POST /workspaces/{id}/resume", a.resume)
+	// The same paths with any other method: 405, naming those allowed.
+	protected.Handle("/workspaces", methodNotAllowed("GET, HEAD, POST"))
+	protected.Handle("/workspaces/{id}", methodNotAllowed("GET, HEAD"))
+	protected.Handle("/workspaces/{id}/compute", methodNotAllowed("PATCH"))
+	protected.Handle("/workspaces/{id}/resume", methodNotAllowed("POST"))
 	for pattern, h := range extra {
 		protected.Handle(pattern, h)
 	}
+	protected.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, problem{Type: typeNotFound, Title: "Not found", Status: http.StatusNotFound,
+			Detail: "no such endpoint: go doc ./examples/httpserver lists the API"})
+	}))
 	root := http.NewServeMux()
 	root.Handle("GET /healthz", healthz(ping))
+	root.Handle("/healthz", methodNotAllowed("GET, HEAD"))
 	root.Handle("/", requireToken(token, protected))
-	return logRequests(logger, root)
+	return withRequestID(logRequests(logger, root))
+}
+
+// methodNotAllowed answers 405 with the Allow header.
+func methodNotAllowed(allow string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		writeProblem(w, problem{Type: typeMethodNotAllowed, Title: "Method not allowed", Status: http.StatusMethodNotAllowed,
+			Detail: r.Method + " is not allowed here; allowed: " + allow})
+	})
 }
 
 // healthz answers 200 while the database answers, 503 otherwise. It needs
@@ -42,15 +63,30 @@ func healthz(ping func(context.Context) error) http.Handler {
 	})
 }
 
-// logRequests logs each request's method, path, status and duration —
-// never its headers, which carry the token.
+// maxLoggedPath bounds the path a log line repeats: a request with a huge
+// path must not write a huge log line, authenticated or not.
+const maxLoggedPath = 256
+
+// loggedPath is the request's path as a log line shows it: at most
+// maxLoggedPath bytes, saying how long it really was when cut.
+func loggedPath(r *http.Request) string {
+	p := r.URL.EscapedPath()
+	if len(p) <= maxLoggedPath {
+		return p
+	}
+	return p[:maxLoggedPath] + "…(" + strconv.Itoa(len(p)) + " bytes)"
+}
+
+// logRequests logs each request's id, method, path (truncated), status and
+// duration — never its headers, which carry the token, nor its body.
 func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
 		logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("request_id", requestID(r)),
+			slog.String("method", r.Method), slog.String("path", loggedPath(r)),
 			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
 	})
 }
@@ -66,6 +102,5 @@ func (s *statusRecorder) WriteHeader(code int) {
 	s.ResponseWriter.WriteHeader(code)
 }
 
-// Unwrap lets http.ResponseController reach the underlying writer (to
-// flush a streamed list).
+// Unwrap lets http.ResponseController reach the underlying writer.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -5,15 +5,19 @@
 // at, once they are older than the grace period. It logs each pass and a
 // summary of its report.
 //
-// It must see the same database and the same clouds as the server. Against
+// It must see the same database and the same clouds as the server. It never
+// creates or migrates a database: a path that names no workspace database is
+// an error, and -delete requires -db (or CLOUDSWITCH_DB) to be given
+// explicitly. It lists every region the drivers serve (-aws-regions on real
+// AWS), so a VM the server created in any allowed region is judged. Against
 // the emulated clouds, run them in a process of their own and point both
 // programs at it:
 //
 //	go run ./examples/emulators -addr 127.0.0.1:8089 &
-//	go run ./examples/httpserver -emulators http://127.0.0.1:8089 &
-//	go run ./examples/reconciler -emulators http://127.0.0.1:8089            # report every minute
-//	go run ./examples/reconciler -emulators http://127.0.0.1:8089 -once      # one pass, for cron
-//	go run ./examples/reconciler -emulators http://127.0.0.1:8089 -delete    # destroy orphans too
+//	go run ./examples/httpserver -emulators http://127.0.0.1:8089 -db fleet.db &
+//	go run ./examples/reconciler -emulators http://127.0.0.1:8089 -db fleet.db           # report every minute
+//	go run ./examples/reconciler -emulators http://127.0.0.1:8089 -db fleet.db -once     # one pass, for cron
+//	go run ./examples/reconciler -emulators http://127.0.0.1:8089 -db fleet.db -delete   # destroy orphans too
 //
 // Against real clouds, set a provider to real (and the others to off) with
 // the same flags as the server: -aws real -aws-image …, -hetzner real
@@ -81,7 +85,7 @@ func main() {
 func parseConfig(args []string, getenv func(string) string) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("reconciler", flag.ContinueOnError)
-	fs.StringVar(&cfg.db, "db", wiring.DefaultDB, "SQLite file, or a postgres:// URL: the server's database")
+	fs.StringVar(&cfg.db, "db", wiring.DefaultDB, "the server's database: an existing SQLite file, or a postgres:// URL (never created or migrated; required with -delete)")
 	fs.DurationVar(&cfg.interval, "interval", time.Minute, "time between passes, with jitter")
 	fs.BoolVar(&cfg.delete, "delete", false, "destroy orphaned VMs instead of only reporting them")
 	fs.BoolVar(&cfg.once, "once", false, "run one pass and exit: status 1 if it reported errors")
@@ -89,6 +93,11 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	cfg.control.Register(fs)
 	if err := wiring.Parse(fs, args, getenv); err != nil {
 		return cfg, err
+	}
+	dbGiven := false
+	fs.Visit(func(f *flag.Flag) { dbGiven = dbGiven || f.Name == "db" }) // the flag, or CLOUDSWITCH_DB
+	if cfg.delete && !dbGiven {
+		return cfg, errors.New("-delete destroys VMs no record of the database points at: name that database explicitly with -db (or CLOUDSWITCH_DB)")
 	}
 	if cfg.interval <= 0 && !cfg.once {
 		return cfg, fmt.Errorf("-interval must be positive, got %v", cfg.interval)
@@ -102,7 +111,9 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) (err error) {
 	if err != nil {
 		return err
 	}
-	db, err := wiring.OpenDB(ctx, cfg.db)
+	// Never a database created or migrated here: an empty one would make
+	// every VM of the owner look orphaned.
+	db, err := wiring.OpenExistingDB(ctx, cfg.db)
 	if err != nil {
 		return err
 	}
@@ -115,8 +126,14 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) (err error) {
 	}
 	defer clouds.Close()
 
-	rec := cloudswitch.NewReconciler(db.Store, clouds.Drivers,
-		cfg.control.ReconcilerOptions(allowlist, logger, nil, cfg.delete)...)
+	// The Reconciler resumes with a Switcher configured exactly as the
+	// server's (owner, lease, allowlist): one that lacked the server's owner
+	// would list nothing, one that lacked its hooks would block switches.
+	sw, err := cloudswitch.New(db.Store, clouds.Drivers, cfg.control.SwitchOptions(allowlist, logger, nil)...)
+	if err != nil {
+		return err
+	}
+	rec := sw.Reconciler(cfg.control.ReconcilerOptions(cfg.delete)...)
 	mode := "report"
 	if cfg.delete {
 		mode = "delete"

@@ -6,11 +6,15 @@ import (
 	"errors"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/examples/internal/wiring"
@@ -173,12 +177,13 @@ func TestOncePassWithErrorsFails(t *testing.T) {
 }
 
 func TestConfiguration(t *testing.T) {
-	env := map[string]string{"CLOUDSWITCH_DELETE": "true", "CLOUDSWITCH_INTERVAL": "5m", "CLOUDSWITCH_OWNER": "team-a"}
+	env := map[string]string{"CLOUDSWITCH_DELETE": "true", "CLOUDSWITCH_INTERVAL": "5m", "CLOUDSWITCH_OWNER": "team-a",
+		"CLOUDSWITCH_DB": "fleet.db"}
 	cfg, err := parseConfig([]string{"-interval", "2m"}, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !cfg.delete || cfg.interval != 2*time.Minute || cfg.control.Owner != "team-a" || cfg.db != wiring.DefaultDB {
+	if !cfg.delete || cfg.interval != 2*time.Minute || cfg.control.Owner != "team-a" || cfg.db != "fleet.db" {
 		t.Errorf("flags over environment over defaults: %+v", cfg)
 	}
 	for _, args := range [][]string{
@@ -223,4 +228,85 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+func TestDeleteRequiresAnExplicitDatabase(t *testing.T) {
+	_, err := parseConfig([]string{"-delete"}, func(string) string { return "" })
+	require.Error(t, err, "-delete without -db would destroy VMs judged against the default database")
+	assert.Contains(t, err.Error(), "-db")
+
+	cfg, err := parseConfig([]string{"-delete", "-db", "fleet.db"}, func(string) string { return "" })
+	require.NoError(t, err)
+	assert.Equal(t, "fleet.db", cfg.db)
+
+	cfg, err = parseConfig([]string{"-delete"}, func(k string) string {
+		if k == "CLOUDSWITCH_DB" {
+			return "postgres://db/fleet"
+		}
+		return ""
+	})
+	require.NoError(t, err, "CLOUDSWITCH_DB names the database explicitly")
+	assert.Equal(t, "postgres://db/fleet", cfg.db)
+}
+
+func TestTheReconcilerNeverCreatesOrMigratesADatabase(t *testing.T) {
+	w := newWorld(t)
+	dir := t.TempDir()
+
+	missing := filepath.Join(dir, "typo.db")
+	log, err := w.reconcileDB(t, missing, "-delete")
+	require.Error(t, err, "a pass against a database that does not exist ran:\n%s", log)
+	assert.Contains(t, err.Error(), "no workspace database")
+	assert.NoFileExists(t, missing, "the reconciler created the database it was pointed at")
+
+	empty := filepath.Join(dir, "empty.db")
+	require.NoError(t, os.WriteFile(empty, nil, 0o600))
+	_, err = w.reconcileDB(t, empty, "-delete")
+	require.Error(t, err, "a SQLite file without the workspaces table was taken for an empty fleet")
+	assert.Contains(t, err.Error(), "no workspace database")
+
+	assert.True(t, w.live(w.orphan) && w.live(w.ws1), "a refused pass destroyed VMs")
+}
+
+func TestEveryAllowedRegionIsListed(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	drivers, closeDrivers, err := emulated.Drivers(ctx, w.set.Endpoints())
+	require.NoError(t, err)
+	defer closeDrivers()
+
+	// ws-3 gets its VM in another region than the default one, and an
+	// orphan appears in a third: the pass must see both.
+	db, err := wiring.OpenDB(ctx, w.db)
+	require.NoError(t, err)
+	sw, err := cloudswitch.New(db.Store, drivers, cloudswitch.WithLogger(slog.New(slog.DiscardHandler)))
+	require.NoError(t, err)
+	_, err = db.Store.Create(ctx, cloudswitch.Workspace{ID: "ws-3",
+		Compute: cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium", Region: "eu-west-1"}})
+	require.NoError(t, err)
+	res, err := sw.Switch(ctx, "ws-3", cloudswitch.Request{})
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	require.Equal(t, "eu-west-1", res.Workspace.Instance.Region)
+	orphan, err := drivers[cloudswitch.AWS].Provision(ctx, cloudswitch.ProvisionRequest{WorkspaceID: "ws-gone-too",
+		Compute: cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium", Region: "us-west-2"},
+		Token:   "0f0e0d0c0b0a09080706050403020100", Owner: cloudswitch.DefaultOwner})
+	require.NoError(t, err)
+
+	log, err := w.reconcile(t)
+	require.NoError(t, err, log)
+	summary := line(log, "reconcile summary")
+	assert.Contains(t, summary, "aws/"+orphan.ID+" (ws-gone-too)", "the orphan in us-west-2 was not found")
+	assert.Contains(t, summary, "dangling=[]", "ws-3's VM in eu-west-1 was reported dangling")
+}
+
+// reconcileDB runs one pass of the program against database db.
+func (w *world) reconcileDB(t *testing.T, db string, args ...string) (string, error) {
+	t.Helper()
+	args = append([]string{"-db", db, "-emulators", w.control, "-once", "-grace", "1ms"}, args...)
+	cfg, err := parseConfig(args, func(string) string { return "" })
+	require.NoError(t, err)
+	var log syncBuffer
+	err = run(context.Background(), cfg, slog.New(slog.NewTextHandler(&log, nil)))
+	return log.String(), err
 }

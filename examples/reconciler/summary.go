@@ -15,7 +15,7 @@ import (
 func summarize(ctx context.Context, logger *slog.Logger, mode string, rep cloudswitch.Report) {
 	level := slog.LevelInfo
 	kept := len(rep.Orphans) - len(rep.Deleted)
-	if kept > 0 || len(rep.Dangling) > 0 || len(rep.Errors) > 0 {
+	if kept > 0 || len(rep.Dangling) > 0 || len(rep.Errors) > 0 || len(rep.Blocked) > 0 || rep.Withheld != "" {
 		level = slog.LevelWarn
 	}
 	errs := make([]string, len(rep.Errors))
@@ -30,6 +30,9 @@ func summarize(ctx context.Context, logger *slog.Logger, mode string, rep clouds
 		slog.Any("orphans", vmNames(rep.Orphans)),
 		slog.Any("deleted", vmNames(rep.Deleted)),
 		slog.Any("dangling", vmNames(rep.Dangling)),
+		slog.Any("foreign", rep.Foreign),
+		slog.Any("blocked", blockedNames(rep.Blocked)),
+		slog.String("withheld", rep.Withheld),
 		slog.Any("errors", errs))
 }
 
@@ -41,6 +44,15 @@ func vmNames(vms []cloudswitch.Instance) []string {
 		if vm.WorkspaceID != "" {
 			out[i] += " (" + vm.WorkspaceID + ")"
 		}
+	}
+	return out
+}
+
+// blockedNames names blocked switches as workspace: reason.
+func blockedNames(bs []cloudswitch.BlockedSwitch) []string {
+	out := make([]string, len(bs))
+	for i, b := range bs {
+		out[i] = b.WorkspaceID + ": " + b.Reason
 	}
 	return out
 }

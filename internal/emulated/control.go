@@ -45,6 +45,18 @@ func (s *Set) Handler() http.Handler {
 	return mux
 }
 
+// InspectHandler serves the part of the control API that a program may
+// expose to its users: GET /vms, POST /faults and DELETE /faults — never
+// /endpoints, whose answer carries the emulators' credentials.
+func (s *Set) InspectHandler() http.Handler {
+	full := s.Handler()
+	mux := http.NewServeMux()
+	mux.Handle("GET /vms", full)
+	mux.Handle("POST /faults", full)
+	mux.Handle("DELETE /faults", full)
+	return mux
+}
+
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(v)

@@ -36,6 +36,9 @@ type Endpoints struct {
 	AWS struct {
 		URL    string `json:"url"`
 		Region string `json:"region"`
+		// Regions are the regions the drivers create VMs in and list
+		// (Region among them); empty: Region alone.
+		Regions []string `json:"regions,omitempty"`
 	} `json:"aws"`
 	Hetzner struct {
 		URL   string `json:"url"`
@@ -48,6 +51,10 @@ type Endpoints struct {
 	} `json:"gcp"`
 }
 
+// AWSRegions are the EC2 regions a Set offers: the driver lists every one of
+// them, so a VM created in any is found by a reconciler.
+var AWSRegions = []string{awstest.DefaultRegion, "us-west-2", "eu-central-1", "eu-west-1"}
+
 // Addrs are the listen addresses of the emulators ("127.0.0.1:0": any free
 // port).
 type Addrs struct{ AWS, Hetzner, GCP string }
@@ -57,6 +64,7 @@ type Set struct {
 	AWS     *awstest.Server
 	Hetzner *hetznertest.Server
 	GCP     *gcptest.Server
+	persist *persistence // nil: state in memory only
 }
 
 // Start starts the three emulators on addrs (zero value: free loopback
@@ -100,7 +108,7 @@ func (s *Set) Close() {
 // Endpoints returns how to reach s.
 func (s *Set) Endpoints() Endpoints {
 	var e Endpoints
-	e.AWS.URL, e.AWS.Region = s.AWS.URL(), awstest.DefaultRegion
+	e.AWS.URL, e.AWS.Region, e.AWS.Regions = s.AWS.URL(), awstest.DefaultRegion, slices.Clone(AWSRegions)
 	e.Hetzner.URL, e.Hetzner.Token = s.Hetzner.URL(), s.Hetzner.Token()
 	e.GCP.URL, e.GCP.Project, e.GCP.Zones = s.GCP.URL(), s.GCP.Project(), s.GCP.Zones()
 	return e
@@ -195,6 +203,21 @@ func (s *Set) ClearFaults() {
 // with driver options suited to them (an image for EC2, fast polling). close
 // releases the clients they hold.
 func Drivers(ctx context.Context, e Endpoints) (drivers map[string]cloudswitch.Provider, close func(), err error) {
+	return connect(ctx, e, http.DefaultTransport)
+}
+
+// Drivers returns the three real drivers connected to s, as the package's
+// Drivers does; when s is persistent (StartPersistent), every call they make
+// saves s before its answer reaches them.
+func (s *Set) Drivers(ctx context.Context) (drivers map[string]cloudswitch.Provider, close func(), err error) {
+	var rt http.RoundTripper = http.DefaultTransport
+	if s.persist != nil {
+		rt = savingTransport{set: s, next: rt}
+	}
+	return connect(ctx, s.Endpoints(), rt)
+}
+
+func connect(ctx context.Context, e Endpoints, rt http.RoundTripper) (drivers map[string]cloudswitch.Provider, close func(), err error) {
 	if e.AWS.URL == "" || e.Hetzner.URL == "" || e.GCP.URL == "" {
 		return nil, nil, errors.New("emulated: endpoints incomplete")
 	}
@@ -202,14 +225,19 @@ func Drivers(ctx context.Context, e Endpoints) (drivers map[string]cloudswitch.P
 		Region:       e.AWS.Region,
 		Credentials:  credentials.NewStaticCredentialsProvider(awstest.AccessKeyID, awstest.SecretAccessKey, ""),
 		BaseEndpoint: awssdk.String(e.AWS.URL),
-		HTTPClient:   &http.Client{Timeout: time.Minute},
+		HTTPClient:   &http.Client{Timeout: time.Minute, Transport: rt},
 	}
-	awsDrv, err := aws.NewFromConfig(cfg, aws.WithImage("ami-0e0a1a7ed00000000"), aws.WithRegions(e.AWS.Region))
+	regions := e.AWS.Regions
+	if len(regions) == 0 {
+		regions = []string{e.AWS.Region}
+	}
+	awsDrv, err := aws.NewFromConfig(cfg, aws.WithImage("ami-0e0a1a7ed00000000"), aws.WithRegions(regions...))
 	if err != nil {
 		return nil, nil, fmt.Errorf("emulated: EC2 driver: %w", err)
 	}
 	hzDrv, err := hetzner.NewFromToken(e.Hetzner.Token, hetzner.WithClientOptions(
 		hcloud.WithEndpoint(e.Hetzner.URL),
+		hcloud.WithHTTPClient(&http.Client{Timeout: time.Minute, Transport: rt}),
 		hcloud.WithPollOpts(hcloud.PollOpts{BackoffFunc: hcloud.ConstantBackoff(20 * time.Millisecond)}),
 	))
 	if err != nil {
@@ -220,7 +248,8 @@ func Drivers(ctx context.Context, e Endpoints) (drivers map[string]cloudswitch.P
 		zone = e.GCP.Zones[0]
 	}
 	gcpDrv, err := gcp.NewFromClientOptions(ctx, e.GCP.Project,
-		[]option.ClientOption{option.WithEndpoint(e.GCP.URL), option.WithoutAuthentication()},
+		[]option.ClientOption{option.WithEndpoint(e.GCP.URL), option.WithoutAuthentication(),
+			option.WithHTTPClient(&http.Client{Transport: rt})},
 		gcp.WithZone(zone), gcp.WithZones(e.GCP.Zones...), gcp.WithPollInterval(20*time.Millisecond))
 	if err != nil {
 		return nil, nil, fmt.Errorf("emulated: Compute Engine driver: %w", err)

@@ -15,7 +15,12 @@ const Mask = "[REDACTED]"
 
 var (
 	// name=value and name: value pairs whose name says the value is secret.
-	pairs = regexp.MustCompile(`(?i)((?:authorization|x-amz-security-token|x-amz-credential|x-amz-signature|signature|password|passwd|secret|client[_-]?secret|api[_-]?key|apikey|access[_-]?key(?:[_-]?id)?|secret[_-]?access[_-]?key|session[_-]?token|access[_-]?token|refresh[_-]?token|id[_-]?token|hcloud[_-]?token|token|credentials?|private[_-]?key)"?\s*[:=]\s*"?)([^\s"&,;)}\]]+)`)
+	// The separator may be URL-encoded (token%3D…), and a quoted value is
+	// masked whole, spaces included ('s3cr et', "abc def", \"x y\").
+	pairs = regexp.MustCompile(`(?i)((?:authorization|x-amz-security-token|x-amz-credential|x-amz-signature|x-goog-signature|x-goog-credential|signature|\bsig|password|passwd|\bpwd|secret|client[_-]?secret|api[_-]?key|apikey|access[_-]?key(?:[_-]?id)?|secret[_-]?access[_-]?key|session[_-]?token|access[_-]?token|refresh[_-]?token|id[_-]?token|hcloud[_-]?token|token|credentials?|private[_-]?key)(?:"|\\"|%22)?\s*(?:[:=]|%3[aAdD])\s*)("[^"]*"|'[^']*'|\\"(?:[^\\]|\\[^"])*?\\"|%22.*?%22|[^\s"&,;)}\]]+)`)
+	// Cookie and Set-Cookie headers: every cookie is a credential until
+	// proven otherwise, so the whole header value goes.
+	cookies = regexp.MustCompile(`(?i)\b((?:set-)?cookie"?\s*[:=]\s*)[^\r\n"]+`)
 	// HTTP authorization schemes followed by their credential.
 	schemes = regexp.MustCompile(`(?i)\b(bearer|basic|aws4-hmac-sha256)\s+[^\s"]+`)
 	// AWS access key ids.
@@ -23,7 +28,9 @@ var (
 	// JSON web tokens.
 	jwts = regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`)
 	// user:password in URLs.
-	userinfo = regexp.MustCompile(`(://)[^/\s:@]+:[^/\s@]+@`)
+	// user:password in URLs; the password may itself hold '@' (the last
+	// one before the host ends it).
+	userinfo = regexp.MustCompile(`(://)[^/\s:@]+:[^/\s]*@`)
 	// long runs that look like random key material.
 	longRuns = regexp.MustCompile(`[A-Za-z0-9+/_-]{40,}`)
 )
@@ -44,6 +51,7 @@ func String(s string) string {
 		}
 		return scheme + " " + Mask
 	})
+	s = cookies.ReplaceAllString(s, "${1}"+Mask)
 	s = pairs.ReplaceAllString(s, "${1}"+Mask)
 	s = awsKeys.ReplaceAllString(s, Mask)
 	s = jwts.ReplaceAllString(s, Mask)

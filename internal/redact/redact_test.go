@@ -20,6 +20,15 @@ func TestStringRemovesCredentials(t *testing.T) {
 		"url userinfo":     "dial postgres://admin:pa55word@db.internal:5432/app failed",
 		"hetzner-like key": "invalid key jEheVytlAoFl7F8MqUQ7jAo2hOXASztX9hNqQ2WUUdFyLrdhjr2TvPNJCZk3NjQ4",
 		"sigv4 credential": "Authorization=AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/ec2/aws4_request",
+		"single-quoted":    "connect: password='s3cr et' host=db",
+		"double-quoted":    `{"client_secret": "abc def"}`,
+		"escaped quotes":   `error body "{\"password\": \"hunter two\"}"`,
+		"at in password":   "dial postgres://user:p@ss@host:5432/db failed",
+		"url-encoded":      "GET /cb?token%3DtopSecretValue%26next%3D1",
+		"cookie header":    "request had Cookie: session=abcSESSION1; theme=dark",
+		"set-cookie":       "response Set-Cookie: sid=abcSESSION2; Path=/; HttpOnly",
+		"sas signature":    "GET https://acct.blob.core.windows.net/c/b?sv=2020&sig=SIGabc123%2Fxyz&se=1",
+		"apostrophe value": "password=it'sSecret rejected",
 	}
 	planted := map[string]string{
 		"bearer header":    "hc_9fQ2xLmP0aZ7Kd3",
@@ -33,6 +42,15 @@ func TestStringRemovesCredentials(t *testing.T) {
 		"url userinfo":     "pa55word",
 		"hetzner-like key": "jEheVytlAoFl7F8MqUQ7jAo2hOXASztX9hNqQ2WUUdFyLrdhjr2TvPNJCZk3NjQ4",
 		"sigv4 credential": "AKIDEXAMPLE/20150830",
+		"single-quoted":    "et'",
+		"double-quoted":    "def",
+		"escaped quotes":   "two",
+		"at in password":   "ss@",
+		"url-encoded":      "topSecretValue",
+		"cookie header":    "abcSESSION1",
+		"set-cookie":       "abcSESSION2",
+		"sas signature":    "SIGabc123",
+		"apostrophe value": "sSecret",
 	}
 	for name, in := range secrets {
 		t.Run(name, func(t *testing.T) {

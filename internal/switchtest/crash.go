@@ -53,6 +53,9 @@ func scenarios(clouds []Cloud) []scenario {
 // happens) for every k of an undisturbed switch, lets a new process resume
 // once the lease has expired, and checks that the workspace is exactly
 // unchanged or exactly switched, with exactly the VM its record names alive.
+// A same-provider change of instance type is a resize on a driver that can
+// resize. On a store that deletes with compare-and-swap, it does the same
+// for a decommission, which must leave the workspace unchanged or gone.
 func CrashAtEveryStep(t *testing.T, env Env) {
 	w := newWorld(t, env)
 	for i, sc := range scenarios(w.clouds) {
@@ -61,6 +64,15 @@ func CrashAtEveryStep(t *testing.T, env Env) {
 			w.t = t
 			w.crashEverywhere(fmt.Sprintf("%s-s%d-", w.prefix, i), sc)
 		})
+	}
+	if _, ok := w.store.(cloudswitch.Deleter); ok {
+		for i, c := range w.clouds[:2] {
+			t.Run("decommission/"+c.Name, func(t *testing.T) {
+				w := *w
+				w.t = t
+				w.crashDecommission(fmt.Sprintf("%s-d%d-", w.prefix, i), c.Name)
+			})
+		}
 	}
 }
 
@@ -134,10 +146,15 @@ func (w *world) settledAs(before, after cloudswitch.Workspace, target cloudswitc
 	if before.Instance != nil && changesProvider && w.alive(*before.Instance) {
 		t.Errorf("%s: switched, but the old VM %s is alive", when, before.Instance.ID)
 	}
+	_, resizes := w.cloud(sc.to).Provider.(cloudswitch.Resizer)
 	switch {
-	case !changesProvider && before.Instance != nil:
+	case !changesProvider && before.Instance != nil && resizes:
 		if !sameVM(after.Instance, before.Instance) {
-			t.Errorf("%s: a same-provider edit replaced the VM: %s", when, describe(after))
+			t.Errorf("%s: a change of instance type on a driver that resizes replaced the VM: %s", when, describe(after))
+		}
+	case !changesProvider && before.Instance != nil:
+		if sameVM(after.Instance, before.Instance) || w.alive(*before.Instance) {
+			t.Errorf("%s: a change of instance type on a driver that cannot resize must recreate the VM: %s", when, describe(after))
 		}
 	case sc.provisioning:
 		if after.Instance == nil || after.Instance.Provider != target.Provider || !w.alive(*after.Instance) {

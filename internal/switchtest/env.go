@@ -76,6 +76,7 @@ type world struct {
 	clouds []Cloud
 	clock  *clock
 	prefix string // of every workspace id, unique per test
+	hooked *hookLog
 }
 
 func newWorld(t *testing.T, env Env) *world {
@@ -85,7 +86,7 @@ func newWorld(t *testing.T, env Env) *world {
 	if len(clouds) < 2 {
 		t.Fatalf("switchtest needs at least two clouds, got %d", len(clouds))
 	}
-	return &world{t: t, env: env, store: st, create: create, clouds: clouds, clock: &clock{}, prefix: "ws-" + randomHex(4)}
+	return &world{t: t, env: env, store: st, create: create, clouds: clouds, clock: &clock{}, prefix: "ws-" + randomHex(4), hooked: &hookLog{}}
 }
 
 func randomHex(n int) string {
@@ -130,9 +131,15 @@ func (w *world) switcher(p *process, extra ...cloudswitch.Option) *cloudswitch.S
 	}
 	if p != nil {
 		st = store{inner: w.store, p: p}
-		for name, pr := range providers {
-			providers[name] = provider{name: name, inner: pr, p: p}
+		if _, ok := w.store.(cloudswitch.Deleter); ok {
+			st = deletingStore{store{inner: w.store, p: p}}
 		}
+		for name, pr := range providers {
+			providers[name] = expose(provider{name: name, inner: pr, p: p}, pr)
+		}
+	}
+	for name, pr := range providers {
+		providers[name] = expose(guarded{inner: pr, w: w}, pr)
 	}
 	sw, err := cloudswitch.New(st, providers, w.options(extra...)...)
 	if err != nil {
@@ -167,8 +174,15 @@ func (w *world) seed(id string, cloud string, withVM bool) cloudswitch.Workspace
 	if !withVM {
 		return ws
 	}
+	var installation string
+	if is, ok := w.store.(cloudswitch.InstallationStore); ok {
+		var err error
+		if installation, err = is.InstallationID(ctx); err != nil {
+			w.t.Fatalf("seeding %s: installation id: %v", id, err)
+		}
+	}
 	inst, err := w.cloud(cloud).Provider.Provision(ctx, cloudswitch.ProvisionRequest{
-		WorkspaceID: id, Compute: c, Token: randomHex(16), Owner: Owner,
+		WorkspaceID: id, Compute: c, Token: randomHex(16), Owner: Owner, Installation: installation,
 	})
 	if err != nil {
 		w.t.Fatalf("seeding %s: provision: %v", id, err)

@@ -20,11 +20,20 @@ type RandomConfig struct {
 }
 
 // RandomFaults runs rounds of switches and resumes over several workspaces,
-// one or two at once per workspace, from processes that suffer transient and
-// permanent errors, lost responses from providers and from the store, and
-// crashes. Every fourth round a healthy process resumes whatever was left,
-// and every workspace must have exactly the VM its record names alive, with
-// no intent pending, and no VM of the suite's owner may be unaccounted for.
+// one or two at once per workspace, from processes that suffer transient
+// errors, refusals, unmarked errors after the effect, lost responses from
+// providers and from the store, and crashes; processes differ in options
+// (strategy, provisioning, a BeforeDeprovision hook that may fail with odd
+// wrapped errors, an observer that drops deadlines), so resumers often have
+// other options than the switch's starter. When the store can delete
+// (Delete(ctx, id) error), users delete and re-create workspaces mid-switch.
+// A second installation shares the clouds and the owner.
+//
+// Every fourth round a healthy process resumes whatever was left, a
+// Reconciler with deletion on cleans the orphans of deleted workspaces, and
+// every workspace must have exactly the VM its record names alive, with no
+// intent pending; no VM may be destroyed before the hook its switch requires
+// ran, and the other installation's VMs are never touched.
 func RandomFaults(t *testing.T, env Env, cfg RandomConfig) {
 	w := newWorld(t, env)
 	seed := cfg.Seed
@@ -39,6 +48,11 @@ func RandomFaults(t *testing.T, env Env, cfg RandomConfig) {
 		ids[i] = fmt.Sprintf("%s-r%d", w.prefix, i)
 		w.seed(ids[i], w.clouds[i%len(w.clouds)].Name, i%4 != 3)
 	}
+	neighbour := w.neighbour()
+	del, canDelete := w.store.(deleter)
+	if _, ok := w.store.(cloudswitch.InstallationStore); !ok {
+		canDelete = false // the orphans of deleted workspaces could not be cleaned safely
+	}
 
 	tally := map[string]int{}
 	history := map[string][]string{} // what happened to each workspace since the last settle
@@ -50,10 +64,26 @@ func RandomFaults(t *testing.T, env Env, cfg RandomConfig) {
 				continue // this workspace sits the round out
 			}
 			before, err := w.store.Get(context.Background(), id)
+			if errors.Is(err, cloudswitch.ErrNotFound) {
+				continue // decommissioned: created again at the next settle
+			}
 			if err != nil {
 				t.Fatalf("round %d: reading %s: %v", round, id, err)
 			}
 			attempts := 1 + rng.IntN(2)
+			if canDelete && rng.IntN(12) == 0 {
+				// A user deletes the workspace and creates it again
+				// with the same id while switches run on it.
+				attempts = 2
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					err := w.recreate(del, id)
+					mu.Lock()
+					history[id] = append(history[id], fmt.Sprintf("round %d: deleted and re-created: %v", round, err))
+					mu.Unlock()
+				}()
+			}
 			for range attempts {
 				a := w.randomAttempt(rng)
 				wg.Add(1)
@@ -61,9 +91,12 @@ func RandomFaults(t *testing.T, env Env, cfg RandomConfig) {
 					defer wg.Done()
 					var res cloudswitch.Result
 					var err error
-					if a.resume {
+					switch {
+					case a.resume:
 						res, err = a.sw.Resume(context.Background(), id)
-					} else {
+					case a.decommission:
+						res, err = a.sw.Decommission(context.Background(), id, cloudswitch.DecommissionRequest{ConfirmDestroy: true})
+					default:
 						res, err = a.sw.Switch(context.Background(), id, a.req)
 					}
 					mu.Lock()
@@ -71,7 +104,7 @@ func RandomFaults(t *testing.T, env Env, cfg RandomConfig) {
 					history[id] = append(history[id], fmt.Sprintf("round %d: %s → %s %s; steps %v",
 						round, a, errorKind(err), describeResult(res), a.p.steps()))
 					mu.Unlock()
-					if attempts == 1 && !a.p.dead {
+					if attempts == 1 && !a.p.dead && !errors.Is(err, cloudswitch.ErrHookRequired) && !res.Deleted {
 						w.checkOutcome(round, id, before, a, res, err)
 					}
 				}()
@@ -86,6 +119,7 @@ func RandomFaults(t *testing.T, env Env, cfg RandomConfig) {
 		}
 	}
 	t.Logf("outcomes over %d rounds: %v", cfg.Rounds, tally)
+	w.checkNeighbour(neighbour)
 	if tally["nil"] == 0 {
 		t.Errorf("no switch succeeded in %d rounds: the faults are too dense to test anything", cfg.Rounds)
 	}
@@ -97,11 +131,14 @@ func (a attempt) String() string {
 	if a.resume {
 		what = "resume"
 	}
+	if a.decommission {
+		what = "decommission"
+	}
 	crash := ""
 	if a.p.crashAt > 0 {
 		crash = fmt.Sprintf(" crash@%d", a.p.crashAt)
 	}
-	return fmt.Sprintf("%s [%s provisioning=%v%s]", what, a.strategy, a.provisioning, crash)
+	return fmt.Sprintf("%s [%s provisioning=%v %s%s]", what, a.strategy, a.provisioning, a.hook, crash)
 }
 
 func describeResult(res cloudswitch.Result) string {
@@ -119,6 +156,8 @@ func describeResult(res cloudswitch.Result) string {
 }
 
 type attempt struct {
+	decommission bool   // call Decommission instead of Switch
+	hook         string // "", "hook" or "failing-hook"
 	sw           *cloudswitch.Switcher
 	p            *process
 	req          cloudswitch.Request
@@ -170,18 +209,41 @@ func (w *world) randomAttempt(rng *rand.Rand) attempt {
 		strategy = cloudswitch.MakeBeforeBreak
 	}
 	provisioning := own.IntN(5) != 0
+	opts := []cloudswitch.Option{cloudswitch.WithStrategy(strategy), cloudswitch.WithProvisioning(provisioning)}
+	hook := ""
+	if own.IntN(3) == 0 {
+		var failure error
+		switch own.IntN(6) {
+		case 0:
+			failure = fmt.Errorf("backup: snapshot: %w", cloudswitch.ErrNotFound)
+		case 1:
+			failure = fmt.Errorf("backup: %w", &cloudswitch.AbortError{Stage: cloudswitch.StageRead, Err: errors.New("its store is down")})
+		case 2:
+			failure = fmt.Errorf("backup: %w", cloudswitch.ErrTransient)
+		}
+		hook = "hook"
+		if failure != nil {
+			hook = "failing-hook"
+		}
+		opts = append(opts, w.hooks(failure))
+	}
+	if own.IntN(4) == 0 {
+		opts = append(opts, cloudswitch.WithObserver(deadlineDropper{}))
+	}
 	to := w.clouds[own.IntN(len(w.clouds))].Name
 	req := cloudswitch.Request{Compute: cloudswitch.Compute{Provider: to, InstanceType: instanceType(to, own.IntN(3))}, ConfirmRecreate: own.IntN(10) != 0}
 	if own.IntN(5) == 0 {
 		req.Compute = cloudswitch.Compute{InstanceType: ""} // keep the provider
 	}
 	return attempt{
-		sw:  w.switcher(p, cloudswitch.WithStrategy(strategy), cloudswitch.WithProvisioning(provisioning)),
-		p:   p,
-		req: req,
+		sw:   w.switcher(p, opts...),
+		hook: hook,
+		p:    p,
+		req:  req,
 		// Resuming from a faulty process too: a switch left incomplete
 		// releases its lease, so the next round may take it over.
 		resume:       own.IntN(4) == 0,
+		decommission: own.IntN(15) == 0 && canDecommission(w.store),
 		strategy:     strategy,
 		provisioning: provisioning,
 	}
@@ -191,11 +253,16 @@ func (w *world) randomAttempt(rng *rand.Rand) attempt {
 func (w *world) checkOutcome(round int, id string, before cloudswitch.Workspace, a attempt, res cloudswitch.Result, err error) {
 	t := w.t
 	after, gerr := w.store.Get(context.Background(), id)
+	if errors.Is(gerr, cloudswitch.ErrNotFound) && (a.decommission || a.resume) {
+		return // deleted by this decommission (or the one this resume finished): checked at settle
+	}
 	if gerr != nil {
 		t.Errorf("round %d: reading %s: %v", round, id, gerr)
 		return
 	}
-	var abort *cloudswitch.AbortError
+	// The switch's own abort, not an AbortError somewhere in a hook's
+	// error inside an IncompleteError.
+	abort, aborted := err.(*cloudswitch.AbortError)
 	switch {
 	case err == nil:
 		if after.Pending != nil {
@@ -209,12 +276,12 @@ func (w *world) checkOutcome(round int, id string, before cloudswitch.Workspace,
 			t.Errorf("round %d: %s: Resume undid the switch but the record is not as before it: before %s, after %s (pending %v)",
 				round, id, describe(before), describe(after), after.Pending != nil)
 		}
-	case errors.As(err, &abort):
+	case aborted:
 		samePending := (after.Pending == nil) == (before.Pending == nil) &&
 			(after.Pending == nil || after.Pending.ID == before.Pending.ID)
 		if !samePending || after.Compute != before.Compute || !sameID(after.Instance, before.Instance) {
 			t.Errorf("round %d: %s: aborted (%v) but the record changed: before %s, after %s (pending %v)",
-				round, id, err, describe(before), describe(after), after.Pending != nil)
+				round, id, abort, describe(before), describe(after), after.Pending != nil)
 		}
 	case errors.Is(err, cloudswitch.ErrInvalid), errors.Is(err, cloudswitch.ErrConfirmRequired):
 		if after.Version != before.Version {
@@ -244,10 +311,18 @@ func (w *world) settle(round int, ids []string, history map[string][]string) {
 		}
 	}()
 	w.clock.expireLeases()
-	sw := w.switcher(nil)
+	sw := w.switcher(nil, w.hooks(nil))
+	w.cleanOrphans(sw, round)
 	for _, id := range ids {
 		for try := 0; ; try++ {
 			ws, err := w.store.Get(context.Background(), id)
+			if errors.Is(err, cloudswitch.ErrNotFound) {
+				// Decommissioned: no VM of it may be left; users create it
+				// again for the rounds to come.
+				w.requireGone(id, fmt.Sprintf("round %d", round))
+				c := w.clouds[len(id)%len(w.clouds)].Name
+				ws, err = w.create(context.Background(), cloudswitch.Workspace{ID: id, Compute: cloudswitch.Compute{Provider: c, InstanceType: instanceType(c, 0)}})
+			}
 			if err != nil {
 				t.Fatalf("round %d: reading %s: %v", round, id, err)
 			}
@@ -270,6 +345,15 @@ func (w *world) settle(round int, ids []string, history map[string][]string) {
 	w.checkReconcilerAgrees(round)
 }
 
+// canDecommission reports whether st can delete a workspace with
+// compare-and-swap and has installation ids (without them the orphans of
+// deleted workspaces cannot be cleaned safely on shared clouds).
+func canDecommission(st cloudswitch.Store) bool {
+	_, del := st.(cloudswitch.Deleter)
+	_, inst := st.(cloudswitch.InstallationStore)
+	return del && inst
+}
+
 // checkReconcilerAgrees runs a Reconciler pass over the settled world: it
 // must find no orphan, no dangling record and nothing to resume.
 func (w *world) checkReconcilerAgrees(round int) {
@@ -278,7 +362,7 @@ func (w *world) checkReconcilerAgrees(round int) {
 		providers[c.Name] = c.Provider
 	}
 	r := cloudswitch.NewReconciler(w.store, providers, cloudswitch.WithReconcileOwner(Owner), cloudswitch.WithGracePeriod(0),
-		cloudswitch.WithResumeOptions(w.options()...))
+		cloudswitch.WithResumeOptions(w.options(w.hooks(nil))...))
 	rep, err := r.Reconcile(context.Background())
 	if err != nil {
 		w.t.Fatalf("round %d: reconcile pass over a settled world: %v", round, err)

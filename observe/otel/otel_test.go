@@ -74,7 +74,7 @@ func TestASpanPerSwitchWithAChildPerStage(t *testing.T) {
 			stages = append(stages, s.Name())
 		}
 	}
-	want := "cloudswitch.read cloudswitch.claim cloudswitch.deprovision cloudswitch.commit cloudswitch.provision cloudswitch.record"
+	want := "cloudswitch.read cloudswitch.preflight cloudswitch.claim cloudswitch.deprovision cloudswitch.commit cloudswitch.provision cloudswitch.record"
 	if got := strings.Join(stages, " "); got != want {
 		t.Fatalf("stage spans %q; want %q", got, want)
 	}

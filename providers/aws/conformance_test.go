@@ -14,7 +14,7 @@ import (
 func TestConformance(t *testing.T) {
 	providertest.Run(t, func(t *testing.T) providertest.Harness {
 		srv := awstest.NewServer(t)
-		drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI))
+		drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI), aws.WithPollInterval(testPoll))
 		if err != nil {
 			t.Fatalf("aws.New: %v", err)
 		}
@@ -30,7 +30,7 @@ func TestConformanceFromConfig(t *testing.T) {
 	}
 	providertest.Run(t, func(t *testing.T) providertest.Harness {
 		srv := awstest.NewServer(t)
-		drv, err := aws.NewFromConfig(srv.Config(), aws.WithImage(testAMI), aws.WithRegions("us-east-1", "eu-west-1"))
+		drv, err := aws.NewFromConfig(srv.Config(), aws.WithImage(testAMI), aws.WithPollInterval(testPoll), aws.WithRegions("us-east-1", "eu-west-1"))
 		if err != nil {
 			t.Fatalf("aws.NewFromConfig: %v", err)
 		}

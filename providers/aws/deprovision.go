@@ -5,19 +5,36 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/internal/ownership"
+	"github.com/cloudswitch/cloudswitch/internal/redact"
 )
 
-// Deprovision terminates inst with TerminateInstances in inst's region (the
-// default region if it names none). It returns nil once EC2 reports the
-// instance shutting-down or terminated — billing stops at shutting-down — or,
-// with WithWaitTerminated, once it is terminated. An instance EC2 does not
-// know yields an error matching cloudswitch.ErrInstanceNotFound: it is gone.
+// Deprovision terminates inst in inst's region (the default region if it
+// names none), after reading the instance with DescribeInstances:
+//
+//   - it destroys nothing, and returns an error matching
+//     cloudswitch.ErrNotOurs, when the instance's tags name another workspace
+//     than inst.WorkspaceID or another installation than inst.Installation
+//     (when they are set); an instance without such a tag (created outside
+//     cloudswitch, or before installations were tagged) is not fenced by it;
+//   - an instance EC2 does not know is gone (an error matching
+//     cloudswitch.ErrInstanceNotFound) only once inst is older than the
+//     consistency window (WithConsistencyWindow): EC2 may not know an
+//     instance it launched moments ago, which "does not mean the instance
+//     does not exist", so within the window the answer is transient;
+//   - a terminated instance is gone (nil); otherwise it calls
+//     TerminateInstances and returns nil once EC2 reports the instance
+//     shutting-down or terminated — billing stops at shutting-down — or,
+//     with WithWaitTerminated, once it is terminated.
+//
+// An error after TerminateInstances was accepted is never a refusal.
 func (d *Driver) Deprovision(ctx context.Context, inst cloudswitch.Instance) error {
 	switch {
 	case inst.ID == "":
@@ -33,9 +50,86 @@ func (d *Driver) Deprovision(ctx context.Context, inst cloudswitch.Instance) err
 	if err != nil {
 		return err
 	}
+	found, err := d.describe(ctx, client, inst)
+	if err != nil {
+		d.log.LogAttrs(ctx, slog.LevelDebug, "aws: DescribeInstances before terminating failed",
+			slog.String("instance", inst.ID), slog.String("region", region), slog.String("error", err.Error()))
+		return err
+	}
+	if err := fence(inst, found); err != nil {
+		return err
+	}
+	switch stateOf(found) {
+	case types.InstanceStateNameTerminated:
+		return nil
+	case types.InstanceStateNameShuttingDown:
+		if d.cfg.waitTerminated {
+			return d.waitTerminated(ctx, client, inst.ID)
+		}
+		return nil
+	}
+	return d.terminate(ctx, client, region, inst)
+}
+
+// describe reads instance inst.ID. A not-found answer is
+// cloudswitch.ErrInstanceNotFound only when inst is older than the
+// consistency window or its age is unknown; within the window it is
+// transient.
+func (d *Driver) describe(ctx context.Context, client *ec2.Client, inst cloudswitch.Instance) (types.Instance, error) {
+	op := "DescribeInstances " + inst.ID
+	out, err := client.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{inst.ID}}, d.bound)
+	if err != nil {
+		if classOf(err) == notFound && ctx.Err() == nil && d.mayBeUnseen(inst) {
+			return types.Instance{}, fmt.Errorf("aws: %s: EC2 does not know the instance yet, %v after its launch, within the consistency window of %v: %w: %w",
+				op, time.Since(inst.CreatedAt).Round(time.Millisecond), d.cfg.consistencyWindow, cloudswitch.ErrTransient, redact.Error(err))
+		}
+		return types.Instance{}, classify(ctx, op, err)
+	}
+	found := instanceIn(out, inst.ID)
+	if awssdk.ToString(found.InstanceId) == "" {
+		return types.Instance{}, fmt.Errorf("aws: %s answered without the instance: %w", op, cloudswitch.ErrTransient)
+	}
+	return found, nil
+}
+
+// mayBeUnseen reports whether EC2 may not know inst yet: it was launched
+// within the consistency window.
+func (d *Driver) mayBeUnseen(inst cloudswitch.Instance) bool {
+	return !inst.CreatedAt.IsZero() && time.Since(inst.CreatedAt) < d.cfg.consistencyWindow
+}
+
+// fence refuses to act on found as inst when its ownership tags name
+// another workspace or installation than inst does (when inst names one). An
+// instance without the tag — created outside cloudswitch, or before
+// installations were tagged — is not fenced by it.
+func fence(inst cloudswitch.Instance, found types.Instance) error {
+	tags := make(map[string]string, len(found.Tags))
+	for _, t := range found.Tags {
+		tags[awssdk.ToString(t.Key)] = awssdk.ToString(t.Value)
+	}
+	if inst.WorkspaceID != "" && tags[ownership.WorkspaceKey] != "" && tags[ownership.WorkspaceKey] != inst.WorkspaceID {
+		return fmt.Errorf("aws: deprovision %s: the instance is tagged for workspace %q, not %q: %w",
+			inst.ID, tags[ownership.WorkspaceKey], inst.WorkspaceID, cloudswitch.ErrNotOurs)
+	}
+	if inst.Installation != "" && tags[ownership.InstallationKey] != "" && tags[ownership.InstallationKey] != inst.Installation {
+		return fmt.Errorf("aws: deprovision %s: the instance is tagged for installation %q, not %q: %w",
+			inst.ID, tags[ownership.InstallationKey], inst.Installation, cloudswitch.ErrNotOurs)
+	}
+	return nil
+}
+
+// terminate calls TerminateInstances on an instance describe just saw.
+func (d *Driver) terminate(ctx context.Context, client *ec2.Client, region string, inst cloudswitch.Instance) error {
+	op := "TerminateInstances " + inst.ID
 	out, err := client.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{inst.ID}}, d.bound)
 	if err != nil {
-		err = classify(ctx, "TerminateInstances "+inst.ID, err)
+		if classOf(err) == notFound && ctx.Err() == nil {
+			// DescribeInstances has just seen it: EC2's answers have not
+			// converged yet.
+			err = fmt.Errorf("aws: %s: not found, though DescribeInstances just saw it: %w: %w", op, cloudswitch.ErrTransient, redact.Error(err))
+		} else {
+			err = classify(ctx, op, err)
+		}
 		d.log.LogAttrs(ctx, slog.LevelDebug, "aws: TerminateInstances failed",
 			slog.String("instance", inst.ID), slog.String("region", region), slog.String("error", err.Error()))
 		return err
@@ -58,6 +152,6 @@ func (d *Driver) Deprovision(ctx context.Context, inst cloudswitch.Instance) err
 	default:
 		// Accepted, but not on its way out as far as the answer says:
 		// terminating again is safe and tells.
-		return fmt.Errorf("aws: TerminateInstances %s answered state %q: %w", inst.ID, state, cloudswitch.ErrTransient)
+		return fmt.Errorf("aws: %s answered state %q: %w", op, state, cloudswitch.ErrTransient)
 	}
 }

@@ -118,11 +118,12 @@ func TestWithWaitTerminatedWaitsForTerminated(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		srv.ResetCalls()
 		if err := drv.Deprovision(ctx, inst); err != nil {
 			t.Fatal(err)
 		}
-		if n := srv.Calls("DescribeInstances"); n != 0 {
-			t.Errorf("without WithWaitTerminated, Deprovision made %d DescribeInstances calls", n)
+		if n := srv.Calls("DescribeInstances"); n != 1 {
+			t.Errorf("without WithWaitTerminated, Deprovision made %d DescribeInstances calls; want 1 (reading the tags)", n)
 		}
 	})
 	t.Run("bounded by the context", func(t *testing.T) {
@@ -152,12 +153,17 @@ func TestWithWaitTerminatedWaitsForTerminated(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		srv.Inject(awstest.Fault{Op: "DescribeInstances", Times: 1}) // the read before terminating sees it
 		srv.Inject(awstest.Fault{Op: "DescribeInstances", Status: 400, Code: "InvalidInstanceID.NotFound"})
 		if err := drv.Deprovision(ctx, inst); err != nil {
 			t.Fatalf("waiting for an instance DescribeInstances no longer knows: %v; want nil (it is gone)", err)
 		}
 	})
-	t.Run("a refused poll is permanent", func(t *testing.T) {
+	// Issue 11, finding 3: once TerminateInstances was accepted, a poll
+	// that fails, even with a 4xx, says nothing about the termination: it is
+	// transient and never a refusal, so no switch reports "nothing changed"
+	// while the old VM is shutting down.
+	t.Run("a poll refused after the termination was accepted is transient, not a refusal", func(t *testing.T) {
 		srv := awstest.NewServer(t, awstest.WithShutdownTime(time.Hour))
 		drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI), aws.WithWaitTerminated(true), aws.WithPollInterval(10*time.Millisecond))
 		if err != nil {
@@ -167,9 +173,44 @@ func TestWithWaitTerminatedWaitsForTerminated(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		srv.Inject(awstest.Fault{Op: "DescribeInstances", Times: 1}) // the read before terminating sees it
 		srv.Inject(awstest.Fault{Op: "DescribeInstances", Status: 403, Code: "UnauthorizedOperation"})
-		if err := drv.Deprovision(ctx, inst); err == nil || classOf(err) != isPermanent {
-			t.Fatalf("waiting without ec2:DescribeInstances: %v; want a permanent error", err)
+		err = drv.Deprovision(ctx, inst)
+		if !errors.Is(err, cloudswitch.ErrTransient) || errors.Is(err, cloudswitch.ErrRefused) {
+			t.Fatalf("a 403 on a poll after TerminateInstances was accepted: %v; want transient and not a refusal", err)
+		}
+		if srv.Instances()[0].Live() {
+			t.Fatal("the termination did not take effect")
 		}
 	})
+}
+
+// Issue 11, finding 8: Deprovision reads the instance's tags first and
+// destroys nothing whose tags name another workspace (or installation) than
+// the one it was asked about. An instance without the tag — created outside
+// cloudswitch, as a workspace's VM adopted from an existing table is — is not
+// fenced by it.
+func TestDeprovisionRefusesAnInstanceTaggedForAnotherWorkspace(t *testing.T) {
+	drv, srv := newDriver(t)
+	theirs := srv.AddInstance("", map[string]string{"cloudswitch-workspace": "ws-2", "cloudswitch-installation": "inst-a"})
+	for name, inst := range map[string]cloudswitch.Instance{
+		"workspace":    {Provider: cloudswitch.AWS, ID: theirs.ID, WorkspaceID: "ws-1"},
+		"installation": {Provider: cloudswitch.AWS, ID: theirs.ID, WorkspaceID: "ws-2", Installation: "inst-b"},
+	} {
+		err := drv.Deprovision(ctx, inst)
+		if !errors.Is(err, cloudswitch.ErrNotOurs) || errors.Is(err, cloudswitch.ErrInstanceNotFound) {
+			t.Fatalf("Deprovision of ws-2's instance of inst-a naming another %s: %v; want ErrNotOurs", name, err)
+		}
+	}
+	if n := srv.Calls("TerminateInstances"); n != 0 {
+		t.Fatalf("Deprovision called TerminateInstances %d times on an instance that is not the workspace's", n)
+	}
+	if !srv.Instances()[0].Live() {
+		t.Fatal("the other workspace's instance was destroyed")
+	}
+
+	legacy := srv.AddInstance("", map[string]string{"Name": "created before cloudswitch"})
+	if err := drv.Deprovision(ctx, cloudswitch.Instance{Provider: cloudswitch.AWS, ID: legacy.ID, WorkspaceID: "ws-1", Installation: "inst-a"}); err != nil {
+		t.Fatalf("Deprovision of an instance without ownership tags: %v; want it destroyed (the tags are not there to fence it)", err)
+	}
 }

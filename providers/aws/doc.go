@@ -37,6 +37,7 @@
 //	cloudswitch-owner      the owner (cloudswitch.WithOwner), which Instances filters on
 //	cloudswitch-workspace  the workspace id, verbatim
 //	cloudswitch-token      the idempotency token of the request, verbatim
+//	cloudswitch-installation  the installation (ProvisionRequest.Installation), when there is one
 //	Name                   "cs-" and the token (or its hash), as on the other clouds
 //
 // plus those of WithTags, which may not replace these.
@@ -50,28 +51,73 @@
 // launched, however often it is repeated and whatever became of the earlier
 // answers, so Provision never launches two instances for one token. The same
 // token with different parameters is refused (IdempotentParameterMismatch,
-// a permanent error); a token whose instance was terminated is refused too.
+// a refusal); a token whose instance was terminated fails with ErrTokenSpent
+// (EC2's IdempotentInstanceTerminated), and never launches a second one.
 // ClientTokens are scoped to a region.
+//
+// # Destroying only what is ours
+//
+// Deprovision reads the instance (DescribeInstances by id) before it
+// terminates it, and destroys nothing — an error matching
+// cloudswitch.ErrNotOurs — when its tags name another workspace or
+// installation than the Instance it was given. An instance without such a
+// tag (created outside cloudswitch, or before installations were tagged) is
+// not fenced by it.
+//
+// # Eventual consistency and failed launches
+//
+// EC2's API is eventually consistent: right after RunInstances, a call by
+// the new instance's id may answer InvalidInstanceID.NotFound, which "does
+// not mean the instance does not exist". Deprovision takes that answer for
+// "gone" (cloudswitch.ErrInstanceNotFound) only once the instance is older
+// than WithConsistencyWindow (five minutes by default, the longest backoff
+// EC2's guide names); before, it is transient. The waits poll through it.
+//
+// A launch can fail after RunInstances answered: the instance goes from
+// pending to terminated (a volume limit, a missing snapshot, an internal
+// error). Provision therefore waits, by default, until the instance runs,
+// and returns ErrLaunchFailed for one that died. A token whose instance is
+// terminated cannot launch another (EC2 answers IdempotentInstanceTerminated
+// for at least 24 hours): Provision returns ErrTokenSpent, permanent and not
+// a refusal, since the token did launch a VM. A token whose instance is
+// stopped is not provisioned either.
 //
 // # Errors
 //
 // An instance EC2 does not know (InvalidInstanceID.NotFound) matches
-// cloudswitch.ErrInstanceNotFound. Throttling (RequestLimitExceeded,
-// Throttling, …), 5xx answers, timeouts and broken connections match
-// cloudswitch.ErrTransient. Everything else — UnauthorizedOperation,
-// AuthFailure, InvalidParameter…, InvalidAMIID.…, quotas such as
-// VcpuLimitExceeded, IdempotentParameterMismatch — is permanent. A call whose
-// context ended returns the context's error. The SDK's error stays reachable
-// with errors.As (smithy.APIError and so on). No error or log line carries a
-// credential, session token, signature or signed request.
+// cloudswitch.ErrInstanceNotFound, within the limits above. Throttling
+// (RequestLimitExceeded, Throttling, …), 5xx answers (InsufficientInstanceCapacity
+// included), timeouts and broken connections match cloudswitch.ErrTransient.
+// The answers EC2 gives before it acts — UnauthorizedOperation, AuthFailure,
+// InvalidParameter…, InvalidAMIID.…, quotas such as InstanceLimitExceeded and
+// VcpuLimitExceeded, Unsupported, IdempotentParameterMismatch, and
+// throttling — match cloudswitch.ErrRefused: EC2 did not act. So does a
+// request the driver refuses before any call (ProvisionRequest.Check).
+// Nothing else does: a 5xx, a broken connection, an error
+// code the driver does not know, and any error after RunInstances or
+// TerminateInstances was accepted (a failed poll of a wait, which is
+// transient) leave the outcome unknown. A call whose context ended returns
+// the context's error. The SDK's error stays reachable with errors.As
+// (smithy.APIError and so on). No error or log line carries a credential,
+// session token, signature or signed request.
+//
+// # Preflight
+//
+// The driver is a cloudswitch.Preflighter: Preflight sends the RunInstances
+// that Provision would send, with DryRun, and reads EC2's answer —
+// DryRunOperation means it would launch; a refused image, instance type or
+// region is a *cloudswitch.ValidationError naming it.
 //
 // # IAM permissions
 //
 // The driver calls ec2:RunInstances, ec2:CreateTags (EC2 authorizes the
 // tags of a RunInstances call as CreateTags), ec2:TerminateInstances and
-// ec2:DescribeInstances (for listing, and for the waits of WithWaitRunning
-// and WithWaitTerminated), and nothing else. It sets no instance profile, so
-// it needs no iam:PassRole. A policy granting exactly that, with
+// ec2:DescribeInstances (for listing, for reading an instance's tags before
+// terminating it, and for the waits of WithWaitRunning and
+// WithWaitTerminated), and nothing else — but for Resize, which also calls
+// ec2:StopInstances, ec2:ModifyInstanceAttribute and ec2:StartInstances
+// (and Preflight, which calls ec2:RunInstances with DryRun). It sets no
+// instance profile, so it needs no iam:PassRole. A policy granting exactly that, with
 // termination limited to instances of one owner and tagging to launches:
 //
 //	{
@@ -88,7 +134,7 @@
 //
 // (With the TerminateInstances condition, terminating an instance that does
 // not carry the owner's tag is refused with UnauthorizedOperation, a
-// permanent error, rather than done.)
+// refusal, rather than done.)
 //
 // # Testing
 //

@@ -92,7 +92,12 @@ func NewFromConfig(cfg awssdk.Config, opts ...Option) (*Driver, error) {
 // newDriver applies opts to a driver whose default region is region, or,
 // if region is empty, the first region of WithRegions.
 func newDriver(region string, opts []Option) (*Driver, error) {
-	c := config{waitTimeout: defaultWaitTimeout, logger: slog.New(slog.DiscardHandler)}
+	c := config{
+		waitRunning:       true,
+		waitTimeout:       defaultWaitTimeout,
+		consistencyWindow: DefaultConsistencyWindow,
+		logger:            slog.New(slog.DiscardHandler),
+	}
 	for _, o := range opts {
 		if o == nil {
 			return nil, errors.New("aws: nil option")

@@ -30,48 +30,88 @@ func (c class) String() string {
 	return [...]string{"permanent", "transient", "not_found"}[c]
 }
 
-// EC2 error codes by class. Codes in none of these sets are classified by
-// their HTTP status: 5xx and 429 transient, other 4xx permanent.
+// verdict is the class of an EC2 error and whether it is a refusal: EC2
+// answered that it did not act on the call.
+type verdict struct {
+	class   class
+	refused bool
+}
+
+// EC2 error codes by verdict (the "Error codes for the Amazon EC2 API" page
+// of the EC2 API Reference). Codes in none of these sets are classified by
+// their HTTP status: 5xx and 429 transient, other 4xx permanent, and never
+// a refusal: an answer the driver does not know proves nothing about what
+// EC2 did.
 var (
 	notFoundCodes = map[string]bool{
 		"InvalidInstanceID.NotFound": true,
 	}
+	// throttlingCodes are EC2 refusing to serve the call for now: transient
+	// and a refusal.
+	throttlingCodes = map[string]bool{
+		"RequestLimitExceeded":  true,
+		"Throttling":            true,
+		"ThrottlingException":   true,
+		"EC2ThrottledException": true,
+	}
+	// transientCodes may go away when retried, and may come after EC2
+	// acted (server errors; InsufficientInstanceCapacity is one of EC2's
+	// server error codes): never a refusal.
 	transientCodes = map[string]bool{
-		"RequestLimitExceeded":    true,
-		"Throttling":              true,
-		"ThrottlingException":     true,
-		"EC2ThrottledException":   true,
-		"PriorRequestNotComplete": true,
-		"RequestTimeout":          true,
-		"RequestTimeoutException": true,
-		"InternalError":           true,
-		"InternalFailure":         true,
-		"ServiceUnavailable":      true,
-		"Unavailable":             true,
+		"PriorRequestNotComplete":              true,
+		"RequestTimeout":                       true,
+		"RequestTimeoutException":              true,
+		"InternalError":                        true,
+		"InternalFailure":                      true,
+		"ServiceUnavailable":                   true,
+		"Unavailable":                          true,
+		"InsufficientInstanceCapacity":         true,
+		"InsufficientHostCapacity":             true,
+		"InsufficientReservedInstanceCapacity": true,
+		"InsufficientCapacity":                 true,
 	}
-	permanentCodes = map[string]bool{
-		"UnauthorizedOperation":       true,
-		"AuthFailure":                 true,
-		"OptInRequired":               true,
-		"Blocked":                     true,
-		"MissingParameter":            true,
-		"IdempotentParameterMismatch": true,
-		"VcpuLimitExceeded":           true,
-		"InstanceLimitExceeded":       true,
-		"InvalidInstanceID.Malformed": true,
-		"OperationNotPermitted":       true,
-		"UnsupportedOperation":        true,
+	// refusedCodes are client errors EC2 answers before it acts:
+	// authorization, validation, quotas, idempotency. Permanent.
+	refusedCodes = map[string]bool{
+		"UnauthorizedOperation":        true,
+		"AuthFailure":                  true,
+		"OptInRequired":                true,
+		"Blocked":                      true,
+		"PendingVerification":          true,
+		"MissingParameter":             true,
+		"MissingAction":                true,
+		"IdempotentParameterMismatch":  true,
+		"IdempotentInstanceTerminated": true,
+		"VcpuLimitExceeded":            true,
+		"InstanceLimitExceeded":        true,
+		"OperationNotPermitted":        true,
+		"UnsupportedOperation":         true,
+		"Unsupported":                  true,
+		"IncorrectInstanceState":       true,
+		"IncorrectState":               true,
+		"DryRunOperation":              true,
 	}
-	permanentPrefixes = []string{"InvalidParameter", "InvalidAMIID."}
+	// Every "Invalid…" code but InvalidInstanceID.NotFound is a validation
+	// error (InvalidParameterValue, InvalidAMIID.NotFound,
+	// InvalidSubnetID.Malformed, InvalidPaginationToken, …), and every
+	// "…LimitExceeded" but RequestLimitExceeded a quota (TagLimitExceeded,
+	// VolumeLimitExceeded, …).
+	refusedPrefixes = []string{"Invalid"}
+	refusedSuffixes = []string{"LimitExceeded"}
 )
 
 // classify is the one place an EC2 call's error becomes the driver's: it
 // matches cloudswitch.ErrInstanceNotFound for an instance EC2 does not know,
 // cloudswitch.ErrTransient for throttling, 5xx answers, timeouts and broken
-// connections, and neither for anything else (authorization, validation,
-// quotas, a reused ClientToken: permanent). An error while ctx is done is the
-// context's error, neither transient nor swallowed. The SDK's error stays
+// connections, cloudswitch.ErrRefused for the answers EC2 gives before it
+// acts (authorization, validation, quotas, a reused ClientToken, throttling),
+// and nothing else for anything else. An error while ctx is done is the
+// context's error, neither transient nor refused. The SDK's error stays
 // reachable with errors.As; its text is redacted.
+//
+// classify is for calls whose failure means the call itself failed. An
+// error after EC2 accepted a change (a poll of a wait) goes through
+// afterAccepted instead.
 func classify(ctx context.Context, op string, err error) error {
 	if err == nil {
 		return nil
@@ -80,43 +120,68 @@ func classify(ctx context.Context, op string, err error) error {
 	if cerr := ctx.Err(); cerr != nil {
 		return fmt.Errorf("aws: %s: %w: %w", op, cerr, safe)
 	}
-	switch classOf(err) {
+	v := verdictOf(err)
+	var out error
+	switch v.class {
 	case notFound:
-		return fmt.Errorf("aws: %s: %w: %w", op, cloudswitch.ErrInstanceNotFound, safe)
+		out = fmt.Errorf("aws: %s: %w: %w", op, cloudswitch.ErrInstanceNotFound, safe)
 	case transient:
-		return fmt.Errorf("aws: %s: %w: %w", op, cloudswitch.ErrTransient, safe)
+		out = fmt.Errorf("aws: %s: %w: %w", op, cloudswitch.ErrTransient, safe)
 	default:
-		return fmt.Errorf("aws: %s: %w", op, safe)
+		out = fmt.Errorf("aws: %s: %w", op, safe)
 	}
+	if v.refused {
+		out = cloudswitch.Refused(out)
+	}
+	return out
+}
+
+// afterAccepted is the error of a call made after EC2 accepted a change
+// (RunInstances or TerminateInstances answered, and the driver is waiting
+// for the instance): whatever it says, the change may be under way, so it is
+// transient — calling again with the same token or id finds out — and never
+// a refusal. A context that ended stays the context's error.
+func afterAccepted(ctx context.Context, what string, err error) error {
+	safe := redact.Error(err)
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("aws: %s: %w: %w", what, cerr, safe)
+	}
+	return fmt.Errorf("aws: %s (after EC2 accepted the change): %w: %w", what, cloudswitch.ErrTransient, safe)
 }
 
 // classOf returns the class of an error of an EC2 call.
-func classOf(err error) class {
+func classOf(err error) class { return verdictOf(err).class }
+
+// verdictOf returns the class of an error of an EC2 call and whether it is
+// a refusal.
+func verdictOf(err error) verdict {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		code := ae.ErrorCode()
 		switch {
 		case notFoundCodes[code]:
-			return notFound
+			return verdict{class: notFound}
+		case throttlingCodes[code]:
+			return verdict{class: transient, refused: true}
 		case transientCodes[code]:
-			return transient
-		case permanentCodes[code] || hasAnyPrefix(code, permanentPrefixes):
-			return permanent
+			return verdict{class: transient}
+		case refusedCodes[code] || hasAnyPrefix(code, refusedPrefixes) || hasAnySuffix(code, refusedSuffixes):
+			return verdict{class: permanent, refused: true}
 		}
 	}
 	var status interface{ HTTPStatusCode() int }
 	if errors.As(err, &status) {
 		switch s := status.HTTPStatusCode(); {
 		case s >= 500, s == http.StatusTooManyRequests:
-			return transient
+			return verdict{class: transient}
 		case s >= 400:
-			return permanent
+			return verdict{class: permanent}
 		}
 	}
 	if retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err).Bool() || brokenConnection(err) {
-		return transient
+		return verdict{class: transient}
 	}
-	return permanent
+	return verdict{class: permanent}
 }
 
 // brokenConnection reports a connection that failed under a call: closed,
@@ -134,6 +199,15 @@ func brokenConnection(err error) bool {
 func hasAnyPrefix(s string, prefixes []string) bool {
 	for _, p := range prefixes {
 		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasAnySuffix(s string, suffixes []string) bool {
+	for _, p := range suffixes {
+		if strings.HasSuffix(s, p) {
 			return true
 		}
 	}

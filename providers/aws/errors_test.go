@@ -65,36 +65,41 @@ var calls = []call{
 }
 
 // Every EC2 error answer is classified by its code, or by its HTTP status
-// when the code is not one the driver knows, and the SDK's error stays
-// reachable under the driver's.
+// when the code is not one the driver knows; only the answers EC2 gives
+// before it acts match cloudswitch.ErrRefused (throttling is transient and a
+// refusal; a 5xx, capacity and an unknown code never are); and the SDK's
+// error stays reachable under the driver's.
 func TestEC2ErrorsAreClassified(t *testing.T) {
 	cases := []struct {
-		status int
-		code   string
-		want   errClass
+		status  int
+		code    string
+		want    errClass
+		refused bool
 	}{
-		{503, "Unavailable", isTransient},
-		{500, "InternalError", isTransient},
-		{503, "RequestLimitExceeded", isTransient},
-		{400, "Throttling", isTransient},
-		{400, "EC2ThrottledException", isTransient},
-		{400, "PriorRequestNotComplete", isTransient},
-		{400, "RequestTimeout", isTransient},
-		{502, "SomethingNew", isTransient},
-		{429, "SomethingNew", isTransient},
-		{403, "UnauthorizedOperation", isPermanent},
-		{401, "AuthFailure", isPermanent},
-		{400, "InvalidParameterValue", isPermanent},
-		{400, "InvalidParameterCombination", isPermanent},
-		{400, "InvalidAMIID.NotFound", isPermanent},
-		{400, "InvalidAMIID.Malformed", isPermanent},
-		{400, "MissingParameter", isPermanent},
-		{400, "IdempotentParameterMismatch", isPermanent},
-		{400, "VcpuLimitExceeded", isPermanent},
-		{400, "InstanceLimitExceeded", isPermanent},
-		{400, "InvalidInstanceID.Malformed", isPermanent},
-		{418, "SomethingNew", isPermanent},
-		{400, "InvalidInstanceID.NotFound", isNotFound},
+		{503, "Unavailable", isTransient, false},
+		{500, "InternalError", isTransient, false},
+		{500, "InsufficientInstanceCapacity", isTransient, false},
+		{503, "RequestLimitExceeded", isTransient, true},
+		{400, "Throttling", isTransient, true},
+		{400, "EC2ThrottledException", isTransient, true},
+		{400, "PriorRequestNotComplete", isTransient, false},
+		{400, "RequestTimeout", isTransient, false},
+		{502, "SomethingNew", isTransient, false},
+		{429, "SomethingNew", isTransient, false},
+		{403, "UnauthorizedOperation", isPermanent, true},
+		{401, "AuthFailure", isPermanent, true},
+		{400, "InvalidParameterValue", isPermanent, true},
+		{400, "InvalidParameterCombination", isPermanent, true},
+		{400, "InvalidAMIID.NotFound", isPermanent, true},
+		{400, "InvalidAMIID.Malformed", isPermanent, true},
+		{400, "MissingParameter", isPermanent, true},
+		{400, "IdempotentParameterMismatch", isPermanent, true},
+		{400, "VcpuLimitExceeded", isPermanent, true},
+		{400, "InstanceLimitExceeded", isPermanent, true},
+		{400, "Unsupported", isPermanent, true},
+		{400, "InvalidInstanceID.Malformed", isPermanent, true},
+		{418, "SomethingNew", isPermanent, false},
+		{400, "InvalidInstanceID.NotFound", isNotFound, false},
 	}
 	for _, c := range calls {
 		for _, tc := range cases {
@@ -104,13 +109,22 @@ func TestEC2ErrorsAreClassified(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				want := tc.want
+				if c.action == "TerminateInstances" && tc.code == "InvalidInstanceID.NotFound" {
+					// Deprovision has just seen the instance: EC2 has not
+					// converged yet.
+					want = isTransient
+				}
 				srv.Inject(awstest.Fault{Op: c.action, Times: 1, Status: tc.status, Code: tc.code})
 				err = c.run(drv, inst)
 				if err == nil {
 					t.Fatalf("%s succeeded through an injected %d %s", c.name, tc.status, tc.code)
 				}
-				if got := classOf(err); got != tc.want {
-					t.Fatalf("%s answered %d %s: the driver says %s; want %s: %v", c.name, tc.status, tc.code, got, tc.want, err)
+				if got := classOf(err); got != want {
+					t.Fatalf("%s answered %d %s: the driver says %s; want %s: %v", c.name, tc.status, tc.code, got, want, err)
+				}
+				if got := errors.Is(err, cloudswitch.ErrRefused); got != tc.refused {
+					t.Fatalf("%s answered %d %s: refused=%v; want %v: %v", c.name, tc.status, tc.code, got, tc.refused, err)
 				}
 				var ae smithy.APIError
 				if !errors.As(err, &ae) || ae.ErrorCode() != tc.code {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/ownership"
@@ -16,6 +19,11 @@ var ctx = context.Background()
 
 // testAMI is the image of the tests' drivers.
 const testAMI = "ami-0123456789abcdef0"
+
+// testPoll is how often the tests' drivers poll in their waits: the
+// emulator's instances are unknown by id for their first few milliseconds
+// (eventual consistency), so a wait's first poll often misses them.
+const testPoll = 2 * time.Millisecond
 
 // actions maps the conformance suite's operations to EC2 actions.
 var actions = map[providertest.Op]string{
@@ -35,6 +43,10 @@ func harness(srv *awstest.Server, drv *aws.Driver) providertest.Harness {
 			switch kind {
 			case providertest.Transient:
 				f.Status, f.Code = 503, "Unavailable"
+			case providertest.Throttled:
+				f.Status, f.Code = 503, "RequestLimitExceeded"
+			case providertest.ServerError:
+				f.Status, f.Code = 500, "InternalError"
 			case providertest.Permanent:
 				f.Status, f.Code = 403, "UnauthorizedOperation"
 			}
@@ -45,6 +57,15 @@ func harness(srv *awstest.Server, drv *aws.Driver) providertest.Harness {
 		ListCalls:    func() int { return srv.Calls("DescribeInstances") },
 		Live:         func(context.Context) ([]cloudswitch.Instance, error) { return live(srv), nil },
 		Secrets:      []string{awstest.SecretAccessKey, awstest.SessionToken},
+		Hide:         srv.Hide,
+		SetDown: func(inst cloudswitch.Instance) {
+			region := inst.Region
+			if region == "" {
+				region = awstest.DefaultRegion
+			}
+			srv.Client(region).StopInstances(context.Background(), &ec2.StopInstancesInput{InstanceIds: []string{inst.ID}})
+		},
+		FailCreate: func() { srv.FailLaunches(1, awstest.ReasonServerInternalError) },
 	}
 }
 
@@ -58,7 +79,8 @@ func live(srv *awstest.Server) []cloudswitch.Instance {
 		}
 		out = append(out, cloudswitch.Instance{
 			Provider: cloudswitch.AWS, ID: i.ID, Region: i.Region,
-			WorkspaceID: i.Tags[ownership.WorkspaceKey], Token: i.Tags[ownership.TokenKey], CreatedAt: i.LaunchTime,
+			WorkspaceID: i.Tags[ownership.WorkspaceKey], Token: i.Tags[ownership.TokenKey],
+			Installation: i.Tags[ownership.InstallationKey], CreatedAt: i.LaunchTime,
 		})
 	}
 	return out
@@ -69,7 +91,7 @@ func live(srv *awstest.Server) []cloudswitch.Instance {
 func newDriver(t *testing.T, opts ...aws.Option) (*aws.Driver, *awstest.Server) {
 	t.Helper()
 	srv := awstest.NewServer(t)
-	drv, err := aws.New(srv.Client("us-east-1"), append([]aws.Option{aws.WithImage(testAMI)}, opts...)...)
+	drv, err := aws.New(srv.Client("us-east-1"), append([]aws.Option{aws.WithImage(testAMI), aws.WithPollInterval(testPoll)}, opts...)...)
 	if err != nil {
 		t.Fatalf("aws.New: %v", err)
 	}

@@ -54,40 +54,61 @@ func (d *Driver) listRegion(ctx context.Context, region, owner string, yield fun
 		yield(cloudswitch.Instance{}, err)
 		return false
 	}
-	pages := ec2.NewDescribeInstancesPaginator(client, &ec2.DescribeInstancesInput{
+	input := &ec2.DescribeInstancesInput{
 		Filters: []types.Filter{
 			{Name: awssdk.String("tag:" + ownership.OwnerKey), Values: []string{owner}},
 			{Name: awssdk.String("instance-state-name"), Values: liveStates},
 		},
 		MaxResults: awssdk.Int32(listPageSize),
-	})
-	n := 0
+	}
+	yielded := make(map[string]bool)
+	restarts := 0
+	pages := ec2.NewDescribeInstancesPaginator(client, input)
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx, d.bound)
+		if err != nil && isCode(err, "InvalidPaginationToken") && ctx.Err() == nil && restarts < maxListRestarts {
+			// The NextToken expired between two pages: list again from
+			// the start, yielding only what was not yielded yet.
+			restarts++
+			d.log.LogAttrs(ctx, slog.LevelDebug, "aws: listing restarted: page token expired", slog.String("region", region))
+			pages = ec2.NewDescribeInstancesPaginator(client, input)
+			continue
+		}
 		if err != nil {
 			yield(cloudswitch.Instance{}, classify(ctx, "DescribeInstances in "+region, err))
 			return false
 		}
 		for _, r := range page.Reservations {
 			for _, i := range r.Instances {
-				n++
+				id := awssdk.ToString(i.InstanceId)
+				if yielded[id] {
+					continue
+				}
+				yielded[id] = true
 				if !yield(instanceOf(region, i), nil) {
 					return false
 				}
 			}
 		}
 	}
-	d.log.LogAttrs(ctx, slog.LevelDebug, "aws: listed instances", slog.String("region", region), slog.Int("instances", n))
+	d.log.LogAttrs(ctx, slog.LevelDebug, "aws: listed instances", slog.String("region", region), slog.Int("instances", len(yielded)))
 	return true
 }
+
+// maxListRestarts is how often a listing of one region starts over when
+// EC2 answers that its NextToken expired (InvalidPaginationToken) before it
+// gives up.
+const maxListRestarts = 3
 
 // instanceOf reads an EC2 instance of region as a cloudswitch.Instance.
 func instanceOf(region string, i types.Instance) cloudswitch.Instance {
 	inst := cloudswitch.Instance{
-		Provider:  cloudswitch.AWS,
-		ID:        awssdk.ToString(i.InstanceId),
-		Region:    region,
-		CreatedAt: awssdk.ToTime(i.LaunchTime),
+		Provider:     cloudswitch.AWS,
+		ID:           awssdk.ToString(i.InstanceId),
+		Region:       region,
+		InstanceType: string(i.InstanceType),
+		Image:        awssdk.ToString(i.ImageId),
+		CreatedAt:    awssdk.ToTime(i.LaunchTime),
 	}
 	for _, t := range i.Tags {
 		switch awssdk.ToString(t.Key) {
@@ -95,6 +116,8 @@ func instanceOf(region string, i types.Instance) cloudswitch.Instance {
 			inst.WorkspaceID = awssdk.ToString(t.Value)
 		case ownership.TokenKey:
 			inst.Token = awssdk.ToString(t.Value)
+		case ownership.InstallationKey:
+			inst.Installation = awssdk.ToString(t.Value)
 		}
 	}
 	return inst

@@ -33,7 +33,10 @@ type config struct {
 	waitTerminated bool
 	pollInterval   time.Duration // 0: the SDK waiters' own (15 s growing to 120 s)
 	waitTimeout    time.Duration
-	logger         *slog.Logger
+	// consistencyWindow is how long after its launch an instance EC2 does
+	// not know may still exist (eventual consistency).
+	consistencyWindow time.Duration
+	logger            *slog.Logger
 }
 
 // EC2's limits the options check.
@@ -47,8 +50,14 @@ const (
 // defaultWaitTimeout bounds a wait whose context has no deadline.
 const defaultWaitTimeout = 10 * time.Minute
 
+// DefaultConsistencyWindow is how long after an instance's launch the driver
+// does not take EC2's InvalidInstanceID.NotFound for "gone": EC2's
+// eventual-consistency guide advises backing off "up to five minutes" before
+// trusting what a Describe says of a resource just created.
+const DefaultConsistencyWindow = 5 * time.Minute
+
 // reservedTags are the tag keys the driver writes on every instance.
-var reservedTags = []string{ownership.OwnerKey, ownership.WorkspaceKey, ownership.TokenKey, nameTag}
+var reservedTags = []string{ownership.OwnerKey, ownership.WorkspaceKey, ownership.TokenKey, ownership.InstallationKey, nameTag}
 
 // nameTag is the tag EC2's console shows as the instance name.
 const nameTag = "Name"
@@ -197,8 +206,12 @@ func WithRegions(regions ...string) Option {
 	}
 }
 
-// WithWaitRunning makes Provision return only once the instance is running
-// (default false: once EC2 accepted it, still pending).
+// WithWaitRunning(false) makes Provision return as soon as EC2 accepted the
+// instance, still pending. By default (true) Provision returns only once the
+// instance is running: EC2 advises checking that a launched instance goes
+// from pending to running, not to terminated (a volume limit, a missing
+// snapshot, an internal error end a launch that way), and a driver that does
+// not wait reports such a dying instance provisioned.
 func WithWaitRunning(on bool) Option {
 	return func(c *config) error { c.waitRunning = on; return nil }
 }
@@ -211,8 +224,8 @@ func WithWaitTerminated(on bool) Option {
 }
 
 // WithPollInterval makes the waits of WithWaitRunning and WithWaitTerminated
-// poll DescribeInstances every d (default: the SDK waiters' schedule, 15 s
-// growing to 120 s).
+// poll DescribeInstances every d (default: at once, then from 50 ms
+// doubling to 15 s).
 func WithPollInterval(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -232,6 +245,20 @@ func WithWaitTimeout(d time.Duration) Option {
 			return fmt.Errorf("aws: WithWaitTimeout: %v is not positive", d)
 		}
 		c.waitTimeout = d
+		return nil
+	}
+}
+
+// WithConsistencyWindow sets how long after an instance's launch (its
+// Instance.CreatedAt) Deprovision does not take InvalidInstanceID.NotFound
+// for "gone" but for "not visible yet", a transient error (default
+// DefaultConsistencyWindow). An Instance without CreatedAt is judged old.
+func WithConsistencyWindow(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("aws: WithConsistencyWindow: %v is negative", d)
+		}
+		c.consistencyWindow = d
 		return nil
 	}
 }

@@ -15,9 +15,11 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/ownership"
+	"github.com/cloudswitch/cloudswitch/internal/redact"
 )
 
 // maxClientToken is EC2's limit on a ClientToken: 64 ASCII characters.
@@ -53,10 +55,14 @@ func printableASCII(s string) bool {
 // Provision launches the instance req describes with RunInstances — one
 // instance, tagged with the ownership tags, Name and the WithTags tags, its
 // ClientToken derived from req.Token — or returns the instance an earlier
-// call with the same token launched. It returns once EC2 accepted the
-// instance (pending), or with WithWaitRunning once it runs. A request it
+// call with the same token launched, with the installation tag when
+// req.Installation is set. It returns once the instance runs (with
+// WithWaitRunning(false), once EC2 accepted it, pending); an instance whose
+// launch failed is ErrLaunchFailed, a token whose instance is terminated
+// ErrTokenSpent, and an error after EC2 accepted the launch is transient,
+// never a refusal. A request it
 // cannot serve (empty token, owner or workspace, another provider's compute,
-// no instance type, no image for the region) fails with a permanent error
+// no instance type, no image for the region) is refused (ErrRefused)
 // before any call.
 func (d *Driver) Provision(ctx context.Context, req cloudswitch.ProvisionRequest) (cloudswitch.Instance, error) {
 	region := d.region(req.Compute.Region)
@@ -70,7 +76,13 @@ func (d *Driver) Provision(ctx context.Context, req cloudswitch.ProvisionRequest
 	}
 	out, err := client.RunInstances(ctx, d.runInput(req, image), d.bound)
 	if err != nil {
-		err = classify(ctx, "RunInstances", err)
+		if isCode(err, "IdempotentInstanceTerminated") && ctx.Err() == nil {
+			// EC2 did nothing now, but the token did launch an instance
+			// once: not a refusal.
+			err = fmt.Errorf("aws: RunInstances: %w: %w", ErrTokenSpent, redact.Error(err))
+		} else {
+			err = classify(ctx, "RunInstances", err)
+		}
 		d.log.LogAttrs(ctx, slog.LevelDebug, "aws: RunInstances failed",
 			slog.String("workspace", req.WorkspaceID), slog.String("region", region), slog.String("error", err.Error()))
 		return cloudswitch.Instance{}, err
@@ -82,17 +94,16 @@ func (d *Driver) Provision(ctx context.Context, req cloudswitch.ProvisionRequest
 	}
 	ec2inst := out.Instances[0]
 	id := awssdk.ToString(ec2inst.InstanceId)
-	if s := stateOf(ec2inst); s == types.InstanceStateNameShuttingDown || s == types.InstanceStateNameTerminated {
-		return cloudswitch.Instance{}, fmt.Errorf("aws: RunInstances: the instance %s launched with this request's token is %s: a token names one VM for good", id, s)
+	switch s := stateOf(ec2inst); s {
+	case types.InstanceStateNameShuttingDown, types.InstanceStateNameTerminated:
+		// EC2 answered the reservation of an earlier call with this token:
+		// the token is spent. Not a refusal: the token did launch a VM.
+		return cloudswitch.Instance{}, fmt.Errorf("aws: RunInstances: the instance %s launched with this request's token is %s: %w", id, s, ErrTokenSpent)
+	case types.InstanceStateNameStopping, types.InstanceStateNameStopped:
+		// The token's instance exists but does not run: never provisioned.
+		return cloudswitch.Instance{}, fmt.Errorf("aws: RunInstances: %w", &errWrongState{id: id, state: s, want: types.InstanceStateNameRunning, reason: stateReason(ec2inst)})
 	}
-	inst := cloudswitch.Instance{
-		Provider:    cloudswitch.AWS,
-		ID:          id,
-		Region:      region,
-		WorkspaceID: req.WorkspaceID,
-		Token:       req.Token,
-		CreatedAt:   awssdk.ToTime(ec2inst.LaunchTime),
-	}
+	inst := provisioned(region, req, ec2inst)
 	d.log.LogAttrs(ctx, slog.LevelDebug, "aws: instance launched",
 		slog.String("workspace", req.WorkspaceID), slog.String("instance", id), slog.String("region", region),
 		slog.String("state", string(stateOf(ec2inst))))
@@ -104,27 +115,48 @@ func (d *Driver) Provision(ctx context.Context, req cloudswitch.ProvisionRequest
 	return inst, nil
 }
 
+// ErrTokenSpent: the request's token already launched an instance that is
+// terminated (EC2 answers IdempotentInstanceTerminated, or the old
+// reservation with the instance shutting down), and EC2 will never launch
+// another for it: a token names one VM for good, and a new VM needs a new
+// token. It is permanent and not a refusal — the token did launch a VM once
+// — and it is never answered by launching a second instance.
+// It matches cloudswitch.ErrTokenSpent, on which a Switcher journals a
+// fresh token.
+var ErrTokenSpent = fmt.Errorf("aws: the instance launched with this token is terminated; the token cannot launch another: %w", cloudswitch.ErrTokenSpent)
+
+// provisioned is the Instance of a RunInstances answer: the ownership tags
+// read back from the answer (the request's when the answer carries no
+// tags), the type and image the instance runs.
+func provisioned(region string, req cloudswitch.ProvisionRequest, i types.Instance) cloudswitch.Instance {
+	inst := instanceOf(region, i)
+	if len(i.Tags) == 0 {
+		inst.WorkspaceID, inst.Token, inst.Installation = req.WorkspaceID, req.Token, req.Installation
+	}
+	if inst.InstanceType == "" {
+		inst.InstanceType = req.Compute.InstanceType
+	}
+	return inst
+}
+
+// isCode reports whether err carries the EC2 error code code.
+func isCode(err error, code string) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == code
+}
+
 // check validates req before any call and returns the image to launch.
 func (d *Driver) check(req cloudswitch.ProvisionRequest, region string) (string, error) {
-	switch {
-	case req.Token == "":
-		return "", errors.New("aws: provision: empty idempotency token")
-	case req.Owner == "":
-		return "", errors.New("aws: provision: empty owner")
-	case req.WorkspaceID == "":
-		return "", errors.New("aws: provision: empty workspace id")
-	case req.Compute.Provider != cloudswitch.AWS:
-		return "", fmt.Errorf("aws: provision: the aws driver was asked for a %q machine", req.Compute.Provider)
-	case req.Compute.InstanceType == "":
-		return "", errors.New("aws: provision: empty instance type")
+	if err := req.Check(cloudswitch.AWS); err != nil {
+		return "", fmt.Errorf("aws: %w", err)
 	}
-	for name, v := range map[string]string{"owner": req.Owner, "workspace id": req.WorkspaceID, "idempotency token": req.Token} {
+	for name, v := range map[string]string{"owner": req.Owner, "workspace id": req.WorkspaceID, "idempotency token": req.Token, "installation": req.Installation} {
 		if utf8.RuneCountInString(v) > maxTagValueLen {
-			return "", fmt.Errorf("aws: provision: the %s is longer than %d characters, the most an EC2 tag value holds", name, maxTagValueLen)
+			return "", cloudswitch.Refused(fmt.Errorf("aws: provision: the %s is longer than %d characters, the most an EC2 tag value holds", name, maxTagValueLen))
 		}
 	}
 	if err := checkRegion(region); err != nil {
-		return "", fmt.Errorf("aws: provision: %w", err)
+		return "", cloudswitch.Refused(fmt.Errorf("aws: provision: %w", err))
 	}
 	image := req.Compute.Image
 	if image == "" {
@@ -134,7 +166,7 @@ func (d *Driver) check(req cloudswitch.ProvisionRequest, region string) (string,
 		image = d.cfg.image
 	}
 	if image == "" {
-		return "", fmt.Errorf("aws: provision: no image for region %s: the compute names none and neither WithRegionImages nor WithImage gives one", region)
+		return "", cloudswitch.Refused(fmt.Errorf("aws: provision: no image for region %s: the compute names none and neither WithRegionImages nor WithImage gives one", region))
 	}
 	return image, nil
 }
@@ -146,6 +178,9 @@ func (d *Driver) runInput(req cloudswitch.ProvisionRequest, image string) *ec2.R
 		{Key: awssdk.String(ownership.WorkspaceKey), Value: awssdk.String(req.WorkspaceID)},
 		{Key: awssdk.String(ownership.TokenKey), Value: awssdk.String(req.Token)},
 		{Key: awssdk.String(nameTag), Value: awssdk.String(ownership.Name(req.Token))},
+	}
+	if req.Installation != "" {
+		tags = append(tags, types.Tag{Key: awssdk.String(ownership.InstallationKey), Value: awssdk.String(req.Installation)})
 	}
 	// Sorted, so a retried request is the same request (EC2 compares the
 	// parameters of a repeated ClientToken).

@@ -270,10 +270,16 @@ func TestProvisionSendsTheLaunchOptions(t *testing.T) {
 	if _, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1")); err != nil {
 		t.Fatal(err)
 	}
-	if len(rec.forms) != 1 {
-		t.Fatalf("Provision sent %d requests; want 1", len(rec.forms))
+	var runs []url.Values
+	for _, f := range rec.forms {
+		if f.Get("Action") == "RunInstances" {
+			runs = append(runs, f)
+		}
 	}
-	f := rec.forms[0]
+	if len(runs) != 1 {
+		t.Fatalf("Provision sent %d RunInstances requests; want 1", len(runs))
+	}
+	f := runs[0]
 	for k, want := range map[string]string{
 		"Action": "RunInstances", "SubnetId": "subnet-0123456789abcdef0", "KeyName": "ops",
 		"SecurityGroupId.1": "sg-0123456789abcdef0", "SecurityGroupId.2": "sg-0123456789abcdef1",
@@ -307,8 +313,8 @@ func TestWithWaitRunningReturnsARunningInstance(t *testing.T) {
 			t.Errorf("waiting 150ms in 10ms polls made %d DescribeInstances calls; want several", n)
 		}
 	})
-	t.Run("does not wait by default", func(t *testing.T) {
-		srv := awstest.NewServer(t, awstest.WithBootTime(time.Hour))
+	t.Run("waits by default", func(t *testing.T) {
+		srv := awstest.NewServer(t, awstest.WithBootTime(50*time.Millisecond))
 		drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI))
 		if err != nil {
 			t.Fatal(err)
@@ -316,11 +322,24 @@ func TestWithWaitRunningReturnsARunningInstance(t *testing.T) {
 		if _, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1")); err != nil {
 			t.Fatal(err)
 		}
+		if got := srv.Instances()[0].State; got != awstest.StateRunning {
+			t.Fatalf("by default Provision returned an instance that is %s; want running (a launch can still fail while pending)", got)
+		}
+	})
+	t.Run("WithWaitRunning(false) does not wait", func(t *testing.T) {
+		srv := awstest.NewServer(t, awstest.WithBootTime(time.Hour))
+		drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI), aws.WithWaitRunning(false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1")); err != nil {
+			t.Fatal(err)
+		}
 		if got := srv.Instances()[0].State; got != awstest.StatePending {
-			t.Fatalf("without WithWaitRunning the instance is %s on return; want pending", got)
+			t.Fatalf("with WithWaitRunning(false) the instance is %s on return; want pending", got)
 		}
 		if n := srv.Calls("DescribeInstances"); n != 0 {
-			t.Errorf("without WithWaitRunning, Provision made %d DescribeInstances calls", n)
+			t.Errorf("with WithWaitRunning(false), Provision made %d DescribeInstances calls", n)
 		}
 	})
 	t.Run("bounded by the context", func(t *testing.T) {
@@ -359,4 +378,51 @@ func TestWithWaitRunningReturnsARunningInstance(t *testing.T) {
 			t.Fatalf("a wait whose polls were throttled twice: %v; want it to poll on", err)
 		}
 	})
+}
+
+// Issue 11, finding 3: once RunInstances was accepted, a poll of the wait
+// for running that fails, even with a 4xx, leaves an instance launched for
+// the token: the error is transient (Provision again with the token finds
+// it) and never a refusal, so no switch reports "nothing changed" while a
+// new VM runs.
+func TestProvisionErrorAfterTheLaunchWasAcceptedIsNotARefusal(t *testing.T) {
+	for _, f := range []awstest.Fault{
+		{Status: 403, Code: "UnauthorizedOperation"},
+		{Status: 400, Code: "InvalidParameterValue"},
+		{Status: 503, Code: "RequestLimitExceeded"},
+	} {
+		t.Run(f.Code, func(t *testing.T) {
+			srv := awstest.NewServer(t, awstest.WithBootTime(time.Hour))
+			drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI), aws.WithPollInterval(5*time.Millisecond),
+				aws.WithWaitTimeout(100*time.Millisecond))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Op = "DescribeInstances"
+			srv.Inject(f)
+			_, err = drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
+			if !errors.Is(err, cloudswitch.ErrTransient) || errors.Is(err, cloudswitch.ErrRefused) {
+				t.Fatalf("a %d %s on a poll after RunInstances was accepted: %v; want transient and not a refusal", f.Status, f.Code, err)
+			}
+			if got := liveIDs(srv); len(got) != 1 {
+				t.Fatalf("live %v; the launch should have taken effect", got)
+			}
+		})
+	}
+}
+
+// Provision and Instances say what the VM runs.
+func TestProvisionReportsTheTypeAndImage(t *testing.T) {
+	drv, _ := newDriver(t)
+	inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inst.InstanceType != "t3.medium" || inst.Image != testAMI {
+		t.Fatalf("Provision returned type %q image %q; want t3.medium %s", inst.InstanceType, inst.Image, testAMI)
+	}
+	listed := list(t, drv, "acme")
+	if len(listed) != 1 || listed[0].InstanceType != "t3.medium" || listed[0].Image != testAMI {
+		t.Fatalf("Instances = %+v; want the type and image read back", listed)
+	}
 }

@@ -45,7 +45,7 @@ func (s *syncBuffer) String() string {
 }
 
 func TestNoSecretInAnyErrorOrLogLine(t *testing.T) {
-	srv := awstest.NewServer(t, awstest.WithBootTime(time.Hour))
+	srv := awstest.NewServer(t, awstest.WithBootTime(time.Hour), awstest.WithConsistencyDelay(0))
 	var logs syncBuffer
 	client := ec2.New(ec2.Options{
 		Region: "us-east-1", BaseEndpoint: awssdk.String(srv.URL()),
@@ -53,7 +53,7 @@ func TestNoSecretInAnyErrorOrLogLine(t *testing.T) {
 	})
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	drv, err := aws.New(client, aws.WithImage(testAMI), aws.WithLogger(logger), aws.WithPollInterval(5*time.Millisecond),
-		aws.WithWaitTimeout(50*time.Millisecond))
+		aws.WithWaitTimeout(50*time.Millisecond), aws.WithWaitRunning(false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,9 @@ func TestNoSecretInAnyErrorOrLogLine(t *testing.T) {
 		srv.Inject(f)
 		_, err := drv.Provision(ctx, request("acme", "ws-2", "tok-2"))
 		note(err)
-		srv.Inject(f)
+		tf := f
+		tf.Op = "TerminateInstances"
+		srv.Inject(tf)
 		note(drv.Deprovision(ctx, inst))
 		srv.Inject(f)
 		note(listErr(drv, ctx, "acme"))

@@ -46,7 +46,8 @@ func TestListingTenThousandInstancesTakesOneCallAPage(t *testing.T) {
 }
 
 // BenchmarkProvisionDeprovision is one VM's round trip through the REST
-// clients and the emulator: insert, poll, get; delete, poll.
+// clients and the emulator: insert, poll, get; get (the labels Deprovision
+// checks before it deletes), delete, poll.
 func BenchmarkProvisionDeprovision(b *testing.B) {
 	e := newEnv(b, nil)
 	b.ReportAllocs()

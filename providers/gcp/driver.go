@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	compute "cloud.google.com/go/compute/apiv1"
@@ -27,7 +28,10 @@ type Driver struct {
 	fetches    sync.WaitGroup // listing pages still in flight, abandoned by their caller
 }
 
-var _ cloudswitch.Provider = (*Driver)(nil)
+var (
+	_ cloudswitch.Provider    = (*Driver)(nil)
+	_ cloudswitch.Preflighter = (*Driver)(nil)
+)
 
 // noRetry turns off the client's own retries on a call. By default Get and
 // the operations' Get retry 503 and 504 without an attempt cap for up to
@@ -77,10 +81,25 @@ func NewFromClientOptions(ctx context.Context, project string, clientOpts []opti
 		instances.Close()
 		return nil, scrub(fmt.Errorf("gcp: zone operations client: %w", err))
 	}
-	d, err := New(instances, operations, project, opts...)
+	machineTypes, err := compute.NewMachineTypesRESTClient(ctx, clientOpts...)
 	if err != nil {
 		instances.Close()
 		operations.Close()
+		return nil, scrub(fmt.Errorf("gcp: machine types client: %w", err))
+	}
+	images, err := compute.NewImagesRESTClient(ctx, clientOpts...)
+	if err != nil {
+		instances.Close()
+		operations.Close()
+		machineTypes.Close()
+		return nil, scrub(fmt.Errorf("gcp: images client: %w", err))
+	}
+	d, err := New(instances, operations, project, append(slices.Clone(opts), WithLookupClients(machineTypes, images))...)
+	if err != nil {
+		instances.Close()
+		operations.Close()
+		machineTypes.Close()
+		images.Close()
 		return nil, err
 	}
 	d.owned = true
@@ -98,7 +117,7 @@ func (d *Driver) Close() error {
 	if !d.owned {
 		return nil
 	}
-	return errors.Join(d.instances.Close(), d.operations.Close())
+	return errors.Join(d.instances.Close(), d.operations.Close(), d.cfg.machineTypes.Close(), d.cfg.images.Close())
 }
 
 // Project returns the project the driver manages VMs in.

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -20,13 +21,6 @@ import (
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/redact"
 )
-
-// ErrNotOurs is returned by Provision when the instance name derived from
-// the request's token is taken, in the request's zone, by an instance whose
-// labels do not say it was created for that token and owner. That instance
-// is never adopted nor touched: someone else's instance, or a token reused
-// by mistake. The error is permanent.
-var ErrNotOurs = errors.New("gcp: an instance with the token's name exists but its labels do not say it was created for this token and owner")
 
 // OperationError is a Compute Engine operation that was accepted and then
 // finished (DONE) with an error, such as an insert refused for
@@ -94,6 +88,11 @@ const (
 	cancelled
 )
 
+// reasonResourceNotReady is the 400 reason Compute Engine answers a call on
+// an instance that has an operation running (a delete while its insert or
+// another delete is in flight): try again once it has finished.
+const reasonResourceNotReady = "resourceNotReady"
+
 // rateLimitReasons are the 403 reasons that mean "slow down", not "no".
 var rateLimitReasons = map[string]bool{
 	"rateLimitExceeded":     true,
@@ -112,7 +111,8 @@ var rateLimitReasons = map[string]bool{
 //     type an insert names — is permanent: a missing project must never
 //     make a delete look done;
 //   - transient for 408, 429, 5xx, 403 with reason rateLimitExceeded or
-//     userRateLimitExceeded, broken connections (EOF, resets, refused
+//     userRateLimitExceeded, 400 resourceNotReady (an operation runs on the
+//     instance), broken connections (EOF, resets, refused
 //     connections), network timeouts, and a call's own deadline expiring
 //     while ctx is alive;
 //   - permanent for everything else: 400, 401, other 403s (quotaExceeded
@@ -162,7 +162,8 @@ func classifyStatus(status int, resource, message string, reasons []string) clas
 			return notFound
 		}
 		return permanent
-	case status == http.StatusRequestTimeout, status == http.StatusTooManyRequests, status >= 500:
+	case status == http.StatusRequestTimeout, status == http.StatusTooManyRequests, status >= 500,
+		status == http.StatusBadRequest && slices.Contains(reasons, reasonResourceNotReady):
 		return transient
 	case status == http.StatusForbidden:
 		for _, r := range reasons {
@@ -203,13 +204,64 @@ func isAlreadyExists(err error) bool {
 	return false
 }
 
-// fail wraps err, which the API call named call failed with, so that the
-// caller can tell what it means: the context's error when ctx ended,
-// cloudswitch.ErrTransient for a transient error, and
-// cloudswitch.ErrInstanceNotFound when the API says resource does not exist;
-// errors.Is and errors.As still reach the cause. The message never carries
-// a credential.
+// refused reports whether err, returned by an API call made with ctx about
+// resource, is Compute Engine's answer that it did not act on the call: a
+// 4xx it sends before a request takes effect — 400 invalid or badRequest,
+// 401, 403 forbidden, insufficientPermissions or quotaExceeded, 404 about
+// anything but resource (a missing project, zone, image or machine type),
+// 409, 412, and 429 or a 403 rate limit, which are also transient.
+//
+// Never a refusal: a 5xx, 408, a 404 naming resource (the instance is gone,
+// which is its own answer), 400 resourceNotReady (an operation is running on
+// the instance: its outcome is not ours to claim), broken connections,
+// timeouts, the caller's context ending, and every error met after a call
+// was accepted, which callers report through uncertain or an
+// *OperationError instead of fail.
+func refused(ctx context.Context, resource string, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	var gerr *googleapi.Error
+	if !errors.As(err, &gerr) {
+		return false
+	}
+	return refusedStatus(gerr.Code, resource, gerr.Message, reasons(err, gerr))
+}
+
+// refusedStatus is refused for an HTTP error status with its message and
+// reasons.
+func refusedStatus(status int, resource, message string, reasons []string) bool {
+	switch {
+	case slices.Contains(reasons, reasonResourceNotReady):
+		return false
+	case status == http.StatusNotFound:
+		return classifyStatus(status, resource, message, reasons) != notFound
+	case status == http.StatusRequestTimeout:
+		return false
+	}
+	return status >= 400 && status < 500
+}
+
+// fail wraps err, which the API call named call failed with before it was
+// accepted, so that the caller can tell what it means: the context's error
+// when ctx ended, cloudswitch.ErrTransient for a transient error,
+// cloudswitch.ErrInstanceNotFound when the API says resource does not
+// exist, and cloudswitch.ErrRefused when Compute Engine answered that it did
+// not act (see refused); errors.Is and errors.As still reach the cause. The
+// message never carries a credential.
 func fail(ctx context.Context, call, resource string, err error) error {
+	if refused(ctx, resource, err) {
+		if classify(ctx, resource, err) == transient {
+			return scrub(fmt.Errorf("gcp: %s: %w: %w: %w", call, cloudswitch.ErrRefused, cloudswitch.ErrTransient, err))
+		}
+		return scrub(fmt.Errorf("gcp: %s: %w: %w", call, cloudswitch.ErrRefused, err))
+	}
+	return failUnrefused(ctx, call, resource, err)
+}
+
+// failUnrefused is fail without the refusal: for a call made after an
+// earlier one took effect, whose refusal cannot mean that nothing changed.
+func failUnrefused(ctx context.Context, call, resource string, err error) error {
 	switch classify(ctx, resource, err) {
 	case cancelled:
 		if cause := ctx.Err(); !errors.Is(err, cause) {

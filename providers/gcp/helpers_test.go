@@ -112,12 +112,12 @@ func request(owner, workspace string) cloudswitch.ProvisionRequest {
 }
 
 // live is the emulator's ground truth as Instances: every instance not
-// STOPPING (being deleted), with the workspace id and token decoded from
+// being deleted (STOPPING, DEPROVISIONING), with the workspace id and token decoded from
 // its labels.
 func live(srv *gcptest.Server) []cloudswitch.Instance {
 	var out []cloudswitch.Instance
 	for _, vm := range srv.Instances() {
-		if vm.Status == gcptest.StatusStopping {
+		if vm.Status == gcptest.StatusStopping || vm.Status == gcptest.StatusDeprovisioning {
 			continue
 		}
 		workspace, _ := ownership.DecodeLabel(vm.Labels[ownership.WorkspaceKey])

@@ -1,6 +1,7 @@
 package gcp
 
 import (
+	compute "cloud.google.com/go/compute/apiv1"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -47,6 +48,8 @@ type config struct {
 	diskSizeGB     int64
 	poll           time.Duration
 	log            *slog.Logger
+	machineTypes   *compute.MachineTypesClient // for Preflight; nil: no lookups
+	images         *compute.ImagesClient       // for Preflight; nil: no lookups
 }
 
 var (
@@ -288,4 +291,20 @@ func configure(opts []Option) (config, error) {
 		c.network = "global/networks/default"
 	}
 	return c, nil
+}
+
+// WithLookupClients gives a driver made by New the clients its Preflight
+// asks whether a machine type is offered in a zone (machineTypes.get) and
+// whether an image exists (images.get, images.getFromFamily). The caller
+// keeps and closes them, after the driver's Close. Without them Preflight
+// checks only what the driver can check itself. NewFromClientOptions makes
+// its own.
+func WithLookupClients(machineTypes *compute.MachineTypesClient, images *compute.ImagesClient) Option {
+	return func(c *config) error {
+		if machineTypes == nil || images == nil {
+			return errors.New("gcp: WithLookupClients: nil client")
+		}
+		c.machineTypes, c.images = machineTypes, images
+		return nil
+	}
 }

@@ -18,22 +18,33 @@ import (
 // ErrInvalidRequest is matched by the error of a Provision or Deprovision
 // whose request the driver refuses before any API call: a missing token,
 // owner or workspace, another provider's compute, no machine type, no zone,
-// a value no label can hold. It is permanent.
+// a value no label can hold. It is permanent, and a refusal
+// (cloudswitch.ErrRefused): nothing was asked of Compute Engine.
 var ErrInvalidRequest = errors.New("gcp: invalid request")
 
-// invalidf returns a permanent error matching ErrInvalidRequest.
+// invalidf returns a permanent error matching ErrInvalidRequest and
+// cloudswitch.ErrRefused.
 func invalidf(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrInvalidRequest, fmt.Sprintf(format, args...))
+	return cloudswitch.Refused(fmt.Errorf("%w: %s", ErrInvalidRequest, fmt.Sprintf(format, args...)))
 }
+
+// ErrInstanceDown is matched by the error of a Provision whose token's
+// instance exists but is not running nor on its way up: TERMINATED,
+// STOPPED or SUSPENDED (stopped or suspended since, or dead on launch). The
+// instance is never reported provisioned; the error is permanent and not a
+// refusal, since the instance was created.
+var ErrInstanceDown = errors.New("gcp: the token's instance exists but is not running")
 
 // plan is an insert, checked and ready to send.
 type plan struct {
-	zone, name string
-	path       string // "zones/ZONE/instances/NAME"
-	requestID  string
-	workspace  string // the workspace label's value
-	token      string // the token label's value
-	resource   *computepb.Instance
+	zone, name   string
+	path         string // "zones/ZONE/instances/NAME"
+	requestID    string
+	workspace    string // the workspace label's value
+	token        string // the token label's value
+	installation string // the installation label's value; "" for none
+	image        string // the boot disk's source image
+	resource     *computepb.Instance
 }
 
 // validMachineTypeName reports whether s is a machine type's name:
@@ -77,17 +88,10 @@ func region(zone string) string { return zone[:strings.LastIndexByte(zone, '-')]
 // plan checks req and builds its insert. Every error is permanent and
 // matches ErrInvalidRequest.
 func (d *Driver) plan(req cloudswitch.ProvisionRequest) (plan, error) {
+	if err := req.Check(cloudswitch.GCP); err != nil {
+		return plan{}, invalidf("provision: %v", err)
+	}
 	switch {
-	case req.Token == "":
-		return plan{}, invalidf("provision: empty token")
-	case req.Owner == "":
-		return plan{}, invalidf("provision: empty owner")
-	case req.WorkspaceID == "":
-		return plan{}, invalidf("provision: empty workspace id")
-	case req.Compute.Provider != cloudswitch.GCP:
-		return plan{}, invalidf("provision: the gcp driver was asked for a %q machine", req.Compute.Provider)
-	case req.Compute.InstanceType == "":
-		return plan{}, invalidf("provision: empty instance type")
 	case !labelValuePattern.MatchString(req.Owner):
 		return plan{}, invalidf("provision: owner %q is not a label value (up to 63 lowercase letters, digits, '_' or '-')", req.Owner)
 	}
@@ -98,6 +102,12 @@ func (d *Driver) plan(req cloudswitch.ProvisionRequest) (plan, error) {
 	token, err := ownership.EncodeLabel(req.Token)
 	if err != nil {
 		return plan{}, invalidf("provision: token cannot be stored in a label: %v", err)
+	}
+	var installation string
+	if req.Installation != "" {
+		if installation, err = ownership.EncodeLabel(req.Installation); err != nil {
+			return plan{}, invalidf("provision: installation id cannot be stored in a label: %v", err)
+		}
 	}
 	zone := req.Compute.Region
 	if zone == "" {
@@ -131,6 +141,9 @@ func (d *Driver) plan(req cloudswitch.ProvisionRequest) (plan, error) {
 	labels[ownership.OwnerKey] = req.Owner
 	labels[ownership.WorkspaceKey] = workspace
 	labels[ownership.TokenKey] = token
+	if installation != "" {
+		labels[ownership.InstallationKey] = installation
+	}
 
 	nic := &computepb.NetworkInterface{}
 	if d.cfg.network != "" {
@@ -170,7 +183,8 @@ func (d *Driver) plan(req cloudswitch.ProvisionRequest) (plan, error) {
 	}
 	return plan{
 		zone: zone, name: name, path: "zones/" + zone + "/instances/" + name,
-		requestID: RequestID(req.Token), workspace: workspace, token: token, resource: resource,
+		requestID: RequestID(req.Token), workspace: workspace, token: token, installation: installation,
+		image: image, resource: resource,
 	}, nil
 }
 
@@ -179,19 +193,26 @@ func (d *Driver) plan(req cloudswitch.ProvisionRequest) (plan, error) {
 //
 // The instance is named ownership.Name(req.Token) — names are unique per
 // zone — and inserted with requestId RequestID(req.Token), labelled with
-// the owner, the workspace and the token; then its operation is polled
+// the owner, the workspace, the token and the installation (when
+// req.Installation is set); then its operation is polled
 // until DONE and its error, if any, read (the SDK's Wait alone does not fail
 // on one). An insert whose operation fails (QUOTA_EXCEEDED, …) is a
 // permanent *OperationError and leaves no instance. A repeated insert is
 // answered by Compute Engine with the first one's operation (same
 // requestId), or, past its deduplication window, with 409 alreadyExists;
 // either way the instance is read back and returned only if its labels name
-// req.Owner and req.Token — someone else's instance with that name is
-// ErrNotOurs, never adopted.
+// req.Owner and req.Token (and no other installation than
+// req.Installation) — someone else's instance with that name is
+// cloudswitch.ErrNotOurs, never adopted. The Instance returned names the
+// machine type the VM runs and the image its boot disk was created from.
 //
-// Refused requests (ErrInvalidRequest) cost no API call. Errors after the
-// insert may have been accepted are transient (or the context's): calling
-// Provision again with the same request settles them.
+// Refused requests (ErrInvalidRequest) cost no API call. An insert Compute
+// Engine answers with a 4xx (403, 400, a 404 for a missing image or machine
+// type, 429, …) is a refusal (cloudswitch.ErrRefused): it created nothing.
+// Errors after the insert may have been accepted are never refusals: they
+// are transient (or the context's), and calling Provision again with the
+// same request settles them; a failed insert operation is an
+// *OperationError.
 func (d *Driver) Provision(ctx context.Context, req cloudswitch.ProvisionRequest) (cloudswitch.Instance, error) {
 	p, err := d.plan(req)
 	if err != nil {
@@ -201,26 +222,30 @@ func (d *Driver) Provision(ctx context.Context, req cloudswitch.ProvisionRequest
 		return cloudswitch.Instance{}, fmt.Errorf("gcp: provision %s: %w", p.path, err)
 	}
 	log := d.cfg.log.With("zone", p.zone, "instance", p.name)
+	accepted := false // the insert may have created the instance
 	op, err := d.instances.Insert(ctx, &computepb.InsertInstanceRequest{
 		Project: d.project, Zone: p.zone, RequestId: proto.String(p.requestID), InstanceResource: p.resource,
 	}, noRetry)
 	switch {
 	case err == nil:
+		accepted = true
 		log.DebugContext(ctx, "gcp: insert accepted", "operation", op.Name())
 		done, err := d.wait(ctx, p.zone, op.Proto())
 		if err != nil {
 			return cloudswitch.Instance{}, uncertain(ctx, "zoneOperations.get (insert of "+p.path+")", err)
 		}
-		if opErr := operationError("insert", p.path, done); opErr != nil && !nameTaken(opErr) {
+		opErr := operationError("insert", p.path, done)
+		if opErr != nil && !nameTaken(opErr) {
 			log.DebugContext(ctx, "gcp: insert failed", "operation", opErr.Name, "status", opErr.HTTPStatus, "codes", opErr.Codes)
 			return cloudswitch.Instance{}, scrub(fmt.Errorf("gcp: provision: %w", opErr))
 		}
+		accepted = opErr == nil
 	case isAlreadyExists(err):
 		log.DebugContext(ctx, "gcp: the instance name is taken; reading its labels")
 	default:
 		return cloudswitch.Instance{}, fail(ctx, "instances.insert "+p.path, "", err)
 	}
-	return d.adopt(ctx, p, req)
+	return d.adopt(ctx, p, req, accepted)
 }
 
 // nameTaken reports whether a failed insert failed because the name is
@@ -231,8 +256,9 @@ func nameTaken(e *OperationError) bool {
 
 // adopt reads back the instance p names after an insert that succeeded or
 // found the name taken, and returns it if its labels say it was created for
-// req.
-func (d *Driver) adopt(ctx context.Context, p plan, req cloudswitch.ProvisionRequest) (cloudswitch.Instance, error) {
+// req. accepted says the insert may have created the instance: then no
+// error of adopt is a refusal.
+func (d *Driver) adopt(ctx context.Context, p plan, req cloudswitch.ProvisionRequest, accepted bool) (cloudswitch.Instance, error) {
 	got, err := d.instances.Get(ctx, &computepb.GetInstanceRequest{Project: d.project, Zone: p.zone, Instance: p.name}, noRetry)
 	if err != nil {
 		if classify(ctx, p.path, err) == notFound {
@@ -241,21 +267,36 @@ func (d *Driver) adopt(ctx context.Context, p plan, req cloudswitch.ProvisionReq
 		return cloudswitch.Instance{}, uncertain(ctx, "instances.get "+p.path, err)
 	}
 	labels := got.GetLabels()
-	if labels[ownership.OwnerKey] != req.Owner || labels[ownership.TokenKey] != p.token {
+	installation, labelled := labels[ownership.InstallationKey]
+	var mismatch string
+	switch {
+	case labels[ownership.OwnerKey] != req.Owner || labels[ownership.TokenKey] != p.token:
 		d.cfg.log.WarnContext(ctx, "gcp: an instance not created for this token has its name", "zone", p.zone, "instance", p.name)
-		return cloudswitch.Instance{}, fmt.Errorf("gcp: provision %s: %w", p.path, ErrNotOurs)
+		mismatch = "its labels do not say it was created for this token and owner"
+	case labels[ownership.WorkspaceKey] != p.workspace:
+		mismatch = fmt.Sprintf("it was created with this token for another workspace (label %q): a token belongs to one workspace", labels[ownership.WorkspaceKey])
+	case labelled && p.installation != "" && installation != p.installation:
+		mismatch = fmt.Sprintf("it was created with this token by another installation (label %q)", installation)
 	}
-	if labels[ownership.WorkspaceKey] != p.workspace {
-		return cloudswitch.Instance{}, invalidf("provision %s: the instance was created with this token for another workspace (label %q): a token belongs to one workspace", p.path, labels[ownership.WorkspaceKey])
+	if mismatch != "" {
+		if accepted {
+			// The insert was accepted: it is not for this call to say that
+			// nothing happened.
+			return cloudswitch.Instance{}, scrub(fmt.Errorf("gcp: provision %s: the instance with the token's name is not this request's: %s", p.path, mismatch))
+		}
+		return cloudswitch.Instance{}, scrub(fmt.Errorf("gcp: provision %s: the instance with the token's name is left alone, %s: %w", p.path, mismatch, cloudswitch.ErrNotOurs))
 	}
-	if got.GetStatus() == statusStopping {
-		return cloudswitch.Instance{}, fmt.Errorf("gcp: provision %s: the instance is STOPPING (being stopped or deleted); call again once it has settled: %w", p.path, cloudswitch.ErrTransient)
+	switch healthOf(got.GetStatus()) {
+	case settling:
+		return cloudswitch.Instance{}, fmt.Errorf("gcp: provision %s: the instance is %s; call again once it has settled: %w", p.path, got.GetStatus(), cloudswitch.ErrTransient)
+	case down:
+		return cloudswitch.Instance{}, fmt.Errorf("gcp: provision %s: %w: %s", p.path, ErrInstanceDown, got.GetStatus())
 	}
 	inst, err := instanceOf(got)
 	if err != nil {
 		return cloudswitch.Instance{}, scrub(fmt.Errorf("gcp: provision: %w", err))
 	}
-	inst.WorkspaceID, inst.Token = req.WorkspaceID, req.Token
+	inst.WorkspaceID, inst.Token, inst.Image = req.WorkspaceID, req.Token, p.image
 	d.cfg.log.DebugContext(ctx, "gcp: provisioned", "zone", p.zone, "instance", p.name, "status", got.GetStatus())
 	return inst, nil
 }

@@ -115,8 +115,8 @@ func TestProvisionNeverAdoptsSomeoneElsesInstance(t *testing.T) {
 			e := newEnv(t, nil)
 			theirs := e.srv.AddInstance(zone, ownership.Name(req.Token), labels)
 			_, err := e.d.Provision(ctx, req)
-			if !errors.Is(err, gcp.ErrNotOurs) || errors.Is(err, cloudswitch.ErrTransient) {
-				t.Fatalf("got %v; want the permanent gcp.ErrNotOurs", err)
+			if !errors.Is(err, cloudswitch.ErrNotOurs) || errors.Is(err, cloudswitch.ErrTransient) {
+				t.Fatalf("got %v; want the permanent cloudswitch.ErrNotOurs", err)
 			}
 			got := e.srv.Instances()
 			if len(got) != 1 || got[0].ID != theirs.ID || got[0].Status != gcptest.StatusRunning || len(got[0].Labels) != len(labels) {
@@ -134,8 +134,18 @@ func TestProvisionRefusesATokenOfAnotherWorkspace(t *testing.T) {
 	}
 	req.WorkspaceID = "ws-2"
 	_, err := e.d.Provision(ctx, req)
-	if !errors.Is(err, gcp.ErrInvalidRequest) {
-		t.Fatalf("the token of ws-1 reused for ws-2: %v; want ErrInvalidRequest", err)
+	if err == nil || errors.Is(err, cloudswitch.ErrTransient) {
+		t.Fatalf("the token of ws-1 reused for ws-2: %v; want a permanent error", err)
+	}
+	if errors.Is(err, cloudswitch.ErrRefused) {
+		t.Errorf("the insert was answered with the first one's operation (same requestId), so it is not for the driver to say nothing happened: %v", err)
+	}
+	// Past the requestId window the insert is answered 409 alreadyExists:
+	// refused, and the instance is another workspace's.
+	e.srv.ExpireRequestIDs()
+	_, err = e.d.Provision(ctx, req)
+	if !errors.Is(err, cloudswitch.ErrNotOurs) {
+		t.Fatalf("the token of ws-1 reused for ws-2 after the requestId window: %v; want ErrNotOurs", err)
 	}
 	if n := len(e.srv.Instances()); n != 1 {
 		t.Errorf("%d instances; want 1", n)
@@ -225,10 +235,10 @@ func TestProvisionOfAStoppingInstanceIsTransient(t *testing.T) {
 	if _, err := e.d.Provision(ctx, req); !errors.Is(err, cloudswitch.ErrTransient) {
 		t.Fatalf("got %v; want ErrTransient while the instance is STOPPING", err)
 	}
-	e.srv.SetStatus(zone, inst.ID, gcptest.StatusTerminated)
+	e.srv.SetStatus(zone, inst.ID, gcptest.StatusRunning)
 	again, err := e.d.Provision(ctx, req)
 	if err != nil || again.ID != inst.ID {
-		t.Fatalf("Provision of a stopped (TERMINATED) instance: %+v, %v; want it, alive", again, err)
+		t.Fatalf("Provision of the instance RUNNING again: %+v, %v; want it", again, err)
 	}
 }
 

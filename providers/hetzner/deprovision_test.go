@@ -3,6 +3,8 @@ package hetzner_test
 import (
 	"context"
 	"errors"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,7 +75,16 @@ func TestDeprovisionRefusesWhatIsNotAHetznerServerWithoutAnAPICall(t *testing.T)
 
 func TestAFailedDeleteActionIsTransientWhileTheServerExists(t *testing.T) {
 	srv := hetznertest.NewServer(t)
-	d := newProxy(t, srv, &proxy{body: failActions("delete_server")})
+	var failLookup atomic.Bool
+	fail := failActions("delete_server")
+	p := &proxy{body: func(path string, answer map[string]any) {
+		fail(path, answer)
+		// Once the failed delete action shows, the lookup after it fails.
+		if strings.HasPrefix(path, "/actions") && failLookup.CompareAndSwap(true, false) {
+			srv.Inject(hetznertest.Fault{Op: hetznertest.OpGetServer, Times: 1, Status: 503, Code: "service_error"})
+		}
+	}}
+	d := newProxy(t, srv, p)
 	inst, err := d.Provision(ctx, request("ws-faildel"))
 	if err != nil {
 		t.Fatal(err)
@@ -89,8 +100,8 @@ func TestAFailedDeleteActionIsTransientWhileTheServerExists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Inject(hetznertest.Fault{Op: hetznertest.OpGetServer, Times: 1, Status: 503, Code: "service_error"})
-	if err := d.Deprovision(ctx, inst); !errors.Is(err, cloudswitch.ErrTransient) {
-		t.Fatalf("Deprovision whose action failed and whose server could not be looked up: %v; want ErrTransient", err)
+	failLookup.Store(true)
+	if err := d.Deprovision(ctx, inst); !errors.Is(err, cloudswitch.ErrTransient) || errors.Is(err, cloudswitch.ErrRefused) {
+		t.Fatalf("Deprovision whose action failed and whose server could not be looked up: %v; want ErrTransient, not a refusal", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
@@ -14,7 +15,8 @@ import (
 
 // Driver is the cloudswitch.Provider of Hetzner Cloud: it creates, deletes
 // and lists servers through hcloud-go. It is safe for concurrent use and
-// holds no state between calls beyond its configuration.
+// holds no state between calls beyond its configuration and the names of
+// the project anchors it has ensured.
 type Driver struct {
 	client    *hcloud.Client
 	image     string
@@ -25,7 +27,8 @@ type Driver struct {
 	userData  string
 	labels    map[string]string
 	log       *slog.Logger
-	secret    string // the API token, when the driver built the client
+	secret    string   // the API token, when the driver built the client
+	anchors   sync.Map // the names of the project anchors ensured (see ensureAnchor)
 }
 
 var _ cloudswitch.Provider = (*Driver)(nil)
@@ -132,4 +135,10 @@ const name = cloudswitch.Hetzner
 // errorf makes a permanent error of the driver.
 func errorf(format string, args ...any) error {
 	return fmt.Errorf("hetzner: "+format, args...)
+}
+
+// refusef makes a permanent error of a call the driver refuses before any
+// API call: it matches cloudswitch.ErrRefused, since nothing was done.
+func refusef(format string, args ...any) error {
+	return cloudswitch.Refused(errorf(format, args...))
 }

@@ -18,12 +18,13 @@ import (
 	"github.com/cloudswitch/cloudswitch/internal/redact"
 )
 
-// ErrNotOurs is returned by Provision when the server name derived from the
-// request's token is taken by a server whose labels do not say it was
-// created for that token and owner. That server is never adopted nor
-// touched: someone else's server, or a token reused by mistake. The error
-// is permanent.
-var ErrNotOurs = errors.New("hetzner: a server with the token's name exists but its labels do not say it was created for this token and owner")
+// ErrNotOurs is cloudswitch.ErrNotOurs, which the driver returns when a
+// server's labels name another workspace, installation, owner or token than
+// the call was about: Deprovision then deletes nothing, and Provision never
+// adopts a server that has the token's name but not its labels.
+//
+// Deprecated: test for cloudswitch.ErrNotOurs.
+var ErrNotOurs = cloudswitch.ErrNotOurs
 
 // class is what an error means for the caller.
 type class int
@@ -53,6 +54,11 @@ var transientCodes = map[hcloud.ErrorCode]bool{
 	hcloud.ErrorCodeTimeout:           true,
 	hcloud.ErrorCodeBadGateway:        true,
 	hcloud.ErrorCodeRobotUnavailable:  true,
+	"unavailable":                     true,
+	// Capacity: the server type may be orderable in the location again
+	// later; until then the create is refused.
+	hcloud.ErrorCodeResourceUnavailable: true,
+	hcloud.ErrorCodePlacementError:      true,
 }
 
 // permanentCodes are the API error codes retrying cannot help with.
@@ -64,10 +70,52 @@ var permanentCodes = map[hcloud.ErrorCode]bool{
 	hcloud.ErrorCodeUniquenessError:       true,
 	hcloud.ErrorCodeResourceLimitExceeded: true,
 	hcloud.ErrorCodeProtected:             true,
-	hcloud.ErrorCodeResourceUnavailable:   true,
 	hcloud.ErrorCodeResourceLocked:        true,
+	"token_readonly":                      true,
+	"method_not_allowed":                  true,
 	hcloud.ErrorUnsupportedError:          true,
 	hcloud.ErrorDeprecatedAPIEndpoint:     true,
+}
+
+// refusalCodes are the API error codes the Hetzner Cloud API reference
+// ("Errors", and "Create a Server" for placement_error) documents as
+// answered before the call took effect: authentication, permission,
+// validation, quota, protection, capacity and rate limiting. Nothing else is
+// a refusal: not server_error, service_error, unavailable, timeout or
+// bad_gateway (the API may have acted before it failed), not locked or
+// conflict (answered about a resource whose state moves), not an unknown
+// code, not a bare status from something in front of the API.
+var refusalCodes = map[hcloud.ErrorCode]bool{
+	hcloud.ErrorCodeUnauthorized:          true,
+	"token_readonly":                      true,
+	hcloud.ErrorCodeForbidden:             true,
+	hcloud.ErrorCodeInvalidInput:          true,
+	hcloud.ErrorCodeJSONError:             true,
+	hcloud.ErrorCodeUniquenessError:       true,
+	hcloud.ErrorCodeResourceLimitExceeded: true,
+	hcloud.ErrorCodeResourceUnavailable:   true,
+	hcloud.ErrorCodePlacementError:        true,
+	hcloud.ErrorCodeProtected:             true,
+	hcloud.ErrorCodeResourceLocked:        true,
+	hcloud.ErrorCodeRateLimitExceeded:     true,
+	hcloud.ErrorCodeMaintenance:           true,
+	hcloud.ErrorUnsupportedError:          true,
+	hcloud.ErrorDeprecatedAPIEndpoint:     true,
+	"method_not_allowed":                  true,
+}
+
+// refusal reports whether err is the API's documented answer that it did not
+// act (see refusalCodes); not_found counts when the call was not about one
+// server (a create naming an image or type that does not exist).
+func refusal(err error, instance bool) bool {
+	var apiErr hcloud.Error
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	if apiErr.Code == hcloud.ErrorCodeNotFound {
+		return !instance
+	}
+	return refusalCodes[apiErr.Code]
 }
 
 // classify says what err, returned by an API call made with ctx (resp is
@@ -143,15 +191,22 @@ func classifyStatus(status int) class {
 
 // fail wraps err, which the API call op failed with, so that the caller can
 // tell what it means: errors.Is(err, cloudswitch.ErrTransient) for a
-// transient error, cloudswitch.ErrInstanceNotFound for not_found when
-// instance says the call was about one server (a missing image or type in
-// a create is a permanent error, not a missing instance), the context's
-// error when ctx ended; and errors.As still reaches the hcloud error. The
-// message never carries the API token.
+// transient error, cloudswitch.ErrRefused for an answer the API documents
+// as given before acting (see refusalCodes),
+// cloudswitch.ErrInstanceNotFound for not_found when instance says the call
+// was about one server (a missing image or type in a create is a refusal,
+// not a missing instance), the context's error when ctx ended; and
+// errors.As still reaches the hcloud error. The message never carries the
+// API token.
 func (d *Driver) fail(ctx context.Context, op string, instance bool, resp *hcloud.Response, err error) error {
-	switch classify(ctx, resp, err) {
-	case cancelled:
+	c := classify(ctx, resp, err)
+	if c == cancelled {
 		return d.cancelled(ctx, op, err)
+	}
+	if refusal(err, instance) {
+		err = cloudswitch.Refused(err)
+	}
+	switch c {
 	case transient:
 		return d.scrub(fmt.Errorf("hetzner: %s: %w: %w", op, cloudswitch.ErrTransient, err))
 	case notFound:

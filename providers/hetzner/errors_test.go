@@ -61,10 +61,11 @@ func eachOperation(t *testing.T, f hetznertest.Fault, check func(t *testing.T, e
 }
 
 func TestNotFoundIsErrInstanceNotFoundOnlyForTheInstance(t *testing.T) {
-	srv, d := setup(t, nil)
+	// The SSH key shows the driver sees the project, so a 404 is trusted.
+	srv, d := setup(t, []hetznertest.Option{hetznertest.WithSSHKeys("ops")}, hetzner.WithSSHKeys("ops"))
 	err := d.Deprovision(ctx, cloudswitch.Instance{Provider: cloudswitch.Hetzner, ID: "424242"})
-	if !errors.Is(err, cloudswitch.ErrInstanceNotFound) || errors.Is(err, cloudswitch.ErrTransient) || apiCode(err) != hcloud.ErrorCodeNotFound {
-		t.Fatalf("Deprovision of an unknown server: %v; want ErrInstanceNotFound over the not_found error", err)
+	if !errors.Is(err, cloudswitch.ErrInstanceNotFound) || errors.Is(err, cloudswitch.ErrTransient) || errors.Is(err, cloudswitch.ErrRefused) {
+		t.Fatalf("Deprovision of an unknown server: %v; want ErrInstanceNotFound, neither transient nor a refusal", err)
 	}
 	// A create answered not_found names a missing image or type: permanent,
 	// never "instance not found".

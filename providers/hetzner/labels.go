@@ -12,24 +12,63 @@ import (
 )
 
 // labelsFor returns the labels of the server req creates: the driver's extra
-// labels and the ownership labels — the owner as it is, the workspace id and
-// the token encoded by ownership.EncodeLabel. It fails, permanently, when a
-// value cannot be carried in a Hetzner label.
+// labels and the ownership labels — the owner as it is, the workspace id,
+// the token and (when set) the installation encoded by
+// ownership.EncodeLabel. It refuses, permanently, a value that cannot be
+// carried in a Hetzner label.
 func (d *Driver) labelsFor(req cloudswitch.ProvisionRequest) (map[string]string, error) {
 	workspace, err := ownership.EncodeLabel(req.WorkspaceID)
 	if err != nil {
-		return nil, errorf("provision: workspace id %q cannot be carried in a Hetzner label: %w", req.WorkspaceID, err)
+		return nil, refusef("provision: workspace id %q cannot be carried in a Hetzner label: %w", req.WorkspaceID, err)
 	}
 	token, err := ownership.EncodeLabel(req.Token)
 	if err != nil {
-		return nil, errorf("provision: token %q cannot be carried in a Hetzner label: %w", req.Token, err)
+		return nil, refusef("provision: token %q cannot be carried in a Hetzner label: %w", req.Token, err)
 	}
-	labels := make(map[string]string, len(d.labels)+3)
+	labels := make(map[string]string, len(d.labels)+4)
 	maps.Copy(labels, d.labels)
 	labels[ownership.OwnerKey] = req.Owner
 	labels[ownership.WorkspaceKey] = workspace
 	labels[ownership.TokenKey] = token
+	if req.Installation != "" {
+		installation, err := ownership.EncodeLabel(req.Installation)
+		if err != nil {
+			return nil, refusef("provision: installation %q cannot be carried in a Hetzner label: %w", req.Installation, err)
+		}
+		labels[ownership.InstallationKey] = installation
+	}
 	return labels, nil
+}
+
+// labelFor is the label value v is written as: "" for an empty v (no
+// label), v encoded by ownership.EncodeLabel otherwise, ok false when v
+// cannot be encoded (no server can carry it).
+func labelFor(v string) (label string, ok bool) {
+	if v == "" {
+		return "", true
+	}
+	label, err := ownership.EncodeLabel(v)
+	return label, err == nil
+}
+
+// fenced checks, before a delete, that labels name the workspace and the
+// installation inst names (each when inst names one). It returns nil when
+// they do, and an error matching cloudswitch.ErrNotOurs naming the first
+// label that disagrees otherwise — a missing label disagrees too.
+func fenced(labels map[string]string, inst cloudswitch.Instance) error {
+	for _, check := range []struct{ key, want string }{
+		{ownership.WorkspaceKey, inst.WorkspaceID},
+		{ownership.InstallationKey, inst.Installation},
+	} {
+		if check.want == "" {
+			continue
+		}
+		want, ok := labelFor(check.want)
+		if got, has := labels[check.key]; !ok || !has || got != want {
+			return fmt.Errorf("label %s is %q, not %q: %w", check.key, got, want, cloudswitch.ErrNotOurs)
+		}
+	}
+	return nil
 }
 
 // checkOwner refuses an owner that is not a valid Hetzner label value: it
@@ -45,14 +84,19 @@ func checkOwner(owner string) error {
 }
 
 // owns reports whether labels say the server was created for req: the same
-// owner and token. A matching token with another workspace is reported as
-// an error: a token reused across workspaces.
+// owner, token and installation (none when req names none). A matching
+// token with another workspace is reported as an error: a token reused
+// across workspaces.
 func owns(labels map[string]string, req cloudswitch.ProvisionRequest) (bool, error) {
 	token, err := ownership.EncodeLabel(req.Token)
 	if err != nil {
 		return false, err
 	}
-	if labels[ownership.OwnerKey] != req.Owner || labels[ownership.TokenKey] != token {
+	installation, ok := labelFor(req.Installation)
+	if !ok {
+		return false, fmt.Errorf("installation %q cannot be carried in a label", req.Installation)
+	}
+	if labels[ownership.OwnerKey] != req.Owner || labels[ownership.TokenKey] != token || labels[ownership.InstallationKey] != installation {
 		return false, nil
 	}
 	workspace, err := ownership.EncodeLabel(req.WorkspaceID)
@@ -65,16 +109,20 @@ func owns(labels map[string]string, req cloudswitch.ProvisionRequest) (bool, err
 	return true, nil
 }
 
-// instanceOf describes server s as an Instance, with the workspace id and
-// token read from its labels. A label that does not decode is reported as
-// it is, and decoded reports false.
+// instanceOf describes server s as an Instance, with the workspace id,
+// token and installation read from its labels, and the server type and
+// image it runs. A label that does not decode is reported as it is, and
+// decoded reports false.
 func instanceOf(s *hcloud.Server) (inst cloudswitch.Instance, decoded bool) {
 	inst = cloudswitch.Instance{Provider: name, ID: strconv.FormatInt(s.ID, 10), CreatedAt: s.Created}
 	if s.Location != nil {
 		inst.Region = s.Location.Name
 	}
+	inst.InstanceType, inst.Image = machineOf(s)
 	decoded = true
-	for key, field := range map[string]*string{ownership.WorkspaceKey: &inst.WorkspaceID, ownership.TokenKey: &inst.Token} {
+	for key, field := range map[string]*string{
+		ownership.WorkspaceKey: &inst.WorkspaceID, ownership.TokenKey: &inst.Token, ownership.InstallationKey: &inst.Installation,
+	} {
 		raw := s.Labels[key]
 		v, err := ownership.DecodeLabel(raw)
 		if err != nil {
@@ -83,4 +131,20 @@ func instanceOf(s *hcloud.Server) (inst cloudswitch.Instance, decoded bool) {
 		*field = v
 	}
 	return inst, decoded
+}
+
+// machineOf returns the server type and the image (by name, or by id when it
+// has none, as for a snapshot) server s runs, "" for what the API did not
+// say.
+func machineOf(s *hcloud.Server) (serverType, image string) {
+	if s.ServerType != nil {
+		serverType = s.ServerType.Name
+	}
+	if s.Image != nil {
+		image = s.Image.Name
+		if image == "" && s.Image.ID > 0 {
+			image = strconv.FormatInt(s.Image.ID, 10)
+		}
+	}
+	return serverType, image
 }

@@ -127,15 +127,15 @@ func WithUserData(userData string) Option {
 	}
 }
 
-// WithLabels adds labels to every server, besides the ownership labels,
-// which they may not set. Keys and values must follow Hetzner's label rules
-// (hcloud.ValidateResourceLabels).
+// WithLabels adds labels to every server, besides the ownership labels
+// (owner, workspace, token, installation), which they may not set. Keys and
+// values must follow Hetzner's label rules (hcloud.ValidateResourceLabels).
 func WithLabels(labels map[string]string) Option {
 	return func(c *config) error {
 		asAny := make(map[string]any, len(labels))
 		for k, v := range labels {
 			switch k {
-			case ownership.OwnerKey, ownership.WorkspaceKey, ownership.TokenKey:
+			case ownership.OwnerKey, ownership.WorkspaceKey, ownership.TokenKey, ownership.InstallationKey:
 				return fmt.Errorf("hetzner: WithLabels: %q is an ownership label, set by the driver", k)
 			}
 			asAny[k] = v

@@ -23,8 +23,11 @@ import (
 // answer, or by a resumed switch) is refused with uniqueness_error. Provision
 // then looks the server up by name and returns it only if its labels say it
 // was created for this owner and token; a server with that name and other
-// labels is never adopted nor touched, and Provision fails with ErrNotOurs.
-// An adopted server may still be starting.
+// labels is never adopted nor touched, and Provision fails with
+// cloudswitch.ErrNotOurs, a refusal.
+// An adopted server is healthy: Provision waits for its create and start
+// actions, and replaces a server whose creation failed (see the package
+// doc).
 //
 // The request is checked before any API call: an empty token, owner,
 // workspace id or instance type, a Compute for another provider, an owner
@@ -50,13 +53,11 @@ func (d *Driver) Provision(ctx context.Context, req cloudswitch.ProvisionRequest
 	if err != nil {
 		return cloudswitch.Instance{}, err
 	}
-	serverName := ownership.Name(req.Token)
-	location := cmp.Or(req.Compute.Region, d.location)
 	opts := hcloud.ServerCreateOpts{
-		Name:       serverName,
+		Name:       ownership.Name(req.Token),
 		ServerType: &hcloud.ServerType{Name: req.Compute.InstanceType},
 		Image:      imageRef(cmp.Or(req.Compute.Image, d.image)),
-		Location:   &hcloud.Location{Name: location},
+		Location:   &hcloud.Location{Name: cmp.Or(req.Compute.Region, d.location)},
 		Labels:     labels,
 		SSHKeys:    sshKeys,
 		UserData:   d.userData,
@@ -68,9 +69,18 @@ func (d *Driver) Provision(ctx context.Context, req cloudswitch.ProvisionRequest
 		opts.Firewalls = append(opts.Firewalls, &hcloud.ServerCreateFirewall{Firewall: hcloud.Firewall{ID: id}})
 	}
 
+	d.ensureAnchor(ctx, req)
+	return d.create(ctx, req, opts, true)
+}
+
+// create creates the server opts describes for req, or adopts the one an
+// earlier request with the same token created. mayReplace allows one
+// replacement of a server of the token whose creation failed.
+func (d *Driver) create(ctx context.Context, req cloudswitch.ProvisionRequest, opts hcloud.ServerCreateOpts, mayReplace bool) (cloudswitch.Instance, error) {
+	serverName, location := opts.Name, opts.Location.Name
 	res, resp, err := d.client.Server.Create(ctx, opts)
 	if hcloud.IsError(err, hcloud.ErrorCodeUniquenessError) {
-		return d.adopt(ctx, req, serverName, location)
+		return d.adopt(ctx, req, opts, mayReplace)
 	}
 	if err != nil {
 		return cloudswitch.Instance{}, d.fail(ctx, "provision: create server "+serverName, false, resp, err)
@@ -88,18 +98,18 @@ func (d *Driver) Provision(ctx context.Context, req cloudswitch.ProvisionRequest
 func checkRequest(req cloudswitch.ProvisionRequest) error {
 	switch {
 	case req.Token == "":
-		return errorf("provision: empty token")
+		return refusef("provision: empty token")
 	case req.Owner == "":
-		return errorf("provision: empty owner")
+		return refusef("provision: empty owner")
 	case req.WorkspaceID == "":
-		return errorf("provision: empty workspace id")
+		return refusef("provision: empty workspace id")
 	case req.Compute.Provider != name:
-		return errorf("provision: the compute is for provider %q, not %q", req.Compute.Provider, name)
+		return refusef("provision: the compute is for provider %q, not %q", req.Compute.Provider, name)
 	case req.Compute.InstanceType == "":
-		return errorf("provision: empty instance type (a Hetzner server type, such as cpx31)")
+		return refusef("provision: empty instance type (a Hetzner server type, such as cpx31)")
 	}
 	if err := checkOwner(req.Owner); err != nil {
-		return fmt.Errorf("hetzner: provision: %w", err)
+		return cloudswitch.Refused(fmt.Errorf("hetzner: provision: %w", err))
 	}
 	return nil
 }
@@ -118,7 +128,7 @@ func (d *Driver) sshKeyRefs(ctx context.Context) ([]*hcloud.SSHKey, error) {
 			return nil, d.fail(ctx, fmt.Sprintf("provision: look up SSH key %q", k), false, resp, err)
 		}
 		if key == nil {
-			return nil, errorf("provision: no SSH key named %q in the project", k)
+			return nil, refusef("provision: no SSH key named %q in the project", k)
 		}
 		keys = append(keys, key)
 	}
@@ -134,8 +144,13 @@ func imageRef(image string) *hcloud.Image {
 }
 
 // adopt returns the server named serverName that an earlier request with
-// req's token created, after checking its labels say so.
-func (d *Driver) adopt(ctx context.Context, req cloudswitch.ProvisionRequest, serverName, location string) (cloudswitch.Instance, error) {
+// req's token created, after checking its labels say so and that it is
+// healthy: not being deleted, its create and start actions finished
+// (waiting for them if they run) and not failed. A server of the token
+// whose creation failed is deleted and, when mayReplace, created anew;
+// when it cannot be deleted the error is transient, never a refusal.
+func (d *Driver) adopt(ctx context.Context, req cloudswitch.ProvisionRequest, opts hcloud.ServerCreateOpts, mayReplace bool) (cloudswitch.Instance, error) {
+	serverName, location := opts.Name, opts.Location.Name
 	op := "provision: look up existing server " + serverName
 	srv, resp, err := d.client.Server.GetByName(ctx, serverName)
 	if err != nil {
@@ -147,15 +162,25 @@ func (d *Driver) adopt(ctx context.Context, req cloudswitch.ProvisionRequest, se
 	}
 	ours, err := owns(srv.Labels, req)
 	if err != nil {
-		return cloudswitch.Instance{}, d.scrub(fmt.Errorf("hetzner: %s: server %d: %w", op, srv.ID, err))
+		return cloudswitch.Instance{}, d.scrub(cloudswitch.Refused(fmt.Errorf("hetzner: %s: server %d: %w", op, srv.ID, err)))
 	}
 	if !ours {
 		d.log.LogAttrs(ctx, slog.LevelWarn, "hetzner: a server has the token's name but not its labels; leaving it alone",
 			slog.Int64("server", srv.ID), slog.String("name", serverName), slog.String("owner", req.Owner))
-		return cloudswitch.Instance{}, d.scrub(fmt.Errorf("hetzner: %s: server %d: %w", op, srv.ID, ErrNotOurs))
+		return cloudswitch.Instance{}, d.scrub(fmt.Errorf("hetzner: %s: server %d: %w", op, srv.ID, cloudswitch.ErrNotOurs))
 	}
 	if srv.Status == hcloud.ServerStatusDeleting {
 		return cloudswitch.Instance{}, d.scrub(fmt.Errorf("hetzner: %s: server %d is being deleted; its name frees up when it is gone: %w", op, srv.ID, cloudswitch.ErrTransient))
+	}
+	failed, err := d.createFailedBefore(ctx, srv)
+	if err != nil {
+		return cloudswitch.Instance{}, err
+	}
+	if failed {
+		return d.replace(ctx, req, opts, srv, mayReplace)
+	}
+	if srv, err = d.up(ctx, srv, op); err != nil {
+		return cloudswitch.Instance{}, err
 	}
 	d.log.LogAttrs(ctx, slog.LevelDebug, "hetzner: server already created for this token",
 		slog.Int64("server", srv.ID), slog.String("name", serverName), slog.String("workspace", req.WorkspaceID))
@@ -174,17 +199,22 @@ func (d *Driver) createFailed(ctx context.Context, srv *hcloud.Server, err error
 	if cleanup := d.destroy(ctx, srv.ID); cleanup != nil && !errors.Is(cleanup, cloudswitch.ErrInstanceNotFound) {
 		d.log.LogAttrs(ctx, slog.LevelWarn, "hetzner: deleting a server whose creation failed",
 			slog.Int64("server", srv.ID), slog.String("err", cleanup.Error()))
-		return d.uncertain(ctx, op, fmt.Errorf("%w; deleting the server failed too: %w", err, cleanup))
+		// The cleanup's own error is kept as text: were it a refusal (a
+		// 403 on the delete), the whole error would read as one, and the
+		// create was accepted.
+		return d.uncertain(ctx, op, fmt.Errorf("%w; deleting the server failed too: %v", err, cleanup))
 	}
 	return d.scrub(fmt.Errorf("hetzner: %s: the creation failed, and the server was deleted again: %w", op, err))
 }
 
-// provisioned describes a server created for req.
+// provisioned describes a server created for req, with the server type and
+// image the API says it runs.
 func provisioned(srv *hcloud.Server, req cloudswitch.ProvisionRequest, location string) cloudswitch.Instance {
 	inst := cloudswitch.Instance{
 		Provider: name, ID: strconv.FormatInt(srv.ID, 10), Region: location,
-		WorkspaceID: req.WorkspaceID, Token: req.Token, CreatedAt: srv.Created,
+		WorkspaceID: req.WorkspaceID, Token: req.Token, Installation: req.Installation, CreatedAt: srv.Created,
 	}
+	inst.InstanceType, inst.Image = machineOf(srv)
 	if srv.Location != nil && srv.Location.Name != "" {
 		inst.Region = srv.Location.Name
 	}

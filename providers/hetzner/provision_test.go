@@ -24,7 +24,10 @@ func TestProvisionNamesTheServerAfterTheTokenAndLabelsIt(t *testing.T) {
 	req := request("ws-1")
 	req.Compute.Region = "hel1"
 	inst := provision(t, d, req)
-	want := cloudswitch.Instance{Provider: cloudswitch.Hetzner, ID: inst.ID, Region: "hel1", WorkspaceID: "ws-1", Token: req.Token, CreatedAt: inst.CreatedAt}
+	want := cloudswitch.Instance{
+		Provider: cloudswitch.Hetzner, ID: inst.ID, Region: "hel1", WorkspaceID: "ws-1", Token: req.Token,
+		InstanceType: "cpx21", Image: hetzner.DefaultImage, CreatedAt: inst.CreatedAt,
+	}
 	if inst != want || inst.CreatedAt.IsZero() {
 		t.Fatalf("Provision = %+v; want %+v with a creation time", inst, want)
 	}
@@ -153,6 +156,7 @@ func TestANameTakenButNotYetListedIsTransient(t *testing.T) {
 
 func TestAServerBeingDeletedIsNotAdopted(t *testing.T) {
 	srv, d := setup(t, []hetznertest.Option{hetznertest.WithActionDuration(time.Hour)})
+	srv.SetLocking(false) // delete it while its create runs
 	req := request("ws-deleting")
 	short, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
 	defer cancel()
@@ -168,8 +172,8 @@ func TestAServerBeingDeletedIsNotAdopted(t *testing.T) {
 	}
 }
 
-func TestWaitingIsBoundedByTheContextAndTheRepeatAdopts(t *testing.T) {
-	srv, d := setup(t, []hetznertest.Option{hetznertest.WithActionDuration(time.Hour)})
+func TestWaitingIsBoundedByTheContextAndTheRepeatAdoptsOnceCreated(t *testing.T) {
+	srv, d := setup(t, []hetznertest.Option{hetznertest.WithActionDuration(300 * time.Millisecond)})
 	req := request("ws-wait")
 	short, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
 	defer cancel()
@@ -181,10 +185,12 @@ func TestWaitingIsBoundedByTheContextAndTheRepeatAdopts(t *testing.T) {
 	if took := time.Since(start); took > 5*time.Second {
 		t.Fatalf("Provision took %v past a 30 ms deadline", took)
 	}
+	// The repeat adopts the server, once its create and start actions
+	// have ended well.
 	inst := provision(t, d, req)
 	vms := srv.Servers()
-	if len(vms) != 1 || inst.ID != itoa(vms[0].ID) || vms[0].Status != hetznertest.StatusInitializing {
-		t.Fatalf("the repeat returned %+v with servers %+v; want the one server, still initializing", inst, vms)
+	if len(vms) != 1 || inst.ID != itoa(vms[0].ID) || vms[0].Status != hetznertest.StatusRunning {
+		t.Fatalf("the repeat returned %+v with servers %+v; want the one server, running", inst, vms)
 	}
 }
 
@@ -213,10 +219,14 @@ func TestAFailedCreateActionThatCannotBeUndoneIsTransient(t *testing.T) {
 	if len(vms) != 1 {
 		t.Fatalf("%d servers; want the one that could not be deleted", len(vms))
 	}
-	// The repeat finds it: it is tracked, never an orphan.
-	inst, err := d.Provision(ctx, req)
-	if err != nil || inst.ID != itoa(vms[0].ID) {
-		t.Fatalf("the repeat: %+v, %v; want server %d", inst, err, vms[0].ID)
+	// The repeat finds it, tracked by the token's name, but never adopts
+	// a server whose creation failed: it tries to delete it again.
+	_, err := d.Provision(ctx, req)
+	if !errors.Is(err, cloudswitch.ErrTransient) || errors.Is(err, cloudswitch.ErrRefused) {
+		t.Fatalf("the repeat: %v; want ErrTransient, not a refusal", err)
+	}
+	if n := len(srv.Servers()); n != 1 {
+		t.Fatalf("%d servers; want the failed one still", n)
 	}
 }
 

@@ -32,6 +32,8 @@ const (
 	OpProvision   Op = "provision"
 	OpDeprovision Op = "deprovision"
 	OpList        Op = "list"
+	OpPreflight   Op = "preflight"
+	OpResize      Op = "resize"
 )
 
 // Errors a test can inject, one per class a driver reports:
@@ -93,7 +95,21 @@ type Provider struct {
 	faultFunc func(Call) Fault
 	calls     []Call
 	record    bool
+	catalog   Catalog
 }
+
+// Catalog is what a Provider can create: the instance types, regions and
+// images that exist. A nil list means anything exists.
+type Catalog struct {
+	InstanceTypes []string
+	Regions       []string
+	Images        []string
+}
+
+var (
+	_ cloudswitch.Preflighter = (*Provider)(nil)
+	_ cloudswitch.Resizer     = (*Provider)(nil)
+)
 
 type vm struct {
 	inst      cloudswitch.Instance // its Installation is the installation tag
@@ -104,6 +120,19 @@ type vm struct {
 }
 
 var _ cloudswitch.Provider = (*Provider)(nil)
+
+// fence refuses to act on v as inst when v's tags name another workspace or
+// installation than inst does. A VM without the tag (created outside
+// cloudswitch, or before installations were tagged) is not fenced by it.
+func (v *vm) fence(inst cloudswitch.Instance) error {
+	if inst.WorkspaceID != "" && v.inst.WorkspaceID != "" && v.inst.WorkspaceID != inst.WorkspaceID {
+		return fmt.Errorf("tagged for workspace %q, not %q: %w", v.inst.WorkspaceID, inst.WorkspaceID, cloudswitch.ErrNotOurs)
+	}
+	if inst.Installation != "" && v.inst.Installation != "" && v.inst.Installation != inst.Installation {
+		return fmt.Errorf("tagged for installation %q, not %q: %w", v.inst.Installation, inst.Installation, cloudswitch.ErrNotOurs)
+	}
+	return nil
+}
 
 // Option configures a Provider.
 type Option func(*Provider)
@@ -144,6 +173,33 @@ func New(name string, opts ...Option) *Provider {
 		o(p)
 	}
 	return p
+}
+
+// SetCatalog sets what the provider can create from now on: Provision and
+// Resize refuse what is not in it, and Preflight says so.
+func (p *Provider) SetCatalog(c Catalog) {
+	p.mu.Lock()
+	p.catalog = Catalog{InstanceTypes: slices.Clone(c.InstanceTypes), Regions: slices.Clone(c.Regions), Images: slices.Clone(c.Images)}
+	p.mu.Unlock()
+}
+
+// unknown returns a *cloudswitch.ValidationError for the first field of c
+// the catalog does not have; p.mu is held.
+func (p *Provider) unknown(c cloudswitch.Compute) error {
+	for _, f := range []struct {
+		field, value string
+		known        []string
+	}{
+		{"instance_type", c.InstanceType, p.catalog.InstanceTypes},
+		{"region", c.Region, p.catalog.Regions},
+		{"image", c.Image, p.catalog.Images},
+	} {
+		if f.known != nil && f.value != "" && !slices.Contains(f.known, f.value) {
+			return &cloudswitch.ValidationError{Field: f.field, Value: f.value, Allowed: slices.Clone(f.known),
+				Reason: fmt.Sprintf("does not exist on %s", p.name)}
+		}
+	}
+	return nil
 }
 
 // Name returns the provider's name.
@@ -273,24 +329,19 @@ func (p *Provider) AddForInstallation(owner, installation, workspaceID string, c
 }
 
 // Provision creates a VM for req, or returns the one created for req.Token.
-// A token whose VM was destroyed is refused: a token names one VM for good.
+// A token whose VM was destroyed cannot create another
+// (cloudswitch.ErrTokenSpent): a token names one VM for good.
 // A token reused with another workspace, owner, installation or compute is
 // refused too. Every refusal matches cloudswitch.ErrRefused.
 func (p *Provider) Provision(ctx context.Context, req cloudswitch.ProvisionRequest) (cloudswitch.Instance, error) {
 	call := Call{Op: OpProvision, WorkspaceID: req.WorkspaceID, Token: req.Token}
 	var inst cloudswitch.Instance
 	err := p.do(ctx, &call, func() error {
-		switch {
-		case req.Token == "":
-			return cloudswitch.Refused(errors.New("memprovider: provision: empty token"))
-		case req.Owner == "":
-			return cloudswitch.Refused(errors.New("memprovider: provision: empty owner"))
-		case req.WorkspaceID == "":
-			return cloudswitch.Refused(errors.New("memprovider: provision: empty workspace id"))
-		case req.Compute.Provider != p.name:
-			return cloudswitch.Refused(fmt.Errorf("memprovider: provision: provider %q asked for a %q machine", p.name, req.Compute.Provider))
-		case req.Compute.InstanceType == "":
-			return cloudswitch.Refused(errors.New("memprovider: provision: empty instance type"))
+		if err := req.Check(p.name); err != nil {
+			return fmt.Errorf("memprovider: %w", err)
+		}
+		if err := p.unknown(req.Compute); err != nil {
+			return cloudswitch.Refused(fmt.Errorf("memprovider: provision: %w", err))
 		}
 		if id, ok := p.byToken[req.Token]; ok {
 			v := p.vms[id]
@@ -298,7 +349,7 @@ func (p *Provider) Provision(ctx context.Context, req cloudswitch.ProvisionReque
 				return cloudswitch.Refused(errors.New("memprovider: provision: token reused with different parameters (idempotent parameter mismatch)"))
 			}
 			if v.gone {
-				return cloudswitch.Refused(fmt.Errorf("memprovider: provision: the VM created with this token (%s) was destroyed", id))
+				return fmt.Errorf("memprovider: provision: the VM created with this token (%s) was destroyed: %w", id, cloudswitch.ErrTokenSpent)
 			}
 			inst = v.inst
 			call.InstanceID = id
@@ -325,7 +376,7 @@ func (p *Provider) create(owner, installation, workspaceID, token string, c clou
 	}
 	c.Provider = p.name
 	inst := cloudswitch.Instance{Provider: p.name, ID: id, Region: region, WorkspaceID: workspaceID, Token: token,
-		Installation: installation, CreatedAt: p.now()}
+		Installation: installation, InstanceType: c.InstanceType, Image: c.Image, CreatedAt: p.now()}
 	p.vms[id] = &vm{inst: inst, owner: owner, compute: c, visibleAt: visibleAt}
 	p.ids = append(p.ids, id) // sequential ids keep p.ids sorted
 	if token != "" {
@@ -345,18 +396,59 @@ func (p *Provider) Deprovision(ctx context.Context, inst cloudswitch.Instance) e
 		if !ok || v.gone {
 			return fmt.Errorf("memprovider: deprovision %s: %w", inst.ID, cloudswitch.ErrInstanceNotFound)
 		}
-		if inst.WorkspaceID != "" && v.inst.WorkspaceID != inst.WorkspaceID {
-			return fmt.Errorf("memprovider: deprovision %s: tagged for workspace %q, not %q: %w",
-				inst.ID, v.inst.WorkspaceID, inst.WorkspaceID, cloudswitch.ErrNotOurs)
-		}
-		if inst.Installation != "" && v.inst.Installation != inst.Installation {
-			return fmt.Errorf("memprovider: deprovision %s: tagged for installation %q, not %q: %w",
-				inst.ID, v.inst.Installation, inst.Installation, cloudswitch.ErrNotOurs)
+		if err := v.fence(inst); err != nil {
+			return fmt.Errorf("memprovider: deprovision %s: %w", inst.ID, err)
 		}
 		v.gone = true
 		call.Effect = true
 		return nil
 	})
+}
+
+// Preflight reports whether Provision would create the VM req describes:
+// nil, or a *cloudswitch.ValidationError naming what the catalog lacks. It
+// creates nothing.
+func (p *Provider) Preflight(ctx context.Context, req cloudswitch.ProvisionRequest) error {
+	call := Call{Op: OpPreflight, WorkspaceID: req.WorkspaceID, Token: req.Token}
+	return p.do(ctx, &call, func() error {
+		if req.Compute.Provider != p.name {
+			return &cloudswitch.ValidationError{Field: "provider", Value: req.Compute.Provider, Allowed: []string{p.name}}
+		}
+		return p.unknown(req.Compute)
+	})
+}
+
+// Resize changes the VM's instance type in place, keeping its id. Resizing
+// to the type the VM has is success; a VM that is gone yields an error
+// matching cloudswitch.ErrInstanceNotFound; one tagged for another workspace
+// or installation, cloudswitch.ErrNotOurs; a type the catalog lacks is
+// refused.
+func (p *Provider) Resize(ctx context.Context, inst cloudswitch.Instance, instanceType string) (cloudswitch.Instance, error) {
+	call := Call{Op: OpResize, InstanceID: inst.ID, WorkspaceID: inst.WorkspaceID}
+	var out cloudswitch.Instance
+	err := p.do(ctx, &call, func() error {
+		v, ok := p.vms[inst.ID]
+		switch {
+		case !ok || v.gone:
+			return fmt.Errorf("memprovider: resize %s: %w", inst.ID, cloudswitch.ErrInstanceNotFound)
+		}
+		if err := v.fence(inst); err != nil {
+			return fmt.Errorf("memprovider: resize %s: %w", inst.ID, err)
+		}
+		c := v.compute
+		c.InstanceType = instanceType
+		if err := p.unknown(c); err != nil {
+			return cloudswitch.Refused(fmt.Errorf("memprovider: resize %s: %w", inst.ID, err))
+		}
+		if v.compute.InstanceType != instanceType {
+			call.Effect = true
+		}
+		v.compute.InstanceType = instanceType
+		v.inst.InstanceType = instanceType
+		out = v.inst
+		return nil
+	})
+	return out, err
 }
 
 // Instances yields the live VMs tagged with owner, in id order, one page per

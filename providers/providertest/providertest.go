@@ -17,7 +17,10 @@
 // that only the cloud's refusals match cloudswitch.ErrRefused, that a VM
 // whose tags name another workspace or installation is never destroyed
 // (cloudswitch.ErrNotOurs), and — with the provider as one side of a switch —
-// that a switch whose process dies at any step converges.
+// that a switch whose process dies at any step converges, and that a
+// deterministic simulation of switchers, resumers, reconcilers and users,
+// with faults injected at every call of the driver, breaks no invariant
+// (a failure replays with SIM_SEED=n on the same go test command).
 package providertest
 
 import (
@@ -31,6 +34,7 @@ import (
 	"testing"
 
 	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/internal/sim"
 	"github.com/cloudswitch/cloudswitch/internal/switchtest"
 	"github.com/cloudswitch/cloudswitch/providers/memprovider"
 )
@@ -101,6 +105,27 @@ type Harness struct {
 	Live func(ctx context.Context) ([]cloudswitch.Instance, error)
 	// Secrets must never appear in an error (API tokens, keys).
 	Secrets []string
+	// Hide, if set, makes the VM with this id unknown to the cloud's calls
+	// by id (get, delete), as eventual consistency does to a VM just
+	// created, until reveal is called; listings are unaffected.
+	Hide func(id string) (reveal func())
+	// FailCreate, if set, makes the next VM the cloud creates fail after
+	// the create call was accepted (a launch that ends terminated, a create
+	// action that ends in error).
+	FailCreate func()
+
+	// Busy, if set, makes the next n calls of op answer as the cloud does
+	// while another action runs on the VM (Compute Engine's 400
+	// resourceNotReady, Hetzner's 423 locked), without effect.
+	Busy func(op Op, n int)
+	// ForeignCredentials, if set, switches the driver's credentials to
+	// those of another project or account (on) and back (off): the cloud
+	// may then answer "not found" about every VM.
+	ForeignCredentials func(on bool)
+	// SetDown, if set, leaves inst existing but not running — stopped, or
+	// dead right after launch — as someone or something outside the driver
+	// would.
+	SetDown func(inst cloudswitch.Instance)
 }
 
 // Run runs the suite; newHarness returns a harness on fresh state for one
@@ -138,8 +163,13 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"DeprovisionRefusesAnotherWorkspacesVM", (*suite).deprovisionNotOurs},
 		{"DeprovisionRefusesAnotherInstallationsVM", (*suite).deprovisionOtherInstallation},
 		{"InstallationRoundTripsThroughTags", (*suite).installationRoundTrip},
+		{"DeprovisionOfAVMTheCloudDoesNotShowYetIsNotGone", (*suite).unseenIsNotGone},
+		{"AFailedCreateIsNotProvisioned", (*suite).failedCreateIsNotProvisioned},
 		{"CancelledContextFails", (*suite).cancelled},
 		{"BadRequestsAreRefused", (*suite).badRequests},
+		{"DeprovisionOfABusyVMIsTransientNotRefused", (*suite).deprovisionBusy},
+		{"NotFoundFromForeignCredentialsIsNotGone", (*suite).foreignCredentials},
+		{"ProvisionNeverReturnsAVMThatIsDown", (*suite).provisionDown},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -168,7 +198,31 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		t.Run("RandomFaults", func(t *testing.T) {
 			switchtest.RandomFaults(t, env, switchtest.RandomConfig{Rounds: 20, Workspaces: 3})
 		})
+		t.Run("Simulation", func(t *testing.T) { simulate(t, open) })
 	})
+}
+
+// simulationSeeds is how many seeds of the deterministic simulation run
+// over a driver; SIM_SEEDS=n widens it, SIM_SEED=n replays one.
+const simulationSeeds = 2
+
+// simulate runs the deterministic simulation (switchers, resumers,
+// reconcilers, users creating and deleting workspaces, crashes, and faults
+// injected at every call of the driver) with the driver under test as one
+// cloud and an in-memory cloud as the other. The driver's calls run outside
+// the simulation's bubble, so that its HTTP connections work as usual.
+func simulate(t *testing.T, open func(*testing.T) *suite) {
+	cfg := sim.Config{
+		Steps: 600,
+		NewClouds: func() []sim.Cloud {
+			s := open(t)
+			if s.h.Live == nil {
+				t.Skip("providertest: Harness.Live is nil; skipping the simulation")
+			}
+			return []sim.Cloud{{Name: s.h.Name, Provider: s.h.Provider, Live: s.h.Live, Outside: true}}
+		},
+	}
+	sim.Check(t, cfg, simulationSeeds)
 }
 
 // otherProvider names the in-memory provider on the other side of a switch.

@@ -33,6 +33,7 @@ type Store struct {
 var (
 	_ cloudswitch.InstallationStore = (*Store)(nil)
 	_ cloudswitch.BatchGetter       = (*Store)(nil)
+	_ cloudswitch.Deleter           = (*Store)(nil)
 )
 
 // New returns an empty Store with a fresh installation id.
@@ -148,6 +149,26 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 		return fmt.Errorf("memstore: delete %q: %w", id, cloudswitch.ErrNotFound)
 	}
 	delete(s.rows, id)
+	return nil
+}
+
+// DeleteIf removes the workspace if its stored Version equals w.Version:
+// cloudswitch.ErrConflict if it does not, cloudswitch.ErrNotFound if there
+// is no such workspace. Like Delete, it does not touch the VM.
+func (s *Store) DeleteIf(ctx context.Context, w cloudswitch.Workspace) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.rows[w.ID]
+	switch {
+	case !ok:
+		return fmt.Errorf("memstore: delete %q: %w", w.ID, cloudswitch.ErrNotFound)
+	case cur.Version != w.Version:
+		return fmt.Errorf("memstore: delete %q at version %d, stored %d: %w", w.ID, w.Version, cur.Version, cloudswitch.ErrConflict)
+	}
+	delete(s.rows, w.ID)
 	return nil
 }
 

@@ -10,7 +10,10 @@
 // Besides the storage contract — ErrNotFound versus ErrConflict, exactly one
 // winner among concurrent compare-and-swap writes, no lost update, copies,
 // Pending — Run drives real switches through the store (with in-memory
-// providers): a crash at every step, random faults, concurrent switchers.
+// providers): a crash at every step, random faults, concurrent switchers,
+// and a deterministic simulation of switchers, resumers, reconcilers and
+// users under faults at every call, whose failures replay from their seed
+// (SIM_SEED=n on the same go test command).
 package storetest
 
 import (
@@ -25,6 +28,7 @@ import (
 	"time"
 
 	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/internal/sim"
 	"github.com/cloudswitch/cloudswitch/internal/switchtest"
 	"github.com/cloudswitch/cloudswitch/providers/memprovider"
 )
@@ -67,6 +71,10 @@ type Options struct {
 	// invalid JSON, say), for the clause that a BatchGetter reports such a
 	// record for its id alone. Without it that check is skipped.
 	Corrupt func(t *testing.T, st cloudswitch.Store, id string)
+	// SimulationSeeds is the number of seeds of the deterministic
+	// simulation run over the store (default 3; negative: skip it). The
+	// environment widens it: SIM_SEEDS=n, or SIM_SEED=n for one seed.
+	SimulationSeeds int
 }
 
 // Run runs the suite; newStore returns an empty store for one subtest.
@@ -81,6 +89,9 @@ func RunWithOptions(t *testing.T, newStore func(t *testing.T) cloudswitch.Store,
 	}
 	if opts.RandomRounds == 0 {
 		opts.RandomRounds = 100
+	}
+	if opts.SimulationSeeds == 0 {
+		opts.SimulationSeeds = 3
 	}
 	open := func(t *testing.T) (cloudswitch.Store, Creator) {
 		t.Helper()
@@ -147,6 +158,9 @@ func RunWithOptions(t *testing.T, newStore func(t *testing.T) cloudswitch.Store,
 			t.Run("RandomFaults", func(t *testing.T) {
 				switchtest.RandomFaults(t, env, switchtest.RandomConfig{Rounds: opts.RandomRounds, Workspaces: 5})
 			})
+		}
+		if opts.SimulationSeeds > 0 {
+			t.Run("Simulation", func(t *testing.T) { simulate(t, open, opts.SimulationSeeds) })
 		}
 	})
 }
@@ -731,4 +745,47 @@ func testBatchUndecodable(t *testing.T, st cloudswitch.Store, c Creator, corrupt
 	if l := got[3]; !errors.Is(l.Err, cloudswitch.ErrNotFound) {
 		t.Fatalf("lookup of missing %q beside undecodable records: got %v; want ErrNotFound", l.ID, l.Err)
 	}
+}
+
+// simulate runs the deterministic simulation (switchers, resumers,
+// reconcilers, users creating and deleting workspaces, crashes and faults at
+// every call) over the store, with in-memory clouds. The store's calls run
+// outside the simulation's bubble, so that a database's connections and
+// real I/O work as they do in production.
+func simulate(t *testing.T, open func(*testing.T) (cloudswitch.Store, Creator), seeds int) {
+	cfg := sim.Config{
+		Steps:        1000,
+		StoreOutside: true,
+		NewStore: func() sim.Store {
+			st, c := open(t)
+			return simStore{Store: st, Creator: c}
+		},
+	}
+	sim.Check(t, cfg, seeds)
+}
+
+// simStore is the store under test as the simulator takes it.
+type simStore struct {
+	cloudswitch.Store
+	Creator
+}
+
+// Delete lets simulated users delete workspaces when the store can.
+func (s simStore) Delete(ctx context.Context, id string) error {
+	d, ok := s.Store.(Deleter)
+	if !ok {
+		return errors.ErrUnsupported
+	}
+	return d.Delete(ctx, id)
+}
+
+// InstallationID passes the store's installation id on, or "" when it has
+// none.
+func (s simStore) InstallationID(ctx context.Context) (string, error) {
+	if is, ok := s.Store.(interface {
+		InstallationID(context.Context) (string, error)
+	}); ok {
+		return is.InstallationID(ctx)
+	}
+	return "", nil
 }

@@ -59,9 +59,17 @@ type Clouds struct {
 	Emulators string
 	// AWSImage is the AMI of real EC2 instances (or resolve:ssm:PARAMETER).
 	AWSImage string
+	// AWSRegions are the regions of real EC2 instances, comma-separated:
+	// the driver lists every one, so the reconciler sees a VM in any of
+	// them; empty: the SDK configuration's region alone.
+	AWSRegions string
 	// GCPProject and GCPZone are the project and default zone of real
 	// Compute Engine VMs.
 	GCPProject, GCPZone string
+	// StateFile, when set, is where emulators started in this process keep
+	// their state (emulated.StartPersistent), so that they outlive the
+	// process: a restart finds the VMs the records name.
+	StateFile string
 }
 
 // Register defines the cloud flags on fs: -aws, -hetzner, -gcp (modes,
@@ -73,6 +81,7 @@ func (c *Clouds) Register(fs *flag.FlagSet) {
 	fs.Var(&c.GCP, "gcp", "GCP Compute Engine: emulated, real (Google application default credentials; needs -gcp-project and -gcp-zone) or off")
 	fs.StringVar(&c.Emulators, "emulators", "", "control URL of the emulators served by examples/emulators, e.g. http://127.0.0.1:8089 (default: emulators in this process)")
 	fs.StringVar(&c.AWSImage, "aws-image", "", "AMI id (or resolve:ssm:PARAMETER) of the instances on real AWS")
+	fs.StringVar(&c.AWSRegions, "aws-regions", "", "comma-separated regions of the instances on real AWS, every one of them listed by the reconciler (default: the SDK configuration's region)")
 	fs.StringVar(&c.GCPProject, "gcp-project", "", "project of the VMs on real GCP")
 	fs.StringVar(&c.GCPZone, "gcp-zone", "", "default zone of the VMs on real GCP, e.g. europe-west1-b")
 }
@@ -88,10 +97,20 @@ type Connected struct {
 	Drivers map[string]cloudswitch.Provider
 	// Modes is the mode of each provider.
 	Modes map[string]Mode
+	// Regions are, per provider, the regions (zones on GCP) its driver
+	// lists, and so the only ones a server may create VMs in: a VM
+	// elsewhere would be invisible to the reconciler. A provider missing
+	// here lists every region (Hetzner lists its whole project).
+	Regions map[string][]string
 	// InProcess is the Set of emulators Connect started in this process,
 	// nil when there is none.
 	InProcess *emulated.Set
-	closers   []func()
+	// Restored reports whether InProcess was loaded from StateFile.
+	Restored bool
+	// EmulatedVMs returns the emulated clouds' ground truth: every VM they
+	// hold, live or not; nil when no provider is emulated.
+	EmulatedVMs func(context.Context) ([]emulated.VM, error)
+	closers     []func()
 }
 
 // Providers returns the names of the providers with a driver, sorted.
@@ -114,7 +133,7 @@ func (c *Connected) Close() {
 // see another program's, passes -emulators). Real providers use the SDKs'
 // usual credential sources; nothing secret is logged or returned in errors.
 func (c *Clouds) Connect(ctx context.Context, inProcess bool, logger *slog.Logger) (_ *Connected, err error) {
-	conn := &Connected{Drivers: make(map[string]cloudswitch.Provider), Modes: c.modes()}
+	conn := &Connected{Drivers: make(map[string]cloudswitch.Provider), Modes: c.modes(), Regions: make(map[string][]string)}
 	defer func() {
 		if err != nil {
 			conn.Close()
@@ -138,9 +157,12 @@ func (c *Clouds) Connect(ctx context.Context, inProcess bool, logger *slog.Logge
 		}
 	}
 	for _, p := range realOnes {
-		drv, closeDrv, err := c.connectReal(ctx, p, logger)
+		drv, regions, closeDrv, err := c.connectReal(ctx, p, logger)
 		if err != nil {
 			return nil, fmt.Errorf("real %s: %w", p, err)
+		}
+		if len(regions) > 0 {
+			conn.Regions[p] = regions
 		}
 		conn.Drivers[p] = drv
 		if closeDrv != nil {
@@ -160,16 +182,33 @@ func (c *Clouds) connectEmulated(ctx context.Context, conn *Connected, providers
 			return fmt.Errorf("reaching the emulators at %s (is examples/emulators running?): %w", c.Emulators, err)
 		}
 		logger.Info("using emulated clouds", "providers", providers, "control", c.Emulators)
+		conn.EmulatedVMs = remote.VMs
 	case inProcess:
-		set, err := emulated.Start(emulated.Addrs{})
+		var (
+			set *emulated.Set
+			err error
+		)
+		if c.StateFile != "" {
+			set, conn.Restored, err = emulated.StartPersistent(emulated.Addrs{}, c.StateFile)
+		} else {
+			set, err = emulated.Start(emulated.Addrs{})
+		}
 		if err != nil {
 			return fmt.Errorf("starting the emulators: %w", err)
 		}
 		conn.InProcess = set
 		conn.closers = append(conn.closers, set.Close)
+		conn.EmulatedVMs = func(context.Context) ([]emulated.VM, error) { return set.VMs(), nil }
 		ep = set.Endpoints()
-		logger.Info("started emulated clouds in this process", "providers", providers,
-			"aws", ep.AWS.URL, "hetzner", ep.Hetzner.URL, "gcp", ep.GCP.URL)
+		logger.Info("started emulated clouds in this process", "providers", providers, "state_file", c.StateFile,
+			"restored", conn.Restored, "aws", ep.AWS.URL, "hetzner", ep.Hetzner.URL, "gcp", ep.GCP.URL)
+		drivers, closeDrivers, err := set.Drivers(ctx)
+		if err != nil {
+			return err
+		}
+		conn.closers = append(conn.closers, closeDrivers)
+		conn.addEmulated(providers, drivers, ep)
+		return nil
 	default:
 		return fmt.Errorf("the emulated providers (%s) need -emulators: start go run ./examples/emulators and pass its control URL, so that this program sees the emulated clouds the server uses",
 			strings.Join(providers, ", "))
@@ -179,52 +218,71 @@ func (c *Clouds) connectEmulated(ctx context.Context, conn *Connected, providers
 		return err
 	}
 	conn.closers = append(conn.closers, closeDrivers)
-	for _, p := range providers {
-		conn.Drivers[p] = drivers[p]
-	}
+	conn.addEmulated(providers, drivers, ep)
 	return nil
 }
 
-// connectReal makes the driver of one real cloud, and what closes it (nil:
-// nothing to close).
-func (c *Clouds) connectReal(ctx context.Context, provider string, logger *slog.Logger) (cloudswitch.Provider, func(), error) {
+// addEmulated records the drivers of the emulated providers, and the
+// regions they list.
+func (conn *Connected) addEmulated(providers []string, drivers map[string]cloudswitch.Provider, ep emulated.Endpoints) {
+	for _, p := range providers {
+		conn.Drivers[p] = drivers[p]
+		switch p {
+		case cloudswitch.AWS:
+			conn.Regions[p] = []string{ep.AWS.Region}
+			if len(ep.AWS.Regions) > 0 {
+				conn.Regions[p] = slices.Clone(ep.AWS.Regions)
+			}
+		case cloudswitch.GCP:
+			conn.Regions[p] = slices.Clone(ep.GCP.Zones)
+		}
+	}
+}
+
+// connectReal makes the driver of one real cloud, the regions it lists (nil:
+// all), and what closes it (nil: nothing to close).
+func (c *Clouds) connectReal(ctx context.Context, provider string, logger *slog.Logger) (cloudswitch.Provider, []string, func(), error) {
 	switch provider {
 	case cloudswitch.AWS:
 		if c.AWSImage == "" {
-			return nil, nil, errors.New("-aws-image is required: the AMI id (or resolve:ssm:PARAMETER) new instances boot from")
+			return nil, nil, nil, errors.New("-aws-image is required: the AMI id (or resolve:ssm:PARAMETER) new instances boot from")
 		}
 		cfg, err := awsconfig.LoadDefaultConfig(ctx)
 		if err != nil {
-			return nil, nil, fmt.Errorf("loading the AWS configuration: %w", err)
+			return nil, nil, nil, fmt.Errorf("loading the AWS configuration: %w", err)
 		}
 		if cfg.Region == "" {
-			return nil, nil, errors.New("no AWS region: set AWS_REGION or a region in the AWS profile")
+			return nil, nil, nil, errors.New("no AWS region: set AWS_REGION or a region in the AWS profile")
 		}
-		drv, err := aws.NewFromConfig(cfg, aws.WithImage(c.AWSImage), aws.WithLogger(logger))
+		regions := []string{cfg.Region}
+		if c.AWSRegions != "" {
+			regions = strings.Split(c.AWSRegions, ",")
+		}
+		drv, err := aws.NewFromConfig(cfg, aws.WithImage(c.AWSImage), aws.WithRegions(regions...), aws.WithLogger(logger))
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		return drv, nil, nil
+		return drv, regions, nil, nil
 	case cloudswitch.Hetzner:
 		token := os.Getenv("HCLOUD_TOKEN")
 		if token == "" {
-			return nil, nil, errors.New("HCLOUD_TOKEN is not set: create a read & write API token in the Hetzner Cloud console")
+			return nil, nil, nil, errors.New("HCLOUD_TOKEN is not set: create a read & write API token in the Hetzner Cloud console")
 		}
 		drv, err := hetzner.NewFromToken(token, hetzner.WithLogger(logger))
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		return drv, nil, nil
+		return drv, nil, nil, nil
 	case cloudswitch.GCP:
 		if c.GCPProject == "" || c.GCPZone == "" {
-			return nil, nil, errors.New("-gcp-project and -gcp-zone are required")
+			return nil, nil, nil, errors.New("-gcp-project and -gcp-zone are required")
 		}
 		// nil client options: Google application default credentials.
 		drv, err := gcp.NewFromClientOptions(ctx, c.GCPProject, nil, gcp.WithZone(c.GCPZone), gcp.WithLogger(logger))
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		return drv, func() { _ = drv.Close() }, nil
+		return drv, []string{c.GCPZone}, func() { _ = drv.Close() }, nil
 	}
-	return nil, nil, fmt.Errorf("no real driver for provider %q", provider)
+	return nil, nil, nil, fmt.Errorf("no real driver for provider %q", provider)
 }

@@ -4,8 +4,12 @@ import (
 	"context"
 	"log/slog"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/emulated"
@@ -94,4 +98,38 @@ func TestModes(t *testing.T) {
 	if err := m.Set("Real"); err == nil {
 		t.Error("a mode is lowercase")
 	}
+}
+
+func TestInProcessEmulatorsWithAStateFileOutliveTheProcess(t *testing.T) {
+	ctx := context.Background()
+	c := Clouds{AWS: Emulated, Hetzner: Emulated, GCP: Emulated, StateFile: filepath.Join(t.TempDir(), "ws.db.clouds")}
+	conn, err := c.Connect(ctx, true, quiet)
+	require.NoError(t, err)
+	assert.False(t, conn.Restored)
+	assert.Equal(t, emulated.AWSRegions, conn.Regions[cloudswitch.AWS], "the server may create AWS VMs only where the driver lists")
+	assert.NotEmpty(t, conn.Regions[cloudswitch.GCP])
+	_, limited := conn.Regions[cloudswitch.Hetzner]
+	assert.False(t, limited, "Hetzner lists its whole project")
+	inst, err := conn.Drivers[cloudswitch.AWS].Provision(ctx, cloudswitch.ProvisionRequest{WorkspaceID: "ws-1",
+		Compute: cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium", Region: "eu-central-1"},
+		Token:   "0123456789abcdef0123456789abcdef", Owner: cloudswitch.DefaultOwner})
+	require.NoError(t, err)
+	conn.Close()
+
+	conn, err = c.Connect(ctx, true, quiet)
+	require.NoError(t, err)
+	defer conn.Close()
+	assert.True(t, conn.Restored)
+	vms, err := conn.EmulatedVMs(ctx)
+	require.NoError(t, err)
+	require.Len(t, vms, 1)
+	assert.Equal(t, inst.ID, vms[0].ID)
+	assert.Equal(t, "eu-central-1", vms[0].Region)
+	listed := 0
+	for vm, err := range conn.Drivers[cloudswitch.AWS].Instances(ctx, cloudswitch.DefaultOwner) {
+		require.NoError(t, err)
+		assert.Equal(t, inst.ID, vm.ID)
+		listed++
+	}
+	assert.Equal(t, 1, listed, "the VM in eu-central-1 is not listed")
 }

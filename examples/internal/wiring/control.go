@@ -80,11 +80,14 @@ func (c *Control) SwitchOptions(allowlist *cloudswitch.Allowlist, logger *slog.L
 
 // ReconcilerOptions are the options of a Reconciler for these settings,
 // destroying orphans when deleteOrphans is set and only reporting them
-// otherwise.
-func (c *Control) ReconcilerOptions(allowlist *cloudswitch.Allowlist, logger *slog.Logger, obs cloudswitch.Observer, deleteOrphans bool) []cloudswitch.ReconcilerOption {
+// otherwise. They go to the Switcher's own Reconciler
+// ((*cloudswitch.Switcher).Reconciler), which resumes with that Switcher —
+// its owner, hooks, installation, logger and observer — so that what a
+// reconciler lists and how it finishes a switch cannot drift from how the
+// switch started.
+func (c *Control) ReconcilerOptions(deleteOrphans bool) []cloudswitch.ReconcilerOption {
 	return []cloudswitch.ReconcilerOption{
 		cloudswitch.WithGracePeriod(c.Grace),
 		cloudswitch.WithDeleteOrphans(deleteOrphans),
-		cloudswitch.WithResumeOptions(c.SwitchOptions(allowlist, logger, obs)...),
 	}
 }

@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"regexp"
 	"strings"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 	_ "modernc.org/sqlite"             // registers "sqlite"
 
+	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/redact"
 	"github.com/cloudswitch/cloudswitch/store/sqlstore"
 )
@@ -35,16 +38,53 @@ func IsPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
+// keyValueDSN matches a libpq keyword/value connection string
+// ("host=db user=app password=…"), which is not a file name.
+var keyValueDSN = regexp.MustCompile(`(?i)(^|\s)(host|hostaddr|port|dbname|user|password|passfile|sslmode|service|connect_timeout)\s*=`)
+
+// errKeyValueDSN refuses a libpq keyword/value string; it never repeats the
+// value, which may hold a password.
+var errKeyValueDSN = errors.New("-db looks like a libpq keyword=value connection string, which would be taken for a SQLite file name: " +
+	"give PostgreSQL as a postgres:// URL, preferably in the CLOUDSWITCH_DB environment variable so that it stays out of ps")
+
+// errNoDatabase is the error of OpenExistingDB when the database has no
+// workspaces table, or the SQLite file does not exist.
+var errNoDatabase = errors.New("no workspace database there: a reconciler never creates one (an empty database makes every VM look orphaned); " +
+	"point -db at the server's database, which the server creates and migrates")
+
 // OpenDB opens the database dsn names — a PostgreSQL URL (through pgx), or
 // else the path of a SQLite file, created if missing (in WAL mode, through
 // sqlstore.SQLiteDSN) — checks that it answers, and runs the Store's
-// idempotent Migrate. Errors never carry the DSN's password.
+// idempotent Migrate. A libpq keyword=value string is refused, not taken for
+// a file name. Errors never carry the DSN's password.
 func OpenDB(ctx context.Context, dsn string) (*DB, error) {
+	return openDB(ctx, dsn, true)
+}
+
+// OpenExistingDB opens the database dsn names as OpenDB does, but never
+// creates or migrates one: a SQLite file that does not exist, or a database
+// without the workspaces table, is an error. Programs that judge VMs by the
+// records (a reconciler) open their database this way, so that a mistyped
+// path cannot hand them an empty store.
+func OpenExistingDB(ctx context.Context, dsn string) (*DB, error) {
+	return openDB(ctx, dsn, false)
+}
+
+func openDB(ctx context.Context, dsn string, create bool) (*DB, error) {
 	if dsn == "" {
 		return nil, errors.New("no database: -db names a SQLite file or a postgres:// URL")
 	}
+	if !IsPostgres(dsn) && keyValueDSN.MatchString(dsn) {
+		return nil, errKeyValueDSN
+	}
 	d := &DB{Dialect: sqlstore.SQLite, Name: "sqlite:" + dsn}
 	driver, source := "sqlite", sqlstore.SQLiteDSN(dsn)
+	if !IsPostgres(dsn) && !create {
+		if st, err := os.Stat(dsn); err != nil || !st.Mode().IsRegular() {
+			return nil, fmt.Errorf("%s: %w", d.Name, errNoDatabase)
+		}
+		source += "&mode=rw" // SQLite's URI parameter: open, never create
+	}
 	if IsPostgres(dsn) {
 		d.Dialect, d.Name = sqlstore.Postgres, postgresName(dsn)
 		driver, source = "pgx", dsn
@@ -74,6 +114,15 @@ func OpenDB(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("%s: %w", d.Name, err)
 	}
 	d.Store = store
+	if !create {
+		// The table must be there: Get of an id no workspace can have
+		// answers "not found" only from a migrated database.
+		if _, err := store.Get(ctx, "-"); !errors.Is(err, cloudswitch.ErrNotFound) {
+			_ = d.Close()
+			return nil, fmt.Errorf("%s: %w", d.Name, errNoDatabase)
+		}
+		return d, nil
+	}
 	if err := store.Migrate(ctx); err != nil {
 		_ = d.Close()
 		return nil, fmt.Errorf("migrating %s: %w", d.Name, redact.Error(err))

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The bounds of DescribeInstances' MaxResults, and the page size when a
@@ -78,8 +79,9 @@ func (s *Server) describeInstances(region string, form url.Values) (any, *apiErr
 	key := filtersKey(filters)
 	start := 0
 	if tok := form.Get("NextToken"); tok != "" {
-		after, ok := parseToken(tok, region, key)
-		if !ok {
+		after, issued, ok := parseToken(tok, region, key)
+		expired := issued.Before(s.tokensValidFrom) || (s.opts.pageTokenTTL > 0 && !now.Before(issued.Add(s.opts.pageTokenTTL)))
+		if !ok || expired {
 			return nil, badRequest("InvalidPaginationToken", "The specified pagination token is not valid or is expired.")
 		}
 		start = sort.Search(len(vms), func(i int) bool { return vms[i].seq > after })
@@ -89,11 +91,14 @@ func (s *Server) describeInstances(region string, form url.Values) (any, *apiErr
 			continue
 		}
 		s.advance(v, now, true)
+		if s.forgotten(v, now) {
+			continue
+		}
 		if !matches(filters, v) {
 			continue
 		}
 		if len(page) == limit {
-			answer.NextToken = pageToken(region, page[len(page)-1].seq, key)
+			answer.NextToken = pageToken(region, page[len(page)-1].seq, key, now)
 			break
 		}
 		page = append(page, v)
@@ -119,21 +124,30 @@ func reservations(vms []*vm) []reservationXML {
 }
 
 // pageToken is the NextToken after the instance with sequence number seq,
-// valid for one region and one set of filters.
-func pageToken(region string, seq uint64, key string) string {
-	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "v1|%s|%d|%s", region, seq, key))
+// valid for one region and one set of filters, issued at now (it expires
+// after the page-token TTL).
+func pageToken(region string, seq uint64, key string, now time.Time) string {
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "v2|%s|%d|%d|%s", region, seq, now.UnixNano(), key))
 }
 
-// parseToken reads a NextToken issued for region and filters key.
-func parseToken(tok, region, key string) (uint64, bool) {
+// parseToken reads a NextToken issued for region and filters key, and when
+// it was issued.
+func parseToken(tok, region, key string) (uint64, time.Time, bool) {
 	raw, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil {
-		return 0, false
+		return 0, time.Time{}, false
 	}
-	parts := strings.Split(string(raw), "|")
-	if len(parts) != 4 || parts[0] != "v1" || parts[1] != region || parts[3] != key {
-		return 0, false
+	parts := strings.SplitN(string(raw), "|", 5)
+	if len(parts) != 5 || parts[0] != "v2" || parts[1] != region || parts[4] != key {
+		return 0, time.Time{}, false
 	}
 	seq, err := strconv.ParseUint(parts[2], 10, 64)
-	return seq, err == nil
+	if err != nil {
+		return 0, time.Time{}, false
+	}
+	ns, err := strconv.ParseInt(parts[3], 10, 64)
+	if err != nil {
+		return 0, time.Time{}, false
+	}
+	return seq, time.Unix(0, ns), true
 }

@@ -13,7 +13,7 @@ import (
 )
 
 func TestDescribeInstancesFiltersByTagAndState(t *testing.T) {
-	srv := awstest.NewServer(t)
+	srv := newServer(t)
 	c := srv.Client("us-east-1")
 	mine := awssdk.ToString(run(t, c, "", map[string]string{"owner": "me"}).InstanceId)
 	gone := awssdk.ToString(run(t, c, "", map[string]string{"owner": "me"}).InstanceId)
@@ -53,7 +53,7 @@ func TestDescribeInstancesFiltersByTagAndState(t *testing.T) {
 }
 
 func TestDescribeInstancesPaginates(t *testing.T) {
-	srv := awstest.NewServer(t)
+	srv := newServer(t)
 	c := srv.Client("us-east-1")
 	var want []string
 	for range 7 {
@@ -96,7 +96,7 @@ func TestDescribeInstancesPaginates(t *testing.T) {
 }
 
 func TestDescribeInstancesChecksMaxResults(t *testing.T) {
-	srv := awstest.NewServer(t)
+	srv := newServer(t)
 	c := srv.Client("us-east-1")
 	id := awssdk.ToString(run(t, c, "", nil).InstanceId)
 	for _, n := range []int32{4, 1001} {
@@ -108,7 +108,7 @@ func TestDescribeInstancesChecksMaxResults(t *testing.T) {
 }
 
 func TestDescribeInstancesByIDAnswersNotFoundForUnknownIDs(t *testing.T) {
-	srv := awstest.NewServer(t)
+	srv := newServer(t)
 	c := srv.Client("us-east-1")
 	id := awssdk.ToString(run(t, c, "", nil).InstanceId)
 	_, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id, "i-0000000000000dead"}})
@@ -118,7 +118,7 @@ func TestDescribeInstancesByIDAnswersNotFoundForUnknownIDs(t *testing.T) {
 }
 
 func TestRegionsAreSeparate(t *testing.T) {
-	srv := awstest.NewServer(t)
+	srv := newServer(t)
 	cfg := srv.Config()
 	east := ec2.NewFromConfig(cfg)
 	west := ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.Region = "us-west-2" })
@@ -141,7 +141,7 @@ func TestRegionsAreSeparate(t *testing.T) {
 }
 
 func TestListLagHidesNewInstancesFromDescribe(t *testing.T) {
-	srv := awstest.NewServer(t)
+	srv := newServer(t)
 	c := srv.Client("us-east-1")
 	srv.SetListLag(time.Hour)
 	late := awssdk.ToString(run(t, c, "", map[string]string{"owner": "me"}).InstanceId)
@@ -164,7 +164,7 @@ func TestListLagHidesNewInstancesFromDescribe(t *testing.T) {
 }
 
 func TestManyReservationsPageByInstance(t *testing.T) {
-	srv := awstest.NewServer(t)
+	srv := newServer(t)
 	c := srv.Client("us-east-1")
 	in := runInput("", map[string]string{"owner": "me"})
 	in.MinCount, in.MaxCount = awssdk.Int32(4), awssdk.Int32(4)

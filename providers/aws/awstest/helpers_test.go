@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
 )
 
 var ctx = context.Background()
@@ -121,4 +123,11 @@ func tagsOf(i types.Instance) map[string]string {
 		m[awssdk.ToString(t.Key)] = awssdk.ToString(t.Value)
 	}
 	return m
+}
+
+// newServer starts an emulator for a test of another behaviour than
+// eventual consistency: instances are known by id from their launch on.
+func newServer(t *testing.T, opts ...awstest.Option) *awstest.Server {
+	t.Helper()
+	return awstest.NewServer(t, append([]awstest.Option{awstest.WithConsistencyDelay(0)}, opts...)...)
 }

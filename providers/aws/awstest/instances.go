@@ -37,6 +37,10 @@ type Instance struct {
 	Tags        map[string]string
 	LaunchTime  time.Time
 	ClientToken string // "" when created without one (AddInstance)
+	// StateReason is why the instance left its last state, as EC2's
+	// StateReason code ("Client.UserInitiatedShutdown",
+	// "Client.VolumeLimitExceeded", …); "" if none.
+	StateReason string
 }
 
 // Live reports whether the instance exists as a VM: it is neither
@@ -61,9 +65,29 @@ type vm struct {
 	clientToken string
 	tags        []tag
 	launch      time.Time
-	visibleAt   time.Time // DescribeInstances does not see it before
+	visibleAt   time.Time // DescribeInstances does not list it before
+	knownAt     time.Time // calls by id answer NotFound before (eventual consistency)
 	state       string
 	since       time.Time // when it entered its state
+	ending      time.Time // when it was terminated (or its launch failed); zero while live
+	reason      string    // its StateReason code
+	failLaunch  string    // the StateReason of a launch that will fail; "" for one that will run
+}
+
+// stateReasonMessages are EC2's messages for the StateReason codes.
+var stateReasonMessages = map[string]string{
+	"Client.UserInitiatedShutdown": "Client.UserInitiatedShutdown: User initiated shutdown",
+	ReasonVolumeLimitExceeded:      "Client.VolumeLimitExceeded: Volume limit exceeded",
+	ReasonInvalidSnapshot:          "Client.InvalidSnapshot.NotFound: The specified snapshot was not found",
+	ReasonClientInternalError:      "Client.InternalError: Client error on launch",
+	ReasonServerInternalError:      "Server.InternalError: Internal error on launch",
+	ReasonInsufficientCapacity:     "Server.InsufficientInstanceCapacity: Insufficient capacity",
+}
+
+// forgotten reports whether EC2 no longer knows v: it has been terminated
+// longer than the terminated-visibility window; s.mu is held.
+func (s *Server) forgotten(v *vm, now time.Time) bool {
+	return v.state == StateTerminated && !v.ending.IsZero() && !now.Before(v.ending.Add(s.opts.terminatedVisibility))
 }
 
 // reservation is what one RunInstances call launched.
@@ -101,6 +125,7 @@ func (s *Server) newVM(region string, res *reservation, now time.Time) *vm {
 		launchIndex: len(res.vms),
 		launch:      now,
 		visibleAt:   now.Add(s.faults.ListLag()),
+		knownAt:     now.Add(s.opts.consistencyDelay),
 		state:       StatePending,
 		since:       now,
 	}
@@ -130,10 +155,14 @@ func (s *Server) advance(v *vm, now time.Time, describing bool) {
 		return !now.Before(v.since.Add(d))
 	}
 	switch {
+	case v.state == StatePending && due(s.opts.bootTime) && v.failLaunch != "":
+		v.state, v.since, v.ending, v.reason = StateTerminated, now, now, v.failLaunch
 	case v.state == StatePending && due(s.opts.bootTime):
 		v.state, v.since = StateRunning, now
 	case v.state == StateShuttingDown && due(s.opts.shutdownTime):
 		v.state, v.since = StateTerminated, now
+	case v.state == StateStopping && due(s.opts.shutdownTime):
+		v.state, v.since = StateStopped, now
 	}
 }
 
@@ -145,7 +174,7 @@ func (v *vm) public() Instance {
 	}
 	return Instance{
 		ID: v.id, Region: v.region, Type: v.typ, ImageID: v.image, State: v.state,
-		Tags: tags, LaunchTime: v.launch, ClientToken: v.clientToken,
+		Tags: tags, LaunchTime: v.launch, ClientToken: v.clientToken, StateReason: v.reason,
 	}
 }
 
@@ -163,6 +192,13 @@ func (v *vm) wire() instanceXML {
 		Placement:      placementXML{AvailabilityZone: v.region + "a", Tenancy: "default"},
 		SubnetID:       v.subnet,
 		ClientToken:    v.clientToken,
+	}
+	if v.reason != "" {
+		msg := stateReasonMessages[v.reason]
+		if msg == "" {
+			msg = v.reason
+		}
+		x.StateReason = &stateReasonXML{Code: v.reason, Message: msg}
 	}
 	for _, g := range v.groups {
 		x.Groups.Items = append(x.Groups.Items, groupXML{GroupID: g})
@@ -201,7 +237,7 @@ func (s *Server) AddInstance(region string, tags map[string]string) Instance {
 	defer s.mu.Unlock()
 	now := s.now()
 	v := s.newVM(region, s.newReservation(""), now)
-	v.typ, v.image, v.state, v.visibleAt = "t3.micro", "ami-0123456789abcdef0", StateRunning, now
+	v.typ, v.image, v.state, v.visibleAt, v.knownAt = "t3.micro", "ami-0123456789abcdef0", StateRunning, now, now
 	for _, k := range slices.Sorted(maps.Keys(tags)) {
 		v.tags = append(v.tags, tag{k, tags[k]})
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -45,23 +46,36 @@ func (s *Server) runInstances(region string, form url.Values) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if aerr := s.catalog.check(region, p.instanceType, p.image); aerr != nil {
+		return nil, aerr
+	}
 	if p.dryRun {
 		return nil, errDryRun
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	now := s.now()
 	r := s.region(region)
 	if p.clientToken != "" {
 		if res, ok := r.tokens[p.clientToken]; ok {
-			if res.fingerprint != p.fingerprint {
-				return nil, badRequest("IdempotentParameterMismatch",
-					"Arguments on this idempotent request are inconsistent with arguments used in previous request(s).")
-			}
 			for _, v := range res.vms {
 				s.advance(v, now, false)
 			}
-			return runAnswer(res), nil
+			ended, all := res.ended()
+			switch {
+			case all && s.opts.tokenWindow > 0 && !now.Before(ended.Add(s.opts.tokenWindow)):
+				// EC2 guarantees a token for a window after its instances
+				// terminated, and forgets it after: the token launches anew.
+				delete(r.tokens, p.clientToken)
+			case res.fingerprint != p.fingerprint:
+				return nil, badRequest("IdempotentParameterMismatch",
+					"Arguments on this idempotent request are inconsistent with arguments used in previous request(s).")
+			case all:
+				return nil, badRequest("IdempotentInstanceTerminated",
+					"The client token %s was used for an instance that has been terminated.", p.clientToken)
+			default:
+				return runAnswer(res), nil
+			}
 		}
 	}
 	n := min(p.maxCount, maxLaunch)
@@ -69,16 +83,47 @@ func (s *Server) runInstances(region string, form url.Values) (any, *apiError) {
 		return nil, badRequest("InstanceLimitExceeded",
 			"Your quota allows for %d more running instance(s). You requested at least %d.", maxLaunch, p.minCount)
 	}
+	if limit := s.opts.instanceLimit; limit > 0 {
+		used := 0
+		for _, v := range r.vms {
+			s.advance(v, now, false)
+			if v.state != StateTerminated {
+				used++
+			}
+		}
+		if used+p.minCount > limit {
+			return nil, badRequest("InstanceLimitExceeded",
+				"You have requested more instances (%d) than your current instance limit of %d allows for the specified instance type. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit.", used+p.minCount, limit)
+		}
+		n = min(n, limit-used)
+	}
 	res := s.newReservation(p.fingerprint)
 	for range n {
 		v := s.newVM(region, res, now)
 		v.typ, v.image, v.subnet, v.keyName = p.instanceType, p.image, p.subnet, p.keyName
 		v.groups, v.clientToken, v.tags = slices.Clone(p.groups), p.clientToken, slices.Clone(p.tags)
+		if len(s.failing) > 0 {
+			v.failLaunch, s.failing = s.failing[0], s.failing[1:]
+		}
 	}
 	if p.clientToken != "" {
 		r.tokens[p.clientToken] = res
 	}
 	return runAnswer(res), nil
+}
+
+// ended reports whether every instance of res is shutting down or
+// terminated (all), and when the last of them was terminated.
+func (res *reservation) ended() (last time.Time, all bool) {
+	for _, v := range res.vms {
+		if v.ending.IsZero() {
+			return time.Time{}, false
+		}
+		if v.ending.After(last) {
+			last = v.ending
+		}
+	}
+	return last, len(res.vms) > 0
 }
 
 func runAnswer(res *reservation) runInstancesResponse {

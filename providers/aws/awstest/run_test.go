@@ -13,7 +13,7 @@ import (
 )
 
 func TestRunInstancesLaunchesAPendingTaggedInstance(t *testing.T) {
-	srv := awstest.NewServer(t)
+	srv := newServer(t)
 	before := time.Now().Truncate(time.Millisecond)
 	inst := run(t, srv.Client("eu-west-1"), "tok-1", map[string]string{"owner": "me", "Name": "box"})
 
@@ -48,7 +48,7 @@ func TestRunInstancesLaunchesAPendingTaggedInstance(t *testing.T) {
 }
 
 func TestClientTokenMakesRunInstancesIdempotent(t *testing.T) {
-	srv := awstest.NewServer(t)
+	srv := newServer(t)
 	c := srv.Client("us-east-1")
 	first, err := c.RunInstances(ctx, runInput("same", map[string]string{"k": "v"}))
 	if err != nil {
@@ -80,7 +80,7 @@ func TestClientTokenMakesRunInstancesIdempotent(t *testing.T) {
 }
 
 func TestRunInstancesRefusesWhatEC2Refuses(t *testing.T) {
-	srv := awstest.NewServer(t)
+	srv := newServer(t)
 	c := srv.Client("us-east-1")
 	cases := []struct {
 		name   string
@@ -115,7 +115,7 @@ func TestRunInstancesRefusesWhatEC2Refuses(t *testing.T) {
 }
 
 func TestDryRunChecksWithoutEffect(t *testing.T) {
-	srv := awstest.NewServer(t)
+	srv := newServer(t)
 	c := srv.Client("us-east-1")
 	in := runInput("dry", nil)
 	in.DryRun = awssdk.Bool(true)
@@ -128,7 +128,7 @@ func TestDryRunChecksWithoutEffect(t *testing.T) {
 
 func TestInstancesBootAndShutDown(t *testing.T) {
 	t.Run("on the next DescribeInstances by default", func(t *testing.T) {
-		srv := awstest.NewServer(t)
+		srv := newServer(t)
 		c := srv.Client("us-east-1")
 		id := awssdk.ToString(run(t, c, "", nil).InstanceId)
 		if got := state(t, c, id); got != "running" {
@@ -150,7 +150,7 @@ func TestInstancesBootAndShutDown(t *testing.T) {
 	})
 	t.Run("after the configured times", func(t *testing.T) {
 		const d = 80 * time.Millisecond
-		srv := awstest.NewServer(t, awstest.WithBootTime(d), awstest.WithShutdownTime(d))
+		srv := newServer(t, awstest.WithBootTime(d), awstest.WithShutdownTime(d))
 		c := srv.Client("us-east-1")
 		id := awssdk.ToString(run(t, c, "", nil).InstanceId)
 		if got := state(t, c, id); got != "pending" {
@@ -187,7 +187,7 @@ func state(t *testing.T, c *ec2.Client, id string) string {
 }
 
 func TestAddInstanceCreatesARunningForeignInstance(t *testing.T) {
-	srv := awstest.NewServer(t)
+	srv := newServer(t)
 	added := srv.AddInstance("", map[string]string{"owner": "someone-else"})
 	if added.Region != awstest.DefaultRegion || added.State != awstest.StateRunning || added.ClientToken != "" {
 		t.Fatalf("AddInstance returned %+v; want a running instance in %s without a ClientToken", added, awstest.DefaultRegion)

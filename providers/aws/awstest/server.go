@@ -42,9 +42,10 @@ const accountID = "123456789012"
 const maxBody = 1 << 20
 
 // Server is an EC2 emulator: an HTTP server speaking the EC2 Query protocol
-// for RunInstances, TerminateInstances and DescribeInstances, with its state
-// in memory, serving every region at one URL (the region is read from each
-// request's SigV4 credential scope). It is safe for concurrent use.
+// for RunInstances, TerminateInstances, DescribeInstances, StopInstances,
+// StartInstances and ModifyInstanceAttribute, with its state in memory,
+// serving every region at one URL (the region is read from each request's
+// SigV4 credential scope). It is safe for concurrent use.
 type Server struct {
 	ts        *httptest.Server
 	closeOnce sync.Once
@@ -52,15 +53,20 @@ type Server struct {
 	stop      context.CancelFunc
 	opts      options
 	faults    fault.Injector
-	now       func() time.Time
 
-	mu       sync.Mutex
-	salt     uint32 // makes ids differ between servers
-	seq      uint64
-	vms      []*vm          // every instance, in creation order
-	byID     map[string]*vm // every instance, by id
-	regions  map[string]*regionState
-	pageSize int
+	mu      sync.Mutex
+	offset  time.Duration // Advance's: the emulator's clock runs this far ahead
+	failing []string      // state reasons of the next launches that fail
+	// tokensValidFrom: NextTokens issued before it are expired
+	// (ExpirePageTokens).
+	tokensValidFrom time.Time
+	catalog         catalog
+	salt            uint32 // makes ids differ between servers
+	seq             uint64
+	vms             []*vm          // every instance, in creation order
+	byID            map[string]*vm // every instance, by id
+	regions         map[string]*regionState
+	pageSize        int
 }
 
 // NewServer starts an emulator on 127.0.0.1 at a random port and closes it
@@ -91,7 +97,7 @@ func Start(addr string, opts ...Option) (*Server, error) {
 }
 
 func newServer(opts ...Option) *Server {
-	var o options
+	o := defaultOptions()
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -102,12 +108,27 @@ func newServer(opts ...Option) *Server {
 		closing:  closing,
 		stop:     stop,
 		opts:     o,
-		now:      time.Now,
 		salt:     binary.BigEndian.Uint32(salt[:]),
 		byID:     make(map[string]*vm),
 		regions:  make(map[string]*regionState),
 		pageSize: o.pageSize,
+		catalog:  defaultCatalog(),
 	}
+}
+
+// now is the emulator's clock: the time plus what Advance added; s.mu is
+// held.
+func (s *Server) now() time.Time { return time.Now().Add(s.offset) }
+
+// Advance moves the emulator's clock d ahead, so that a test sees what
+// happens after a window (a ClientToken forgotten, a terminated instance
+// no longer describable, a NextToken expired) without waiting for it.
+// Instance launch times, states and windows all follow the emulator's
+// clock.
+func (s *Server) Advance(d time.Duration) {
+	s.mu.Lock()
+	s.offset += max(d, 0)
+	s.mu.Unlock()
 }
 
 // Close stops the server and closes its connections; calls held up by
@@ -205,6 +226,12 @@ func (s *Server) dispatch(action, region string, form url.Values) (any, *apiErro
 		return s.terminateInstances(region, form)
 	case "DescribeInstances":
 		return s.describeInstances(region, form)
+	case "StopInstances":
+		return s.stopInstances(region, form)
+	case "StartInstances":
+		return s.startInstances(region, form)
+	case "ModifyInstanceAttribute":
+		return s.modifyInstanceAttribute(region, form)
 	case "":
 		return nil, badRequest("MissingAction", "The request must contain the parameter Action.")
 	default:

@@ -31,15 +31,17 @@ func instanceIDs(form url.Values) ([]string, *apiError) {
 }
 
 // lookup returns the instances of region with these ids, or
-// InvalidInstanceID.NotFound naming those it does not know (an instance of
-// another region included, as EC2 scopes ids to a region); s.mu is held.
-// With visibleOnly, instances still within the listing lag count as unknown.
+// InvalidInstanceID.NotFound naming those it does not know: an instance of
+// another region (EC2 scopes ids to a region), one launched within the
+// consistency delay (EC2 is eventually consistent), one terminated longer
+// ago than the terminated-visibility window, and, with visibleOnly, one
+// still within the listing lag. s.mu is held.
 func (s *Server) lookup(region string, ids []string, now time.Time, visibleOnly bool) ([]*vm, *apiError) {
 	var found []*vm
 	var missing []string
 	for _, id := range ids {
 		v := s.byID[id]
-		if v == nil || v.region != region || (visibleOnly && now.Before(v.visibleAt)) {
+		if v == nil || v.region != region || now.Before(v.knownAt) || s.forgotten(v, now) || (visibleOnly && now.Before(v.visibleAt)) {
 			missing = append(missing, id)
 			continue
 		}
@@ -81,7 +83,7 @@ func (s *Server) terminateInstances(region string, form url.Values) (any, *apiEr
 		s.advance(v, now, false)
 		prev := v.state
 		if v.state != StateShuttingDown && v.state != StateTerminated {
-			v.state, v.since = StateShuttingDown, now
+			v.state, v.since, v.ending, v.reason = StateShuttingDown, now, now, "Client.UserInitiatedShutdown"
 		}
 		answer.Instances.Items = append(answer.Instances.Items, stateChangeXML{
 			InstanceID: v.id,

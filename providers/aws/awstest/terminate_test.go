@@ -12,7 +12,7 @@ import (
 )
 
 func TestTerminateInstancesIsIdempotent(t *testing.T) {
-	srv := awstest.NewServer(t)
+	srv := newServer(t)
 	c := srv.Client("us-east-1")
 	id := awssdk.ToString(run(t, c, "", nil).InstanceId)
 	for i, want := range []struct{ prev, cur string }{
@@ -40,7 +40,7 @@ func TestTerminateInstancesIsIdempotent(t *testing.T) {
 }
 
 func TestTerminateInstancesRefusesUnknownAndMalformedIDs(t *testing.T) {
-	srv := awstest.NewServer(t)
+	srv := newServer(t)
 	c := srv.Client("us-east-1")
 	id := awssdk.ToString(run(t, c, "", nil).InstanceId)
 	_, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id, "i-0123456789abcdef0"}})

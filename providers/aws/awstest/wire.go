@@ -82,19 +82,26 @@ type placementXML struct {
 // instanceXML is one instance as RunInstances and DescribeInstances answer
 // it (the elements the SDK's deserializer reads, lowerCamel).
 type instanceXML struct {
-	InstanceID     string       `xml:"instanceId"`
-	ImageID        string       `xml:"imageId"`
-	State          stateXML     `xml:"instanceState"`
-	PrivateDNSName string       `xml:"privateDnsName"`
-	KeyName        string       `xml:"keyName,omitempty"`
-	AmiLaunchIndex int          `xml:"amiLaunchIndex"`
-	InstanceType   string       `xml:"instanceType"`
-	LaunchTime     string       `xml:"launchTime"`
-	Placement      placementXML `xml:"placement"`
-	SubnetID       string       `xml:"subnetId,omitempty"`
-	ClientToken    string       `xml:"clientToken,omitempty"`
-	Groups         groupSetXML  `xml:"groupSet"`
-	Tags           tagSetXML    `xml:"tagSet"`
+	InstanceID     string          `xml:"instanceId"`
+	ImageID        string          `xml:"imageId"`
+	State          stateXML        `xml:"instanceState"`
+	PrivateDNSName string          `xml:"privateDnsName"`
+	KeyName        string          `xml:"keyName,omitempty"`
+	AmiLaunchIndex int             `xml:"amiLaunchIndex"`
+	InstanceType   string          `xml:"instanceType"`
+	LaunchTime     string          `xml:"launchTime"`
+	Placement      placementXML    `xml:"placement"`
+	SubnetID       string          `xml:"subnetId,omitempty"`
+	ClientToken    string          `xml:"clientToken,omitempty"`
+	Groups         groupSetXML     `xml:"groupSet"`
+	Tags           tagSetXML       `xml:"tagSet"`
+	StateReason    *stateReasonXML `xml:"stateReason,omitempty"`
+}
+
+// stateReasonXML is an instance's StateReason: why it left its last state.
+type stateReasonXML struct {
+	Code    string `xml:"code"`
+	Message string `xml:"message"`
 }
 
 type instancesSetXML struct {

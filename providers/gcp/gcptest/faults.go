@@ -17,9 +17,21 @@ const (
 	OpList           = "instances.list"
 	OpAggregatedList = "instances.aggregatedList"
 	OpOperationGet   = "zoneOperations.get"
+	// The calls a resize makes.
+	OpStop           = "instances.stop"
+	OpStart          = "instances.start"
+	OpSetMachineType = "instances.setMachineType"
+	// The lookups a driver's preflight makes.
+	OpMachineTypeGet  = "machineTypes.get"
+	OpImageGet        = "images.get"
+	OpImageFromFamily = "images.getFromFamily"
 )
 
-var ops = []string{OpInsert, OpGet, OpDelete, OpList, OpAggregatedList, OpOperationGet}
+var ops = []string{OpInsert, OpGet, OpDelete, OpList, OpAggregatedList, OpOperationGet,
+	OpStop, OpStart, OpSetMachineType, OpMachineTypeGet, OpImageGet, OpImageFromFamily}
+
+// longRunning are the operations that answer a zone operation.
+var longRunning = []string{OpInsert, OpDelete, OpStop, OpStart, OpSetMachineType}
 
 // Fault is a scripted misbehaviour of the server.
 type Fault struct {
@@ -67,15 +79,18 @@ func (s *Server) Inject(f Fault) {
 	s.faults.Add(fault.Rule(f))
 }
 
-// FailOperation makes the next times inserts or deletes (op is OpInsert or
-// OpDelete; "" for both) be accepted and then finish DONE with an error: the
+// FailOperation makes the next times inserts, deletes, stops, starts or
+// machine type changes (op is OpInsert, OpDelete, OpStop, OpStart or
+// OpSetMachineType; "" for all) be accepted and then finish DONE with an
+// error: the
 // operation carries httpErrorStatusCode status, httpErrorMessage message and
 // error.errors[0].code reason (such as "QUOTA_EXCEEDED" or
 // "ZONE_RESOURCE_POOL_EXHAUSTED"). A failed insert leaves no instance; a
-// failed delete leaves the instance as it was.
+// failed delete, stop, start or machine type change leaves the instance as
+// it was.
 func (s *Server) FailOperation(op string, times int, status int, reason, message string) {
-	if op != "" && op != OpInsert && op != OpDelete {
-		s.misuse("FailOperation: operation %q has no long-running operation (want %q, %q or \"\")", op, OpInsert, OpDelete)
+	if op != "" && !slices.Contains(longRunning, op) {
+		s.misuse("FailOperation: operation %q has no long-running operation (want one of %v or \"\")", op, longRunning)
 		return
 	}
 	if times <= 0 {
@@ -139,6 +154,9 @@ type opFailure struct {
 // takeOpFailure consumes the first queued failure that applies to a new
 // operation of op; s.mu is held.
 func (s *Server) takeOpFailure(op string) *opFailure {
+	if op == "" {
+		return nil
+	}
 	for i, f := range s.opFailures {
 		if f.op != "" && f.op != op {
 			continue

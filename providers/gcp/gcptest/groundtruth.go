@@ -96,9 +96,13 @@ func (s *Server) AddInstance(zone, name string, labels map[string]string) Instan
 	return v.public()
 }
 
-// SetStatus sets the status of an instance, as a stop or a suspension
-// would ("STOPPING", "TERMINATED", "SUSPENDED", …). It reports whether the
-// instance exists and status is a Compute Engine instance status.
+// SetStatus sets the status of an instance to any of the twelve of the v1
+// API, as an operation run outside the emulator would ("STOPPING",
+// "TERMINATED", "SUSPENDED", "REPAIRING", …); it stays so until set again.
+// An instance left in a status of an operation in flight (PROVISIONING,
+// STAGING, PENDING_STOP, STOPPING, SUSPENDING, DEPROVISIONING) answers a
+// delete with 400 resourceNotReady. It reports whether the instance exists
+// and status is a Compute Engine instance status.
 func (s *Server) SetStatus(zone, name, status string) bool {
 	if !slices.Contains(statuses, status) {
 		return false
@@ -111,6 +115,27 @@ func (s *Server) SetStatus(zone, name, status string) bool {
 		return false
 	}
 	z.vms[name].status = status
+	return true
+}
+
+// Stop stops an instance as someone outside cloudswitch would (the console,
+// a schedule): it is STOPPING while the stop operation runs
+// (WithOperationTime; by the next request with the default 0), during which
+// a delete answers 400 resourceNotReady, and then TERMINATED. It reports
+// whether the instance exists and is not being deleted.
+func (s *Server) Stop(zone, name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	s.settle(now)
+	z, ok := s.zones[zone]
+	if !ok || z.vms[name] == nil || z.vms[name].deleting {
+		return false
+	}
+	v := z.vms[name]
+	op := s.newOperation("stop", "", v, now)
+	op.prevStatus = v.status
+	v.status = StatusStopping
 	return true
 }
 
@@ -129,9 +154,10 @@ func (s *Server) RemoveInstance(zone, name string) bool {
 }
 
 // ExpireRequestIDs forgets every requestId seen so far, as Compute Engine
-// does once its deduplication window (at least 60 minutes) has passed: a
-// repeated insert then gets 409 alreadyExists instead of its first
-// operation.
+// may once its deduplication window (at least 60 minutes) has passed, at
+// once, without moving the clock: a repeated insert then gets 409
+// alreadyExists instead of its first operation, and a repeated delete acts
+// anew.
 func (s *Server) ExpireRequestIDs() {
 	s.mu.Lock()
 	clear(s.requestIDs)

@@ -35,12 +35,18 @@ func (s *Server) insert(r *http.Request, now time.Time) (proto.Message, *apiErro
 	if !ok {
 		return nil, notFound(zonePath(s.opts.project, zone))
 	}
-	if op := s.requestIDs[rid]; rid != "" && op != nil {
+	if op := s.seen(rid, now); op != nil {
 		return s.operationProto(op), nil
 	}
 	v, aerr := newVM(zone, &in)
 	if aerr != nil {
 		return nil, aerr
+	}
+	if !s.hasMachineType(zone, v.machineType) {
+		return nil, invalid("Invalid value for field 'resource.machineType': '%s'. Machine type with name '%s' does not exist in zone '%s'.", in.GetMachineType(), v.machineType, zone)
+	}
+	if img := s.imagePath(v.sourceImage); !s.hasImage(img) {
+		return nil, notFound(img)
 	}
 	if _, taken := z.vms[v.name]; taken {
 		return nil, errorf(http.StatusConflict, "alreadyExists", "The resource '%s' already exists", instancePath(s.opts.project, zone, v.name))
@@ -51,9 +57,7 @@ func (s *Server) insert(r *http.Request, now time.Time) (proto.Message, *apiErro
 	v.visibleAt = now.Add(s.faults.ListLag())
 	z.vms[v.name] = v
 	op := s.newOperation("insert", OpInsert, v, now)
-	if rid != "" {
-		s.requestIDs[rid] = op
-	}
+	s.remember(rid, op, now)
 	return s.operationProto(op), nil
 }
 
@@ -70,8 +74,11 @@ func (s *Server) get(r *http.Request, now time.Time) (proto.Message, *apiError) 
 }
 
 // delete serves instances.delete: DELETE
-// …/zones/{zone}/instances/{instance}?requestId=…. The instance is STOPPING
-// until the operation is DONE, then gone.
+// …/zones/{zone}/instances/{instance}?requestId=…. The instance is STOPPING,
+// then DEPROVISIONING, until the operation is DONE, then gone. A requestId
+// seen within the window answers the first delete's operation; an instance
+// with an operation running on it answers 400 resourceNotReady (unless
+// WithoutResourceNotReady).
 func (s *Server) delete(r *http.Request, now time.Time) (proto.Message, *apiError) {
 	rid, aerr := requestID(r)
 	if aerr != nil {
@@ -80,14 +87,17 @@ func (s *Server) delete(r *http.Request, now time.Time) (proto.Message, *apiErro
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.settle(now)
-	if _, ok := s.zones[r.PathValue("zone")]; ok && rid != "" {
-		if op := s.requestIDs[rid]; op != nil {
+	if _, ok := s.zones[r.PathValue("zone")]; ok {
+		if op := s.seen(rid, now); op != nil {
 			return s.operationProto(op), nil
 		}
 	}
 	v, aerr := s.lookup(r.PathValue("zone"), r.PathValue("instance"))
 	if aerr != nil {
 		return nil, aerr
+	}
+	if s.opts.resourceNotReady && s.busy(v) {
+		return nil, errorf(http.StatusBadRequest, "resourceNotReady", "The resource '%s' is not ready", instancePath(s.opts.project, v.zone, v.name))
 	}
 	prev := v.status
 	if v.deleting {
@@ -96,9 +106,7 @@ func (s *Server) delete(r *http.Request, now time.Time) (proto.Message, *apiErro
 	v.status, v.deleting, v.statusBeforeDelete = StatusStopping, true, prev
 	op := s.newOperation("delete", OpDelete, v, now)
 	op.prevStatus = prev
-	if rid != "" {
-		s.requestIDs[rid] = op
-	}
+	s.remember(rid, op, now)
 	return s.operationProto(op), nil
 }
 

@@ -42,9 +42,11 @@ type Server struct {
 	seq        int    // operations started
 	ids        uint64 // numeric ids issued
 	zones      map[string]*zoneState
-	zoneNames  []string              // sorted
-	requestIDs map[string]*operation // every requestId seen, until ExpireRequestIDs
-	pending    []*operation          // operations not yet DONE, oldest first
+	zoneNames  []string               // sorted
+	requestIDs map[string]seenRequest // requestIds seen, for the window, until ExpireRequestIDs
+	caller     string                 // the project of the callers' credentials; "" for the served one
+	images     map[string]bool        // known image paths, "projects/P/global/images/[family/]NAME"
+	pending    []*operation           // operations not yet DONE, oldest first
 	opFailures []*opFailure
 	pageSize   int
 }
@@ -86,14 +88,15 @@ func Start(addr string, opts ...Option) (*Server, error) {
 	_, _ = rand.Read(salt[:])
 	s := &Server{
 		opts:       o,
-		now:        time.Now,
+		now:        o.clock,
 		salt:       binary.BigEndian.Uint32(salt[:]) | 1,
 		zones:      make(map[string]*zoneState),
-		requestIDs: make(map[string]*operation),
+		requestIDs: make(map[string]seenRequest),
+		images:     knownImages(),
 	}
 	for _, z := range o.zones {
 		if _, ok := s.zones[z]; !ok {
-			s.zones[z] = &zoneState{vms: make(map[string]*vm), ops: make(map[string]*operation)}
+			s.zones[z] = &zoneState{vms: make(map[string]*vm), ops: make(map[string]*operation), machineTypes: knownMachineTypes()}
 			s.zoneNames = append(s.zoneNames, z)
 		}
 	}
@@ -168,6 +171,12 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("DELETE "+zone+"/instances/{instance}", s.call(OpDelete, s.delete))
 	mux.Handle("GET "+zone+"/operations/{operation}", s.call(OpOperationGet, s.getOperation))
 	mux.Handle("GET /compute/v1/projects/{project}/aggregated/instances", s.call(OpAggregatedList, s.aggregatedList))
+	mux.Handle("POST "+zone+"/instances/{instance}/stop", s.call(OpStop, s.stop))
+	mux.Handle("POST "+zone+"/instances/{instance}/start", s.call(OpStart, s.start))
+	mux.Handle("POST "+zone+"/instances/{instance}/setMachineType", s.call(OpSetMachineType, s.setMachineType))
+	mux.Handle("GET "+zone+"/machineTypes/{machineType}", s.call(OpMachineTypeGet, s.getMachineType))
+	mux.Handle("GET /compute/v1/projects/{project}/global/images/{image}", s.callAnyProject(OpImageGet, s.getImage))
+	mux.Handle("GET /compute/v1/projects/{project}/global/images/family/{family}", s.callAnyProject(OpImageFromFamily, s.getImage))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusNotFound, "notFound", "gcptest: %s %s is not a call the emulator serves", r.Method, r.URL.Path))
 	})
@@ -179,7 +188,14 @@ type handler func(r *http.Request, now time.Time) (proto.Message, *apiError)
 
 // call wraps a handler with what every call goes through: the fault
 // injector, the project check, and the answer or error envelope.
-func (s *Server) call(op string, h handler) http.Handler {
+func (s *Server) call(op string, h handler) http.Handler { return s.serve(op, h, true) }
+
+// callAnyProject is call for a call about a resource of any project (a
+// public image), which the caller's credentials need not own.
+func (s *Server) callAnyProject(op string, h handler) http.Handler { return s.serve(op, h, false) }
+
+// serve wraps h as call does, checking the project only when ownProject.
+func (s *Server) serve(op string, h handler, ownProject bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Read the body first: only then does net/http watch the connection
 		// and cancel r.Context() when the client goes away, which cuts an
@@ -202,9 +218,11 @@ func (s *Server) call(op string, h handler) http.Handler {
 			answer proto.Message
 			aerr   *apiError
 		)
-		if p := r.PathValue("project"); p != s.opts.project {
+		if p := r.PathValue("project"); ownProject && p != s.opts.project {
 			aerr = notFound(projectPath(p))
-		} else {
+		} else if !ownProject {
+			answer, aerr = h(r, s.now())
+		} else if aerr = s.foreignCaller(op, r); aerr == nil {
 			answer, aerr = h(r, s.now())
 		}
 		if d.Drop {

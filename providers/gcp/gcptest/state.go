@@ -11,16 +11,33 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// The instance statuses the emulator uses, Compute Engine's names.
+// The instance statuses of the Compute Engine v1 API (Instance.status),
+// every one of which the emulator can show.
 const (
-	StatusProvisioning = "PROVISIONING"
-	StatusRunning      = "RUNNING"
-	StatusStopping     = "STOPPING"
-	StatusTerminated   = "TERMINATED"
+	StatusProvisioning   = "PROVISIONING"   // resources are being allocated (an insert runs)
+	StatusStaging        = "STAGING"        // resources allocated, the instance is being started
+	StatusRunning        = "RUNNING"        // running
+	StatusPendingStop    = "PENDING_STOP"   // gracefully shutting down before a stop
+	StatusStopping       = "STOPPING"       // being stopped, or being deleted
+	StatusStopped        = "STOPPED"        // stopped successfully
+	StatusTerminated     = "TERMINATED"     // stopped, by a stop or by a failure
+	StatusSuspending     = "SUSPENDING"     // being suspended
+	StatusSuspended      = "SUSPENDED"      // suspended
+	StatusRepairing      = "REPAIRING"      // in repair after a host error
+	StatusDeprovisioning = "DEPROVISIONING" // halted, being torn down (a delete's last phase)
+	StatusPending        = "PENDING"        // flex-start or TPU instance waiting for capacity
 )
 
 // statuses are every status of a Compute Engine instance.
-var statuses = []string{"PROVISIONING", "STAGING", "RUNNING", "STOPPING", "STOPPED", "SUSPENDING", "SUSPENDED", "REPAIRING", "TERMINATED"}
+var statuses = []string{
+	StatusDeprovisioning, StatusPending, StatusPendingStop, StatusProvisioning, StatusRepairing, StatusRunning,
+	StatusStaging, StatusStopped, StatusStopping, StatusSuspended, StatusSuspending, StatusTerminated,
+}
+
+// busyStatuses are the statuses of an instance with an operation running
+// on it (its own insert, delete or stop, or one run outside the emulator,
+// set with SetStatus): a delete answers 400 resourceNotReady.
+var busyStatuses = []string{StatusProvisioning, StatusStaging, StatusPendingStop, StatusStopping, StatusSuspending, StatusDeprovisioning}
 
 // vm is one instance as the server holds it.
 type vm struct {
@@ -31,6 +48,8 @@ type vm struct {
 	labels      map[string]string
 	created     time.Time
 	visibleAt   time.Time // listings skip it before
+	lastStart   time.Time // when it last reached RUNNING (zero: never)
+	lastStop    time.Time // when it was last stopped (zero: never)
 	deleting    bool      // a delete operation is pending
 	// statusBeforeDelete is restored if the delete fails.
 	statusBeforeDelete string
@@ -47,23 +66,25 @@ type vm struct {
 
 // operation is one zonal operation.
 type operation struct {
-	id         uint64
-	name       string
-	zone       string
-	kind       string // "insert" or "delete"
-	target     *vm
-	created    time.Time
-	doneAt     time.Time
-	done       bool
-	ended      time.Time
-	failure    *opFailure
-	prevStatus string // of the target of a delete, restored if it fails
+	id          uint64
+	name        string
+	zone        string
+	kind        string // "insert" or "delete"
+	target      *vm
+	created     time.Time
+	doneAt      time.Time
+	done        bool
+	ended       time.Time
+	failure     *opFailure
+	prevStatus  string // of the target of a delete, stop or start, restored if it fails
+	machineType string // the type a setMachineType sets
 }
 
 // zoneState is what one zone holds.
 type zoneState struct {
-	vms map[string]*vm        // by name
-	ops map[string]*operation // by name
+	vms          map[string]*vm        // by name
+	ops          map[string]*operation // by name
+	machineTypes map[string]bool       // offered, by name
 }
 
 // settle finishes every pending operation whose time has come, in the order
@@ -72,6 +93,7 @@ func (s *Server) settle(now time.Time) {
 	n := 0
 	for _, op := range s.pending {
 		if now.Before(op.doneAt) {
+			op.progress(now)
 			s.pending[n] = op
 			n++
 			continue
@@ -82,6 +104,23 @@ func (s *Server) settle(now time.Time) {
 	s.pending = s.pending[:n]
 }
 
+// progress moves the target of a running operation to its second phase
+// once half the operation's time has passed: an instance being created from
+// PROVISIONING to STAGING, one being deleted from STOPPING to
+// DEPROVISIONING.
+func (op *operation) progress(now time.Time) {
+	if now.Before(op.created.Add(op.doneAt.Sub(op.created) / 2)) {
+		return
+	}
+	t := op.target
+	switch {
+	case op.kind == "insert" && t.status == StatusProvisioning:
+		t.status = StatusStaging
+	case op.kind == "delete" && t.status == StatusStopping:
+		t.status = StatusDeprovisioning
+	}
+}
+
 // finish completes op: its effect takes place, or is undone if it fails;
 // s.mu is held.
 func (s *Server) finish(op *operation, now time.Time) {
@@ -90,8 +129,26 @@ func (s *Server) finish(op *operation, now time.Time) {
 	current := z.vms[op.target.name] == op.target
 	switch {
 	case op.kind == "insert" && op.failure == nil:
-		if current && op.target.status == StatusProvisioning && !op.target.deleting {
+		if current && (op.target.status == StatusProvisioning || op.target.status == StatusStaging) && !op.target.deleting {
 			op.target.status = StatusRunning
+			op.target.lastStart = now
+		}
+	case op.kind == "stop" || op.kind == "start":
+		if current && !op.target.deleting {
+			switch {
+			case op.failure != nil:
+				op.target.status = op.prevStatus
+			case op.kind == "stop":
+				op.target.status = StatusTerminated
+				op.target.lastStop = now
+			default:
+				op.target.status = StatusRunning
+				op.target.lastStart = now
+			}
+		}
+	case op.kind == "setMachineType":
+		if current && op.failure == nil {
+			op.target.machineType = op.machineType
 		}
 	case op.kind == "insert":
 		if current {
@@ -119,7 +176,7 @@ func (s *Server) newOperation(kind, opName string, target *vm, now time.Time) *o
 		target:  target,
 		created: now,
 		doneAt:  now.Add(s.opts.opTime),
-		failure: s.takeOpFailure(opName),
+		failure: s.takeOpFailure(opName), // nil for an operation no API call started
 	}
 	s.zones[target.zone].ops[op.name] = op
 	s.pending = append(s.pending, op)
@@ -177,16 +234,18 @@ func (s *Server) instanceProto(v *vm) *computepb.Instance {
 	p := s.opts.project
 	labels := maps.Clone(v.labels)
 	out := &computepb.Instance{
-		Kind:              proto.String("compute#instance"),
-		Id:                proto.Uint64(v.id),
-		Name:              proto.String(v.name),
-		Zone:              proto.String(apiBase + zonePath(p, v.zone)),
-		MachineType:       proto.String(apiBase + zonePath(p, v.zone) + "/machineTypes/" + v.machineType),
-		Status:            proto.String(v.status),
-		Labels:            labels,
-		LabelFingerprint:  proto.String(strconv.FormatUint(v.id, 36)),
-		CreationTimestamp: proto.String(timestamp(v.created)),
-		SelfLink:          proto.String(apiBase + instancePath(p, v.zone, v.name)),
+		Kind:               proto.String("compute#instance"),
+		Id:                 proto.Uint64(v.id),
+		Name:               proto.String(v.name),
+		Zone:               proto.String(apiBase + zonePath(p, v.zone)),
+		MachineType:        proto.String(apiBase + zonePath(p, v.zone) + "/machineTypes/" + v.machineType),
+		Status:             proto.String(v.status),
+		Labels:             labels,
+		LabelFingerprint:   proto.String(strconv.FormatUint(v.id, 36)),
+		CreationTimestamp:  proto.String(timestamp(v.created)),
+		LastStartTimestamp: optionalTimestamp(v.lastStart),
+		LastStopTimestamp:  optionalTimestamp(v.lastStop),
+		SelfLink:           proto.String(apiBase + instancePath(p, v.zone, v.name)),
 		Disks: []*computepb.AttachedDisk{{
 			Boot:       proto.Bool(true),
 			AutoDelete: proto.Bool(v.autoDelete),
@@ -236,4 +295,28 @@ func httpStatusText(status int) string {
 		return "INTERNAL SERVER ERROR"
 	}
 	return "ERROR"
+}
+
+// busy reports whether an operation is running on v: its insert or delete
+// has not finished, or its status is one of an operation in flight; s.mu is
+// held.
+func (s *Server) busy(v *vm) bool {
+	if v.deleting || slices.Contains(busyStatuses, v.status) {
+		return true
+	}
+	for _, op := range s.pending {
+		if op.target == v {
+			return true
+		}
+	}
+	return false
+}
+
+// optionalTimestamp is t as Compute Engine writes it, or nil for the zero
+// time.
+func optionalTimestamp(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	return proto.String(timestamp(t))
 }

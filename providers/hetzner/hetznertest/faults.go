@@ -1,6 +1,7 @@
 package hetznertest
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/cloudswitch/cloudswitch/internal/fault"
@@ -13,9 +14,26 @@ const (
 	OpListServers  = "GET /servers"
 	OpGetServer    = "GET /servers/{id}"
 	OpDeleteServer = "DELETE /servers/{id}"
-	OpListActions  = "GET /actions"
-	OpGetAction    = "GET /actions/{id}"
-	OpListSSHKeys  = "GET /ssh_keys"
+	// OpListServerActions is GET /servers/{id}/actions.
+	OpListServerActions = "GET /servers/{id}/actions"
+	OpListActions       = "GET /actions"
+	OpGetAction         = "GET /actions/{id}"
+	OpListSSHKeys       = "GET /ssh_keys"
+	// The power and resize actions of a server.
+	OpPoweronServer    = "POST /servers/{id}/actions/poweron"
+	OpShutdownServer   = "POST /servers/{id}/actions/shutdown"
+	OpPoweroffServer   = "POST /servers/{id}/actions/poweroff"
+	OpChangeServerType = "POST /servers/{id}/actions/change_type"
+	// Placement groups.
+	OpListPlacementGroups  = "GET /placement_groups"
+	OpCreatePlacementGroup = "POST /placement_groups"
+	// The catalog: server types, locations and images.
+	OpListServerTypes = "GET /server_types"
+	OpListLocations   = "GET /locations"
+	OpListImages      = "GET /images"
+	OpGetImage        = "GET /images/{id}"
+	// OpGetSSHKey is GET /ssh_keys/{id}.
+	OpGetSSHKey = "GET /ssh_keys/{id}"
 )
 
 // Fault is a scripted misbehaviour of the API.
@@ -78,3 +96,98 @@ func (s *Server) Calls(op string) int { return s.faults.Calls(op) }
 
 // ResetCalls zeroes the call counts.
 func (s *Server) ResetCalls() { s.faults.ResetCalls() }
+
+// ActionFailure makes actions end in status "error", as the Hetzner Cloud
+// API reference ("Actions": an action's status is running, success or
+// error, with error.code and error.message) says any action may. A failed
+// create_server leaves the server in the project, "off" (its start_server
+// next action fails with it); a failed delete_server leaves the server as
+// it was before the delete. What Hetzner does with the server of a failed
+// create is not documented; keeping it is the case that needs handling.
+type ActionFailure struct {
+	// Command is the action's command: CommandCreateServer,
+	// CommandStartServer or CommandDeleteServer.
+	Command string
+	// Times is how many of the next actions of Command fail (at least 1).
+	Times int
+	// Code and Message are the action's error (default "action_failed"
+	// and a message saying so).
+	Code, Message string
+}
+
+func (f *ActionFailure) code() string {
+	if f == nil || f.Code == "" {
+		return "action_failed"
+	}
+	return f.Code
+}
+
+func (f *ActionFailure) message() string {
+	if f == nil || f.Message == "" {
+		return "the action failed"
+	}
+	return f.Message
+}
+
+// FailActions queues f: the next f.Times actions of f.Command started in
+// the project of Token end in "error". Nothing fails by default: Hetzner
+// does not say how often it happens.
+func (s *Server) FailActions(f ActionFailure) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.project.failing = append(s.project.failing, ActionFailure{Command: f.Command, Times: max(f.Times, 1), Code: f.Code, Message: f.Message})
+}
+
+// SetLocking turns the locking of servers on (the default) or off. While
+// locking is on, deleting a server on which an action other than a delete
+// runs (its create or start, when WithActionDuration makes them last) is
+// answered 423 locked without effect — the Hetzner Cloud API reference's
+// "locked: the item you are trying to access is locked (there is already an
+// Action running)". Deleting a server already being deleted answers its
+// delete action, as before.
+func (s *Server) SetLocking(on bool) {
+	s.mu.Lock()
+	s.noLocks = !on
+	s.mu.Unlock()
+}
+
+// Unavailable is capacity Hetzner does not have: POST /servers for
+// ServerType in Location (either "" for any) is refused without effect, with
+// 412 resource_unavailable ("the requested resource is currently
+// unavailable (e.g. not available for order)", from the API reference's
+// error table), or, with Placement, 422 placement_error ("an error during
+// the placement occurred", from "Create a Server").
+type Unavailable struct {
+	ServerType, Location string
+	Placement            bool
+}
+
+// SetUnavailable adds u to the capacity Hetzner lacks; ClearUnavailable
+// gives it all back. Every combination is available by default.
+func (s *Server) SetUnavailable(u Unavailable) {
+	s.mu.Lock()
+	s.unavailable = append(s.unavailable, u)
+	s.mu.Unlock()
+}
+
+// ClearUnavailable makes every server type available in every location.
+func (s *Server) ClearUnavailable() {
+	s.mu.Lock()
+	s.unavailable = nil
+	s.mu.Unlock()
+}
+
+// capacity returns the refusal of a create of serverType in location, if
+// the capacity is not there. s.mu must be held.
+func (s *Server) capacity(serverType, location string) *apiError {
+	for _, u := range s.unavailable {
+		if (u.ServerType != "" && u.ServerType != serverType) || (u.Location != "" && u.Location != location) {
+			continue
+		}
+		if u.Placement {
+			return &apiError{status: http.StatusUnprocessableEntity, code: "placement_error", message: "server could not be placed: no capacity for " + serverType + " in " + location}
+		}
+		return &apiError{status: http.StatusPreconditionFailed, code: "resource_unavailable", message: "server type " + serverType + " is unavailable in " + location}
+	}
+	return nil
+}

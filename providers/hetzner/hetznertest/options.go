@@ -20,6 +20,7 @@ type config struct {
 	serverTypes    []string
 	locations      []string
 	sshKeys        []string
+	images         []string
 	actionDuration time.Duration
 }
 

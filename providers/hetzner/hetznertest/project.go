@@ -40,17 +40,22 @@ const (
 	StatusDeleting     = "deleting"
 )
 
-// The action commands the emulator runs.
+// The action commands the emulator runs, for ActionFailure.Command.
 const (
-	commandCreate = "create_server"
-	commandStart  = "start_server"
-	commandDelete = "delete_server"
+	CommandCreateServer = "create_server"
+	CommandStartServer  = "start_server"
+	CommandDeleteServer = "delete_server"
+
+	commandCreate = CommandCreateServer
+	commandStart  = CommandStartServer
+	commandDelete = CommandDeleteServer
 )
 
 // The action statuses.
 const (
 	actionRunning = "running"
 	actionSuccess = "success"
+	actionError   = "error"
 )
 
 // server is a VM with what only the emulator needs.
@@ -58,6 +63,7 @@ type server struct {
 	VM
 	visibleAt time.Time // listings show it from then on
 	deleting  *action   // the delete action, while it runs
+	before    string    // the status before deleting, restored if the delete fails
 }
 
 // action is one asynchronous operation on a server.
@@ -69,20 +75,40 @@ type action struct {
 	finished time.Time
 	doneAt   time.Time
 	serverID int64
+	failure  *ActionFailure // set when the action is to end in status "error"
+	arg      string         // the new server type of a change_server_type
 }
 
 // project is the emulated Hetzner project: its servers, actions and SSH
 // keys. It is not safe for concurrent use; Server guards it.
 type project struct {
-	nextServer int64
-	nextAction int64
-	servers    []*server // by ascending id
-	byName     map[string]*server
-	actions    map[int64]*action
-	running    []*action // by ascending id
-	imageIDs   map[string]int64
-	version    uint64 // bumped by every change a listing can see
-	listing    listing
+	ids             *ids
+	sshKeys         []string  // the names of its SSH keys; key i has id i+1
+	servers         []*server // by ascending id
+	byName          map[string]*server
+	actions         map[int64]*action
+	running         []*action       // by ascending id
+	failing         []ActionFailure // actions to end in "error", first first
+	placementGroups []placementGroup
+	version         uint64 // bumped by every change a listing can see
+	listing         listing
+}
+
+// ids hands out server, action and image ids. As on Hetzner, they are
+// unique across projects: a server id names one server of one project.
+type ids struct {
+	server, action, placementGroup int64
+	images                         map[string]int64
+}
+
+// imageID returns the stable id of an image name.
+func (n *ids) imageID(name string) int64 {
+	id, ok := n.images[name]
+	if !ok {
+		id = int64(len(n.images) + 1)
+		n.images[name] = id
+	}
+	return id
 }
 
 // listing is the last listing's matches, kept so that the next pages of the
@@ -109,8 +135,8 @@ func (p *project) cache(key string, until time.Time, matched []*server) {
 	p.listing = listing{key: key, version: p.version, until: until, matched: matched}
 }
 
-func newProject() *project {
-	return &project{byName: make(map[string]*server), actions: make(map[int64]*action), imageIDs: make(map[string]int64)}
+func newProject(ids *ids, sshKeys []string) *project {
+	return &project{ids: ids, sshKeys: sshKeys, byName: make(map[string]*server), actions: make(map[int64]*action)}
 }
 
 // settle finishes every action whose time has come, and applies its effect.
@@ -121,8 +147,13 @@ func (p *project) settle(now time.Time) {
 			kept = append(kept, a)
 			continue
 		}
-		a.status = actionSuccess
 		a.finished = apiTime(now)
+		if a.failure != nil {
+			a.status = actionError
+			p.applyFailure(a)
+			continue
+		}
+		a.status = actionSuccess
 		p.apply(a)
 	}
 	clear(p.running[len(kept):])
@@ -147,13 +178,66 @@ func (p *project) apply(a *action) {
 		}
 	case commandDelete:
 		p.remove(s)
+	case CommandShutdownServer, CommandPoweroffServer:
+		if s.Status != StatusDeleting {
+			s.Status = StatusOff
+		}
+	case CommandChangeServerType:
+		s.Type = a.arg
 	}
 }
 
-// startAction starts an action on server id, due d after now.
+// applyFailure carries out the effect of a failed action: a server whose
+// create or start failed stays, "off"; a server whose delete failed stays,
+// as it was before.
+func (p *project) applyFailure(a *action) {
+	s := p.server(a.serverID)
+	if s == nil {
+		return
+	}
+	p.version++
+	switch a.command {
+	case commandCreate, commandStart:
+		if s.Status != StatusDeleting {
+			s.Status = StatusOff
+		}
+	case commandDelete:
+		s.Status, s.deleting = s.before, nil
+	}
+}
+
+// busy reports whether an action other than a delete runs on server id: the
+// server is locked.
+func (p *project) busy(id int64) bool {
+	for _, a := range p.running {
+		if a.serverID == id && a.command != commandDelete {
+			return true
+		}
+	}
+	return false
+}
+
+// nextFailure takes the failure queued for the next action of command, if
+// any.
+func (p *project) nextFailure(command string) *ActionFailure {
+	for i, f := range p.failing {
+		if f.Command == command {
+			if f.Times--; f.Times <= 0 {
+				p.failing = append(p.failing[:i:i], p.failing[i+1:]...)
+			} else {
+				p.failing[i] = f
+			}
+			return &f
+		}
+	}
+	return nil
+}
+
+// startAction starts an action on server id, due d after now; it ends in
+// "error" when a failure is queued for its command.
 func (p *project) startAction(now time.Time, d time.Duration, command string, serverID int64) *action {
-	p.nextAction++
-	a := &action{id: p.nextAction, command: command, status: actionRunning, started: apiTime(now), doneAt: now.Add(d), serverID: serverID}
+	p.ids.action++
+	a := &action{id: p.ids.action, command: command, status: actionRunning, started: apiTime(now), doneAt: now.Add(d), serverID: serverID, failure: p.nextFailure(command)}
 	p.actions[a.id] = a
 	p.running = append(p.running, a)
 	return a
@@ -161,8 +245,8 @@ func (p *project) startAction(now time.Time, d time.Duration, command string, se
 
 // add stores a new server and returns it.
 func (p *project) add(vm VM, visibleAt time.Time) *server {
-	p.nextServer++
-	vm.ID = p.nextServer
+	p.ids.server++
+	vm.ID = p.ids.server
 	s := &server{VM: vm, visibleAt: visibleAt}
 	p.servers = append(p.servers, s)
 	p.version++
@@ -196,19 +280,9 @@ func (p *project) remove(s *server) {
 
 // markDeleting starts deleting s, due d after now.
 func (p *project) markDeleting(s *server, now time.Time, d time.Duration) {
-	s.Status = StatusDeleting
+	s.before, s.Status = s.Status, StatusDeleting
 	s.deleting = p.startAction(now, d, commandDelete, s.ID)
 	p.version++
-}
-
-// imageID returns the stable id of an image name.
-func (p *project) imageID(name string) int64 {
-	id, ok := p.imageIDs[name]
-	if !ok {
-		id = int64(len(p.imageIDs) + 1)
-		p.imageIDs[name] = id
-	}
-	return id
 }
 
 // snapshot returns a copy of a VM that shares nothing with the project.

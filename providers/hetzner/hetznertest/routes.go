@@ -13,7 +13,7 @@ import (
 // handlerFunc performs one call and returns its answer: a status and a body
 // to encode as JSON, or an API error. It runs after the faults and the token
 // check; the answer may still be dropped.
-type handlerFunc func(r *http.Request) (int, any, *apiError)
+type handlerFunc func(r *http.Request, p *project) (int, any, *apiError)
 
 // routes maps every endpoint the emulator serves; anything else is answered
 // 404 not_found, as the API does.
@@ -24,8 +24,20 @@ func (s *Server) routes() http.Handler {
 	mux.Handle(OpGetServer, s.handle(OpGetServer, s.getServer))
 	mux.Handle(OpDeleteServer, s.handle(OpDeleteServer, s.deleteServer))
 	mux.Handle(OpListActions, s.handle(OpListActions, s.listActions))
+	mux.Handle(OpListServerActions, s.handle(OpListServerActions, s.listServerActions))
 	mux.Handle(OpGetAction, s.handle(OpGetAction, s.getAction))
 	mux.Handle(OpListSSHKeys, s.handle(OpListSSHKeys, s.listSSHKeys))
+	mux.Handle(OpGetSSHKey, s.handle(OpGetSSHKey, s.getSSHKey))
+	mux.Handle(OpPoweronServer, s.handle(OpPoweronServer, s.poweron))
+	mux.Handle(OpShutdownServer, s.handle(OpShutdownServer, s.shutdown))
+	mux.Handle(OpPoweroffServer, s.handle(OpPoweroffServer, s.poweroff))
+	mux.Handle(OpChangeServerType, s.handle(OpChangeServerType, s.changeType))
+	mux.Handle(OpListPlacementGroups, s.handle(OpListPlacementGroups, s.listPlacementGroups))
+	mux.Handle(OpCreatePlacementGroup, s.handle(OpCreatePlacementGroup, s.createPlacementGroup))
+	mux.Handle(OpListServerTypes, s.handle(OpListServerTypes, s.listServerTypes))
+	mux.Handle(OpListLocations, s.handle(OpListLocations, s.listLocations))
+	mux.Handle(OpListImages, s.handle(OpListImages, s.listImages))
+	mux.Handle(OpGetImage, s.handle(OpGetImage, s.getImage))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{status: http.StatusNotFound, code: "not_found", message: "no such endpoint: " + r.Method + " " + r.URL.Path})
 	})
@@ -40,11 +52,12 @@ func (s *Server) handle(op string, h handlerFunc) http.HandlerFunc {
 			writeError(w, &apiError{status: d.Status, code: d.Code, message: d.Message})
 			return
 		}
-		if !s.authorized(r) {
+		p := s.projectOf(r)
+		if p == nil {
 			writeError(w, errUnauthorized)
 			return
 		}
-		status, body, apiErr := h(r)
+		status, body, apiErr := h(r, p)
 		if d.Drop {
 			fault.DropConnection(w)
 			return
@@ -57,10 +70,18 @@ func (s *Server) handle(op string, h handlerFunc) http.HandlerFunc {
 	}
 }
 
-// authorized reports whether r bears the server's token.
-func (s *Server) authorized(r *http.Request) bool {
+// projectOf returns the project whose token r bears, or nil.
+func (s *Server) projectOf(r *http.Request) *project {
 	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.token)) == 1
+	switch {
+	case !ok:
+		return nil
+	case subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.token)) == 1:
+		return s.project
+	case subtle.ConstantTimeCompare([]byte(got), []byte(s.otherToken)) == 1:
+		return s.other
+	}
+	return nil
 }
 
 // pathID reads the {id} of a path.

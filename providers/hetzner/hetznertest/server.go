@@ -29,9 +29,16 @@ type Server struct {
 	close  sync.Once
 	faults fault.Injector
 
+	otherToken string // the token of the other project
+
 	mu       sync.Mutex
-	project  *project
-	pageSize int // cap of per_page; 0: none
+	ids      *ids
+	project  *project // the project of Token
+	other    *project // the project of OtherProjectToken
+	pageSize int      // cap of per_page; 0: none
+
+	noLocks     bool          // SetLocking(false)
+	unavailable []Unavailable // SetUnavailable
 }
 
 // NewServer starts an emulator on 127.0.0.1 and a random port for the
@@ -56,7 +63,7 @@ func Start(addr string, opts ...Option) (*Server, error) {
 }
 
 func start(addr string, t testing.TB, opts []Option) (*Server, error) {
-	cfg := config{serverTypes: DefaultServerTypes, locations: DefaultLocations}
+	cfg := config{serverTypes: DefaultServerTypes, locations: DefaultLocations, images: slices.Clone(DefaultImages)}
 	for _, o := range opts {
 		if o == nil {
 			return nil, fmt.Errorf("hetznertest: nil Option")
@@ -72,11 +79,16 @@ func start(addr string, t testing.TB, opts []Option) (*Server, error) {
 		}
 		cfg.token = tok
 	}
+	otherToken, err := newToken()
+	if err != nil {
+		return nil, fmt.Errorf("hetznertest: generating a token: %w", err)
+	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("hetznertest: listening on %s: %w", addr, err)
 	}
-	s := &Server{cfg: cfg, t: t, project: newProject()}
+	n := &ids{images: make(map[string]int64)}
+	s := &Server{cfg: cfg, t: t, otherToken: otherToken, ids: n, project: newProject(n, cfg.sshKeys), other: newProject(n, nil)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.hs = httptest.NewUnstartedServer(s.routes())
 	s.hs.Listener.Close()
@@ -98,8 +110,16 @@ func (s *Server) Close() {
 // URL returns the API endpoint, for hcloud.WithEndpoint.
 func (s *Server) URL() string { return s.hs.URL }
 
-// Token returns the API token the server accepts.
+// Token returns the API token of the emulated project.
 func (s *Server) Token() string { return s.cfg.token }
+
+// OtherProjectToken returns a valid API token of another project of the
+// same account, as someone would configure by mistake: it authenticates,
+// but its project is a different one — empty, without the SSH keys
+// WithSSHKeys creates — so every server of Token's project answers 404
+// not_found to it, and servers created with it are not in Servers. Server
+// ids are unique across both projects, as on Hetzner.
+func (s *Server) OtherProjectToken() string { return s.otherToken }
 
 // Client returns an hcloud client for this server: its endpoint and token,
 // action polling that starts at once and backs off from 1 ms to 100 ms, and
@@ -189,3 +209,20 @@ func newToken() (string, error) {
 
 // knownServerType reports whether the project offers this server type.
 func (s *Server) knownServerType(name string) bool { return slices.Contains(s.cfg.serverTypes, name) }
+
+// PowerOff turns server id of the project off, as someone in the Hetzner
+// console would, and reports whether the server exists.
+func (s *Server) PowerOff(id int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.project.settle(time.Now())
+	srv := s.project.server(id)
+	if srv == nil {
+		return false
+	}
+	if srv.Status != StatusDeleting {
+		srv.Status = StatusOff
+		s.project.version++
+	}
+	return true
+}

@@ -32,12 +32,12 @@ var serverSorts = map[string]func(a, b *server) int{
 }
 
 // createServer is POST /servers.
-func (s *Server) createServer(r *http.Request) (int, any, *apiError) {
+func (s *Server) createServer(r *http.Request, p *project) (int, any, *apiError) {
 	var req schema.ServerCreateRequest
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
 		return 0, nil, &apiError{status: http.StatusBadRequest, code: "json_error", message: "invalid JSON: " + err.Error()}
 	}
-	vm, start, apiErr := s.vmFrom(req)
+	vm, start, apiErr := s.vmFrom(req, p)
 	if apiErr != nil {
 		return 0, nil, apiErr
 	}
@@ -45,20 +45,26 @@ func (s *Server) createServer(r *http.Request) (int, any, *apiError) {
 	lag := s.faults.ListLag()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.project.settle(now)
-	if _, taken := s.project.byName[vm.Name]; taken {
+	p.settle(now)
+	if _, taken := p.byName[vm.Name]; taken {
 		return 0, nil, &apiError{
 			status: http.StatusConflict, code: "uniqueness_error", message: "server name is already used",
 			details: fieldDetails{Fields: []fieldDetail{{Name: "name"}}},
 		}
 	}
+	if apiErr := s.capacity(vm.Type, vm.Location); apiErr != nil {
+		return 0, nil, apiErr
+	}
 	vm.Status = StatusInitializing
 	vm.Created = apiTime(now)
-	srv := s.project.add(vm, now.Add(lag))
-	created := s.project.startAction(now, s.cfg.actionDuration, commandCreate, srv.ID)
+	srv := p.add(vm, now.Add(lag))
+	created := p.startAction(now, s.cfg.actionDuration, commandCreate, srv.ID)
 	answer := schema.ServerCreateResponse{Action: actionSchema(created), NextActions: []schema.Action{}}
 	if start {
-		started := s.project.startAction(now, s.cfg.actionDuration, commandStart, srv.ID)
+		started := p.startAction(now, s.cfg.actionDuration, commandStart, srv.ID)
+		if created.failure != nil && started.failure == nil {
+			started.failure = created.failure // a server that was not created does not start
+		}
 		answer.NextActions = append(answer.NextActions, actionSchema(started))
 	}
 	if len(vm.SSHKeys) == 0 {
@@ -71,7 +77,7 @@ func (s *Server) createServer(r *http.Request) (int, any, *apiError) {
 
 // vmFrom checks a create request as the API does and returns the server it
 // describes, and whether to start it.
-func (s *Server) vmFrom(req schema.ServerCreateRequest) (VM, bool, *apiError) {
+func (s *Server) vmFrom(req schema.ServerCreateRequest, p *project) (VM, bool, *apiError) {
 	vm := VM{Name: req.Name, UserData: req.UserData}
 	if req.Name == "" || len(req.Name) > 253 || !hostname.MatchString(req.Name) {
 		return vm, false, invalidInput("name", "name must be a valid hostname")
@@ -105,7 +111,7 @@ func (s *Server) vmFrom(req schema.ServerCreateRequest) (VM, bool, *apiError) {
 		}
 	}
 	for _, id := range req.SSHKeys {
-		if id < 1 || int(id) > len(s.cfg.sshKeys) {
+		if id < 1 || int(id) > len(p.sshKeys) {
 			return vm, false, invalidInput("ssh_keys", "ssh key %d not found", id)
 		}
 	}
@@ -148,7 +154,7 @@ func idOrName(v schema.IDOrName) string {
 // listServers is GET /servers: filtered by name, status and label_selector,
 // sorted, one page at a time. Servers created within the listing lag are
 // left out.
-func (s *Server) listServers(r *http.Request) (int, any, *apiError) {
+func (s *Server) listServers(r *http.Request, p *project) (int, any, *apiError) {
 	q := r.URL.Query()
 	sel, err := parseSelector(q.Get("label_selector"))
 	if err != nil {
@@ -168,12 +174,12 @@ func (s *Server) listServers(r *http.Request) (int, any, *apiError) {
 	if apiErr != nil {
 		return 0, nil, apiErr
 	}
-	s.project.settle(now)
+	p.settle(now)
 	key := strings.Join([]string{q.Get("label_selector"), name, strings.Join(statuses, ","), strings.Join(q["sort"], ",")}, "\x00")
-	matched, ok := s.project.cached(key, now)
+	matched, ok := p.cached(key, now)
 	if !ok {
 		until := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
-		for _, srv := range s.project.servers {
+		for _, srv := range p.servers {
 			switch {
 			case now.Before(srv.visibleAt):
 				until = minTime(until, srv.visibleAt)
@@ -188,7 +194,7 @@ func (s *Server) listServers(r *http.Request) (int, any, *apiError) {
 		if apiErr := sortItems(matched, q["sort"], serverSorts); apiErr != nil {
 			return 0, nil, apiErr
 		}
-		s.project.cache(key, until, matched)
+		p.cache(key, until, matched)
 	}
 	items, meta := paginate(matched, page)
 	out := serverList{Servers: make([]schema.Server, 0, len(items))}
@@ -207,15 +213,15 @@ func minTime(a, b time.Time) time.Time {
 }
 
 // getServer is GET /servers/{id}.
-func (s *Server) getServer(r *http.Request) (int, any, *apiError) {
+func (s *Server) getServer(r *http.Request, p *project) (int, any, *apiError) {
 	id, apiErr := pathID(r)
 	if apiErr != nil {
 		return 0, nil, apiErr
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.project.settle(time.Now())
-	srv := s.project.server(id)
+	p.settle(time.Now())
+	srv := p.server(id)
 	if srv == nil {
 		return 0, nil, notFound("server", id)
 	}
@@ -225,7 +231,7 @@ func (s *Server) getServer(r *http.Request) (int, any, *apiError) {
 // deleteServer is DELETE /servers/{id}: the server turns "deleting" and is
 // gone when its delete action ends. Deleting a server being deleted answers
 // the delete action that runs.
-func (s *Server) deleteServer(r *http.Request) (int, any, *apiError) {
+func (s *Server) deleteServer(r *http.Request, p *project) (int, any, *apiError) {
 	id, apiErr := pathID(r)
 	if apiErr != nil {
 		return 0, nil, apiErr
@@ -233,13 +239,16 @@ func (s *Server) deleteServer(r *http.Request) (int, any, *apiError) {
 	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.project.settle(now)
-	srv := s.project.server(id)
+	p.settle(now)
+	srv := p.server(id)
 	if srv == nil {
 		return 0, nil, notFound("server", id)
 	}
+	if srv.deleting == nil && !s.noLocks && p.busy(id) {
+		return 0, nil, &apiError{status: http.StatusLocked, code: "locked", message: "server is locked: an action is running"}
+	}
 	if srv.deleting == nil {
-		s.project.markDeleting(srv, now, s.cfg.actionDuration)
+		p.markDeleting(srv, now, s.cfg.actionDuration)
 	}
 	return http.StatusOK, schema.ServerDeleteResponse{Action: actionSchema(srv.deleting)}, nil
 }

@@ -51,6 +51,7 @@ func TestCreateServerStartsRunningActionsThatSucceedOnTheNextLook(t *testing.T) 
 
 func TestActionDurationKeepsServersInitializingAndDeleting(t *testing.T) {
 	srv := hetznertest.NewServer(t, hetznertest.WithActionDuration(time.Hour))
+	srv.SetLocking(false) // delete it while its create runs
 	c := srv.Client()
 	res, _, err := c.Server.Create(ctx, createOpts("slow", nil))
 	if err != nil {

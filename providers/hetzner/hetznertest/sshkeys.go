@@ -13,7 +13,7 @@ import (
 
 // listSSHKeys is GET /ssh_keys, filtered by name: the keys WithSSHKeys
 // created, with ids 1, 2, ….
-func (s *Server) listSSHKeys(r *http.Request) (int, any, *apiError) {
+func (s *Server) listSSHKeys(r *http.Request, p *project) (int, any, *apiError) {
 	q := r.URL.Query()
 	name := q.Get("name")
 	s.mu.Lock()
@@ -23,7 +23,7 @@ func (s *Server) listSSHKeys(r *http.Request) (int, any, *apiError) {
 		return 0, nil, apiErr
 	}
 	var keys []schema.SSHKey
-	for i, n := range s.cfg.sshKeys {
+	for i, n := range p.sshKeys {
 		if name == "" || name == n {
 			keys = append(keys, sshKeySchema(int64(i+1), n))
 		}
@@ -32,6 +32,18 @@ func (s *Server) listSSHKeys(r *http.Request) (int, any, *apiError) {
 	out := sshKeyList{SSHKeys: append([]schema.SSHKey{}, items...)}
 	out.Meta.Pagination = meta
 	return http.StatusOK, out, nil
+}
+
+// getSSHKey is GET /ssh_keys/{id}: a key of the project, or 404 not_found.
+func (s *Server) getSSHKey(r *http.Request, p *project) (int, any, *apiError) {
+	id, apiErr := pathID(r)
+	if apiErr != nil {
+		return 0, nil, apiErr
+	}
+	if id > int64(len(p.sshKeys)) {
+		return 0, nil, notFound("ssh_key", id)
+	}
+	return http.StatusOK, schema.SSHKeyGetResponse{SSHKey: sshKeySchema(id, p.sshKeys[id-1])}, nil
 }
 
 // sshKeySchema is a made-up but well-formed key named name.

@@ -186,7 +186,7 @@ func (srv *Server) locationSchema(name string) schema.Location {
 func (srv *Server) imageSchema(name string) *schema.Image {
 	n := name
 	return &schema.Image{
-		ID: srv.project.imageID(name), Status: "available", Type: "system", Name: &n, Description: name,
+		ID: srv.ids.imageID(name), Status: "available", Type: "system", Name: &n, Description: name,
 		OSFlavor: strings.SplitN(name, "-", 2)[0], Architecture: "x86", Labels: map[string]string{},
 	}
 }
@@ -201,6 +201,9 @@ func actionSchema(a *action) schema.Action {
 		out.Progress = 100
 		f := a.finished
 		out.Finished = &f
+	}
+	if a.status == actionError {
+		out.Error = &schema.ActionError{Code: a.failure.code(), Message: a.failure.message()}
 	}
 	return out
 }
