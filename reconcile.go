@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"iter"
 	"log/slog"
 	"maps"
@@ -433,6 +434,22 @@ func (p *pass) scan(ctx context.Context, name string, prov Provider) {
 		}()
 	}
 	listed, complete := 0, false
+	// With a BatchGetter, listed VMs are handed on a batch at a time, once
+	// their workspaces are read with one call; otherwise one at a time, and
+	// each worker reads its VM's workspace.
+	batch := make([]Instance, 0, reconcileBatch)
+	flush := func() bool {
+		p.cache.prefetch(ctx, batch)
+		for _, inst := range batch {
+			select {
+			case work <- inst:
+			case <-ctx.Done():
+				return false
+			}
+		}
+		batch = batch[:0]
+		return true
+	}
 	defer func() {
 		close(work)
 		wg.Wait()
@@ -444,6 +461,7 @@ func (p *pass) scan(ctx context.Context, name string, prov Provider) {
 	for inst, err := range orNoSequence(prov.Instances(ctx, p.r.cfg.owner), "the driver's Instances") {
 		if err != nil {
 			p.fail(fmt.Errorf("cloudswitch: listing %s after %d VMs: %w", name, listed, err))
+			flush() // what was listed before the failure is judged
 			return
 		}
 		if ctx.Err() != nil {
@@ -463,16 +481,26 @@ func (p *pass) scan(ctx context.Context, name string, prov Provider) {
 			p.mu.Unlock()
 			continue
 		}
-		select {
-		case work <- inst:
-		case <-ctx.Done():
+		if !p.cache.batched() {
+			select {
+			case work <- inst:
+			case <-ctx.Done():
+				return
+			}
+			continue
+		}
+		if batch = append(batch, inst); len(batch) == cap(batch) && !flush() {
 			return
 		}
+	}
+	if !flush() {
+		return
 	}
 	complete = ctx.Err() == nil
 }
 
-// classify decides what one listed VM is, and acts on an orphan.
+// classify decides what one listed VM is, and acts on an orphan. Its
+// workspace was read by prefetch, or is read now.
 func (p *pass) classify(ctx context.Context, prov Provider, inst Instance) {
 	if inst.WorkspaceID == "" {
 		p.orphan(ctx, prov, inst, "carries the owner tag but no workspace tag", false)
@@ -750,15 +778,29 @@ func (p *pass) checkDangling(w *cacheEntry, seen bool) {
 		slog.String("workspace", w.id), slog.String("provider", inst.Provider), slog.String("instance", inst.ID))
 }
 
+// reconcileBatch is how many listed VMs a pass hands on at once when its
+// store is a BatchGetter: their workspaces are read with one GetBatch call.
+// It bounds what a pass holds beyond its per-workspace entries.
+const reconcileBatch = 1000
+
 // workspaceCache reads each workspace at most once per pass and keeps what
 // classifying its VMs needs — and, once its recorded VM has been listed and
-// it has no intent, only its id: a pass over many VMs holds one page of them
-// and a small entry per workspace, never a table of VMs.
+// it has no intent, only a 64-bit hash of its id: a pass over many VMs holds
+// one batch of them and about 16 bytes per settled workspace, never a table
+// of VMs.
+//
+// Two ids whose hashes collide (about one pass in 10^7 at a million
+// workspaces, with a seed drawn per pass) make the second workspace look
+// settled: its VMs are taken as referenced and its record as seen. That
+// errs the safe way — a VM not deleted, a dangling record not reported in
+// that one pass — never the other.
 type workspaceCache struct {
 	store Store
+	batch BatchGetter // the store, when it reads many workspaces at once
+	seed  maphash.Seed
 	mu    sync.Mutex
 	open  map[string]*cacheEntry // read, with something still to learn
-	done  map[string]struct{}    // recorded VM listed, no intent
+	done  map[uint64]struct{}    // hashes of ids: recorded VM listed, no intent
 }
 
 // cacheEntry is what a pass knows of one workspace.
@@ -779,12 +821,73 @@ type cacheEntry struct {
 var settled = &cacheEntry{exists: true, seen: true, done: true}
 
 func newWorkspaceCache(store Store) *workspaceCache {
-	return &workspaceCache{store: store, open: make(map[string]*cacheEntry), done: make(map[string]struct{})}
+	c := &workspaceCache{store: store, seed: maphash.MakeSeed(), open: make(map[string]*cacheEntry), done: make(map[uint64]struct{})}
+	c.batch, _ = store.(BatchGetter)
+	return c
+}
+
+// hash is the key of id in c.done.
+func (c *workspaceCache) hash(id string) uint64 { return maphash.String(c.seed, id) }
+
+// batched reports whether the cache reads workspaces a batch at a time.
+func (c *workspaceCache) batched() bool { return c.batch != nil }
+
+// prefetch reads, with one GetBatch call, the workspaces of the listed VMs
+// in insts that the cache has not read yet, so that get finds them. It
+// keeps every rule of get: a workspace is absent only when its Lookup
+// matches ErrNotFound; a failed call, or an answer that does not match the
+// ids asked for, leaves each of those workspaces with an error, and their
+// VMs are not judged.
+func (c *workspaceCache) prefetch(ctx context.Context, insts []Instance) {
+	if c.batch == nil {
+		return
+	}
+	var ids []string
+	var entries []*cacheEntry
+	c.mu.Lock()
+	for _, inst := range insts {
+		id := inst.WorkspaceID
+		if id == "" {
+			continue
+		}
+		if _, ok := c.done[c.hash(id)]; ok {
+			continue
+		}
+		if _, ok := c.open[id]; ok {
+			continue
+		}
+		e := &cacheEntry{id: id}
+		e.loaded.Add(1)
+		c.open[id] = e
+		ids = append(ids, id)
+		entries = append(entries, e)
+	}
+	c.mu.Unlock()
+	if len(ids) == 0 {
+		return
+	}
+	lookups, err := c.batch.GetBatch(ctx, ids)
+	if err == nil && len(lookups) != len(ids) {
+		err = fmt.Errorf("cloudswitch: the store answered %d lookups for %d workspaces", len(lookups), len(ids))
+	}
+	for i, e := range entries {
+		switch {
+		case err != nil:
+			e.err = err
+		case lookups[i].ID != e.id:
+			e.err = fmt.Errorf("cloudswitch: the store answered lookup %d for workspace %q with workspace %q", i, e.id, lookups[i].ID)
+		case lookups[i].Err == nil:
+			e.fill(lookups[i].Workspace)
+		case !errors.Is(lookups[i].Err, ErrNotFound):
+			e.err = lookups[i].Err
+		}
+		e.loaded.Done()
+	}
 }
 
 func (c *workspaceCache) get(ctx context.Context, id string) *cacheEntry {
 	c.mu.Lock()
-	if _, ok := c.done[id]; ok {
+	if _, ok := c.done[c.hash(id)]; ok {
 		c.mu.Unlock()
 		return settled
 	}
@@ -820,7 +923,7 @@ func (c *workspaceCache) markSeen(e *cacheEntry) {
 	e.seen = true
 	if e.pending == nil {
 		delete(c.open, e.id)
-		c.done[e.id] = struct{}{}
+		c.done[c.hash(e.id)] = struct{}{}
 	}
 }
 
@@ -828,7 +931,7 @@ func (c *workspaceCache) has(id string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	_, open := c.open[id]
-	_, done := c.done[id]
+	_, done := c.done[c.hash(id)]
 	return open || done
 }
 

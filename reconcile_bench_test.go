@@ -17,8 +17,9 @@ import (
 
 // BenchmarkReconcile100k runs one Reconcile pass over 100,000 VMs across
 // three providers (pages of 1,000), each the recorded VM of its workspace,
-// plus 30 orphans. It reports workspace reads per pass (one per workspace,
-// plus one confirming read per orphan), and the most heap one pass holds
+// plus 30 orphans. It reports workspace reads per pass (memstore is a
+// BatchGetter: one GetBatch per 1,000 listed VMs, plus one confirming Get
+// per orphan), and the most heap one pass holds
 // beyond what the store and providers hold: what a page and the
 // per-workspace lookups need.
 func BenchmarkReconcile100k(b *testing.B) {
@@ -27,6 +28,7 @@ func BenchmarkReconcile100k(b *testing.B) {
 	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	st := memstore.New()
+	installation, _ := st.InstallationID(ctx)
 	counting := &getCounter{Store: st}
 	providers := map[string]cloudswitch.Provider{}
 	for _, name := range []string{cloudswitch.AWS, cloudswitch.Hetzner, cloudswitch.GCP} {
@@ -36,14 +38,14 @@ func BenchmarkReconcile100k(b *testing.B) {
 		c := cloudswitch.Compute{Provider: name, InstanceType: cloudswitch.DefaultAllowlist().DefaultInstanceType(name)}
 		for i := range perProvider {
 			id := fmt.Sprintf("%s-ws-%d", name, i)
-			inst := p.Add(cloudswitch.DefaultOwner, id, c)
+			inst := p.AddForInstallation(cloudswitch.DefaultOwner, installation, id, c)
 			inst.Token = "t" // recorded VMs made by cloudswitch carry a token
 			if _, err := st.Create(ctx, cloudswitch.Workspace{ID: id, Compute: c, Instance: &inst}); err != nil {
 				b.Fatal(err)
 			}
 		}
 		for i := range 10 {
-			p.Add(cloudswitch.DefaultOwner, fmt.Sprintf("%s-gone-%d", name, i), c)
+			p.AddForInstallation(cloudswitch.DefaultOwner, installation, fmt.Sprintf("%s-gone-%d", name, i), c)
 		}
 	}
 	r := cloudswitch.NewReconciler(counting, providers, cloudswitch.WithResumeOptions(cloudswitch.WithClock(clock)))
@@ -107,6 +109,11 @@ func retainedPeak(f func()) float64 {
 type getCounter struct {
 	*memstore.Store
 	n atomic.Int64
+}
+
+func (g *getCounter) GetBatch(ctx context.Context, ids []string) ([]cloudswitch.Lookup, error) {
+	g.n.Add(1)
+	return g.Store.GetBatch(ctx, ids)
 }
 
 func (g *getCounter) Get(ctx context.Context, id string) (cloudswitch.Workspace, error) {

@@ -1,7 +1,8 @@
 // Command existingtable shows how a workspace server that already keeps its
 // workspaces in a table of its own adapts that table to cloudswitch instead
-// of adopting store/sqlstore's: it adds four columns and an index
-// (schema.go), and implements cloudswitch.Store on the table with
+// of adopting store/sqlstore's: it adds four columns, an index, a counter
+// of versions and the installation's id (schema.go), and implements
+// cloudswitch.Store on the table with
 // database/sql (store.go, checked by store/storetest in main_test.go).
 //
 // The program creates the server's table as it was — one workspace, on AWS,
@@ -74,7 +75,7 @@ func run(ctx context.Context, postgresURL string, out io.Writer) (err error) {
 	}
 
 	// A switch through the server's own table.
-	sw, err := cloudswitch.New(&Store{db: db}, map[string]cloudswitch.Provider{
+	sw, err := cloudswitch.New(&Store{db: db, dialect: dialect}, map[string]cloudswitch.Provider{
 		cloudswitch.AWS: aws, cloudswitch.Hetzner: hetzner,
 	})
 	if err != nil {

@@ -32,7 +32,7 @@ func forEachDatabase(t *testing.T, f func(t *testing.T, postgresURL string)) {
 // contract every Store must keep, real switches included.
 func TestStoreConformance(t *testing.T) {
 	forEachDatabase(t, func(t *testing.T, postgresURL string) {
-		storetest.Run(t, func(t *testing.T) cloudswitch.Store {
+		storetest.RunWithOptions(t, func(t *testing.T) cloudswitch.Store {
 			ctx := context.Background()
 			db, dialect, closeDB, err := open(ctx, postgresURL)
 			if err != nil {
@@ -48,7 +48,18 @@ func TestStoreConformance(t *testing.T) {
 					t.Fatalf("%s: %v", q, err)
 				}
 			}
-			return &Store{db: db}
+			return &Store{db: db, dialect: dialect}
+		}, storetest.Options{
+			// The server deletes workspaces with a plain DELETE.
+			Delete: func(ctx context.Context, st cloudswitch.Store, id string) error {
+				_, err := st.(*Store).db.ExecContext(ctx, `DELETE FROM workspaces WHERE id = $1`, id)
+				return err
+			},
+			// Another Store on the same table, as another replica has.
+			Reopen: func(t *testing.T, st cloudswitch.Store) cloudswitch.Store {
+				s := st.(*Store)
+				return &Store{db: s.db, dialect: s.dialect}
+			},
 		})
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudswitch/cloudswitch"
@@ -19,19 +20,51 @@ import (
 // every other failure, a row that does not decode included, is an error
 // matching neither ErrNotFound nor ErrConflict. It leaves the server's other
 // columns (name) alone.
+//
+// Every version is drawn from one counter for the table (schema.go), in the
+// statement that writes it, so that a workspace deleted and created again
+// never repeats a version of its predecessor. The Store is an installation
+// (cloudswitch.InstallationStore) whose id the migration minted.
 type Store struct {
-	db *sql.DB
+	db      *sql.DB
+	dialect string // "postgres" or "sqlite"
+
+	installation atomic.Pointer[string] // read once
 }
 
-var _ cloudswitch.Store = (*Store)(nil)
+var _ cloudswitch.InstallationStore = (*Store)(nil)
+
+// nextVersion is the SQL of a version the table never had.
+func (s *Store) nextVersion() string {
+	if s.dialect == "sqlite" {
+		return `(SELECT version + 1 FROM cloudswitch_installation)`
+	}
+	return `nextval('workspaces_version')`
+}
+
+// InstallationID returns the id the migration minted, reading it once.
+func (s *Store) InstallationID(ctx context.Context) (string, error) {
+	if id := s.installation.Load(); id != nil {
+		return *id, nil
+	}
+	var id string
+	if err := s.db.QueryRowContext(ctx, `SELECT installation FROM cloudswitch_installation WHERE id = 1`).Scan(&id); err != nil {
+		return "", fmt.Errorf("reading the installation id: %w", errors.Join(err, ctx.Err()))
+	}
+	s.installation.Store(&id)
+	return id, nil
+}
 
 const columns = `compute, instance_id, instance_provider, instance_meta, pending, version`
 
 // instanceMeta is the instance_meta column.
 type instanceMeta struct {
-	Region    string    `json:"region,omitempty"`
-	Token     string    `json:"token,omitempty"`
-	CreatedAt time.Time `json:"created_at,omitzero"`
+	Region       string    `json:"region,omitempty"`
+	Token        string    `json:"token,omitempty"`
+	CreatedAt    time.Time `json:"created_at,omitzero"`
+	Installation string    `json:"installation,omitempty"`
+	InstanceType string    `json:"instance_type,omitempty"`
+	Image        string    `json:"image,omitempty"`
 }
 
 // Get returns the workspace, or an error matching cloudswitch.ErrNotFound
@@ -57,7 +90,7 @@ func (s *Store) Update(ctx context.Context, w cloudswitch.Workspace) (cloudswitc
 		return cloudswitch.Workspace{}, err
 	}
 	err = s.db.QueryRowContext(ctx, `UPDATE workspaces
-		SET compute = $3, instance_id = $4, instance_provider = $5, instance_meta = $6, pending = $7, version = version + 1
+		SET compute = $3, instance_id = $4, instance_provider = $5, instance_meta = $6, pending = $7, version = `+s.nextVersion()+`
 		WHERE id = $1 AND version = $2
 		RETURNING version`, append([]any{w.ID, w.Version}, args...)...).Scan(&w.Version)
 	if err == nil {
@@ -79,7 +112,7 @@ func (s *Store) Update(ctx context.Context, w cloudswitch.Workspace) (cloudswitc
 	return cloudswitch.Workspace{}, fmt.Errorf("workspace %q changed since version %d: %w", w.ID, w.Version, cloudswitch.ErrConflict)
 }
 
-// Create inserts a workspace at version 1, or fails with
+// Create inserts a workspace at a version the table never had, or fails with
 // cloudswitch.ErrConflict if the id exists.
 func (s *Store) Create(ctx context.Context, w cloudswitch.Workspace) (cloudswitch.Workspace, error) {
 	args, err := values(w)
@@ -87,7 +120,7 @@ func (s *Store) Create(ctx context.Context, w cloudswitch.Workspace) (cloudswitc
 		return cloudswitch.Workspace{}, err
 	}
 	err = s.db.QueryRowContext(ctx, `INSERT INTO workspaces (id, `+columns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, 1)
+		VALUES ($1, $2, $3, $4, $5, $6, `+s.nextVersion()+`)
 		ON CONFLICT (id) DO NOTHING
 		RETURNING version`, append([]any{w.ID}, args...)...).Scan(&w.Version)
 	if errors.Is(err, sql.ErrNoRows) && ctx.Err() == nil {
@@ -135,7 +168,8 @@ func values(w cloudswitch.Workspace) ([]any, error) {
 	var instanceID, provider, meta, pending any // SQL NULL unless set
 	if i := w.Instance; i != nil {
 		instanceID, provider = i.ID, i.Provider
-		b, err := json.Marshal(instanceMeta{Region: i.Region, Token: i.Token, CreatedAt: i.CreatedAt})
+		b, err := json.Marshal(instanceMeta{Region: i.Region, Token: i.Token, CreatedAt: i.CreatedAt,
+			Installation: i.Installation, InstanceType: i.InstanceType, Image: i.Image})
 		if err != nil {
 			return nil, err
 		}
@@ -182,7 +216,8 @@ func (r *row) workspace() (cloudswitch.Workspace, error) {
 		// The VM belongs to this row's workspace; an empty provider (a VM
 		// from before cloudswitch) is the compute's, as the Switcher reads it.
 		w.Instance = &cloudswitch.Instance{ID: r.instanceID.String, Provider: r.provider.String,
-			Region: m.Region, WorkspaceID: r.id, Token: m.Token, CreatedAt: m.CreatedAt}
+			Region: m.Region, WorkspaceID: r.id, Token: m.Token, CreatedAt: m.CreatedAt,
+			Installation: m.Installation, InstanceType: m.InstanceType, Image: m.Image}
 	}
 	if r.pending != nil {
 		w.Pending = new(cloudswitch.Intent)

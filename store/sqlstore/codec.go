@@ -40,6 +40,11 @@ type instanceJSON struct {
 	WorkspaceID string    `json:"workspace_id,omitempty"`
 	Token       string    `json:"token,omitempty"`
 	CreatedAt   time.Time `json:"created_at,omitzero"`
+	// Installation, InstanceType and Image are absent from rows written
+	// before they existed.
+	Installation string `json:"installation,omitempty"`
+	InstanceType string `json:"instance_type,omitempty"`
+	Image        string `json:"image,omitempty"`
 }
 
 // columnsOf encodes the JSON columns of w. A nil instance or intent is SQL
@@ -51,7 +56,8 @@ func columnsOf(w cloudswitch.Workspace) (compute string, instance, pending any, 
 	}
 	compute = string(b)
 	if i := w.Instance; i != nil {
-		b, err := json.Marshal(instanceJSON{i.Provider, i.ID, i.Region, i.WorkspaceID, i.Token, i.CreatedAt})
+		b, err := json.Marshal(instanceJSON{i.Provider, i.ID, i.Region, i.WorkspaceID, i.Token, i.CreatedAt,
+			i.Installation, i.InstanceType, i.Image})
 		if err != nil {
 			return "", nil, nil, fmt.Errorf("sqlstore: workspace %q: encoding instance: %w", w.ID, err)
 		}
@@ -85,7 +91,8 @@ func decodeRow(id string, compute, instance, pending []byte, version int64) (clo
 			return cloudswitch.Workspace{}, &DecodeError{WorkspaceID: id, Column: "instance", Err: err}
 		}
 		w.Instance = &cloudswitch.Instance{Provider: i.Provider, ID: i.ID, Region: i.Region,
-			WorkspaceID: i.WorkspaceID, Token: i.Token, CreatedAt: i.CreatedAt}
+			WorkspaceID: i.WorkspaceID, Token: i.Token, CreatedAt: i.CreatedAt,
+			Installation: i.Installation, InstanceType: i.InstanceType, Image: i.Image}
 	}
 	if pending != nil {
 		w.Pending = new(cloudswitch.Intent)

@@ -105,7 +105,7 @@ func postgresBackend(t testing.TB) backend {
 				return
 			}
 			defer db.Close()
-			if _, err := db.ExecContext(context.Background(), `DROP TABLE IF EXISTS "`+table+`"`); err != nil {
+			if _, err := db.ExecContext(context.Background(), `DROP TABLE IF EXISTS "`+table+`", "`+table+`_meta"`); err != nil {
 				t.Errorf("dropping test table %s: %v", table, err)
 			}
 		},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -33,8 +34,12 @@ func TestMigrateFromSeveralPoolsAtOnceCreatesTheSchemaOnce(t *testing.T) {
 		if t.Failed() {
 			return
 		}
-		if got := schemaObjects(t, b, b.open(t), table); !equalStrings(got, []string{"index " + table + "_pending", "table " + table}) {
-			t.Fatalf("after %d concurrent Migrates the schema holds %v; want the table and its pending index once", pools, got)
+		want := []string{"index " + table + "_pending", "table " + table}
+		if b.dialect == sqlstore.SQLite { // the triggers that keep the versions' high-water mark
+			want = append(want, "trigger "+table+"_version_insert", "trigger "+table+"_version_update")
+		}
+		if got := schemaObjects(t, b, b.open(t), table); !equalStrings(got, want) {
+			t.Fatalf("after %d concurrent Migrates the schema holds %v; want %v, once each", pools, got, want)
 		}
 		if _, err := stores[0].Create(ctx, cloudswitch.Workspace{ID: "w"}); err != nil {
 			t.Fatal(err)
@@ -142,4 +147,97 @@ func schemaObjects(t *testing.T, b backend, db *sql.DB, table string) []string {
 
 func equalStrings(a, b []string) bool {
 	return strings.Join(a, "\n") == strings.Join(b, "\n")
+}
+
+// TestMigrateUpgradesATableOfTheEarlierSchema: a table made before versions
+// were drawn from a counter (every row starting at 1, +1 per Update) is
+// upgraded in place. Its rows keep their versions and keep working, and no
+// version the table holds, or a deleted row held, is given again.
+func TestMigrateUpgradesATableOfTheEarlierSchema(t *testing.T) {
+	t.Parallel()
+	earlier := map[sqlstore.Dialect]string{
+		sqlstore.Postgres: `CREATE TABLE %s (id text PRIMARY KEY, compute jsonb NOT NULL, instance jsonb, pending jsonb,
+			version bigint NOT NULL CHECK (version > 0), created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now())`,
+		sqlstore.SQLite: `CREATE TABLE %s (id TEXT NOT NULL PRIMARY KEY, compute TEXT NOT NULL CHECK (json_valid(compute)),
+			instance TEXT CHECK (json_valid(instance)), pending TEXT CHECK (json_valid(pending)), version INTEGER NOT NULL CHECK (version > 0),
+			created_at TEXT NOT NULL DEFAULT (strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now')), updated_at TEXT NOT NULL DEFAULT (strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now'))) STRICT`,
+	}
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		db := b.open(t)
+		table := b.newTable(t)
+		mustExec(t, db, fmt.Sprintf(earlier[b.dialect], `"`+table+`"`))
+		mustExec(t, db, `INSERT INTO "`+table+`" (id, compute, version) VALUES ('old', '{"provider":"aws"}', 7), ('young', '{"provider":"gcp"}', 1)`)
+
+		st := b.storeOn(t, db, table) // Migrate
+		if err := st.Migrate(ctx); err != nil {
+			t.Fatalf("a second Migrate of the upgraded table: %v", err)
+		}
+		old, err := st.Get(ctx, "old")
+		if err != nil || old.Version != 7 {
+			t.Fatalf("after the upgrade the existing row reads %+v, %v; want it at its version, 7", old, err)
+		}
+		old.Compute.Image = "after the upgrade"
+		updated, err := st.Update(ctx, old)
+		if err != nil {
+			t.Fatalf("updating an existing row after the upgrade: %v", err)
+		}
+		if updated.Version <= 7 {
+			t.Fatalf("an Update after the upgrade gave version %d; want one past every version the table held (7)", updated.Version)
+		}
+		fresh, err := st.Create(ctx, cloudswitch.Workspace{ID: "fresh"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fresh.Version <= 7 || fresh.Version == updated.Version {
+			t.Fatalf("a Create after the upgrade gave version %d; want a version no row had (1, 7, %d)", fresh.Version, updated.Version)
+		}
+		if id, err := st.InstallationID(ctx); err != nil || id == "" {
+			t.Fatalf("the upgraded table has installation id %q, %v; want one minted by Migrate", id, err)
+		}
+		if b.dialect == sqlstore.Postgres {
+			// A row written by hand, version left to its DEFAULT, gets a
+			// fresh version too.
+			var v int64
+			if err := db.QueryRowContext(ctx, `INSERT INTO "`+table+`" (id, compute) VALUES ('raw', '{}') RETURNING version`).Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+			if v <= fresh.Version {
+				t.Fatalf("an INSERT without a version got %d; want the sequence's next, past %d", v, fresh.Version)
+			}
+		}
+	})
+}
+
+func TestInstallationIDIsMintedOnceUnderConcurrentMigrates(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		table := b.newTable(t)
+		const pools = 6
+		stores := make([]*sqlstore.Store, pools)
+		for i := range stores {
+			st, err := sqlstore.New(b.open(t), b.dialect, sqlstore.WithTable(table))
+			if err != nil {
+				t.Fatal(err)
+			}
+			stores[i] = st
+		}
+		race(pools, func(i int) {
+			if err := stores[i].Migrate(ctx); err != nil {
+				t.Errorf("Migrate from pool %d: %v", i, err)
+			}
+		})
+		ids := map[string]bool{}
+		for _, st := range stores {
+			id, err := st.InstallationID(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids[id] = true
+		}
+		if len(ids) != 1 {
+			t.Fatalf("%d concurrent Migrates left %d installation ids (%v); want one, shared", pools, len(ids), ids)
+		}
+	})
 }

@@ -22,7 +22,7 @@ type config struct {
 //
 // The name must be a plain identifier: a lowercase letter or underscore, then
 // up to 54 lowercase letters, digits and underscores (short enough that the
-// index named after it fits PostgreSQL's 63 bytes). On PostgreSQL it may be
+// index and sequence named after it fit PostgreSQL's 63 bytes). On PostgreSQL it may be
 // qualified by an existing schema, "schema.table". The Store quotes it, so
 // reserved words are fine. Anything else is an error from New: the name is
 // spliced into SQL, and nothing but an identifier may be.
@@ -76,4 +76,10 @@ func (t table) String() string {
 // creates an index in its table's schema, so it is never qualified.
 func (t table) index() string {
 	return `"` + t.name + `_pending"`
+}
+
+// sibling returns the quoted, qualified name of an object Migrate creates
+// beside the table, named after it: name_suffix, in the table's schema.
+func (t table) sibling(suffix string) string {
+	return table{schema: t.schema, name: t.name + "_" + suffix}.String()
 }

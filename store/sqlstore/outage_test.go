@@ -241,6 +241,8 @@ func TestPostgresRefusingThePoolMidSwitch(t *testing.T) {
 		mustExec(t, admin, `DROP ROLE `+role)
 	})
 	mustExec(t, admin, `GRANT SELECT, INSERT, UPDATE, DELETE ON "`+table+`" TO `+role)
+	mustExec(t, admin, `GRANT USAGE ON SEQUENCE "`+table+`_version" TO `+role)
+	mustExec(t, admin, `GRANT SELECT ON "`+table+`_meta" TO `+role)
 
 	cfg, err := pgx.ParseConfig(postgresDSN(t))
 	if err != nil {
@@ -279,15 +281,18 @@ func TestPostgresRefusingThePoolMidSwitch(t *testing.T) {
 	_, err = o.switcher(t, st, cloudswitch.WithHooks(hook)).Switch(ctx, "ws", cloudswitch.Request{
 		Compute: cloudswitch.Compute{Provider: cloudswitch.Hetzner}, ConfirmRecreate: true})
 	var incomplete *cloudswitch.IncompleteError
-	if !errors.As(err, &incomplete) || incomplete.Stage != cloudswitch.StageCommit {
-		t.Fatalf("the database refused the pool after the claim: got %v; want *IncompleteError at commit", err)
+	// The first write after the hook journals that it ran.
+	if !errors.As(err, &incomplete) || incomplete.Stage != cloudswitch.StageHook {
+		t.Fatalf("the database refused the pool after the claim: got %v; want *IncompleteError at the hook's journal write", err)
 	}
 	if readDuringOutage == nil || errors.Is(readDuringOutage, cloudswitch.ErrNotFound) || errors.Is(readDuringOutage, cloudswitch.ErrConflict) {
 		t.Fatalf("Get while the database refused the pool: got %v; want an error that is neither ErrNotFound nor ErrConflict", readDuringOutage)
 	}
 
 	mustExec(t, admin, `ALTER ROLE `+role+` LOGIN`)
-	o.resume(t, st, "ws", before, true)
+	// The journal requires the hook: the resumer has it too.
+	backedUp := cloudswitch.Hooks{BeforeDeprovision: func(context.Context, cloudswitch.Workspace) error { return nil }}
+	o.resume(t, st, "ws", before, true, cloudswitch.WithHooks(backedUp))
 }
 
 // TestSQLiteLockedMidSwitch holds SQLite's write lock from another

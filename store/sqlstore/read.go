@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -75,4 +76,56 @@ func (s *Store) scan(ctx context.Context, op string, query *statement) iter.Seq2
 			yield(cloudswitch.Workspace{}, fail(op, "", errors.Join(err, ctx.Err())))
 		}
 	}
+}
+
+// GetBatch returns one cloudswitch.Lookup per id, in the order of ids, read
+// with one statement whatever their number (the ids travel as one JSON
+// array: = ANY on PostgreSQL, json_each on SQLite). A Lookup's Err matches
+// cloudswitch.ErrNotFound only when the statement ran to completion without
+// that id's row; a row that does not decode is a *DecodeError for its id
+// alone. An id given twice gets two Lookups, with copies of one row. A
+// non-nil error means nothing was read. An empty ids sends no statement.
+func (s *Store) GetBatch(ctx context.Context, ids []string) ([]cloudswitch.Lookup, error) {
+	if len(ids) == 0 {
+		return []cloudswitch.Lookup{}, ctx.Err()
+	}
+	arg, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: get batch: encoding %d ids: %w", len(ids), err)
+	}
+	rows, err := s.sql.batch.queryRows(ctx, s.db, string(arg))
+	if err != nil {
+		return nil, fail("get batch", "", err)
+	}
+	defer rows.Close()
+	found := make(map[string]cloudswitch.Lookup, len(ids))
+	for rows.Next() {
+		var id string
+		var compute, instance, pending []byte
+		var version int64
+		if err := rows.Scan(&id, &compute, &instance, &pending, &version); err != nil {
+			return nil, fail("get batch", "", err)
+		}
+		w, err := decodeRow(id, compute, instance, pending, version)
+		found[id] = cloudswitch.Lookup{ID: id, Workspace: w, Err: err}
+	}
+	// A cancelled query may end as if it had run out of rows: only one that
+	// finished with its context live says which rows are absent.
+	if err := rows.Err(); err != nil || ctx.Err() != nil {
+		return nil, fail("get batch", "", errors.Join(err, ctx.Err()))
+	}
+	out := make([]cloudswitch.Lookup, len(ids))
+	given := make(map[string]bool, len(found))
+	for i, id := range ids {
+		l, ok := found[id]
+		switch {
+		case !ok:
+			l = cloudswitch.Lookup{ID: id, Err: fmt.Errorf("sqlstore: get %q: %w", id, cloudswitch.ErrNotFound)}
+		case given[id]: // an id asked for twice: a copy of its own
+			l.Workspace = l.Workspace.Clone()
+		}
+		given[id] = true
+		out[i] = l
+	}
+	return out, nil
 }

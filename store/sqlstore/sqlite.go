@@ -1,6 +1,11 @@
 package sqlstore
 
-import "net/url"
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/url"
+)
 
 // SQLiteDSN returns the data source name of the SQLite database file at
 // path for the driver modernc.org/sqlite (registered as "sqlite"), set up for
@@ -43,4 +48,26 @@ func SQLiteDSN(path string) string {
 	q.Set("_txlock", "immediate")
 	u := url.URL{Scheme: "file", Opaque: (&url.URL{Path: path}).EscapedPath(), RawQuery: q.Encode()}
 	return u.String()
+}
+
+// ErrNoBusyTimeout reports a SQLite pool whose connections wait for no
+// lock (PRAGMA busy_timeout is 0, the default of modernc.org/sqlite): every
+// statement that meets another connection's write, in this process or
+// another, would fail at once with SQLITE_BUSY — reads included, in WAL
+// mode while a checkpoint runs. Open the pool with SQLiteDSN, or add
+// _pragma=busy_timeout(10000) to your own DSN.
+var ErrNoBusyTimeout = errors.New("sqlstore: the SQLite pool has no busy timeout: open it with sqlstore.SQLiteDSN(path), or add _pragma=busy_timeout(10000) to its DSN, so that concurrent statements wait for the lock instead of failing with SQLITE_BUSY")
+
+// checkBusyTimeout fails with ErrNoBusyTimeout when a connection of db
+// reports a busy timeout of 0. A pool that cannot answer is not judged here:
+// its first statement will say what is wrong.
+func checkBusyTimeout(ctx context.Context, db *sql.DB) error {
+	var ms int64
+	if err := db.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&ms); err != nil {
+		return nil
+	}
+	if ms <= 0 {
+		return ErrNoBusyTimeout
+	}
+	return nil
 }

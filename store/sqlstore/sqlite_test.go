@@ -3,9 +3,11 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/cloudswitch/cloudswitch"
@@ -61,6 +63,7 @@ func TestSQLiteConcurrentWritersQueue(t *testing.T) {
 	table := b.newTable(t)
 	stores := []*sqlstore.Store{b.storeOn(t, b.open(t), table), b.storeOn(t, b.open(t), table)}
 	const writers, each = 32, 20
+	last := make([]int64, writers)
 	race(writers, func(i int) {
 		st := stores[i%len(stores)]
 		w, err := st.Create(ctx, cloudswitch.Workspace{ID: fmt.Sprintf("w-%d", i)})
@@ -75,10 +78,11 @@ func TestSQLiteConcurrentWritersQueue(t *testing.T) {
 				return
 			}
 		}
+		last[i] = w.Version
 	})
 	for i := range writers {
-		if w, err := stores[0].Get(ctx, fmt.Sprintf("w-%d", i)); err != nil || w.Version != 1+each {
-			t.Errorf("writer %d's workspace: version %d, %v; want %d", i, w.Version, err, 1+each)
+		if w, err := stores[0].Get(ctx, fmt.Sprintf("w-%d", i)); err != nil || w.Version != last[i] || w.Compute.Image != fmt.Sprint(each-1) {
+			t.Errorf("writer %d's workspace: image %q at version %d, %v; want its last update, %d at version %d", i, w.Compute.Image, w.Version, err, each-1, last[i])
 		}
 	}
 }
@@ -105,5 +109,41 @@ func TestCloseLeavesAWorkingStore(t *testing.T) {
 	}
 	if err := st.Close(); err != nil {
 		t.Fatalf("a second Close: %v", err)
+	}
+}
+
+// TestNewRefusesASQLitePoolWithoutBusyTimeout: modernc.org/sqlite waits for
+// no lock by default, so a pool opened on a bare file name fails under
+// concurrency with SQLITE_BUSY. New says so, and how to fix it.
+func TestNewRefusesASQLitePoolWithoutBusyTimeout(t *testing.T) {
+	t.Parallel()
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "bare.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	_, err = sqlstore.New(db, sqlstore.SQLite)
+	if !errors.Is(err, sqlstore.ErrNoBusyTimeout) || !strings.Contains(err.Error(), "SQLiteDSN") || !strings.Contains(err.Error(), "busy_timeout") {
+		t.Fatalf("New on a SQLite pool without busy_timeout: got %v; want ErrNoBusyTimeout saying to use SQLiteDSN or set busy_timeout", err)
+	}
+}
+
+// TestSQLiteChecksLetNULLThrough: json_valid(NULL) is 0 before SQLite 3.45
+// (NULL since), and a CHECK fails on 0, so the nullable JSON columns must
+// let NULL through explicitly to hold on every SQLite from 3.37.
+func TestSQLiteChecksLetNULLThrough(t *testing.T) {
+	t.Parallel()
+	b := sqliteBackend(t)
+	db := b.open(t)
+	table := b.newTable(t)
+	b.storeOn(t, db, table)
+	var ddl string
+	if err := db.QueryRowContext(context.Background(), `SELECT sql FROM sqlite_master WHERE type = 'table' AND name = $1`, table).Scan(&ddl); err != nil {
+		t.Fatal(err)
+	}
+	for _, col := range []string{"instance", "pending"} {
+		if want := "CHECK (" + col + " IS NULL OR json_valid(" + col + "))"; !strings.Contains(ddl, want) {
+			t.Errorf("the %s column's check does not let NULL through on SQLite before 3.45; want %q in\n%s", col, want, ddl)
+		}
 	}
 }

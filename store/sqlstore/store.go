@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync/atomic"
+	"time"
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/redact"
@@ -20,22 +22,35 @@ import (
 // transaction, with one exception: an Update that does not write takes a
 // second statement to tell a conflict from a missing row (it only decides
 // which error to return; it never leads to a write).
+//
+// Versions never repeat for a workspace id, across deletion and
+// re-creation: every version of a table is drawn from one counter (see
+// Migrate). The Store is an installation (cloudswitch.InstallationStore)
+// whose id Migrate mints once per table, and reads many workspaces in one
+// statement (cloudswitch.BatchGetter).
 type Store struct {
 	db      *sql.DB
 	dialect Dialect
 	table   table
 	sql     statements
+
+	installation atomic.Pointer[string] // the installation id, once read
 }
 
-var _ cloudswitch.Store = (*Store)(nil)
+var (
+	_ cloudswitch.InstallationStore = (*Store)(nil)
+	_ cloudswitch.BatchGetter       = (*Store)(nil)
+)
 
 // New returns a Store on db, which must be a pool of the database d names.
-// It does no I/O: call Migrate to create the table, or create it yourself as
-// the package documentation shows.
+// It writes nothing: call Migrate to create the schema, or create it
+// yourself as the package documentation shows.
 //
 // New fails on a nil db, an unknown dialect, a table name that is not a plain
-// identifier (see WithTable), and a driver known to belong to the other
-// dialect (ErrDialectMismatch); it reports every such problem at once. The
+// identifier (see WithTable), a driver known to belong to the other dialect
+// (ErrDialectMismatch), and a SQLite pool whose connections do not wait for
+// locks (ErrNoBusyTimeout: it asks a connection of the pool for its
+// busy_timeout, which reads no table); it reports every such problem at once. The
 // Store does not own db: closing db is the caller's business.
 func New(db *sql.DB, d Dialect, opts ...Option) (*Store, error) {
 	cfg := config{table: DefaultTable}
@@ -58,6 +73,16 @@ func New(db *sql.DB, d Dialect, opts ...Option) (*Store, error) {
 	if db != nil && d.valid() {
 		if dd := driverDialect(db); dd != "" && dd != d {
 			errs = append(errs, fmt.Errorf("sqlstore: New: dialect %s, but the pool's driver %T is a %s driver: %w", d, db.Driver(), dd, ErrDialectMismatch))
+		}
+	}
+	if len(errs) == 0 && d == SQLite {
+		// A local pragma of the pool's connection, not a statement on the
+		// database: a pool that would fail under concurrency is refused
+		// before it is used.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := checkBusyTimeout(ctx, db); err != nil {
+			errs = append(errs, fmt.Errorf("sqlstore: New: %w", err))
 		}
 	}
 	if len(errs) > 0 {

@@ -8,7 +8,10 @@ import (
 	"github.com/cloudswitch/cloudswitch"
 )
 
-// Create stores a new workspace at Version 1 in one statement and returns it.
+// Create stores a new workspace in one statement and returns it with its
+// first Version, drawn from the table's counter: never one a workspace of
+// the table had, so a workspace deleted and created again never repeats a
+// version of its predecessor.
 // It fails with an error matching cloudswitch.ErrConflict, writing nothing,
 // when a workspace with that id exists. The id must not be empty.
 func (s *Store) Create(ctx context.Context, w cloudswitch.Workspace) (cloudswitch.Workspace, error) {
@@ -34,7 +37,8 @@ func (s *Store) Create(ctx context.Context, w cloudswitch.Workspace) (cloudswitc
 
 // Update writes w only if the stored Version equals w.Version, with one
 // conditional statement (UPDATE … WHERE id = $1 AND version = $2 RETURNING
-// version), and returns w with its new Version. The database decides: of
+// version), and returns w with its new Version, drawn in that statement from
+// the table's counter, so never one the id had before. The database decides: of
 // several Updates of one version, from any number of processes, exactly one
 // writes.
 //

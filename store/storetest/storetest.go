@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -55,6 +56,21 @@ type Options struct {
 	// SkipSwitcher skips the suites that drive real switches through the
 	// store.
 	SkipSwitcher bool
+
+	// Delete removes a workspace, for the clause that a workspace deleted
+	// and created again never repeats a version (default: the store's own
+	// Delete, when it implements Deleter; without either the clause is
+	// skipped).
+	Delete func(ctx context.Context, st cloudswitch.Store, id string) error
+	// Reopen returns another Store on the database of st — another pool,
+	// as another replica would open it — for the clause that every handle
+	// on one database has the same installation id. Without it that check
+	// is skipped.
+	Reopen func(t *testing.T, st cloudswitch.Store) cloudswitch.Store
+	// Corrupt makes the stored record of id undecodable (a column of
+	// invalid JSON, say), for the clause that a BatchGetter reports such a
+	// record for its id alone. Without it that check is skipped.
+	Corrupt func(t *testing.T, st cloudswitch.Store, id string)
 	// SimulationSeeds is the number of seeds of the deterministic
 	// simulation run over the store (default 3; negative: skip it). The
 	// environment widens it: SIM_SEEDS=n, or SIM_SEED=n for one seed.
@@ -108,6 +124,16 @@ func RunWithOptions(t *testing.T, newStore func(t *testing.T) cloudswitch.Store,
 		{"PendingAllowsWritesWhileIterating", testPendingWhileWriting},
 		{"CancelledContextIsNeitherNotFoundNorConflict", testCancelled},
 		{"DeleteRemovesTheWorkspace", testDelete},
+		{"RecreatedWorkspaceNeverRepeatsAVersion", func(t *testing.T, st cloudswitch.Store, c Creator) {
+			testRecreate(t, st, c, opts.Delete)
+		}},
+		{"InstallationIDIsValidAndStable", func(t *testing.T, st cloudswitch.Store, _ Creator) {
+			testInstallation(t, st, opts.Reopen)
+		}},
+		{"GetBatchAnswersEachIDInOrder", testBatch},
+		{"GetBatchReportsAnUndecodableRecordForItsIDAlone", func(t *testing.T, st cloudswitch.Store, c Creator) {
+			testBatchUndecodable(t, st, c, opts.Corrupt)
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -158,7 +184,8 @@ func sample(id string) cloudswitch.Workspace {
 		ID:      id,
 		Compute: cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium", Region: "eu-west-1", Image: "ami-0abc"},
 		Instance: &cloudswitch.Instance{Provider: cloudswitch.AWS, ID: "i-0123456789abcdef0", Region: "eu-west-1",
-			WorkspaceID: id, Token: "3f2a9c0d1e4b5a6978c0d1e2f3a4b5c6", CreatedAt: created},
+			WorkspaceID: id, Token: "3f2a9c0d1e4b5a6978c0d1e2f3a4b5c6", CreatedAt: created,
+			Installation: "acme-prod", InstanceType: "t3.medium", Image: "ami-0abc"},
 	}
 }
 
@@ -547,6 +574,176 @@ func testDelete(t *testing.T, st cloudswitch.Store, c Creator) {
 	}
 	if err := d.Delete(ctx, "del"); !errors.Is(err, cloudswitch.ErrNotFound) {
 		t.Fatalf("Delete of a missing workspace: got %v; want ErrNotFound", err)
+	}
+}
+
+func testRecreate(t *testing.T, st cloudswitch.Store, c Creator, del func(context.Context, cloudswitch.Store, string) error) {
+	if del == nil {
+		d, ok := st.(Deleter)
+		if !ok {
+			t.Skipf("%T does not implement Delete and Options.Delete is not set: cannot check that a re-created workspace never repeats a version", st)
+		}
+		del = func(ctx context.Context, _ cloudswitch.Store, id string) error { return d.Delete(ctx, id) }
+	}
+	const updates = 4
+	had := map[int64]bool{}
+	w := mustCreate(t, c, sample("aba"))
+	had[w.Version] = true
+	for i := range updates {
+		w.Compute.Image = fmt.Sprintf("first-%d", i)
+		var err error
+		if w, err = st.Update(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+		had[w.Version] = true
+	}
+	// A switch that read the first workspace, and is slow.
+	stale := w.Clone()
+	stale.Compute.Image = "stale write"
+	if err := del(ctx, st, "aba"); err != nil {
+		t.Fatalf("deleting the workspace: %v", err)
+	}
+	next := sample("aba")
+	next.Compute.Image = "second"
+	for i := 0; i <= updates+1; i++ {
+		var err error
+		if i == 0 {
+			next = mustCreate(t, c, next)
+		} else {
+			next.Compute.Image = fmt.Sprintf("second-%d", i)
+			if next, err = st.Update(ctx, next); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if had[next.Version] {
+			t.Fatalf("the re-created workspace took version %d, which its deleted predecessor had: a compare-and-swap prepared against the old workspace would land on the new one", next.Version)
+		}
+		if _, err := st.Update(ctx, stale); !errors.Is(err, cloudswitch.ErrConflict) {
+			t.Fatalf("an Update prepared against the deleted workspace (version %d) on its successor at version %d: got %v; want ErrConflict", stale.Version, next.Version, err)
+		}
+	}
+	if got, _ := st.Get(ctx, "aba"); got.Compute.Image == "stale write" {
+		t.Fatal("an Update prepared against the deleted workspace wrote its successor")
+	}
+}
+
+// installationIDShape is what cloudswitch.InstallationStore promises.
+var installationIDShape = regexp.MustCompile(`^[a-z0-9_-]{1,63}$`)
+
+func testInstallation(t *testing.T, st cloudswitch.Store, reopen func(*testing.T, cloudswitch.Store) cloudswitch.Store) {
+	is, ok := st.(cloudswitch.InstallationStore)
+	if !ok {
+		t.Skipf("%T does not implement cloudswitch.InstallationStore", st)
+	}
+	id, err := is.InstallationID(ctx)
+	if err != nil {
+		t.Fatalf("InstallationID: %v", err)
+	}
+	if !installationIDShape.MatchString(id) {
+		t.Fatalf("InstallationID returned %q; want 1 to 63 lowercase letters, digits, '-' or '_'", id)
+	}
+	if again, err := is.InstallationID(ctx); err != nil || again != id {
+		t.Fatalf("a second InstallationID returned %q, %v; want %q, the same", again, err, id)
+	}
+	if reopen == nil {
+		t.Log("Options.Reopen is not set: not checking that another handle on the database has the same installation id")
+		return
+	}
+	other, ok := reopen(t, st).(cloudswitch.InstallationStore)
+	if !ok {
+		t.Fatal("Options.Reopen returned a store that is not an InstallationStore")
+	}
+	if got, err := other.InstallationID(ctx); err != nil || got != id {
+		t.Fatalf("another handle on the same database has installation id %q, %v; want %q: the installations would judge each other's VMs foreign", got, err, id)
+	}
+}
+
+func testBatch(t *testing.T, st cloudswitch.Store, c Creator) {
+	bg, ok := st.(cloudswitch.BatchGetter)
+	if !ok {
+		t.Skipf("%T does not implement cloudswitch.BatchGetter", st)
+	}
+	a, b := sample("batch-a"), sample("batch-b")
+	b.Pending = sampleIntent()
+	a, b = mustCreate(t, c, a), mustCreate(t, c, b)
+
+	got, err := bg.GetBatch(ctx, nil)
+	if err != nil || len(got) != 0 {
+		t.Fatalf("GetBatch of no ids: got %d lookups, %v; want none and no error", len(got), err)
+	}
+	ids := []string{"batch-b", "batch-missing", "batch-a", "batch-b"}
+	got, err = bg.GetBatch(ctx, ids)
+	if err != nil {
+		t.Fatalf("GetBatch(%v): %v", ids, err)
+	}
+	if len(got) != len(ids) {
+		t.Fatalf("GetBatch(%v) returned %d lookups; want one per id, %d", ids, len(got), len(ids))
+	}
+	want := map[string]cloudswitch.Workspace{"batch-a": a, "batch-b": b}
+	for i, id := range ids {
+		l := got[i]
+		if l.ID != id {
+			t.Fatalf("lookup %d is for %q; want %q: lookups must come in the order of the ids", i, l.ID, id)
+		}
+		w, exists := want[id]
+		switch {
+		case !exists && (!errors.Is(l.Err, cloudswitch.ErrNotFound) || errors.Is(l.Err, cloudswitch.ErrConflict)):
+			t.Fatalf("lookup of missing %q: got error %v; want ErrNotFound", id, l.Err)
+		case exists && l.Err != nil:
+			t.Fatalf("lookup of %q: %v", id, l.Err)
+		case exists && !equal(l.Workspace, w):
+			t.Fatalf("lookup of %q returned %+v; want %+v", id, l.Workspace, w)
+		}
+	}
+	// Each answer is a copy of its own, the duplicate's included.
+	got[0].Workspace.Pending.Phase = cloudswitch.PhaseDeprovision
+	if got[3].Workspace.Pending.Phase != cloudswitch.PhaseRollback {
+		t.Fatal("the two lookups of one id share their intent: mutating one changed the other")
+	}
+	if again, _ := st.Get(ctx, "batch-b"); again.Pending.Phase != cloudswitch.PhaseRollback {
+		t.Fatal("mutating a workspace returned by GetBatch changed the store")
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if got, err := bg.GetBatch(cctx, ids); err == nil {
+		for _, l := range got {
+			if errors.Is(l.Err, cloudswitch.ErrNotFound) {
+				t.Fatalf("GetBatch with a cancelled context answered %q not found", l.ID)
+			}
+		}
+	}
+}
+
+func testBatchUndecodable(t *testing.T, st cloudswitch.Store, c Creator, corrupt func(*testing.T, cloudswitch.Store, string)) {
+	bg, ok := st.(cloudswitch.BatchGetter)
+	if !ok {
+		t.Skipf("%T does not implement cloudswitch.BatchGetter", st)
+	}
+	if corrupt == nil {
+		t.Skip("Options.Corrupt is not set: cannot make a record undecodable")
+	}
+	mustCreate(t, c, sample("bad-1"))
+	good := mustCreate(t, c, sample("bad-2"))
+	mustCreate(t, c, sample("bad-3"))
+	corrupt(t, st, "bad-1")
+	corrupt(t, st, "bad-3")
+	got, err := bg.GetBatch(ctx, []string{"bad-1", "bad-2", "bad-3", "bad-4"})
+	if err != nil {
+		t.Fatalf("GetBatch with undecodable records among the ids failed as a whole: %v; want each reported for its id", err)
+	}
+	if len(got) != 4 {
+		t.Fatalf("GetBatch returned %d lookups; want 4", len(got))
+	}
+	for _, i := range []int{0, 2} {
+		if l := got[i]; l.Err == nil || errors.Is(l.Err, cloudswitch.ErrNotFound) || errors.Is(l.Err, cloudswitch.ErrConflict) {
+			t.Fatalf("lookup of undecodable %q: got %v; want an error that is neither ErrNotFound nor ErrConflict", l.ID, l.Err)
+		}
+	}
+	if l := got[1]; l.Err != nil || !equal(l.Workspace, good) {
+		t.Fatalf("lookup of %q beside undecodable records: got %+v, %v; want %+v", l.ID, l.Workspace, l.Err, good)
+	}
+	if l := got[3]; !errors.Is(l.Err, cloudswitch.ErrNotFound) {
+		t.Fatalf("lookup of missing %q beside undecodable records: got %v; want ErrNotFound", l.ID, l.Err)
 	}
 }
 
