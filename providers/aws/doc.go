@@ -8,10 +8,11 @@
 //
 //	drv, err := aws.New(ec2.NewFromConfig(cfg), aws.WithImage("ami-0abcdef1234567890"))
 //
-// Or from an aws.Config, serving any region: the driver makes one client per
-// region on first use and keeps it. Compute.Region picks the region of a new
-// instance (empty: the config's), and Instances lists every region of
-// WithRegions:
+// Or from an aws.Config, serving the regions of WithRegions: the driver
+// makes one client per region on first use and keeps it. Compute.Region
+// picks the region of a new instance (empty: the config's), and Instances
+// lists every region of WithRegions. Provision refuses a region Instances
+// does not list, since its instance could never be found as an orphan:
 //
 //	cfg, err := config.LoadDefaultConfig(ctx)
 //	drv, err := aws.NewFromConfig(cfg,
