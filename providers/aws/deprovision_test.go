@@ -55,7 +55,7 @@ func TestDeprovisionAfterADroppedResponseSucceeds(t *testing.T) {
 
 func TestDeprovisionUsesTheInstancesRegion(t *testing.T) {
 	srv := awstest.NewServer(t)
-	drv, err := aws.NewFromConfig(srv.Config(), aws.WithImage(testAMI))
+	drv, err := aws.NewFromConfig(srv.Config(), aws.WithImage(testAMI), aws.WithRegions("us-east-1", "eu-west-1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,5 +212,22 @@ func TestDeprovisionRefusesAnInstanceTaggedForAnotherWorkspace(t *testing.T) {
 	legacy := srv.AddInstance("", map[string]string{"Name": "created before cloudswitch"})
 	if err := drv.Deprovision(ctx, cloudswitch.Instance{Provider: cloudswitch.AWS, ID: legacy.ID, WorkspaceID: "ws-1", Installation: "inst-a"}); err != nil {
 		t.Fatalf("Deprovision of an instance without ownership tags: %v; want it destroyed (the tags are not there to fence it)", err)
+	}
+}
+
+// An instance without a region is gone only when no region the driver
+// lists knows it: each is asked, by id and filtered on the id.
+func TestDeprovisionWithoutARegionIsGoneOnlyWhenNoListedRegionKnowsIt(t *testing.T) {
+	srv := awstest.NewServer(t)
+	drv, err := aws.NewFromConfig(srv.Config(), aws.WithImage(testAMI), aws.WithRegions("us-east-1", "eu-west-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = drv.Deprovision(ctx, cloudswitch.Instance{Provider: cloudswitch.AWS, ID: "i-0123456789abcdef0"})
+	if !errors.Is(err, cloudswitch.ErrInstanceNotFound) {
+		t.Fatalf("Deprovision of an instance no region knows: %v; want ErrInstanceNotFound", err)
+	}
+	if n := srv.Calls("DescribeInstances"); n != 4 {
+		t.Errorf("Deprovision made %d DescribeInstances calls; want 4 (by id and filtered, in each of two regions)", n)
 	}
 }

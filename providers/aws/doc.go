@@ -8,10 +8,11 @@
 //
 //	drv, err := aws.New(ec2.NewFromConfig(cfg), aws.WithImage("ami-0abcdef1234567890"))
 //
-// Or from an aws.Config, serving any region: the driver makes one client per
-// region on first use and keeps it. Compute.Region picks the region of a new
-// instance (empty: the config's), and Instances lists every region of
-// WithRegions:
+// Or from an aws.Config, serving the regions of WithRegions: the driver
+// makes one client per region on first use and keeps it. Compute.Region
+// picks the region of a new instance (empty: the config's), and Instances
+// lists every region of WithRegions. Provision refuses a region Instances
+// does not list, since its instance could never be found as an orphan:
 //
 //	cfg, err := config.LoadDefaultConfig(ctx)
 //	drv, err := aws.NewFromConfig(cfg,
@@ -49,10 +50,14 @@
 // characters, otherwise a hash of it. EC2 answers a repeated call with the
 // same ClientToken and the same parameters with the instance the first call
 // launched, however often it is repeated and whatever became of the earlier
-// answers, so Provision never launches two instances for one token. The same
-// token with different parameters is refused (IdempotentParameterMismatch,
-// a refusal); a token whose instance was terminated fails with ErrTokenSpent
-// (EC2's IdempotentInstanceTerminated), and never launches a second one.
+// answers, so Provision never launches two live instances for one token.
+// The same token with different parameters fails with
+// ErrTokenLaunchedOtherwise (EC2's IdempotentParameterMismatch): not a
+// refusal, since the token's instance exists. A token whose instance was
+// terminated fails with ErrTokenSpent (EC2's IdempotentInstanceTerminated)
+// for as long as EC2 remembers the token — at least 24 hours after the
+// termination; past that, EC2 forgets the token and launches anew, so a
+// token can name a second instance, never while its first one lives.
 // ClientTokens are scoped to a region.
 //
 // # Destroying only what is ours
@@ -90,8 +95,7 @@
 // included), timeouts and broken connections match cloudswitch.ErrTransient.
 // The answers EC2 gives before it acts — UnauthorizedOperation, AuthFailure,
 // InvalidParameter…, InvalidAMIID.…, quotas such as InstanceLimitExceeded and
-// VcpuLimitExceeded, Unsupported, IdempotentParameterMismatch, and
-// throttling — match cloudswitch.ErrRefused: EC2 did not act. So does a
+// VcpuLimitExceeded, Unsupported, and throttling — match cloudswitch.ErrRefused: EC2 did not act. So does a
 // request the driver refuses before any call (ProvisionRequest.Check).
 // Nothing else does: a 5xx, a broken connection, an error
 // code the driver does not know, and any error after RunInstances or

@@ -80,7 +80,6 @@ var (
 		"PendingVerification":          true,
 		"MissingParameter":             true,
 		"MissingAction":                true,
-		"IdempotentParameterMismatch":  true,
 		"IdempotentInstanceTerminated": true,
 		"VcpuLimitExceeded":            true,
 		"InstanceLimitExceeded":        true,

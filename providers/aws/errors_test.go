@@ -93,7 +93,7 @@ func TestEC2ErrorsAreClassified(t *testing.T) {
 		{400, "InvalidAMIID.NotFound", isPermanent, true},
 		{400, "InvalidAMIID.Malformed", isPermanent, true},
 		{400, "MissingParameter", isPermanent, true},
-		{400, "IdempotentParameterMismatch", isPermanent, true},
+		{400, "IdempotentParameterMismatch", isPermanent, false}, // the token launched an instance: EC2 acted for it
 		{400, "VcpuLimitExceeded", isPermanent, true},
 		{400, "InstanceLimitExceeded", isPermanent, true},
 		{400, "Unsupported", isPermanent, true},

@@ -186,8 +186,9 @@ func WithTags(tags map[string]string) Option {
 }
 
 // WithRegions sets the regions Instances lists (default: the client's or
-// the config's region). A driver made by New serves its client's region
-// only, so there it may name that region alone.
+// the config's region), which are the regions Provision launches in: it
+// refuses any other. A driver made by New serves its client's region only,
+// so there it may name that region alone.
 func WithRegions(regions ...string) Option {
 	return func(c *config) error {
 		if len(regions) == 0 {

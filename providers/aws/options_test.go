@@ -104,11 +104,11 @@ func TestNewFromConfigDefaultsToTheFirstListedRegion(t *testing.T) {
 // from many goroutines at once.
 func TestNewFromConfigServesRegionsConcurrently(t *testing.T) {
 	srv := awstest.NewServer(t)
-	drv, err := aws.NewFromConfig(srv.Config(), aws.WithImage(testAMI))
+	regions := []string{"us-east-1", "eu-west-1", "ap-south-1", "sa-east-1"}
+	drv, err := aws.NewFromConfig(srv.Config(), aws.WithImage(testAMI), aws.WithRegions(regions...))
 	if err != nil {
 		t.Fatal(err)
 	}
-	regions := []string{"us-east-1", "eu-west-1", "ap-south-1", "sa-east-1"}
 	errs := make(chan error, 16)
 	for i := range 16 {
 		go func() {

@@ -59,11 +59,12 @@ func printableASCII(s string) bool {
 // req.Installation is set. It returns once the instance runs (with
 // WithWaitRunning(false), once EC2 accepted it, pending); an instance whose
 // launch failed is ErrLaunchFailed, a token whose instance is terminated
-// ErrTokenSpent, and an error after EC2 accepted the launch is transient,
-// never a refusal. A request it
-// cannot serve (empty token, owner or workspace, another provider's compute,
-// no instance type, no image for the region) is refused (ErrRefused)
-// before any call.
+// ErrTokenSpent, a token that launched an instance with other parameters
+// ErrTokenLaunchedOtherwise (not a refusal), and an error after EC2
+// accepted the launch is transient, never a refusal. A request it cannot
+// serve (empty token, owner or workspace, another provider's compute, no
+// instance type, no image for the region, a region Instances does not list)
+// is refused (ErrRefused) before any call.
 func (d *Driver) Provision(ctx context.Context, req cloudswitch.ProvisionRequest) (cloudswitch.Instance, error) {
 	region := d.region(req.Compute.Region)
 	image, err := d.check(req, region)
@@ -80,6 +81,11 @@ func (d *Driver) Provision(ctx context.Context, req cloudswitch.ProvisionRequest
 			// EC2 did nothing now, but the token did launch an instance
 			// once: not a refusal.
 			err = fmt.Errorf("aws: RunInstances: %w: %w", ErrTokenSpent, redact.Error(err))
+		} else if isCode(err, "IdempotentParameterMismatch") && ctx.Err() == nil {
+			// The token launched an instance with other parameters (the
+			// configuration changed since: tags, image, type, network):
+			// that instance exists, so EC2 did act for this token.
+			err = fmt.Errorf("aws: RunInstances: %w: %w", ErrTokenLaunchedOtherwise, redact.Error(err))
 		} else {
 			err = classify(ctx, "RunInstances", err)
 		}
@@ -117,13 +123,27 @@ func (d *Driver) Provision(ctx context.Context, req cloudswitch.ProvisionRequest
 
 // ErrTokenSpent: the request's token already launched an instance that is
 // terminated (EC2 answers IdempotentInstanceTerminated, or the old
-// reservation with the instance shutting down), and EC2 will never launch
-// another for it: a token names one VM for good, and a new VM needs a new
-// token. It is permanent and not a refusal — the token did launch a VM once
-// — and it is never answered by launching a second instance.
+// reservation with the instance shutting down), and EC2 will not launch
+// another for it while it remembers the token — at least 24 hours after
+// the termination; a Switcher then journals a new token. It is permanent
+// and not a refusal — the token did launch a VM once. Past EC2's window a
+// RunInstances with the token launches anew: never a second live instance
+// for the token, since its first one is terminated.
 // It matches cloudswitch.ErrTokenSpent, on which a Switcher journals a
 // fresh token.
 var ErrTokenSpent = fmt.Errorf("aws: the instance launched with this token is terminated; the token cannot launch another: %w", cloudswitch.ErrTokenSpent)
+
+// ErrTokenLaunchedOtherwise: EC2 answered IdempotentParameterMismatch — the
+// request's token already launched an instance, with other parameters than
+// this request's (the driver's configuration changed since: WithTags,
+// WithRegionImages, WithImage, the subnet, the key, the user data, or the
+// request's type or image). That instance may live, so the error is not a
+// refusal: EC2 acted for this token. It is permanent: the same request
+// with this token keeps being answered so until the configuration it was
+// launched with is restored. The driver does not adopt the instance, since
+// it does not run what this request asks for; it is found by its tags
+// (Instances) and its token (ClientToken).
+var ErrTokenLaunchedOtherwise = errors.New("aws: the token already launched an instance with other parameters than this request's (the configuration changed since it was launched)")
 
 // provisioned is the Instance of a RunInstances answer: the ownership tags
 // read back from the answer (the request's when the answer carries no
@@ -157,6 +177,10 @@ func (d *Driver) check(req cloudswitch.ProvisionRequest, region string) (string,
 	}
 	if err := checkRegion(region); err != nil {
 		return "", cloudswitch.Refused(fmt.Errorf("aws: provision: %w", err))
+	}
+	if !slices.Contains(d.regions, region) {
+		return "", cloudswitch.Refused(fmt.Errorf("aws: provision: region %s is not among the regions this driver lists (%s): its instance could not be found again as an orphan; add it with WithRegions",
+			region, strings.Join(d.regions, ", ")))
 	}
 	image := req.Compute.Image
 	if image == "" {

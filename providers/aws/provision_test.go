@@ -205,7 +205,8 @@ func TestProvisionPicksTheImageAndRegion(t *testing.T) {
 	srv := awstest.NewServer(t)
 	drv, err := aws.NewFromConfig(srv.Config(),
 		aws.WithImage("ami-00000000000000001"),
-		aws.WithRegionImages(map[string]string{"eu-west-1": "ami-00000000000000002"}))
+		aws.WithRegionImages(map[string]string{"eu-west-1": "ami-00000000000000002"}),
+		aws.WithRegions("us-east-1", "eu-west-1", "ap-south-1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -424,5 +425,24 @@ func TestProvisionReportsTheTypeAndImage(t *testing.T) {
 	listed := list(t, drv, "acme")
 	if len(listed) != 1 || listed[0].InstanceType != "t3.medium" || listed[0].Image != testAMI {
 		t.Fatalf("Instances = %+v; want the type and image read back", listed)
+	}
+}
+
+// A VM in a region Instances does not list could never be found as an
+// orphan: Provision refuses the region before any call.
+func TestProvisionRefusesARegionInstancesDoesNotList(t *testing.T) {
+	srv := awstest.NewServer(t)
+	drv, err := aws.NewFromConfig(srv.Config(), aws.WithImage(testAMI), aws.WithRegions("us-east-1", "eu-west-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := request("acme", "ws-1", "tok-1")
+	req.Compute.Region = "ap-south-1"
+	_, err = drv.Provision(ctx, req)
+	if !errors.Is(err, cloudswitch.ErrRefused) || !strings.Contains(err.Error(), "WithRegions") {
+		t.Fatalf("Provision in a region the driver does not list: %v; want a refusal naming WithRegions", err)
+	}
+	if n := srv.Calls("RunInstances"); n != 0 {
+		t.Errorf("the refused request made %d RunInstances calls; want none", n)
 	}
 }

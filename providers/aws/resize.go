@@ -29,10 +29,13 @@ var _ cloudswitch.Resizer = (*Driver)(nil)
 // stopped (or stopping) by an earlier Resize is modified and started. It
 // resizes only an instance whose ownership tags agree with inst, as
 // Deprovision destroys one (cloudswitch.ErrNotOurs otherwise). A refusal of
-// StopInstances leaves the instance as it was; once it is stopped, a refused
-// ModifyInstanceAttribute (an instance type EC2 does not offer) starts it
-// again with its old type and returns the refusal, and every other error
-// after the stop was accepted is transient: calling Resize again finishes.
+// StopInstances leaves the instance as it was, and is a refusal; once the
+// stop took effect no error is a refusal (cloudswitch.AfterEffect): a
+// refused ModifyInstanceAttribute (an instance type EC2 does not offer)
+// starts the instance again with its old type and returns the cause — not
+// a refusal, since the guest was stopped and may have changed host and
+// public IPv4 address — and every other error after the stop was accepted
+// is transient: calling Resize again finishes.
 func (d *Driver) Resize(ctx context.Context, inst cloudswitch.Instance, instanceType string) (cloudswitch.Instance, error) {
 	switch {
 	case inst.ID == "":
@@ -42,17 +45,9 @@ func (d *Driver) Resize(ctx context.Context, inst cloudswitch.Instance, instance
 	case instanceType == "":
 		return cloudswitch.Instance{}, &cloudswitch.ValidationError{Field: "instance_type", Value: "", Reason: "is empty"}
 	}
-	region := d.region(inst.Region)
-	if err := checkRegion(region); err != nil {
+	region, client, found, err := d.locate(ctx, inst)
+	if err != nil {
 		return cloudswitch.Instance{}, fmt.Errorf("aws: resize %s: %w", inst.ID, err)
-	}
-	client, err := d.client(region)
-	if err != nil {
-		return cloudswitch.Instance{}, err
-	}
-	found, err := d.describe(ctx, client, inst)
-	if err != nil {
-		return cloudswitch.Instance{}, err
 	}
 	if err := fence(inst, found); err != nil {
 		return cloudswitch.Instance{}, err
@@ -89,14 +84,18 @@ func (d *Driver) Resize(ctx context.Context, inst cloudswitch.Instance, instance
 			if !errors.Is(err, cloudswitch.ErrRefused) {
 				return cloudswitch.Instance{}, afterAccepted(ctx, "resize "+id, err)
 			}
-			// Put the instance back as it was, then report the refusal.
+			// Put the instance back under its old type, then report the
+			// refusal as an error after the stop took effect: the guest
+			// was stopped, and a stop and start moves the instance to
+			// another host and changes a public IPv4 address that is not
+			// an Elastic IP, so EC2 did act. The driver cannot know the
+			// instance is exactly as it was.
 			if _, serr := d.start(ctx, client, region, id); serr != nil {
-				// Stopped and not started again: not as it was, so not a
-				// refusal.
 				return cloudswitch.Instance{}, fmt.Errorf("aws: resize %s: ModifyInstanceAttribute was refused (%s), and starting the instance again failed: %w",
 					id, err.Error(), serr)
 			}
-			return cloudswitch.Instance{}, err
+			return cloudswitch.Instance{}, cloudswitch.AfterEffect(fmt.Errorf(
+				"aws: resize %s: the instance was stopped, its type change refused, and it was started again with its old type %s: %w", id, current, err))
 		}
 	}
 	return d.start(ctx, client, region, id)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/smithy-go"
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
@@ -62,8 +63,9 @@ func TestResizeChangesTheTypeInPlace(t *testing.T) {
 	}
 }
 
-// A refusal leaves the instance as it was: a refused stop changes nothing,
-// and a refused type change starts the instance again with its old type.
+// A refused stop changes nothing and is a refusal; a refused type change
+// starts the instance again with its old type, and is no refusal since the
+// stop took effect (the guest was stopped and started again).
 func TestResizeRefusedLeavesTheInstanceAsItWas(t *testing.T) {
 	drv, srv := newDriver(t)
 	inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
@@ -79,8 +81,12 @@ func TestResizeRefusedLeavesTheInstanceAsItWas(t *testing.T) {
 	}
 
 	_, err = drv.Resize(ctx, inst, "p5.48xlarge")
-	if !errors.Is(err, cloudswitch.ErrRefused) {
-		t.Fatalf("Resize to a type EC2 does not offer: %v; want a refusal", err)
+	if err == nil || errors.Is(err, cloudswitch.ErrRefused) {
+		t.Fatalf("Resize to a type EC2 does not offer, after the stop took effect: %v; want an error that is no refusal", err)
+	}
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("Resize to a type EC2 does not offer: %v; want EC2's answer reachable", err)
 	}
 	list(t, drv, "acme") // a DescribeInstances boots it
 	if g := groundTruth(t, srv, inst.ID); g.Type != "t3.medium" || g.State != awstest.StateRunning {
