@@ -90,10 +90,12 @@
 // only when the credentials can be shown to see the project it was created
 // in: the read before the delete found it (a later not_found is trusted),
 // or an older server (server ids grow across all of Hetzner) labelled for
-// the Instance's installation (for any owner, when the Instance names none)
-// is listed, or the installation's anchor is there and no younger than the
-// Instance, or one of the WithSSHKeys keys is in the project (give ids: they
-// are unique across projects, names are not). Without such evidence
+// the Instance's installation (when the Instance names none: a cloudswitch
+// server without an installation label) is listed, or the installation's
+// anchor is there and no younger than the Instance, or one of the
+// WithSSHKeys keys given by id is in the project (a key found by name is no
+// evidence: names are not unique across projects). Evidence of another
+// installation never counts: its servers may be in any project. Without such evidence
 // Deprovision returns a permanent error that is neither not-found nor a
 // refusal: the switch stays journaled instead of forgetting a server that
 // may exist. That is the case for a server created by a driver without the
