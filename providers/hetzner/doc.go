@@ -60,6 +60,14 @@
 // is someone else's: it is never adopted and never touched, and Provision
 // fails with cloudswitch.ErrNotOurs.
 //
+// The name guards only while the server lives: nothing in a project
+// remembers a deleted server's name, so Provision with a token whose server
+// was deleted creates another one (the driver never returns
+// cloudswitch.ErrTokenSpent). One token never has two live servers, and a
+// late server carries its token's labels, so Instances lists it and a
+// Reconciler that finds no record naming it reports it as an orphan (and
+// destroys it under WithDeleteOrphans).
+//
 // An adopted server must also be healthy. A create action can end in status
 // "error" (Hetzner Cloud API reference, "Actions"), and the server of a
 // failed create may stay, holding the token's name. So the driver reads the
