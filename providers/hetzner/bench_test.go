@@ -7,24 +7,27 @@ import (
 )
 
 // listed is the fleet the listing benchmark and its test list: 10,000
-// servers, in pages of 50 (the API's maximum per_page), so 200 pages.
+// servers, in pages of 50 (the API's maximum per_page), so 200 pages, and
+// 199 page boundaries, each checked by a one-server call after the page
+// that follows it (see Instances).
 const (
 	fleet      = 10_000
 	fleetPages = fleet / 50
+	fleetCalls = 2*fleetPages - 1
 )
 
-func TestListing10000ServersTakesOneCallPerPage(t *testing.T) {
+func TestListing10000ServersTakesOneCallPerPageAndOnePerBoundary(t *testing.T) {
 	srv, d := setup(t, nil)
 	plant(srv, owner, fleet)
 	srv.ResetCalls()
 	if got := list(t, d, owner); len(got) != fleet {
 		t.Fatalf("listed %d servers; want %d", len(got), fleet)
 	}
-	if calls := srv.Calls(hetznertest.OpListServers); calls != fleetPages {
-		t.Fatalf("%d listing calls for %d servers; want %d, one per page of 50", calls, fleet, fleetPages)
+	if calls := srv.Calls(hetznertest.OpListServers); calls != fleetCalls {
+		t.Fatalf("%d listing calls for %d servers; want %d, one per page of 50 and one per page boundary", calls, fleet, fleetCalls)
 	}
-	if calls := srv.Calls(""); calls != fleetPages {
-		t.Fatalf("%d API calls in all; want only the %d listing calls", calls, fleetPages)
+	if calls := srv.Calls(""); calls != fleetCalls {
+		t.Fatalf("%d API calls in all; want only the %d listing calls", calls, fleetCalls)
 	}
 }
 

@@ -123,12 +123,14 @@ func (d *Driver) waitForRunningActions(ctx context.Context, id int64) error {
 // for "gone" would leak them all. The evidence is, in this order:
 //
 //   - an older server (a smaller id: ids grow across all of Hetzner)
-//     labelled for inst's installation (cloudswitch-installation), or for
-//     any owner (cloudswitch-owner) when inst names none, is listed;
+//     labelled for inst's installation (cloudswitch-installation), or, when
+//     inst names none, a cloudswitch server (cloudswitch-owner) without an
+//     installation label, is listed;
 //   - the installation's anchor, a placement group Provision keeps in the
 //     project (see ensureAnchor), is there and no younger than inst;
-//   - one of the WithSSHKeys keys is in the project (an id is the stronger
-//     evidence: ids are unique across projects, names are not).
+//   - one of the WithSSHKeys keys given by id is in the project (ids are
+//     unique across Hetzner; names are not, so a key found by name is no
+//     evidence).
 //
 // Without evidence the error is permanent and neither not-found nor a
 // refusal: the switch stays journaled rather than forget a server that may
@@ -147,10 +149,15 @@ func (d *Driver) gone(ctx context.Context, inst cloudswitch.Instance, id int64) 
 	return d.scrub(fmt.Errorf("hetzner: %s: no such server in the project: %w", op, cloudswitch.ErrInstanceNotFound))
 }
 
-// projectVisible looks for the evidence gone needs.
+// projectVisible looks for the evidence gone needs. Only evidence of inst's
+// own installation counts: servers and anchors of another installation, and
+// SSH keys found by name (names are not unique across projects), are in
+// many projects.
 func (d *Driver) projectVisible(ctx context.Context, inst cloudswitch.Instance, op string) (bool, error) {
 	op += ": confirm the credentials see its project"
-	selector := ownership.OwnerKey
+	// Without an installation only servers that carry none count: another
+	// installation's servers are in other projects as well.
+	selector := ownership.OwnerKey + ",!" + ownership.InstallationKey
 	if label, ok := labelFor(inst.Installation); ok && label != "" {
 		selector = ownership.InstallationKey + "=" + label
 	}
@@ -169,12 +176,11 @@ func (d *Driver) projectVisible(ctx context.Context, inst cloudswitch.Instance, 
 		return ok, err
 	}
 	for _, k := range d.sshKeys {
-		var key *hcloud.SSHKey
-		if n, parseErr := strconv.ParseInt(k, 10, 64); parseErr == nil {
-			key, resp, err = d.client.SSHKey.GetByID(ctx, n)
-		} else {
-			key, resp, err = d.client.SSHKey.GetByName(ctx, k)
+		n, parseErr := strconv.ParseInt(k, 10, 64)
+		if parseErr != nil {
+			continue // a name: another project may hold a key of that name
 		}
+		key, resp, err := d.client.SSHKey.GetByID(ctx, n)
 		if err != nil {
 			return false, d.fail(ctx, op, false, resp, err)
 		}

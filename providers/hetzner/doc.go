@@ -60,6 +60,14 @@
 // is someone else's: it is never adopted and never touched, and Provision
 // fails with cloudswitch.ErrNotOurs.
 //
+// The name guards only while the server lives: nothing in a project
+// remembers a deleted server's name, so Provision with a token whose server
+// was deleted creates another one (the driver never returns
+// cloudswitch.ErrTokenSpent). One token never has two live servers, and a
+// late server carries its token's labels, so Instances lists it and a
+// Reconciler that finds no record naming it reports it as an orphan (and
+// destroys it under WithDeleteOrphans).
+//
 // An adopted server must also be healthy. A create action can end in status
 // "error" (Hetzner Cloud API reference, "Actions"), and the server of a
 // failed create may stay, holding the token's name. So the driver reads the
@@ -90,10 +98,12 @@
 // only when the credentials can be shown to see the project it was created
 // in: the read before the delete found it (a later not_found is trusted),
 // or an older server (server ids grow across all of Hetzner) labelled for
-// the Instance's installation (for any owner, when the Instance names none)
-// is listed, or the installation's anchor is there and no younger than the
-// Instance, or one of the WithSSHKeys keys is in the project (give ids: they
-// are unique across projects, names are not). Without such evidence
+// the Instance's installation (when the Instance names none: a cloudswitch
+// server without an installation label) is listed, or the installation's
+// anchor is there and no younger than the Instance, or one of the
+// WithSSHKeys keys given by id is in the project (a key found by name is no
+// evidence: names are not unique across projects). Evidence of another
+// installation never counts: its servers may be in any project. Without such evidence
 // Deprovision returns a permanent error that is neither not-found nor a
 // refusal: the switch stays journaled instead of forgetting a server that
 // may exist. That is the case for a server created by a driver without the

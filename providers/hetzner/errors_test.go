@@ -61,8 +61,10 @@ func eachOperation(t *testing.T, f hetznertest.Fault, check func(t *testing.T, e
 }
 
 func TestNotFoundIsErrInstanceNotFoundOnlyForTheInstance(t *testing.T) {
-	// The SSH key shows the driver sees the project, so a 404 is trusted.
-	srv, d := setup(t, []hetznertest.Option{hetznertest.WithSSHKeys("ops")}, hetzner.WithSSHKeys("ops"))
+	// The SSH key, given by id (ids are unique across Hetzner, names are
+	// not), shows the driver sees the project, so a 404 is trusted. The
+	// emulator numbers its keys 1, 2, ….
+	srv, d := setup(t, []hetznertest.Option{hetznertest.WithSSHKeys("ops")}, hetzner.WithSSHKeys("1"))
 	err := d.Deprovision(ctx, cloudswitch.Instance{Provider: cloudswitch.Hetzner, ID: "424242"})
 	if !errors.Is(err, cloudswitch.ErrInstanceNotFound) || errors.Is(err, cloudswitch.ErrTransient) || errors.Is(err, cloudswitch.ErrRefused) {
 		t.Fatalf("Deprovision of an unknown server: %v; want ErrInstanceNotFound, neither transient nor a refusal", err)

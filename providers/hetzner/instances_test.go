@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/ownership"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner"
@@ -25,9 +28,12 @@ func plant(srv *hetznertest.Server, owner string, n int) {
 	}
 }
 
-func TestInstancesFollowsEveryPageWithOneCallEach(t *testing.T) {
+// Each page is one call, and each boundary between two pages one more: the
+// last server of a page is read again after the next page, to catch a
+// shift (see TestInstancesListsEveryServerThatLivesThroughTheListing).
+func TestInstancesFollowsEveryPageWithOneCallEachAndOnePerBoundary(t *testing.T) {
 	for _, c := range []struct{ servers, cap, calls int }{
-		{0, 0, 1}, {50, 0, 1}, {51, 0, 2}, {120, 0, 3}, {120, 7, 18}, {7, 3, 3},
+		{0, 0, 1}, {50, 0, 1}, {51, 0, 3}, {120, 0, 5}, {120, 7, 35}, {7, 3, 5},
 	} {
 		t.Run(fmt.Sprintf("%d servers, pages capped at %d", c.servers, c.cap), func(t *testing.T) {
 			srv, d := setup(t, nil)
@@ -45,7 +51,7 @@ func TestInstancesFollowsEveryPageWithOneCallEach(t *testing.T) {
 				}
 			}
 			if calls := srv.Calls(hetznertest.OpListServers); calls != c.calls {
-				t.Fatalf("%d listing calls; want %d, one per page", calls, c.calls)
+				t.Fatalf("%d listing calls; want %d, one per page and one per page boundary", calls, c.calls)
 			}
 		})
 	}
@@ -136,5 +142,38 @@ func TestInstancesRefusesAnInvalidOwnerWithoutAnAPICall(t *testing.T) {
 	}
 	if n := srv.Calls(""); n != 0 {
 		t.Fatalf("%d API calls; want none", n)
+	}
+}
+
+// A listing whose servers keep shifting never ends as complete: after a
+// bounded number of restarts it ends with a transient error, and it never
+// yields a server twice.
+func TestInstancesThatKeepShiftingEndInATransientErrorAndNeverRepeatAServer(t *testing.T) {
+	srv, d := setup(t, nil)
+	var insts []cloudswitch.Instance
+	for i := range 20 {
+		insts = append(insts, provision(t, d, request(fmt.Sprintf("ws-%d", i))))
+	}
+	srv.SetPageSize(2)
+
+	seen := map[string]int{}
+	var last error
+	n := 0
+	for inst, err := range d.Instances(ctx, owner) {
+		if err != nil {
+			last = err
+			break
+		}
+		seen[inst.ID]++
+		n++
+		if n%2 == 0 { // at every page boundary another switch deletes the oldest server
+			require.NoError(t, d.Deprovision(ctx, insts[0]))
+			insts = insts[1:]
+		}
+	}
+	require.Error(t, last, "the servers shifted at every page, yet the listing ended as complete")
+	assert.ErrorIs(t, last, cloudswitch.ErrTransient)
+	for id, times := range seen {
+		assert.Equal(t, 1, times, "server %s was yielded %d times", id, times)
 	}
 }

@@ -51,20 +51,27 @@ func labelFor(v string) (label string, ok bool) {
 	return label, err == nil
 }
 
-// fenced checks, before a delete, that labels name the workspace and the
-// installation inst names (each when inst names one). It returns nil when
-// they do, and an error matching cloudswitch.ErrNotOurs naming the first
-// label that disagrees otherwise — a missing label disagrees too.
+// fenced checks, before a delete, that labels do not name another
+// workspace or installation than inst names (each when inst names one). A
+// label that is missing does not fence, as the Provider contract says: a
+// server created before the installation label existed carries none. A
+// server without the cloudswitch-owner label was never created by
+// cloudswitch and is fenced whatever inst names. It returns nil when the
+// server may be touched, and an error matching cloudswitch.ErrNotOurs
+// naming the label that disagrees otherwise.
 func fenced(labels map[string]string, inst cloudswitch.Instance) error {
+	if _, has := labels[ownership.OwnerKey]; !has {
+		return fmt.Errorf("no %s label: the server was not created by cloudswitch: %w", ownership.OwnerKey, cloudswitch.ErrNotOurs)
+	}
 	for _, check := range []struct{ key, want string }{
 		{ownership.WorkspaceKey, inst.WorkspaceID},
 		{ownership.InstallationKey, inst.Installation},
 	} {
-		if check.want == "" {
+		got, has := labels[check.key]
+		if check.want == "" || !has {
 			continue
 		}
-		want, ok := labelFor(check.want)
-		if got, has := labels[check.key]; !ok || !has || got != want {
+		if want, ok := labelFor(check.want); !ok || got != want {
 			return fmt.Errorf("label %s is %q, not %q: %w", check.key, got, want, cloudswitch.ErrNotOurs)
 		}
 	}

@@ -34,10 +34,11 @@ const (
 // is off — the end of an interrupted resize — and returned. Like
 // Deprovision it reads the server first and touches only a server whose
 // labels name inst's workspace and installation (cloudswitch.ErrNotOurs
-// otherwise). A change_type the API refuses (an unknown type, no capacity)
-// powers the server on again and returns the refusal: the server is as it
-// was. Any error after the server was stopped that leaves it stopped is
-// never a refusal.
+// otherwise). A server type the API does not know is refused before the
+// server is stopped. Once Resize has begun to stop the server no error is
+// a refusal (cloudswitch.AfterEffect): a change_type the API refuses (no
+// capacity for the type) powers the server on again, but its guest was
+// shut down and its workload interrupted.
 func (d *Driver) Resize(ctx context.Context, inst cloudswitch.Instance, instanceType string) (cloudswitch.Instance, error) {
 	if inst.Provider != "" && inst.Provider != name {
 		return cloudswitch.Instance{}, refusef("resize: instance %q is of provider %q, not %q", inst.ID, inst.Provider, name)
@@ -54,6 +55,37 @@ func (d *Driver) Resize(ctx context.Context, inst cloudswitch.Instance, instance
 		return cloudswitch.Instance{}, err
 	}
 	if srv.ServerType == nil || srv.ServerType.Name != instanceType {
+		if err := d.knownType(ctx, instanceType); err != nil {
+			return cloudswitch.Instance{}, err
+		}
+	}
+	// From here on a step may have taken effect (the server stopped, or
+	// started again): no error is a refusal.
+	out, err := d.resize(ctx, srv, inst, instanceType)
+	if err != nil {
+		return cloudswitch.Instance{}, cloudswitch.AfterEffect(err)
+	}
+	return out, nil
+}
+
+// knownType refuses, before Resize stops anything, a server type the API
+// does not know.
+func (d *Driver) knownType(ctx context.Context, instanceType string) error {
+	op := fmt.Sprintf("resize: look up server type %s", instanceType)
+	st, resp, err := d.client.ServerType.GetByName(ctx, instanceType)
+	if err != nil {
+		return d.fail(ctx, op, false, resp, err)
+	}
+	if st == nil {
+		return refusef("%s: no such server type", op)
+	}
+	return nil
+}
+
+// resize stops srv, changes its type and starts it again (see Resize).
+func (d *Driver) resize(ctx context.Context, srv *hcloud.Server, inst cloudswitch.Instance, instanceType string) (cloudswitch.Instance, error) {
+	id := srv.ID
+	if srv.ServerType == nil || srv.ServerType.Name != instanceType {
 		if err := d.stop(ctx, srv); err != nil {
 			return cloudswitch.Instance{}, err
 		}
@@ -64,7 +96,8 @@ func (d *Driver) Resize(ctx context.Context, inst cloudswitch.Instance, instance
 			if !errors.Is(failed, cloudswitch.ErrRefused) {
 				return cloudswitch.Instance{}, failed
 			}
-			// Refused: the server is as it was, once it runs again.
+			// Refused: the type is unchanged; the server runs again, but
+			// it was stopped, so the caller still hears no refusal.
 			if startErr := d.start(ctx, srv); startErr != nil {
 				return cloudswitch.Instance{}, d.scrub(fmt.Errorf("hetzner: %s: %v; starting the server again failed, it is off: %w", op, failed, startErr))
 			}

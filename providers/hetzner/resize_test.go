@@ -50,19 +50,22 @@ func TestResizeIsIdempotentAndFinishesAnInterruptedResize(t *testing.T) {
 	assert.Equal(t, hetznertest.StatusRunning, vm.Status, "the repeat finishes the resize")
 }
 
-func TestARefusedResizeLeavesTheServerAsItWas(t *testing.T) {
+func TestAResizeRefusedByTheAPIStartsTheServerAgain(t *testing.T) {
 	srv, d := setup(t, nil)
 	inst := provision(t, d, request("ws-norooom"))
 	srv.SetUnavailable(hetznertest.Unavailable{ServerType: "cpx51"})
 	_, err := d.Resize(ctx, inst, "cpx51")
-	require.ErrorIs(t, err, cloudswitch.ErrRefused)
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, cloudswitch.ErrRefused, "the server was shut down before change_type was refused: the cloud acted")
 	vm, _ := vmByID(t, srv, inst.ID)
 	assert.Equal(t, "cpx21", vm.Type)
 	assert.Equal(t, hetznertest.StatusRunning, vm.Status, "a refused resize must start the server again")
 
+	shutdowns := srv.Calls(hetznertest.OpShutdownServer)
 	_, err = d.Resize(ctx, inst, "cx99")
 	require.ErrorIs(t, err, cloudswitch.ErrRefused, "an unknown type is refused")
 	vm, _ = vmByID(t, srv, inst.ID)
+	assert.Zero(t, srv.Calls(hetznertest.OpShutdownServer)-shutdowns, "an unknown type is refused before the server is shut down")
 	assert.Equal(t, hetznertest.StatusRunning, vm.Status)
 }
 
