@@ -50,8 +50,9 @@ type ProvisionRequest struct {
 	// an empty Region or Image selects the driver's default.
 	Compute Compute
 	// Token is the idempotency key: every request with the same Token yields
-	// the same VM, however often it is repeated and whatever became of the
-	// earlier attempts' responses. The driver records it in the VM's tags.
+	// the same live VM, however often it is repeated and whatever became of
+	// the earlier attempts' responses. The driver records it in the VM's
+	// tags.
 	Token string
 	// Owner is the value of the ownership tag, which lets Provider.Instances
 	// and the Reconciler find every VM this installation created.
@@ -100,9 +101,14 @@ func (req ProvisionRequest) Check(provider string) error {
 // claim that nothing changed. Errors never carry credentials.
 type Provider interface {
 	// Provision creates the VM described by req, tagged with req.Owner,
-	// req.WorkspaceID and req.Token, or returns the VM an earlier request
-	// with the same Token created: the same Token never yields two VMs. A
-	// permanent error means no VM exists for the token; a transient one
+	// req.Installation, req.WorkspaceID and req.Token, or returns the live
+	// VM an earlier request with the same Token created: the same Token
+	// never yields two live VMs. Once the token's VM is gone, a driver
+	// either refuses to create another (ErrTokenSpent) or — past the
+	// cloud's idempotency window, which no stateless driver can see —
+	// creates one carrying the same tags, so that the journal holding the
+	// token, or the Reconciler, still finds it. A refusal (ErrRefused)
+	// means no VM was created for the token by this call; any other error
 	// leaves that unknown until Provision is called again with it.
 	Provision(ctx context.Context, req ProvisionRequest) (Instance, error)
 
