@@ -30,6 +30,9 @@ const (
 	actionRead   = "read"   // GET /workspaces/{id}
 	actionSwitch = "switch" // PATCH /workspaces/{id}/compute: may destroy and create VMs
 	actionResume = "resume" // POST /workspaces/{id}/resume
+	// actionDecommission: DELETE /workspaces/{id}; destroys the VM
+	// (ConfirmRecreate carries confirm_destroy).
+	actionDecommission = "decommission"
 )
 
 // authzRequest is what a request asks for, decoded and checked: what

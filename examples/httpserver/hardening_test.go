@@ -127,7 +127,7 @@ func TestUnknownPathsAndMethodsAreProblems(t *testing.T) {
 	r.wantStatus(t, http.StatusNotFound)
 	r.problem(t)
 	for _, req := range []struct{ method, path, allow string }{
-		{"DELETE", "/workspaces/ws-1", "GET, HEAD"},
+		{"PUT", "/workspaces/ws-1", "DELETE, GET, HEAD"},
 		{"PUT", "/workspaces", "GET, HEAD, POST"},
 		{"GET", "/workspaces/ws-1/compute", "PATCH"},
 		{"GET", "/workspaces/ws-1/resume", "POST"},

@@ -37,6 +37,9 @@
 //	PATCH /workspaces/{id}/compute     {"provider":"hetzner","instance_type":"cpx31","region":"fsn1","confirm_recreate":true}
 //	                                   switches it; If-Match: "<version>" (exactly as the ETag) makes it conditional
 //	POST  /workspaces/{id}/resume      finishes or undoes an interrupted switch
+//	DELETE /workspaces/{id}?confirm_destroy=true
+//	                                   decommissions it: hook, destroy its VM, delete the record (204);
+//	                                   428 without confirm_destroy when it has a VM; If-Match as for PATCH
 //	GET   /healthz                     checks the database (no token needed)
 //	GET   /metrics                     Prometheus metrics
 //	GET   /emulator/vms                the in-process emulated clouds' VMs (only when they run in this process)

@@ -18,11 +18,12 @@ func newHandler(a *api, token string, ping func(context.Context) error, extra ma
 	protected.HandleFunc("POST /workspaces", a.createWorkspace)
 	protected.HandleFunc("GET /workspaces", a.listWorkspaces)
 	protected.HandleFunc("GET /workspaces/{id}", a.getWorkspace)
+	protected.HandleFunc("DELETE /workspaces/{id}", a.decommission)
 	protected.HandleFunc("PATCH /workspaces/{id}/compute", a.patchCompute)
 	protected.HandleFunc("POST /workspaces/{id}/resume", a.resume)
 	// The same paths with any other method: 405, naming those allowed.
 	protected.Handle("/workspaces", methodNotAllowed("GET, HEAD, POST"))
-	protected.Handle("/workspaces/{id}", methodNotAllowed("GET, HEAD"))
+	protected.Handle("/workspaces/{id}", methodNotAllowed("DELETE, GET, HEAD"))
 	protected.Handle("/workspaces/{id}/compute", methodNotAllowed("PATCH"))
 	protected.Handle("/workspaces/{id}/resume", methodNotAllowed("POST"))
 	for pattern, h := range extra {

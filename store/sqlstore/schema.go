@@ -32,6 +32,7 @@ type statements struct {
 	update       *statement
 	exists       *statement // count of rows with the id (0 or 1)
 	delete       *statement
+	deleteIf     *statement // Decommission's compare-and-swap delete: id $1 at version $2
 	pending      *statement // id, compute, instance, pending, version of pending rows, by id
 	list         *statement // the same for every row
 	installation *statement // the installation id of the metadata row
@@ -39,7 +40,7 @@ type statements struct {
 
 // all returns the statements the Store runs after Migrate.
 func (s *statements) all() []*statement {
-	return []*statement{s.get, s.batch, s.insert, s.update, s.exists, s.delete, s.pending, s.list, s.installation}
+	return []*statement{s.get, s.batch, s.insert, s.update, s.exists, s.delete, s.deleteIf, s.pending, s.list, s.installation}
 }
 
 // The schema, one row per workspace. See the package documentation.
@@ -131,6 +132,7 @@ func newStatements(d Dialect, t table) statements {
 		update:       stmt(update),
 		exists:       stmt(`SELECT count(*) FROM {table} WHERE id = $1`),
 		delete:       stmt(`DELETE FROM {table} WHERE id = $1`),
+		deleteIf:     stmt(`DELETE FROM {table} WHERE id = $1 AND version = $2`),
 		pending:      stmt(`SELECT id, ` + columns + ` FROM {table} WHERE pending IS NOT NULL ORDER BY id`),
 		list:         stmt(`SELECT id, ` + columns + ` FROM {table} ORDER BY id`),
 		installation: stmt(`SELECT installation FROM {meta} WHERE id = 1`),

@@ -40,6 +40,7 @@ type Store struct {
 var (
 	_ cloudswitch.InstallationStore = (*Store)(nil)
 	_ cloudswitch.BatchGetter       = (*Store)(nil)
+	_ cloudswitch.Deleter           = (*Store)(nil)
 )
 
 // New returns a Store on db, which must be a pool of the database d names.

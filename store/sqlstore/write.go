@@ -74,6 +74,32 @@ func (s *Store) Update(ctx context.Context, w cloudswitch.Workspace) (cloudswitc
 	}
 }
 
+// DeleteIf deletes the workspace only if its stored Version equals
+// w.Version: cloudswitch.ErrConflict if it does not (nothing deleted),
+// cloudswitch.ErrNotFound if there is no such workspace. One statement when
+// it deletes; a second one tells a conflict from a missing row otherwise.
+func (s *Store) DeleteIf(ctx context.Context, w cloudswitch.Workspace) error {
+	res, err := s.sql.deleteIf.exec(ctx, s.db, w.ID, w.Version)
+	if err != nil {
+		return fail("delete", w.ID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fail("delete", w.ID, err)
+	}
+	if n == 1 {
+		return nil
+	}
+	exists, err := s.exists(ctx, w.ID)
+	switch {
+	case err != nil:
+		return fail("delete", w.ID, err)
+	case exists:
+		return fmt.Errorf("sqlstore: delete %q at version %d: the stored version differs: %w", w.ID, w.Version, cloudswitch.ErrConflict)
+	}
+	return fmt.Errorf("sqlstore: delete %q: %w", w.ID, cloudswitch.ErrNotFound)
+}
+
 // exists reports whether a row with the id exists.
 func (s *Store) exists(ctx context.Context, id string) (bool, error) {
 	var n int64

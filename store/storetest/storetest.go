@@ -124,6 +124,7 @@ func RunWithOptions(t *testing.T, newStore func(t *testing.T) cloudswitch.Store,
 		{"PendingAllowsWritesWhileIterating", testPendingWhileWriting},
 		{"CancelledContextIsNeitherNotFoundNorConflict", testCancelled},
 		{"DeleteRemovesTheWorkspace", testDelete},
+		{"DeleteIfIsCompareAndSwap", testDeleteIf},
 		{"RecreatedWorkspaceNeverRepeatsAVersion", func(t *testing.T, st cloudswitch.Store, c Creator) {
 			testRecreate(t, st, c, opts.Delete)
 		}},
@@ -574,6 +575,37 @@ func testDelete(t *testing.T, st cloudswitch.Store, c Creator) {
 	}
 	if err := d.Delete(ctx, "del"); !errors.Is(err, cloudswitch.ErrNotFound) {
 		t.Fatalf("Delete of a missing workspace: got %v; want ErrNotFound", err)
+	}
+}
+
+// testDeleteIf checks cloudswitch.Deleter, which Decommission needs: a
+// delete at a stale version deletes nothing.
+func testDeleteIf(t *testing.T, st cloudswitch.Store, c Creator) {
+	d, ok := st.(cloudswitch.Deleter)
+	if !ok {
+		t.Skipf("%T does not implement cloudswitch.Deleter", st)
+	}
+	w := mustCreate(t, c, sample("delif"))
+	stale := w
+	w.Compute.Image = "changed"
+	w, err := st.Update(ctx, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.DeleteIf(ctx, stale); !errors.Is(err, cloudswitch.ErrConflict) || errors.Is(err, cloudswitch.ErrNotFound) {
+		t.Fatalf("DeleteIf at a stale version: got %v; want ErrConflict", err)
+	}
+	if _, err := st.Get(ctx, "delif"); err != nil {
+		t.Fatalf("a DeleteIf that conflicted deleted the workspace: %v", err)
+	}
+	if err := d.DeleteIf(ctx, w); err != nil {
+		t.Fatalf("DeleteIf at the stored version: %v", err)
+	}
+	if _, err := st.Get(ctx, "delif"); !errors.Is(err, cloudswitch.ErrNotFound) {
+		t.Fatalf("Get after DeleteIf: got %v; want ErrNotFound", err)
+	}
+	if err := d.DeleteIf(ctx, w); !errors.Is(err, cloudswitch.ErrNotFound) || errors.Is(err, cloudswitch.ErrConflict) {
+		t.Fatalf("DeleteIf of a missing workspace: got %v; want ErrNotFound", err)
 	}
 }
 
