@@ -87,6 +87,31 @@ func Refused(err error) error {
 	return &refusedError{err: err}
 }
 
+// AfterEffect marks err as an error met after the call had acted (a step of
+// a multi-step operation took effect, or the cloud accepted the call): it
+// never matches ErrRefused, whatever err matches, so that no Switcher takes
+// it for "nothing changed". Every other class (ErrTransient,
+// ErrInstanceNotFound, ErrNotOurs) and errors.As still reach the cause.
+// AfterEffect(nil) is nil.
+func AfterEffect(err error) error {
+	if err == nil || !errors.Is(err, ErrRefused) {
+		return err
+	}
+	return &actedError{err: err}
+}
+
+// actedError has no Unwrap, which would let errors.Is reach the refusal
+// mark: Is and As answer for the cause instead, ErrRefused excepted.
+type actedError struct{ err error }
+
+func (e *actedError) Error() string { return e.err.Error() }
+
+func (e *actedError) Is(target error) bool {
+	return target != ErrRefused && errors.Is(e.err, target)
+}
+
+func (e *actedError) As(target any) bool { return errors.As(e.err, target) }
+
 type refusedError struct{ err error }
 
 func (e *refusedError) Error() string        { return e.err.Error() }

@@ -184,12 +184,19 @@ func WithStrategy(s Strategy) Option {
 
 // Hooks are called at fixed points of a switch.
 type Hooks struct {
-	// BeforeDeprovision is called before the old VM is destroyed, with the
-	// workspace as recorded at that point (its Pending intent says where it
-	// is going). Use it to back up state that lives on the VM. An error
-	// aborts the switch with nothing changed. It may be called again for the
-	// same switch (when Resume takes an interrupted switch over), so it must
-	// be idempotent.
+	// BeforeDeprovision is called before the old VM is destroyed (by a
+	// switch or a decommission), with the workspace as recorded at that
+	// point (its Pending intent says where it is going). Use it to back up
+	// state that lives on the VM. An error aborts the switch with nothing
+	// changed.
+	//
+	// The journal records that a switch started with the hook requires it
+	// (a Switcher or Reconciler without one will not advance the switch
+	// past it: ErrHookRequired), and records its completion before the VM
+	// is destroyed, so that a resumed switch does not run it again. It runs
+	// twice only if its process dies between the hook's return and that
+	// record, so it must be idempotent. A switch started without the hook
+	// never runs it, whoever resumes it.
 	BeforeDeprovision func(ctx context.Context, w Workspace) error
 }
 
