@@ -17,7 +17,9 @@ type Options struct {
 	Concurrency int
 	// Canary is how many switches run first, alone; then Apply waits for
 	// them, stops if any failed, and otherwise asks AfterCanary before it
-	// starts the rest (0: no canary).
+	// starts the rest (0: no canary). Only switches that ran (done or
+	// failed) make the canary: steps refused at apply time or skipped as
+	// already done are not counted, and more steps start in their place.
 	Canary int
 	// AfterCanary is the health check (or the pause) between the canary
 	// and the rest: a non-nil error stops the apply with nothing more
@@ -204,6 +206,12 @@ func (r *applyRun) dispatch(ctx context.Context, steps iter.Seq2[Step, error]) e
 	slots := make(chan struct{}, r.opts.Concurrency)
 	started := 0
 	canaryDone := r.opts.Canary <= 0
+	// canaryStarts is how many steps may start before the canary is
+	// judged. A step refused at apply time (changed since planning) or
+	// skipped as already done runs no switch, so it is not part of the
+	// canary: when the first canaryStarts steps ran fewer than Canary
+	// switches, more steps start until Canary switches ran.
+	canaryStarts := r.opts.Canary
 	for s, err := range steps {
 		if ctx.Err() != nil {
 			// Checked first: a plan streamed from a planner on ctx ends
@@ -222,11 +230,16 @@ func (r *applyRun) dispatch(ctx context.Context, steps iter.Seq2[Step, error]) e
 			r.skip(s)
 			continue
 		}
-		if !canaryDone && started == r.opts.Canary {
-			if !r.passCanary(ctx) {
-				return nil
+		if !canaryDone && started == canaryStarts {
+			r.wg.Wait()
+			if ran := r.t.progress().switched(); ran < r.opts.Canary {
+				canaryStarts = started + r.opts.Canary - ran
+			} else {
+				if !r.passCanary(ctx) {
+					return nil
+				}
+				canaryDone = true
 			}
-			canaryDone = true
 		}
 		if !acquire(ctx, slots) {
 			r.stop(StopCancelled, context.Cause(ctx).Error())
@@ -250,6 +263,7 @@ func (r *applyRun) dispatch(ctx context.Context, steps iter.Seq2[Step, error]) e
 		}()
 	}
 	if !canaryDone && started > 0 {
+		// Fewer than Canary switches ran: the whole plan was the canary.
 		// A plan no longer than its canary still gets the canary's verdict.
 		r.wg.Wait()
 		if r.t.progress().Failed > 0 {
@@ -373,7 +387,7 @@ func (r *applyRun) switchOne(s Step, started func(resumed bool)) (EventKind, str
 // judgeBudget stops the apply when the failure budget is spent.
 func (r *applyRun) judgeBudget() {
 	p := r.t.progress()
-	switched := p.Done + p.Failed
+	switched := p.switched()
 	switch {
 	case r.opts.MaxFailures > 0 && p.Failed >= r.opts.MaxFailures:
 		r.stop(StopFailureBudget, fmt.Sprintf("%d switches failed (limit %d)", p.Failed, r.opts.MaxFailures))

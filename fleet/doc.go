@@ -10,7 +10,8 @@
 // image) — and which VM it would destroy, resize or create. The planner
 // follows the Switcher's rules and must be configured as the Switcher is.
 // Making a plan writes nothing and calls no provider but for preflight
-// checks (cloudswitch.Preflighter), one per distinct target. It is printed as a table or as JSON lines, saved
+// checks (cloudswitch.Preflighter), one per workspace that would get a VM
+// created or resized, as Switch asks. It is printed as a table or as JSON lines, saved
 // and loaded (WritePlan, ReadPlan), and applied with Apply, which refuses
 // every workspace whose Version changed since the plan was made.
 //

@@ -145,12 +145,12 @@ func TestPlanRefusesABadTargetBeforeReadingAnything(t *testing.T) {
 	assert.Equal(t, "instance_type", ve.Field)
 }
 
-func TestPlanAsksPreflightOncePerTargetAndRefusesWhatItRefuses(t *testing.T) {
+func TestPlanAsksPreflightForEachWorkspaceAndRefusesWhatItRefuses(t *testing.T) {
 	w := newWorld(t)
 	ids := w.addAWS(t, 50)
 	req := cloudswitch.Request{Compute: cloudswitch.Compute{Provider: cloudswitch.GCP}, ConfirmRecreate: true}
 	plan := w.planAll(t, ids, req)
-	assert.EqualValues(t, 1, w.gcp.preflights.Load(), "50 workspaces with one target need one preflight")
+	assert.EqualValues(t, 50, w.gcp.preflights.Load(), "each of 50 workspaces is preflighted, as Switch preflights each (drivers judge the workspace too)")
 	assert.Equal(t, 50, plan.Counts().ByAction[fleet.ActionRecreate])
 
 	w.gcp.refuse = map[string]error{"e2-standard-2": &cloudswitch.ValidationError{Field: "instance_type", Value: "e2-standard-2", Reason: "is not offered in this zone"}}

@@ -20,8 +20,9 @@ import (
 // allowlist, provisioning and owner).
 //
 // Planning writes nothing, and calls no provider but for
-// cloudswitch.Preflighter.Preflight on the drivers that have it, once per
-// distinct target compute.
+// cloudswitch.Preflighter.Preflight on the drivers that have it, once for
+// each workspace the switch would create or resize a VM for, with the
+// request the Switcher would send.
 type Planner struct {
 	store        cloudswitch.Store
 	providers    map[string]cloudswitch.Provider
@@ -139,7 +140,7 @@ func (p *Planner) Steps(ctx context.Context, sel Selection, req cloudswitch.Requ
 			yield(Step{}, fmt.Errorf("fleet: the target is refused: %w", err))
 			return
 		}
-		pf := preflights{p: p, results: make(map[preflightKey]error)}
+		pf := preflights{p: p}
 		for l := range sel.workspaces(ctx, p.store) {
 			if err := ctx.Err(); err != nil {
 				yield(Step{}, err)
@@ -342,16 +343,14 @@ func (p *Planner) oldInstance(w cloudswitch.Workspace) (cloudswitch.Instance, er
 	return inst, nil
 }
 
-// preflightKey is what a preflight answer depends on.
-type preflightKey struct {
-	compute cloudswitch.Compute
-}
-
-// preflights asks each target driver once per distinct compute, since the
-// answer depends on the machine, not on the workspace.
+// preflights asks each target driver about each workspace, as the Switcher
+// does before it creates or resizes that workspace's VM: drivers judge the
+// whole ProvisionRequest — the workspace id and the token as well as the
+// compute (a workspace id no label can carry is refused) — so no answer is
+// reused for another workspace. Only the store's installation id, which
+// names no workspace, is read once.
 type preflights struct {
 	p            *Planner
-	results      map[preflightKey]error
 	installation *string
 }
 
@@ -360,29 +359,17 @@ func (pf *preflights) check(ctx context.Context, workspaceID string, target clou
 	if !ok {
 		return nil
 	}
-	key := preflightKey{compute: target}
-	if err, done := pf.results[key]; done {
-		return err
-	}
 	inst, err := pf.installationID(ctx)
 	if err != nil {
 		return err // not kept: the store may answer next time
 	}
-	// The token is one the Switcher could have drawn (drivers check its
-	// form); preflight creates nothing, so it names no VM.
-	err = drv.Preflight(ctx, cloudswitch.ProvisionRequest{
+	// The request has the shape of the Switcher's: the token is one it
+	// could have drawn (drivers check its form); preflight creates nothing,
+	// so it names no VM.
+	return drv.Preflight(ctx, cloudswitch.ProvisionRequest{
 		WorkspaceID: workspaceID, Compute: target, Token: newToken(), Owner: pf.p.owner, Installation: inst,
 	})
-	if !errors.Is(err, cloudswitch.ErrTransient) && len(pf.results) < maxPreflightAnswers {
-		pf.results[key] = err
-	}
-	return err
 }
-
-// maxPreflightAnswers bounds the preflight answers a plan keeps: targets
-// are few, but a request that keeps every current field may have as many as
-// workspaces.
-const maxPreflightAnswers = 1024
 
 func (pf *preflights) installationID(ctx context.Context) (string, error) {
 	if pf.installation != nil {

@@ -58,6 +58,10 @@ type Tally struct {
 	InFlight int `json:"in_flight"`
 }
 
+// switched counts the switches that ran to their end, done or failed; steps
+// skipped or refused without a switch are not among them.
+func (t Tally) switched() int { return t.Done + t.Failed }
+
 // finished counts the steps that are over.
 func (t Tally) finished() int { return t.Done + t.Failed + t.Skipped + t.Refused }
 

@@ -45,8 +45,16 @@ func WithGrants(f func(Grant)) RateLimitOption {
 // RateLimit returns p behind the token bucket lim: every call of the
 // returned Provider first waits for a token (Instances once, before its
 // first page). Share the returned Provider between every switch that
-// reaches the same cloud account, so that together they never call faster
-// than lim allows.
+// reaches the same cloud account, so that together they never call the
+// driver faster than lim allows.
+//
+// The limit is on driver calls, not on the cloud's API calls: one driver
+// call makes several API calls (a Provision is a launch and the polls of
+// its wait, an Instances a request per page, and each may be retried), so a
+// bucket sized to a cloud's API limit lets the cloud receive several times
+// that. To bound the API calls, install LimitTransport in the driver's SDK
+// client; RateLimit then still bounds how many driver calls start, and
+// refuses cleanly (nothing sent) a call whose context ends while it waits.
 //
 // The returned Provider is a cloudswitch.Preflighter when p is one, and a
 // cloudswitch.Resizer when p is one. A call that ends while waiting (its

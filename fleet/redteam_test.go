@@ -2,7 +2,12 @@ package fleet_test
 
 import (
 	"context"
+	"net/http"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,34 +23,57 @@ import (
 
 // The per-provider limit is on the cloud's API calls (the operator sets
 // what EC2 allows; the apply is measured against the emulator's call log).
-// RateLimit takes one token per Provider call, but one Provision is a
-// RunInstances and several DescribeInstances polls, and one Instances is a
-// DescribeInstances per page: with a bucket of 3 tokens that never refills,
-// EC2 receives far more than 3 calls.
+// A Provider wrapper (RateLimit) takes one token per driver call, but one
+// Provision is a RunInstances and several DescribeInstances polls, and one
+// Instances is a DescribeInstances per page. The bucket therefore sits in
+// the SDK client's HTTP transport (LimitTransport), where every API request
+// takes a token: with a bucket of 3 tokens that never refills, EC2 receives
+// at most 3 calls, and the driver calls that needed more are stopped before
+// their requests leave.
 func TestRateLimitBoundsTheCloudsAPICallsNotTheDriversCalls(t *testing.T) {
 	srv := awstest.NewServer(t)
-	drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage("ami-0123456789abcdef0"))
-	require.NoError(t, err)
-	const burst = 3
-	limited := fleet.RateLimit(cloudswitch.AWS, drv, rate.NewLimiter(rate.Limit(1e-9), burst)) // 3 tokens, no refill
 	srv.SetPageSize(1)
-
-	ctx := context.Background()
-	for i, tok := range []string{"tok-rate-0001", "tok-rate-0002"} {
-		_, err := limited.Provision(ctx, cloudswitch.ProvisionRequest{
-			WorkspaceID: "ws-" + tok, Owner: "acme", Token: tok,
-			Compute: cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"},
+	var grants atomic.Int64
+	driver := func(lim *rate.Limiter) cloudswitch.Provider {
+		client := ec2.New(srv.Client("us-east-1").Options(), func(o *ec2.Options) {
+			o.HTTPClient = &http.Client{Transport: fleet.LimitTransport(cloudswitch.AWS, nil, lim,
+				fleet.WithGrants(func(fleet.Grant) { grants.Add(1) }))}
 		})
-		require.NoError(t, err, "provision %d", i)
-	}
-	n := 0
-	for _, err := range limited.Instances(ctx, "acme") {
+		drv, err := aws.New(client, aws.WithImage("ami-0123456789abcdef0"))
 		require.NoError(t, err)
-		n++
+		return drv
 	}
-	require.Equal(t, 2, n)
+	apiCalls := func() int {
+		return srv.Calls("RunInstances") + srv.Calls("DescribeInstances") + srv.Calls("TerminateInstances")
+	}
+	// Two provisions and a listing, reporting whether any was stopped.
+	work := func(ctx context.Context, drv cloudswitch.Provider, prefix string) (stopped bool) {
+		for _, tok := range []string{prefix + "0001", prefix + "0002"} {
+			_, err := drv.Provision(ctx, cloudswitch.ProvisionRequest{
+				WorkspaceID: "ws-" + tok, Owner: "acme", Token: tok,
+				Compute: cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"},
+			})
+			stopped = stopped || err != nil
+		}
+		for _, err := range drv.Instances(ctx, "acme") {
+			stopped = stopped || err != nil
+		}
+		return stopped
+	}
 
-	calls := srv.Calls("RunInstances") + srv.Calls("DescribeInstances") + srv.Calls("TerminateInstances")
+	// Every API request takes a token, polls and pages included.
+	require.False(t, work(context.Background(), driver(rate.NewLimiter(rate.Inf, 1)), "tok-rate-a"))
+	assert.EqualValues(t, apiCalls(), grants.Load(), "every API call EC2 received took a token")
+	assert.Greater(t, apiCalls(), 3, "two provisions and a paged listing are more API calls than driver calls")
+
+	// A bucket of 3 tokens that never refills lets 3 API calls through.
+	srv.ResetCalls()
+	const burst = 3
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // the bucket refuses at once what would wait past it
+	defer cancel()
+	stopped := work(ctx, driver(rate.NewLimiter(rate.Limit(1e-9), burst)), "tok-rate-b")
+	assert.True(t, stopped, "the bucket stopped the calls it had no token for")
+	calls := apiCalls()
 	assert.LessOrEqual(t, calls, burst,
 		"EC2 received %d API calls through a bucket that let %d go (RunInstances %d, DescribeInstances %d)",
 		calls, burst, srv.Calls("RunInstances"), srv.Calls("DescribeInstances"))

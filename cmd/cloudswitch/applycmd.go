@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"iter"
+	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -85,23 +86,39 @@ func applyCmd(ctx, abort context.Context, args []string, std stdio) error {
 		return usageErr("apply a saved plan (-plan FILE) or plan inline (-ids, -ids-file, -where-provider or -all), not both or neither")
 	}
 
+	// -rate bounds the API requests each cloud receives: a bucket in the
+	// HTTP transport of the provider's SDK client, which every request —
+	// launch, poll, page, retry — waits for. A second bucket of the same
+	// size bounds the driver calls; as each driver call makes at least
+	// one request it rarely binds, but a switch stopped while it waits
+	// there is refused before anything reaches the cloud.
+	apiLimits := make(map[string]*rate.Limiter)
+	driverLimits := make(map[string]*rate.Limiter)
+	for name, r := range rates {
+		b := int(bursts[name])
+		if b < 1 {
+			b = 1
+		}
+		apiLimits[name] = rate.NewLimiter(rate.Limit(r), b)
+		driverLimits[name] = rate.NewLimiter(rate.Limit(r), b)
+	}
+	cfg.clouds.transport = func(provider string, next http.RoundTripper) http.RoundTripper {
+		if lim, ok := apiLimits[provider]; ok {
+			return fleet.LimitTransport(provider, next, lim)
+		}
+		return next
+	}
 	s, err := cfg.open(ctx, std.err)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	limits := make(map[string]*rate.Limiter)
-	for name, r := range rates {
+	for name := range rates {
 		if _, ok := s.drivers[name]; !ok {
 			return usageErr("-rate names provider %q, which has no driver", name)
 		}
-		b := int(bursts[name])
-		if b < 1 {
-			b = 1
-		}
-		limits[name] = rate.NewLimiter(rate.Limit(r), b)
 	}
-	sw, err := s.switcher(fleet.RateLimitAll(s.drivers, limits))
+	sw, err := s.switcher(fleet.RateLimitAll(s.drivers, driverLimits))
 	if err != nil {
 		return err
 	}

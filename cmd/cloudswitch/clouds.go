@@ -10,7 +10,12 @@ import (
 	"os"
 	"time"
 
+	compute "cloud.google.com/go/compute/apiv1"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/hetznercloud/hcloud-go/v2/hcloud"
+	"google.golang.org/api/option"
+	htransport "google.golang.org/api/transport/http"
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/emulated"
@@ -45,6 +50,17 @@ type clouds struct {
 	emulators           string
 	awsImage            string
 	gcpProject, gcpZone string
+	// transport, when set, wraps the HTTP transport of each provider's
+	// SDK client (apply installs its per-provider API rate limits here).
+	transport func(provider string, next http.RoundTripper) http.RoundTripper
+}
+
+// through returns next wrapped by c.transport for provider, or next.
+func (c *clouds) through(provider string, next http.RoundTripper) http.RoundTripper {
+	if c.transport == nil {
+		return next
+	}
+	return c.transport(provider, next)
 }
 
 func (c *clouds) register(fs *flag.FlagSet) {
@@ -117,7 +133,7 @@ func (c *clouds) connectEmulated(ctx context.Context) (map[string]cloudswitch.Pr
 		closers = append(closers, set.Close)
 		ep = set.Endpoints()
 	}
-	drivers, closeDrivers, err := emulated.Drivers(ctx, ep)
+	drivers, closeDrivers, err := emulated.DriversThrough(ctx, ep, c.transport)
 	if err != nil {
 		for _, f := range closers {
 			f()
@@ -145,6 +161,9 @@ func (c *clouds) connectReal(ctx context.Context, provider string, logger *slog.
 		if cfg.Region == "" {
 			return nil, nil, errors.New("no AWS region: set AWS_REGION or a region in the AWS profile")
 		}
+		if c.transport != nil {
+			cfg.HTTPClient = &http.Client{Transport: c.through(cloudswitch.AWS, awshttp.NewBuildableClient().GetTransport())}
+		}
 		drv, err := aws.NewFromConfig(cfg, aws.WithImage(c.awsImage), aws.WithLogger(logger))
 		return drv, nil, err
 	case cloudswitch.Hetzner:
@@ -152,13 +171,29 @@ func (c *clouds) connectReal(ctx context.Context, provider string, logger *slog.
 		if token == "" {
 			return nil, nil, errors.New("HCLOUD_TOKEN is not set")
 		}
-		drv, err := hetzner.NewFromToken(token, hetzner.WithLogger(logger))
+		opts := []hetzner.Option{hetzner.WithLogger(logger)}
+		if c.transport != nil {
+			opts = append(opts, hetzner.WithClientOptions(hcloud.WithHTTPClient(
+				&http.Client{Transport: c.through(cloudswitch.Hetzner, http.DefaultTransport)})))
+		}
+		drv, err := hetzner.NewFromToken(token, opts...)
 		return drv, nil, err
 	case cloudswitch.GCP:
 		if c.gcpProject == "" || c.gcpZone == "" {
 			return nil, nil, errors.New("-gcp-project and -gcp-zone are required")
 		}
-		drv, err := gcp.NewFromClientOptions(ctx, c.gcpProject, nil, gcp.WithZone(c.gcpZone), gcp.WithLogger(logger))
+		var clientOpts []option.ClientOption
+		if c.transport != nil {
+			// The limit goes under the authentication, so that every
+			// request to the API, token refreshes aside, takes a token.
+			rt, err := htransport.NewTransport(ctx, c.through(cloudswitch.GCP, http.DefaultTransport),
+				option.WithScopes(compute.DefaultAuthScopes()...))
+			if err != nil {
+				return nil, nil, fmt.Errorf("authenticating to GCP: %w", err)
+			}
+			clientOpts = append(clientOpts, option.WithHTTPClient(&http.Client{Transport: rt}))
+		}
+		drv, err := gcp.NewFromClientOptions(ctx, c.gcpProject, clientOpts, gcp.WithZone(c.gcpZone), gcp.WithLogger(logger))
 		if err != nil {
 			return nil, nil, err
 		}

@@ -212,8 +212,13 @@ func TestCanaryOnATerminalAsksBeforeTheRest(t *testing.T) {
 
 func TestASecondCtrlCCutsTheInFlightWaitsShort(t *testing.T) {
 	db := seedDB(t, 8)
-	// One Hetzner call every 10 s: the switches in flight wait for tokens.
-	cmd := exec.Command(binary(t), "apply", "-db", db, "-all", "-provider", "hetzner", "-confirm-recreate",
+	// The plan is made first, without a limit: its preflights are API
+	// calls too, which -rate would space 10 s apart before any switch starts.
+	planFile := filepath.Join(t.TempDir(), "move.plan")
+	r := cli(t, "plan", "-db", db, "-all", "-provider", "hetzner", "-confirm-recreate", "-out", planFile)
+	require.Equal(t, exitOK, r.code, r.err)
+	// One Hetzner API call every 10 s: the switches in flight wait for tokens.
+	cmd := exec.Command(binary(t), "apply", "-db", db, "-plan", planFile,
 		"-concurrency", "4", "-rate", "hetzner=0.1")
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)

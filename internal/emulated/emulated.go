@@ -203,7 +203,15 @@ func (s *Set) ClearFaults() {
 // with driver options suited to them (an image for EC2, fast polling). close
 // releases the clients they hold.
 func Drivers(ctx context.Context, e Endpoints) (drivers map[string]cloudswitch.Provider, close func(), err error) {
-	return connect(ctx, e, http.DefaultTransport)
+	return connect(ctx, e, http.DefaultTransport, nil)
+}
+
+// DriversThrough returns the three real drivers connected to the emulators
+// at e, as Drivers does, each sending its HTTP requests through the
+// transport wrap returns for its provider (cloudswitch.AWS, Hetzner, GCP)
+// around the default one; wrap nil adds nothing.
+func DriversThrough(ctx context.Context, e Endpoints, wrap func(provider string, next http.RoundTripper) http.RoundTripper) (drivers map[string]cloudswitch.Provider, close func(), err error) {
+	return connect(ctx, e, http.DefaultTransport, wrap)
 }
 
 // Drivers returns the three real drivers connected to s, as the package's
@@ -214,18 +222,24 @@ func (s *Set) Drivers(ctx context.Context) (drivers map[string]cloudswitch.Provi
 	if s.persist != nil {
 		rt = savingTransport{set: s, next: rt}
 	}
-	return connect(ctx, s.Endpoints(), rt)
+	return connect(ctx, s.Endpoints(), rt, nil)
 }
 
-func connect(ctx context.Context, e Endpoints, rt http.RoundTripper) (drivers map[string]cloudswitch.Provider, close func(), err error) {
+func connect(ctx context.Context, e Endpoints, base http.RoundTripper, wrap func(provider string, next http.RoundTripper) http.RoundTripper) (drivers map[string]cloudswitch.Provider, close func(), err error) {
 	if e.AWS.URL == "" || e.Hetzner.URL == "" || e.GCP.URL == "" {
 		return nil, nil, errors.New("emulated: endpoints incomplete")
+	}
+	through := func(provider string) http.RoundTripper {
+		if wrap == nil {
+			return base
+		}
+		return wrap(provider, base)
 	}
 	cfg := awssdk.Config{
 		Region:       e.AWS.Region,
 		Credentials:  credentials.NewStaticCredentialsProvider(awstest.AccessKeyID, awstest.SecretAccessKey, ""),
 		BaseEndpoint: awssdk.String(e.AWS.URL),
-		HTTPClient:   &http.Client{Timeout: time.Minute, Transport: rt},
+		HTTPClient:   &http.Client{Timeout: time.Minute, Transport: through(cloudswitch.AWS)},
 	}
 	regions := e.AWS.Regions
 	if len(regions) == 0 {
@@ -237,7 +251,7 @@ func connect(ctx context.Context, e Endpoints, rt http.RoundTripper) (drivers ma
 	}
 	hzDrv, err := hetzner.NewFromToken(e.Hetzner.Token, hetzner.WithClientOptions(
 		hcloud.WithEndpoint(e.Hetzner.URL),
-		hcloud.WithHTTPClient(&http.Client{Timeout: time.Minute, Transport: rt}),
+		hcloud.WithHTTPClient(&http.Client{Timeout: time.Minute, Transport: through(cloudswitch.Hetzner)}),
 		hcloud.WithPollOpts(hcloud.PollOpts{BackoffFunc: hcloud.ConstantBackoff(20 * time.Millisecond)}),
 	))
 	if err != nil {
@@ -249,7 +263,7 @@ func connect(ctx context.Context, e Endpoints, rt http.RoundTripper) (drivers ma
 	}
 	gcpDrv, err := gcp.NewFromClientOptions(ctx, e.GCP.Project,
 		[]option.ClientOption{option.WithEndpoint(e.GCP.URL), option.WithoutAuthentication(),
-			option.WithHTTPClient(&http.Client{Transport: rt})},
+			option.WithHTTPClient(&http.Client{Transport: through(cloudswitch.GCP)})},
 		gcp.WithZone(zone), gcp.WithZones(e.GCP.Zones...), gcp.WithPollInterval(20*time.Millisecond))
 	if err != nil {
 		return nil, nil, fmt.Errorf("emulated: Compute Engine driver: %w", err)
