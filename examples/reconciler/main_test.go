@@ -87,9 +87,14 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 
+	// An orphan of this installation: the Reconciler judges only those.
+	installation, err := db.Store.InstallationID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	w.orphan, err = drivers[cloudswitch.GCP].Provision(ctx, cloudswitch.ProvisionRequest{WorkspaceID: "ws-gone",
 		Compute: cloudswitch.Compute{Provider: cloudswitch.GCP, InstanceType: "e2-small"},
-		Token:   "ffeeddccbbaa99887766554433221100", Owner: cloudswitch.DefaultOwner})
+		Token:   "ffeeddccbbaa99887766554433221100", Owner: cloudswitch.DefaultOwner, Installation: installation})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,11 +291,13 @@ func TestEveryAllowedRegionIsListed(t *testing.T) {
 	require.NoError(t, err)
 	res, err := sw.Switch(ctx, "ws-3", cloudswitch.Request{})
 	require.NoError(t, err)
+	installation, err := db.Store.InstallationID(ctx)
+	require.NoError(t, err)
 	require.NoError(t, db.Close())
 	require.Equal(t, "eu-west-1", res.Workspace.Instance.Region)
 	orphan, err := drivers[cloudswitch.AWS].Provision(ctx, cloudswitch.ProvisionRequest{WorkspaceID: "ws-gone-too",
 		Compute: cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium", Region: "us-west-2"},
-		Token:   "0f0e0d0c0b0a09080706050403020100", Owner: cloudswitch.DefaultOwner})
+		Token:   "0f0e0d0c0b0a09080706050403020100", Owner: cloudswitch.DefaultOwner, Installation: installation})
 	require.NoError(t, err)
 
 	log, err := w.reconcile(t)
