@@ -18,10 +18,8 @@ func (a *api) decommission(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	version, err := ifVersion(r.Header.Get("If-Match"))
-	if err != nil {
-		writeProblem(w, problem{Type: typeInvalid, Title: "Invalid If-Match", Status: http.StatusBadRequest,
-			Workspace: id, Detail: err.Error()})
+	version, ok := ifMatch(w, r, id)
+	if !ok {
 		return
 	}
 	confirm := false

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"net/http"
 	"strconv"
 	"strings"
 )
@@ -37,4 +38,16 @@ func ifVersion(header string) (int64, error) {
 		return 0, errors.New(`If-Match must be one ETag as GET /workspaces/{id} returns it, such as "3", or *`)
 	}
 	return v, nil
+}
+
+// ifMatch reads the request's If-Match as a version (0 without one), and
+// answers 400 for one that is not canonical.
+func ifMatch(w http.ResponseWriter, r *http.Request, id string) (int64, bool) {
+	version, err := ifVersion(r.Header.Get("If-Match"))
+	if err != nil {
+		writeProblem(w, problem{Type: typeInvalid, Title: "Invalid If-Match", Status: http.StatusBadRequest,
+			Workspace: id, Detail: err.Error()})
+		return 0, false
+	}
+	return version, true
 }
