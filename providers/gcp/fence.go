@@ -6,7 +6,7 @@ import (
 	"cloud.google.com/go/compute/apiv1/computepb"
 
 	"github.com/cloudswitch/cloudswitch"
-	"github.com/cloudswitch/cloudswitch/internal/ownership"
+	"github.com/cloudswitch/cloudswitch/ownership"
 )
 
 // fence returns an error matching cloudswitch.ErrNotOurs unless the labels

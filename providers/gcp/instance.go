@@ -8,7 +8,7 @@ import (
 	"cloud.google.com/go/compute/apiv1/computepb"
 
 	"github.com/cloudswitch/cloudswitch"
-	"github.com/cloudswitch/cloudswitch/internal/ownership"
+	"github.com/cloudswitch/cloudswitch/ownership"
 )
 
 // The instance statuses of the Compute Engine v1 API (Instance.status) and

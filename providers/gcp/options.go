@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cloudswitch/cloudswitch/internal/ownership"
+	"github.com/cloudswitch/cloudswitch/ownership"
 )
 
 // DefaultSourceImage is the boot image of a VM when neither

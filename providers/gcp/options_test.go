@@ -10,7 +10,7 @@ import (
 
 	compute "cloud.google.com/go/compute/apiv1"
 
-	"github.com/cloudswitch/cloudswitch/internal/ownership"
+	"github.com/cloudswitch/cloudswitch/ownership"
 	"github.com/cloudswitch/cloudswitch/providers/gcp"
 	"github.com/cloudswitch/cloudswitch/providers/gcp/gcptest"
 )

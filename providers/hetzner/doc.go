@@ -23,7 +23,7 @@
 // # Labels
 //
 // Every server the driver creates carries these labels (keys from
-// internal/ownership, the same on every cloud):
+// the ownership package, the same on every cloud):
 //
 //	cloudswitch-owner         the Switcher's owner, as it is ("cloudswitch" by default)
 //	cloudswitch-workspace     the workspace id, encoded by ownership.EncodeLabel

@@ -1,6 +1,22 @@
 // Package ownership is how every driver marks a VM as cloudswitch's: the tag
 // (label) keys, the encoding of values into what every cloud accepts as a
-// label, and the VM name derived from an idempotency token.
+// label, and the VM name derived from an idempotency token. The Provider
+// contract requires these tags, so a driver written outside this module
+// uses this package to write and read them the way the Reconciler expects:
+//
+//	tags := map[string]string{
+//		ownership.OwnerKey:     req.Owner,
+//		ownership.WorkspaceKey: req.WorkspaceID,
+//		ownership.TokenKey:     req.Token,
+//	}
+//	if req.Installation != "" {
+//		tags[ownership.InstallationKey] = req.Installation
+//	}
+//
+// Clouds whose labels accept only lowercase letters, digits, '-' and '_'
+// (GCP, Hetzner) store values through EncodeLabel and read them back with
+// DecodeLabel; clouds that name VMs uniquely (GCP, Hetzner) derive the name
+// from the token with Name, so that a repeated create finds the first VM.
 package ownership
 
 import (
