@@ -316,13 +316,25 @@ func TestAbortCutsInFlightWaitsShortAndLeavesThemJournaledOrUnchanged(t *testing
 	plan := w.planAll(t, ids, toHetzner)
 	ctx, stop := context.WithCancel(context.Background())
 	abort, abortNow := context.WithCancel(context.Background())
-	var done atomic.Int64
+	// Progress is called one event at a time, so plain counters do. The
+	// Ctrl-Cs come once all six switches started and two finished: the
+	// other four are then certainly waiting for AWS tokens.
+	var started, done int
 	sum := w.apply(t, ctx, w.switcher(t, providers), plan, fleet.Options{Concurrency: 6, Abort: abort, Progress: func(e fleet.Event) {
-		if e.Kind == fleet.EventDone && done.Add(1) == 2 {
+		switch e.Kind {
+		case fleet.EventStarted:
+			started++
+		case fleet.EventDone:
+			done++
+		default:
+			return
+		}
+		if started == 6 && done == 2 {
 			stop()     // first Ctrl-C
 			abortNow() // second Ctrl-C: the four waiting for AWS tokens give up
 		}
 	}})
+	assert.Equal(t, 6, sum.Started, "all six switches started before the Ctrl-Cs")
 	assert.Equal(t, 2, sum.Done, "two tokens, two switches")
 	assert.Equal(t, 4, sum.Failed, "the in-flight switches (waiting for tokens) were cut short")
 	for _, f := range sum.Failures {
