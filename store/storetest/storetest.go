@@ -27,6 +27,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/sim"
 	"github.com/cloudswitch/cloudswitch/internal/switchtest"
@@ -176,8 +178,6 @@ func memClouds(*testing.T) []switchtest.Cloud {
 	return clouds
 }
 
-var ctx = context.Background()
-
 // sample returns a workspace with every field set.
 func sample(id string) cloudswitch.Workspace {
 	created := time.Date(2026, 3, 4, 5, 6, 7, 123456789, time.UTC)
@@ -204,6 +204,7 @@ func sampleIntent() *cloudswitch.Intent {
 }
 
 func mustCreate(t *testing.T, c Creator, w cloudswitch.Workspace) cloudswitch.Workspace {
+	ctx := t.Context()
 	t.Helper()
 	got, err := c.Create(ctx, w)
 	if err != nil {
@@ -212,41 +213,14 @@ func mustCreate(t *testing.T, c Creator, w cloudswitch.Workspace) cloudswitch.Wo
 	return got
 }
 
-// equal compares workspaces, times by instant.
-func equal(a, b cloudswitch.Workspace) bool {
-	if a.ID != b.ID || a.Compute != b.Compute || a.Version != b.Version {
-		return false
-	}
-	return sameInstance(a.Instance, b.Instance) && sameIntent(a.Pending, b.Pending)
-}
-
-func sameInstance(a, b *cloudswitch.Instance) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	x, y := *a, *b
-	if !x.CreatedAt.Equal(y.CreatedAt) {
-		return false
-	}
-	x.CreatedAt, y.CreatedAt = time.Time{}, time.Time{}
-	return x == y
-}
-
-func sameIntent(a, b *cloudswitch.Intent) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	x, y := *a, *b
-	if !sameInstance(x.Old, y.Old) || !sameInstance(x.New, y.New) ||
-		!x.LeaseExpires.Equal(y.LeaseExpires) || !x.StartedAt.Equal(y.StartedAt) {
-		return false
-	}
-	x.Old, y.Old, x.New, y.New = nil, nil, nil, nil
-	x.LeaseExpires, y.LeaseExpires, x.StartedAt, y.StartedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
-	return x == y
-}
+// diff returns how got differs from want, as cmp.Diff reports it (- want,
+// + got), or "" when they are equal. Times compare by instant (cmp uses
+// time.Time's Equal), so a store may keep another location or monotonic
+// reading.
+func diff(want, got any) string { return cmp.Diff(want, got) }
 
 func testGetMissing(t *testing.T, st cloudswitch.Store, _ Creator) {
+	ctx := t.Context()
 	_, err := st.Get(ctx, "missing")
 	if !errors.Is(err, cloudswitch.ErrNotFound) {
 		t.Fatalf("Get of a missing workspace: got %v; want ErrNotFound", err)
@@ -257,6 +231,7 @@ func testGetMissing(t *testing.T, st cloudswitch.Store, _ Creator) {
 }
 
 func testRoundTrip(t *testing.T, st cloudswitch.Store, c Creator) {
+	ctx := t.Context()
 	w := sample("rt")
 	w.Pending = sampleIntent()
 	created := mustCreate(t, c, w)
@@ -268,28 +243,29 @@ func testRoundTrip(t *testing.T, st cloudswitch.Store, c Creator) {
 		t.Fatal(err)
 	}
 	w.Version = created.Version
-	if !equal(got, w) {
-		t.Fatalf("Get returned\n%+v (instance %+v, intent %+v)\nwant\n%+v (instance %+v, intent %+v)",
-			got, got.Instance, got.Pending, w, w.Instance, w.Pending)
+	if d := diff(w, got); d != "" {
+		t.Fatalf("Get did not return what Create was given (-given +got):\n%s", d)
 	}
-	if !equal(created, got) {
-		t.Fatalf("Create returned %+v but Get %+v", created, got)
+	if d := diff(created, got); d != "" {
+		t.Fatalf("Create and Get returned different workspaces (-create +get):\n%s", d)
 	}
 }
 
 func testCreateExisting(t *testing.T, st cloudswitch.Store, c Creator) {
+	ctx := t.Context()
 	first := mustCreate(t, c, sample("dup"))
 	_, err := c.Create(ctx, cloudswitch.Workspace{ID: "dup", Compute: cloudswitch.Compute{Provider: cloudswitch.GCP}})
 	if !errors.Is(err, cloudswitch.ErrConflict) {
 		t.Fatalf("Create of an existing id: got %v; want ErrConflict", err)
 	}
 	got, _ := st.Get(ctx, "dup")
-	if !equal(got, first) {
-		t.Fatalf("a refused Create changed the row: %+v", got)
+	if d := diff(first, got); d != "" {
+		t.Fatalf("a refused Create changed the row (-before +after):\n%s", d)
 	}
 }
 
 func testUpdateBumpsVersion(t *testing.T, st cloudswitch.Store, c Creator) {
+	ctx := t.Context()
 	w := mustCreate(t, c, sample("up"))
 	w.Compute.InstanceType = "t3.large"
 	w.Pending = sampleIntent()
@@ -301,16 +277,17 @@ func testUpdateBumpsVersion(t *testing.T, st cloudswitch.Store, c Creator) {
 		t.Fatalf("Update returned version %d after %d; want it bumped", got.Version, w.Version)
 	}
 	stored, _ := st.Get(ctx, "up")
-	if !equal(stored, got) {
-		t.Fatalf("Update returned %+v but the store holds %+v", got, stored)
+	if d := diff(got, stored); d != "" {
+		t.Fatalf("Update returned one workspace and the store holds another (-returned +stored):\n%s", d)
 	}
 	w.Version = got.Version
-	if !equal(got, w) {
-		t.Fatalf("Update did not store what it was given:\n%+v\nwant\n%+v", got, w)
+	if d := diff(w, got); d != "" {
+		t.Fatalf("Update did not store what it was given (-given +stored):\n%s", d)
 	}
 }
 
 func testUpdateStale(t *testing.T, st cloudswitch.Store, c Creator) {
+	ctx := t.Context()
 	w := mustCreate(t, c, sample("stale"))
 	next := w
 	next.Compute.InstanceType = "t3.large"
@@ -333,6 +310,7 @@ func testUpdateStale(t *testing.T, st cloudswitch.Store, c Creator) {
 }
 
 func testUpdateMissing(t *testing.T, st cloudswitch.Store, _ Creator) {
+	ctx := t.Context()
 	w := sample("ghost")
 	w.Version = 1
 	_, err := st.Update(ctx, w)
@@ -345,6 +323,7 @@ func testUpdateMissing(t *testing.T, st cloudswitch.Store, _ Creator) {
 }
 
 func testUpdateClears(t *testing.T, st cloudswitch.Store, c Creator) {
+	ctx := t.Context()
 	w := sample("clear")
 	w.Pending = sampleIntent()
 	w = mustCreate(t, c, w)
@@ -359,6 +338,7 @@ func testUpdateClears(t *testing.T, st cloudswitch.Store, c Creator) {
 }
 
 func testOneWinner(t *testing.T, st cloudswitch.Store, c Creator, n int) {
+	ctx := t.Context()
 	for round := range 5 {
 		id := fmt.Sprintf("race-%d", round)
 		w := mustCreate(t, c, sample(id))
@@ -397,6 +377,7 @@ func testOneWinner(t *testing.T, st cloudswitch.Store, c Creator, n int) {
 }
 
 func testNoLostUpdate(t *testing.T, st cloudswitch.Store, c Creator, n int) {
+	ctx := t.Context()
 	const each = 10
 	mustCreate(t, c, cloudswitch.Workspace{ID: "counter", Compute: cloudswitch.Compute{Provider: cloudswitch.AWS, Image: "0"}})
 	var wg sync.WaitGroup
@@ -435,6 +416,7 @@ func testNoLostUpdate(t *testing.T, st cloudswitch.Store, c Creator, n int) {
 }
 
 func testCopies(t *testing.T, st cloudswitch.Store, c Creator) {
+	ctx := t.Context()
 	in := sample("copy")
 	in.Pending = sampleIntent()
 	created := mustCreate(t, c, in)
@@ -464,6 +446,7 @@ func testCopies(t *testing.T, st cloudswitch.Store, c Creator) {
 }
 
 func testPending(t *testing.T, st cloudswitch.Store, c Creator) {
+	ctx := t.Context()
 	var want []string
 	for i := range 40 {
 		w := sample(fmt.Sprintf("p-%02d", i))
@@ -481,8 +464,8 @@ func testPending(t *testing.T, st cloudswitch.Store, c Creator) {
 		if w.Pending == nil {
 			t.Fatalf("Pending yielded %s, which has no intent", w.ID)
 		}
-		if !sameIntent(w.Pending, sampleIntent()) {
-			t.Fatalf("Pending yielded a different intent for %s: %+v", w.ID, w.Pending)
+		if d := diff(sampleIntent(), w.Pending); d != "" {
+			t.Fatalf("Pending yielded a different intent for %s (-stored +yielded):\n%s", w.ID, d)
 		}
 		got = append(got, w.ID)
 	}
@@ -511,6 +494,7 @@ func testPending(t *testing.T, st cloudswitch.Store, c Creator) {
 }
 
 func testPendingWhileWriting(t *testing.T, st cloudswitch.Store, c Creator) {
+	ctx := t.Context()
 	for i := range 5 {
 		w := sample(fmt.Sprintf("pw-%d", i))
 		w.Pending = sampleIntent()
@@ -544,6 +528,7 @@ func testPendingWhileWriting(t *testing.T, st cloudswitch.Store, c Creator) {
 }
 
 func testCancelled(t *testing.T, st cloudswitch.Store, c Creator) {
+	ctx := t.Context()
 	w := mustCreate(t, c, sample("cancel"))
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
@@ -562,6 +547,7 @@ func testCancelled(t *testing.T, st cloudswitch.Store, c Creator) {
 }
 
 func testDelete(t *testing.T, st cloudswitch.Store, c Creator) {
+	ctx := t.Context()
 	d, ok := st.(Deleter)
 	if !ok {
 		t.Skipf("%T does not implement Delete", st)
@@ -581,6 +567,7 @@ func testDelete(t *testing.T, st cloudswitch.Store, c Creator) {
 // testDeleteIf checks cloudswitch.Deleter, which Decommission needs: a
 // delete at a stale version deletes nothing.
 func testDeleteIf(t *testing.T, st cloudswitch.Store, c Creator) {
+	ctx := t.Context()
 	d, ok := st.(cloudswitch.Deleter)
 	if !ok {
 		t.Skipf("%T does not implement cloudswitch.Deleter", st)
@@ -610,6 +597,7 @@ func testDeleteIf(t *testing.T, st cloudswitch.Store, c Creator) {
 }
 
 func testRecreate(t *testing.T, st cloudswitch.Store, c Creator, del func(context.Context, cloudswitch.Store, string) error) {
+	ctx := t.Context()
 	if del == nil {
 		d, ok := st.(Deleter)
 		if !ok {
@@ -663,6 +651,7 @@ func testRecreate(t *testing.T, st cloudswitch.Store, c Creator, del func(contex
 var installationIDShape = regexp.MustCompile(`^[a-z0-9_-]{1,63}$`)
 
 func testInstallation(t *testing.T, st cloudswitch.Store, reopen func(*testing.T, cloudswitch.Store) cloudswitch.Store) {
+	ctx := t.Context()
 	is, ok := st.(cloudswitch.InstallationStore)
 	if !ok {
 		t.Skipf("%T does not implement cloudswitch.InstallationStore", st)
@@ -691,6 +680,7 @@ func testInstallation(t *testing.T, st cloudswitch.Store, reopen func(*testing.T
 }
 
 func testBatch(t *testing.T, st cloudswitch.Store, c Creator) {
+	ctx := t.Context()
 	bg, ok := st.(cloudswitch.BatchGetter)
 	if !ok {
 		t.Skipf("%T does not implement cloudswitch.BatchGetter", st)
@@ -723,8 +713,8 @@ func testBatch(t *testing.T, st cloudswitch.Store, c Creator) {
 			t.Fatalf("lookup of missing %q: got error %v; want ErrNotFound", id, l.Err)
 		case exists && l.Err != nil:
 			t.Fatalf("lookup of %q: %v", id, l.Err)
-		case exists && !equal(l.Workspace, w):
-			t.Fatalf("lookup of %q returned %+v; want %+v", id, l.Workspace, w)
+		case exists && diff(w, l.Workspace) != "":
+			t.Fatalf("lookup of %q returned another workspace than the store holds (-stored +returned):\n%s", id, diff(w, l.Workspace))
 		}
 	}
 	// Each answer is a copy of its own, the duplicate's included.
@@ -747,6 +737,7 @@ func testBatch(t *testing.T, st cloudswitch.Store, c Creator) {
 }
 
 func testBatchUndecodable(t *testing.T, st cloudswitch.Store, c Creator, corrupt func(*testing.T, cloudswitch.Store, string)) {
+	ctx := t.Context()
 	bg, ok := st.(cloudswitch.BatchGetter)
 	if !ok {
 		t.Skipf("%T does not implement cloudswitch.BatchGetter", st)
@@ -771,8 +762,8 @@ func testBatchUndecodable(t *testing.T, st cloudswitch.Store, c Creator, corrupt
 			t.Fatalf("lookup of undecodable %q: got %v; want an error that is neither ErrNotFound nor ErrConflict", l.ID, l.Err)
 		}
 	}
-	if l := got[1]; l.Err != nil || !equal(l.Workspace, good) {
-		t.Fatalf("lookup of %q beside undecodable records: got %+v, %v; want %+v", l.ID, l.Workspace, l.Err, good)
+	if l := got[1]; l.Err != nil || diff(good, l.Workspace) != "" {
+		t.Fatalf("lookup of %q beside undecodable records: error %v; workspace (-stored +returned):\n%s", l.ID, l.Err, diff(good, l.Workspace))
 	}
 	if l := got[3]; !errors.Is(l.Err, cloudswitch.ErrNotFound) {
 		t.Fatalf("lookup of missing %q beside undecodable records: got %v; want ErrNotFound", l.ID, l.Err)
