@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"golang.org/x/time/rate"
 
 	"github.com/cloudswitch/cloudswitch"
@@ -42,9 +44,7 @@ func BenchmarkApply10kAtTheRateLimit(b *testing.B) {
 			c := cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"}
 			inst := aws.Add(owner, id, c)
 			w, err := store.Create(context.Background(), cloudswitch.Workspace{ID: id, Compute: c, Instance: &inst})
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			to := cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx31"}
 			plan.Steps = append(plan.Steps, fleet.Step{WorkspaceID: id, Version: w.Version, Action: fleet.ActionRecreate,
 				From: c, To: to, Destroy: &inst, Create: &to})
@@ -63,13 +63,9 @@ func BenchmarkApply10kAtTheRateLimit(b *testing.B) {
 				n.(*atomic.Int64).Add(1)
 			}))
 		sw, err := cloudswitch.New(store, providers)
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		a, err := fleet.NewApplier(sw, store)
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		b.StartTimer()
 		start := time.Now()
 		sum, err := a.Apply(context.Background(), plan.Header, plan.All(), fleet.Options{Concurrency: 64})
@@ -100,13 +96,9 @@ func BenchmarkApplyMemory(b *testing.B) {
 				store := &syntheticStore{}
 				p := stateless{latency: time.Millisecond}
 				sw, err := cloudswitch.New(store, map[string]cloudswitch.Provider{cloudswitch.AWS: p, cloudswitch.Hetzner: p})
-				if err != nil {
-					b.Fatal(err)
-				}
+				require.NoError(b, err)
 				a, err := fleet.NewApplier(sw, store)
-				if err != nil {
-					b.Fatal(err)
-				}
+				require.NoError(b, err)
 				runtime.GC()
 				base := heapBytes()
 				var peak atomic.Uint64

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/store/sqlstore"
 )
@@ -18,9 +20,7 @@ func TestNewRefusesTableNamesThatAreNotPlainIdentifiers(t *testing.T) {
 	t.Parallel()
 	db := sqliteBackend(t).open(t)
 	pg, err := sql.Open("pgx", "postgres://cloudswitch@127.0.0.1:1/none") // never connects
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer pg.Close()
 	for _, c := range []struct {
 		db      *sql.DB
@@ -80,9 +80,7 @@ func TestReservedWordsAreFineAsTableNames(t *testing.T) {
 			name = b.newSchema(t, db) + ".order"
 		}
 		st := b.storeOn(t, db, name)
-		if err := st.Migrate(ctx); err != nil {
-			t.Fatalf("a second Migrate of %q: %v", name, err)
-		}
+		require.NoErrorf(t, st.Migrate(ctx), "a second Migrate of %q", name)
 		if _, err := st.Create(ctx, cloudswitch.Workspace{ID: "w", Pending: &cloudswitch.Intent{ID: "s"}}); err != nil {
 			t.Fatalf("Create in table %q: %v", name, err)
 		}
@@ -110,9 +108,7 @@ func TestNewRefusesANilPoolAndAnUnknownDialect(t *testing.T) {
 func TestNewRefusesADialectTheDriverContradicts(t *testing.T) {
 	t.Parallel()
 	pg, err := sql.Open("pgx", "postgres://cloudswitch@127.0.0.1:1/none") // never connects
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer pg.Close()
 	if _, err := sqlstore.New(pg, sqlstore.SQLite); !errors.Is(err, sqlstore.ErrDialectMismatch) {
 		t.Errorf("New(pgx pool, SQLite): got %v; want ErrDialectMismatch", err)
@@ -129,14 +125,10 @@ func TestMigrateOnAnUnreachableDatabase(t *testing.T) {
 	t.Parallel()
 	const password = "s3cret-Passw0rd"
 	db, err := sql.Open("pgx", "postgres://cloudswitch:"+password+"@127.0.0.1:1/none?connect_timeout=2")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer db.Close()
 	st, err := sqlstore.New(db, sqlstore.Postgres)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx := context.Background()
 	err = st.Migrate(ctx)
 	if err == nil || errors.Is(err, sqlstore.ErrDialectMismatch) {
@@ -241,9 +233,7 @@ func TestSyntacticallyBrokenJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer conn.Close()
 	if _, err := conn.ExecContext(ctx, `PRAGMA ignore_check_constraints = ON`); err != nil {
 		t.Fatal(err)
@@ -279,9 +269,7 @@ func TestWorkspacesThatCannotBeEncodedAreRefusedBeforeAnyWrite(t *testing.T) {
 	ctx := context.Background()
 	st := b.storeOn(t, b.open(t), b.newTable(t))
 	w, err := st.Create(ctx, cloudswitch.Workspace{ID: "w", Compute: cloudswitch.Compute{Provider: cloudswitch.AWS}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	bad := w.Clone()
 	bad.Pending = &cloudswitch.Intent{ID: "s1", LeaseExpires: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)} // no RFC 3339 form
 	for name, call := range map[string]func() error{

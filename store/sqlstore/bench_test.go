@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"modernc.org/sqlite"
@@ -57,9 +59,7 @@ func BenchmarkSwitch(b *testing.B) {
 			cloudswitch.Hetzner: memprovider.New(cloudswitch.Hetzner, memprovider.WithoutCallLog()),
 		}
 		sw, err := cloudswitch.New(st, clouds)
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		for _, callers := range benchCallers {
 			b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
 				ctx := context.Background()
@@ -90,9 +90,7 @@ func forEachBenchBackend(b *testing.B, f func(b *testing.B, db *sql.DB, c *count
 	b.Run("sqlite", func(b *testing.B) {
 		c := new(counter)
 		conn, err := sqlite.NewConnector(sqlstore.SQLiteDSN(filepath.Join(b.TempDir(), "bench.db")))
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		db := sql.OpenDB(countingConnector{conn, c})
 		db.SetMaxOpenConns(4) // as SQLiteDSN advises
 		db.SetMaxIdleConns(4)
@@ -102,9 +100,7 @@ func forEachBenchBackend(b *testing.B, f func(b *testing.B, db *sql.DB, c *count
 	b.Run("postgres", func(b *testing.B) {
 		be := postgresBackend(b)
 		cfg, err := pgx.ParseConfig(postgresDSN(b))
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		c := new(counter)
 		db := sql.OpenDB(countingConnector{stdlib.GetConnector(*cfg), c})
 		// runCallers sizes the pool for each number of callers (see
@@ -164,9 +160,7 @@ func seed(b *testing.B, st *sqlstore.Store, provider string) cloudswitch.Workspa
 	rand.Read(r[:])
 	w, err := st.Create(context.Background(), cloudswitch.Workspace{ID: "bench-" + hex.EncodeToString(r[:]),
 		Compute: cloudswitch.Compute{Provider: provider, InstanceType: cloudswitch.DefaultAllowlist().DefaultInstanceType(provider)}})
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	return w
 }
 

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 )
 
@@ -48,9 +50,7 @@ func FuzzDecodeRow(f *testing.F) {
 			t.Fatalf("decoded %+v from a row with instance=%v pending=%v", w, hasInstance, hasPending)
 		}
 		c, i, p, err := columnsOf(w)
-		if err != nil {
-			t.Fatalf("a decoded row does not encode: %v", err)
-		}
+		require.NoError(t, err, "a decoded row does not encode")
 		var ib, pb []byte
 		if s, ok := i.(string); ok {
 			ib = []byte(s)
@@ -59,9 +59,7 @@ func FuzzDecodeRow(f *testing.F) {
 			pb = []byte(s)
 		}
 		again, err := decodeRow("ws", []byte(c), ib, pb, 7)
-		if err != nil {
-			t.Fatalf("a row encoded from a decoded one does not decode: %v", err)
-		}
+		require.NoError(t, err, "a row encoded from a decoded one does not decode")
 		if again.Compute != w.Compute || (again.Instance == nil) != (w.Instance == nil) ||
 			(w.Instance != nil && !again.Instance.CreatedAt.Equal(w.Instance.CreatedAt)) {
 			t.Fatalf("round trip changed the row: %+v then %+v", w, again)

@@ -4,6 +4,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/store/sqlstore"
 	"github.com/cloudswitch/cloudswitch/store/storetest"
@@ -33,9 +35,7 @@ func TestConformance(t *testing.T) {
 			// Another replica: a pool of its own on the same table.
 			Reopen: func(t *testing.T, st cloudswitch.Store) cloudswitch.Store {
 				other, err := sqlstore.New(b.open(t), b.dialect, sqlstore.WithTable(tableOf(st)))
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				return other
 			},
 			// Valid JSON the strict decoding of compute refuses.

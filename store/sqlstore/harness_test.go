@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"modernc.org/sqlite"
@@ -59,17 +61,13 @@ func sqliteBackend(t testing.TB) backend {
 	if err == nil {
 		err = errors.Join(db.PingContext(context.Background()), db.Close())
 	}
-	if err != nil {
-		t.Fatalf("creating the SQLite database: %v", err)
-	}
+	require.NoError(t, err, "creating the SQLite database")
 	return backend{
 		dialect: sqlstore.SQLite,
 		open: func(t testing.TB) *sql.DB {
 			t.Helper()
 			db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(path))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			db.SetMaxOpenConns(4)
 			t.Cleanup(func() { db.Close() })
 			return db
@@ -87,9 +85,7 @@ func postgresBackend(t testing.TB) backend {
 	open := func(t testing.TB) *sql.DB {
 		t.Helper()
 		db, err := sql.Open("pgx", dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		db.SetMaxOpenConns(8)
 		db.SetMaxIdleConns(8)
 		t.Cleanup(func() { db.Close() })
@@ -165,13 +161,9 @@ func (b backend) store(t testing.TB, db *sql.DB) *sqlstore.Store {
 func (b backend) storeOn(t testing.TB, db *sql.DB, table string) *sqlstore.Store {
 	t.Helper()
 	st, err := sqlstore.New(db, b.dialect, sqlstore.WithTable(table))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(context.Background()); err != nil {
-		t.Fatalf("Migrate: %v", err)
-	}
+	require.NoError(t, st.Migrate(context.Background()), "Migrate")
 	return st
 }
 
@@ -189,9 +181,7 @@ func countingPool(t testing.TB, b backend) *sql.DB {
 			conn = stdlib.GetConnector(*cfg)
 		}
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	db := sql.OpenDB(countingConnector{conn, new(counter)})
 	t.Cleanup(func() { db.Close() })
 	return db

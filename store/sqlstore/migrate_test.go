@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/store/sqlstore"
 )
@@ -21,9 +23,7 @@ func TestMigrateFromSeveralPoolsAtOnceCreatesTheSchemaOnce(t *testing.T) {
 		stores := make([]*sqlstore.Store, pools)
 		for i := range stores {
 			st, err := sqlstore.New(b.open(t), b.dialect, sqlstore.WithTable(table))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			stores[i] = st
 		}
 		race(pools, func(i int) {
@@ -56,12 +56,8 @@ func TestMigrateAgainKeepsTheData(t *testing.T) {
 		ctx := context.Background()
 		st := b.store(t, b.open(t))
 		w, err := st.Create(ctx, cloudswitch.Workspace{ID: "kept", Compute: cloudswitch.Compute{Provider: cloudswitch.GCP}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := st.Migrate(ctx); err != nil {
-			t.Fatalf("a second Migrate: %v", err)
-		}
+		require.NoError(t, err)
+		require.NoError(t, st.Migrate(ctx), "a second Migrate")
 		got, err := st.Get(ctx, "kept")
 		if err != nil || got.Compute != w.Compute || got.Version != w.Version {
 			t.Fatalf("after a second Migrate Get returned %+v, %v; want %+v", got, err, w)
@@ -80,9 +76,7 @@ func TestMigrateRefusesATableOfAnotherShape(t *testing.T) {
 			t.Fatal(err)
 		}
 		st, err := sqlstore.New(db, b.dialect, sqlstore.WithTable(table))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		err = st.Migrate(ctx)
 		if err == nil || !strings.Contains(err.Error(), table) || !strings.Contains(err.Error(), "lacks the columns") {
 			t.Fatalf("Migrate on an existing table without the Store's columns: got %v; want an error naming the table and the missing columns", err)
@@ -127,21 +121,15 @@ func schemaObjects(t *testing.T, b backend, db *sql.DB, table string) []string {
 			ORDER BY 1`
 	}
 	rows, err := db.QueryContext(context.Background(), q, table)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer rows.Close()
 	var out []string
 	for rows.Next() {
 		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, rows.Scan(&s))
 		out = append(out, s)
 	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, rows.Err())
 	return out
 }
 
@@ -170,25 +158,19 @@ func TestMigrateUpgradesATableOfTheEarlierSchema(t *testing.T) {
 		mustExec(t, db, `INSERT INTO "`+table+`" (id, compute, version) VALUES ('old', '{"provider":"aws"}', 7), ('young', '{"provider":"gcp"}', 1)`)
 
 		st := b.storeOn(t, db, table) // Migrate
-		if err := st.Migrate(ctx); err != nil {
-			t.Fatalf("a second Migrate of the upgraded table: %v", err)
-		}
+		require.NoError(t, st.Migrate(ctx), "a second Migrate of the upgraded table")
 		old, err := st.Get(ctx, "old")
 		if err != nil || old.Version != 7 {
 			t.Fatalf("after the upgrade the existing row reads %+v, %v; want it at its version, 7", old, err)
 		}
 		old.Compute.Image = "after the upgrade"
 		updated, err := st.Update(ctx, old)
-		if err != nil {
-			t.Fatalf("updating an existing row after the upgrade: %v", err)
-		}
+		require.NoError(t, err, "updating an existing row after the upgrade")
 		if updated.Version <= 7 {
 			t.Fatalf("an Update after the upgrade gave version %d; want one past every version the table held (7)", updated.Version)
 		}
 		fresh, err := st.Create(ctx, cloudswitch.Workspace{ID: "fresh"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if fresh.Version <= 7 || fresh.Version == updated.Version {
 			t.Fatalf("a Create after the upgrade gave version %d; want a version no row had (1, 7, %d)", fresh.Version, updated.Version)
 		}
@@ -199,9 +181,7 @@ func TestMigrateUpgradesATableOfTheEarlierSchema(t *testing.T) {
 			// A row written by hand, version left to its DEFAULT, gets a
 			// fresh version too.
 			var v int64
-			if err := db.QueryRowContext(ctx, `INSERT INTO "`+table+`" (id, compute) VALUES ('raw', '{}') RETURNING version`).Scan(&v); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, db.QueryRowContext(ctx, `INSERT INTO "`+table+`" (id, compute) VALUES ('raw', '{}') RETURNING version`).Scan(&v))
 			if v <= fresh.Version {
 				t.Fatalf("an INSERT without a version got %d; want the sequence's next, past %d", v, fresh.Version)
 			}
@@ -218,9 +198,7 @@ func TestInstallationIDIsMintedOnceUnderConcurrentMigrates(t *testing.T) {
 		stores := make([]*sqlstore.Store, pools)
 		for i := range stores {
 			st, err := sqlstore.New(b.open(t), b.dialect, sqlstore.WithTable(table))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			stores[i] = st
 		}
 		race(pools, func(i int) {
@@ -231,9 +209,7 @@ func TestInstallationIDIsMintedOnceUnderConcurrentMigrates(t *testing.T) {
 		ids := map[string]bool{}
 		for _, st := range stores {
 			id, err := st.InstallationID(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			ids[id] = true
 		}
 		if len(ids) != 1 {

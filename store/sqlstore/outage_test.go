@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 
@@ -28,9 +30,7 @@ func TestClosedPoolIsNeitherNotFoundNorConflict(t *testing.T) {
 		db := b.open(t)
 		st := b.store(t, db)
 		w, err := st.Create(ctx, cloudswitch.Workspace{ID: "w", Compute: cloudswitch.Compute{Provider: cloudswitch.AWS}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		db.Close()
 		calls := map[string]error{}
 		_, calls["Get"] = st.Get(ctx, "w")
@@ -92,9 +92,7 @@ func (o *outage) switcher(t *testing.T, st cloudswitch.Store, opts ...cloudswitc
 	t.Helper()
 	opts = append([]cloudswitch.Option{cloudswitch.WithClock(o.now), cloudswitch.WithLease(outageLease)}, opts...)
 	sw, err := cloudswitch.New(st, o.providers, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return sw
 }
 
@@ -124,9 +122,7 @@ func (o *outage) resume(t *testing.T, st cloudswitch.Store, id string, before cl
 		t.Fatalf("Resume once the database is back: %v", err)
 	}
 	w, err := st.Get(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if w.Pending != nil {
 		t.Fatalf("after Resume an intent is still pending: %+v", w.Pending)
 	}
@@ -245,17 +241,13 @@ func TestPostgresRefusingThePoolMidSwitch(t *testing.T) {
 	mustExec(t, admin, `GRANT SELECT ON "`+table+`_meta" TO `+role)
 
 	cfg, err := pgx.ParseConfig(postgresDSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cfg.User, cfg.Password = role, password
 	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(4)
 	t.Cleanup(func() { db.Close() })
 	st, err := sqlstore.New(db, sqlstore.Postgres, sqlstore.WithTable(table))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 
 	o := newOutage()
 	before := o.seed(t, st, "ws")
@@ -305,27 +297,17 @@ func TestSQLiteLockedMidSwitch(t *testing.T) {
 	ctx := context.Background()
 	path := t.TempDir() + "/locked.db"
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(200)&_pragma=journal_mode(WAL)")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 	st, err := sqlstore.New(db, sqlstore.SQLite)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, st.Migrate(ctx))
 	other, err := sql.Open("sqlite", sqlstore.SQLiteDSN(path))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { other.Close() })
 	locker, err := other.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer locker.Close()
 
 	o := newOutage()

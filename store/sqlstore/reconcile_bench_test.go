@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"modernc.org/sqlite"
@@ -51,9 +53,7 @@ func BenchmarkReconcile(b *testing.B) {
 		b.Run(fmt.Sprintf("sqlite/vms=%d", n), func(b *testing.B) {
 			c := new(counter)
 			conn, err := sqlite.NewConnector(sqlstore.SQLiteDSN(filepath.Join(b.TempDir(), "reconcile.db")))
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			db := sql.OpenDB(countingConnector{conn, c})
 			db.SetMaxOpenConns(4)
 			db.SetMaxIdleConns(4)
@@ -63,9 +63,7 @@ func BenchmarkReconcile(b *testing.B) {
 		b.Run(fmt.Sprintf("postgres/vms=%d", n), func(b *testing.B) {
 			be := postgresBackend(b)
 			cfg, err := pgx.ParseConfig(postgresDSN(b))
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			c := new(counter)
 			db := sql.OpenDB(countingConnector{stdlib.GetConnector(*cfg), c})
 			db.SetMaxOpenConns(8)
@@ -81,9 +79,7 @@ func benchReconcile(b *testing.B, db *sql.DB, c *counter, st *sqlstore.Store, ta
 	ctx := context.Background()
 	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 	installation, err := st.InstallationID(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	aws := memprovider.New(cloudswitch.AWS, memprovider.WithoutCallLog(), memprovider.WithPageSize(1000),
 		memprovider.WithClock(func() time.Time { return now.Add(-24 * time.Hour) }))
 	compute := cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"}
@@ -99,9 +95,7 @@ func benchReconcile(b *testing.B, db *sql.DB, c *counter, st *sqlstore.Store, ta
 
 	pass := func() {
 		rep, err := r.Reconcile(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		if len(rep.Orphans) != 10 || rep.Listed[cloudswitch.AWS] != n+10 {
 			b.Fatalf("a pass listed %d VMs and found %d orphans; want %d and 10", rep.Listed[cloudswitch.AWS], len(rep.Orphans), n+10)
 		}

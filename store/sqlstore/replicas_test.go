@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/memprovider"
 	"github.com/cloudswitch/cloudswitch/store/sqlstore"
@@ -50,9 +52,7 @@ func TestReplicasRacingCompareAndSwap(t *testing.T) {
 
 		t.Run("ExactlyOneWinnerPerVersion", func(t *testing.T) {
 			w, err := stores[0].Create(ctx, cloudswitch.Workspace{ID: "one-winner", Compute: cloudswitch.Compute{Provider: cloudswitch.AWS}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			for round := range 10 {
 				var winners []int
 				var won cloudswitch.Workspace
@@ -76,9 +76,7 @@ func TestReplicasRacingCompareAndSwap(t *testing.T) {
 						round, len(winners), racers, w.Version, len(stores), winners)
 				}
 				got, err := stores[(round+1)%len(stores)].Get(ctx, w.ID)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				if want := fmt.Sprintf("img-%d", winners[0]); got.Compute.Image != want || got.Version != won.Version || won.Version <= w.Version {
 					t.Fatalf("round %d: stored image %q at version %d; want the winner's %q at the version its Update returned, %d, past %d",
 						round, got.Compute.Image, got.Version, want, won.Version, w.Version)
@@ -119,9 +117,7 @@ func TestReplicasRacingCompareAndSwap(t *testing.T) {
 				}
 			})
 			w, err := stores[1].Get(ctx, "counter")
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			if want := fmt.Sprint(racers * each); w.Compute.Image != want || w.Version != last.Load() {
 				t.Fatalf("counter %s at version %d after %d successful increments from %d pools; want %s at version %d, the last increment's: updates were lost",
 					w.Compute.Image, w.Version, racers*each, len(stores), want, last.Load())
@@ -131,9 +127,7 @@ func TestReplicasRacingCompareAndSwap(t *testing.T) {
 
 		t.Run("ExactlyOneIntentClaimPerVersion", func(t *testing.T) {
 			w, err := stores[0].Create(ctx, cloudswitch.Workspace{ID: "claims", Compute: cloudswitch.Compute{Provider: cloudswitch.AWS}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			for round := range 10 {
 				claimed := make([]bool, racers)
 				race(racers, func(i int) {
@@ -154,9 +148,7 @@ func TestReplicasRacingCompareAndSwap(t *testing.T) {
 					t.Fatalf("round %d: %d of %d claims of version %d won; want exactly 1", round, n, racers, w.Version)
 				}
 				got, err := stores[3].Get(ctx, w.ID)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				if got.Pending == nil || got.Pending.ID != fmt.Sprintf("switch-%d-%d", round, winner) {
 					t.Fatalf("round %d: the stored intent is %+v; want the winning claim switch-%d-%d", round, got.Pending, round, winner)
 				}
@@ -187,9 +179,7 @@ func TestReplicasRacingSwitches(t *testing.T) {
 		switchers := make([]*cloudswitch.Switcher, len(stores))
 		for i, st := range stores {
 			sw, err := cloudswitch.New(st, providers)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			switchers[i] = sw
 		}
 		for round := range 5 {
@@ -200,9 +190,7 @@ func TestReplicasRacingSwitches(t *testing.T) {
 				t.Fatal(err)
 			}
 			first, err := switchers[0].Switch(ctx, id, cloudswitch.Request{}) // its first VM
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			const racers = 8
 			errs := make([]error, racers)
 			race(racers, func(i int) {
@@ -223,9 +211,7 @@ func TestReplicasRacingSwitches(t *testing.T) {
 				t.Errorf("round %d: %d of %d racing switches from %d pools ran; want exactly 1", round, ran, racers, len(stores))
 			}
 			w, err := stores[2].Get(ctx, id)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			if w.Pending != nil || w.Instance == nil {
 				t.Fatalf("round %d: after the race %s has intent %+v and instance %+v; want a recorded VM and no intent", round, id, w.Pending, w.Instance)
 			}

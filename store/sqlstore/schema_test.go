@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/store/sqlstore"
 )
@@ -38,9 +40,7 @@ func TestPendingReadsThePartialIndex(t *testing.T) {
 			explain = "EXPLAIN "
 		}
 		rows, err := db.QueryContext(ctx, explain+query)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer rows.Close()
 		cols, _ := rows.Columns()
 		var plan []string
@@ -49,9 +49,7 @@ func TestPendingReadsThePartialIndex(t *testing.T) {
 			for i := range vals {
 				vals[i] = new(any)
 			}
-			if err := rows.Scan(vals...); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, rows.Scan(vals...))
 			plan = append(plan, fmt.Sprint(*vals[len(vals)-1].(*any)))
 		}
 		if got := strings.Join(plan, "\n"); !strings.Contains(got, table+"_pending") {
@@ -74,9 +72,7 @@ func TestTimestampsComeFromTheDatabase(t *testing.T) {
 			q := `SELECT created_at, updated_at FROM "` + table + `" WHERE id = 'w'`
 			if b.dialect == sqlstore.SQLite {
 				var c, u string
-				if err := db.QueryRowContext(ctx, q).Scan(&c, &u); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, db.QueryRowContext(ctx, q).Scan(&c, &u))
 				var err1, err2 error
 				created, err1 = time.Parse(time.RFC3339, c)
 				updated, err2 = time.Parse(time.RFC3339, u)
@@ -85,15 +81,11 @@ func TestTimestampsComeFromTheDatabase(t *testing.T) {
 				}
 				return created, updated
 			}
-			if err := db.QueryRowContext(ctx, q).Scan(&created, &updated); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, db.QueryRowContext(ctx, q).Scan(&created, &updated))
 			return created, updated
 		}
 		w, err := st.Create(ctx, cloudswitch.Workspace{ID: "w"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		created, updated := read()
 		if d := time.Since(created); d < -time.Minute || d > time.Minute || !updated.Equal(created) {
 			t.Fatalf("after Create: created_at %v, updated_at %v; want both now", created, updated)
@@ -126,9 +118,7 @@ func TestPendingStreams(t *testing.T) {
 		}
 		n := 0
 		for w, err := range st.Pending(ctx) {
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			if inUse := db.Stats().InUse; inUse != 1 {
 				t.Fatalf("while yielding %s, %d connections are in use; want the one the cursor holds", w.ID, inUse)
 			}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/store/sqlstore"
 )
@@ -20,9 +22,7 @@ func TestSQLiteDSNSetsWALModeBusyTimeoutAndNormalSync(t *testing.T) {
 	db := sqliteBackend(t).open(t)
 	for pragma, want := range map[string]string{"journal_mode": "wal", "busy_timeout": "10000", "synchronous": "1"} {
 		var got string
-		if err := db.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, db.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got))
 		if got != want {
 			t.Errorf("PRAGMA %s = %s on a pool opened with SQLiteDSN; want %s", pragma, got, want)
 		}
@@ -35,9 +35,7 @@ func TestSQLiteDSNTakesAnyFileName(t *testing.T) {
 	for _, name := range []string{"plain.db", "with space.db", "what?.db", "hash#tag.db", "100%.db", "amp&eq=.db"} {
 		path := filepath.Join(t.TempDir(), name)
 		db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(path))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		st, err := sqlstore.New(db, sqlstore.SQLite)
 		if err == nil {
 			err = st.Migrate(ctx)
@@ -95,21 +93,15 @@ func TestCloseLeavesAWorkingStore(t *testing.T) {
 	ctx := context.Background()
 	st := b.store(t, b.open(t))
 	w, err := st.Create(ctx, cloudswitch.Workspace{ID: "w"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, st.Close(), "Close")
 	if w, err = st.Update(ctx, w); err != nil {
 		t.Fatalf("Update after Close: %v", err)
 	}
 	if got, err := st.Get(ctx, "w"); err != nil || got.Version != w.Version {
 		t.Fatalf("Get after Close: %+v, %v", got, err)
 	}
-	if err := st.Close(); err != nil {
-		t.Fatalf("a second Close: %v", err)
-	}
+	require.NoError(t, st.Close(), "a second Close")
 }
 
 // TestNewRefusesASQLitePoolWithoutBusyTimeout: modernc.org/sqlite waits for
@@ -118,9 +110,7 @@ func TestCloseLeavesAWorkingStore(t *testing.T) {
 func TestNewRefusesASQLitePoolWithoutBusyTimeout(t *testing.T) {
 	t.Parallel()
 	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "bare.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 	_, err = sqlstore.New(db, sqlstore.SQLite)
 	if !errors.Is(err, sqlstore.ErrNoBusyTimeout) || !strings.Contains(err.Error(), "SQLiteDSN") || !strings.Contains(err.Error(), "busy_timeout") {
@@ -138,9 +128,7 @@ func TestSQLiteChecksLetNULLThrough(t *testing.T) {
 	table := b.newTable(t)
 	b.storeOn(t, db, table)
 	var ddl string
-	if err := db.QueryRowContext(context.Background(), `SELECT sql FROM sqlite_master WHERE type = 'table' AND name = $1`, table).Scan(&ddl); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, db.QueryRowContext(context.Background(), `SELECT sql FROM sqlite_master WHERE type = 'table' AND name = $1`, table).Scan(&ddl))
 	for _, col := range []string{"instance", "pending"} {
 		if want := "CHECK (" + col + " IS NULL OR json_valid(" + col + "))"; !strings.Contains(ddl, want) {
 			t.Errorf("the %s column's check does not let NULL through on SQLite before 3.45; want %q in\n%s", col, want, ddl)
