@@ -25,6 +25,7 @@ import (
 	"github.com/cloudswitch/cloudswitch/ownership"
 	"github.com/cloudswitch/cloudswitch/providers/aws"
 	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
+	"github.com/cloudswitch/cloudswitch/providers/emulator"
 	"github.com/cloudswitch/cloudswitch/providers/gcp"
 	"github.com/cloudswitch/cloudswitch/providers/gcp/gcptest"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner"
@@ -135,7 +136,7 @@ func (s *Set) VMs() []VM {
 		out = append(out, VM{Provider: cloudswitch.AWS, ID: i.ID, Region: i.Region, Owner: i.Tags[ownership.OwnerKey],
 			WorkspaceID: i.Tags[ownership.WorkspaceKey], Token: i.Tags[ownership.TokenKey], State: i.State, Live: i.Live(), CreatedAt: i.LaunchTime})
 	}
-	for _, v := range s.Hetzner.Servers() {
+	for _, v := range s.Hetzner.Instances() {
 		ws, _ := ownership.DecodeLabel(v.Labels[ownership.WorkspaceKey])
 		tok, _ := ownership.DecodeLabel(v.Labels[ownership.TokenKey])
 		out = append(out, VM{Provider: cloudswitch.Hetzner, ID: fmt.Sprint(v.ID), Region: v.Location, Owner: v.Labels[ownership.OwnerKey],
@@ -177,19 +178,20 @@ type Fault struct {
 	Drop     bool          `json:"drop,omitempty"`
 }
 
-// Inject applies f to its emulator.
+// Inject applies f to its emulator. A provider without an emulator, or an
+// operation its emulator does not serve, is an error; the fault is then not
+// applied.
 func (s *Set) Inject(f Fault) error {
+	ef := emulator.Fault{Op: f.Op, Times: f.Times, Status: f.Status, Code: f.Code, Latency: f.Latency, Drop: f.Drop}
 	switch f.Provider {
 	case cloudswitch.AWS:
-		s.AWS.Inject(awstest.Fault{Op: f.Op, Times: f.Times, Status: f.Status, Code: f.Code, Latency: f.Latency, Drop: f.Drop})
+		return s.AWS.Inject(ef)
 	case cloudswitch.Hetzner:
-		s.Hetzner.Inject(hetznertest.Fault{Op: f.Op, Times: f.Times, Status: f.Status, Code: f.Code, Latency: f.Latency, Drop: f.Drop})
+		return s.Hetzner.Inject(ef)
 	case cloudswitch.GCP:
-		s.GCP.Inject(gcptest.Fault{Op: f.Op, Times: f.Times, Status: f.Status, Code: f.Code, Latency: f.Latency, Drop: f.Drop})
-	default:
-		return fmt.Errorf("no emulator for provider %q", f.Provider)
+		return s.GCP.Inject(ef)
 	}
-	return nil
+	return fmt.Errorf("no emulator for provider %q", f.Provider)
 }
 
 // ClearFaults drops every fault of every emulator.

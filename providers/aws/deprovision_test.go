@@ -85,7 +85,7 @@ func TestDeprovisionRefusesWhatIsNotAnEC2Instance(t *testing.T) {
 			t.Errorf("Deprovision of a %s: %v; want a permanent error (never a guess that it is gone)", name, err)
 		}
 	}
-	if n := srv.Calls(""); n != 0 {
+	if n := srv.CallCount(""); n != 0 {
 		t.Errorf("refused deprovisions made %d calls; want none", n)
 	}
 }
@@ -122,7 +122,7 @@ func TestWithWaitTerminatedWaitsForTerminated(t *testing.T) {
 		if err := drv.Deprovision(ctx, inst); err != nil {
 			t.Fatal(err)
 		}
-		if n := srv.Calls("DescribeInstances"); n != 1 {
+		if n := srv.CallCount("DescribeInstances"); n != 1 {
 			t.Errorf("without WithWaitTerminated, Deprovision made %d DescribeInstances calls; want 1 (reading the tags)", n)
 		}
 	})
@@ -202,7 +202,7 @@ func TestDeprovisionRefusesAnInstanceTaggedForAnotherWorkspace(t *testing.T) {
 			t.Fatalf("Deprovision of ws-2's instance of inst-a naming another %s: %v; want ErrNotOurs", name, err)
 		}
 	}
-	if n := srv.Calls("TerminateInstances"); n != 0 {
+	if n := srv.CallCount("TerminateInstances"); n != 0 {
 		t.Fatalf("Deprovision called TerminateInstances %d times on an instance that is not the workspace's", n)
 	}
 	if !srv.Instances()[0].Live() {
@@ -227,7 +227,7 @@ func TestDeprovisionWithoutARegionIsGoneOnlyWhenNoListedRegionKnowsIt(t *testing
 	if !errors.Is(err, cloudswitch.ErrInstanceNotFound) {
 		t.Fatalf("Deprovision of an instance no region knows: %v; want ErrInstanceNotFound", err)
 	}
-	if n := srv.Calls("DescribeInstances"); n != 4 {
+	if n := srv.CallCount("DescribeInstances"); n != 4 {
 		t.Errorf("Deprovision made %d DescribeInstances calls; want 4 (by id and filtered, in each of two regions)", n)
 	}
 }

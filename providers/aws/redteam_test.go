@@ -122,7 +122,7 @@ func TestResizeIsNoRefusalOnceTheInstanceWasStopped(t *testing.T) {
 	srv.Inject(awstest.Fault{Op: "ModifyInstanceAttribute", Times: 1, Status: 403, Code: "UnauthorizedOperation"})
 	_, err = drv.Resize(ctx, inst, "t3.large")
 	require.Error(t, err)
-	require.Equal(t, 1, srv.Calls("StopInstances"), "the instance was stopped")
+	require.Equal(t, 1, srv.CallCount("StopInstances"), "the instance was stopped")
 	assert.NotErrorIs(t, err, cloudswitch.ErrRefused, "the instance was stopped and started again: EC2 acted")
 }
 

@@ -46,7 +46,7 @@ func TestResizeChangesTheTypeInPlace(t *testing.T) {
 	if _, err := drv.Resize(ctx, inst, "t3.large"); err != nil {
 		t.Fatalf("Resize to the type it has: %v", err)
 	}
-	if n := srv.Calls("StopInstances"); n != 0 {
+	if n := srv.CallCount("StopInstances"); n != 0 {
 		t.Fatalf("resizing to the type the instance has stopped it %d times", n)
 	}
 
@@ -105,7 +105,7 @@ func TestResizeRefusesAnotherWorkspacesInstance(t *testing.T) {
 	if _, err := drv.Resize(ctx, inst, "t3.large"); !errors.Is(err, cloudswitch.ErrNotOurs) {
 		t.Fatalf("Resize of ws-1's instance as ws-other's: %v; want ErrNotOurs", err)
 	}
-	if n := srv.Calls("StopInstances"); n != 0 {
+	if n := srv.CallCount("StopInstances"); n != 0 {
 		t.Fatalf("StopInstances called %d times on another workspace's instance", n)
 	}
 }

@@ -47,7 +47,7 @@ func Example() {
 	for _, inst := range srv.Instances() {
 		fmt.Println(inst.Region, inst.Type, inst.Tags["team"], inst.State)
 	}
-	fmt.Println("RunInstances calls:", srv.Calls("RunInstances"))
+	fmt.Println("RunInstances calls:", srv.CallCount("RunInstances"))
 	// Output:
 	// first attempt failed
 	// launched: pending

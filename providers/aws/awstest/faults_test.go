@@ -31,8 +31,8 @@ func TestInjectedFaultsFailWithoutEffect(t *testing.T) {
 		t.Fatalf("failed calls launched %d instances", n)
 	}
 	run(t, c, "tok", nil) // the third call is healthy
-	if got := srv.Calls("RunInstances"); got != 3 {
-		t.Errorf("Calls(RunInstances) = %d; want 3, the failed calls included", got)
+	if got := srv.CallCount("RunInstances"); got != 3 {
+		t.Errorf("CallCount(RunInstances) = %d; want 3, the failed calls included", got)
 	}
 }
 
@@ -71,8 +71,8 @@ func TestClearFaultsDropsStandingFaults(t *testing.T) {
 		t.Fatalf("after ClearFaults: %v", err)
 	}
 	srv.ResetCalls()
-	if n := srv.Calls(""); n != 0 {
-		t.Errorf("after ResetCalls, Calls(\"\") = %d", n)
+	if n := srv.CallCount(""); n != 0 {
+		t.Errorf("after ResetCalls, CallCount(\"\") = %d", n)
 	}
 }
 
@@ -171,7 +171,7 @@ func TestCloseEndsCallsHeldUpByLatency(t *testing.T) {
 		_, err := c.RunInstances(ctx, runInput("held", nil))
 		done <- err
 	}()
-	for srv.Calls("RunInstances") == 0 {
+	for srv.CallCount("RunInstances") == 0 {
 		time.Sleep(time.Millisecond)
 	}
 	closed := make(chan struct{})
