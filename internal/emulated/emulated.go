@@ -129,24 +129,22 @@ type VM struct {
 }
 
 // VMs returns every VM the emulators hold, live or not, sorted by provider
-// and id.
+// and id. What a VM's tags or labels say of it is read as each emulator's
+// Live reads it.
 func (s *Set) VMs() []VM {
 	var out []VM
-	for _, i := range s.AWS.Instances() {
-		out = append(out, VM{Provider: cloudswitch.AWS, ID: i.ID, Region: i.Region, Owner: i.Tags[ownership.OwnerKey],
-			WorkspaceID: i.Tags[ownership.WorkspaceKey], Token: i.Tags[ownership.TokenKey], State: i.State, Live: i.Live(), CreatedAt: i.LaunchTime})
+	vm := func(i cloudswitch.Instance, owner, state string, live bool) VM {
+		return VM{Provider: i.Provider, ID: i.ID, Region: i.Region, Owner: owner,
+			WorkspaceID: i.WorkspaceID, Token: i.Token, State: state, Live: live, CreatedAt: i.CreatedAt}
 	}
-	for _, v := range s.Hetzner.Instances() {
-		ws, _ := ownership.DecodeLabel(v.Labels[ownership.WorkspaceKey])
-		tok, _ := ownership.DecodeLabel(v.Labels[ownership.TokenKey])
-		out = append(out, VM{Provider: cloudswitch.Hetzner, ID: fmt.Sprint(v.ID), Region: v.Location, Owner: v.Labels[ownership.OwnerKey],
-			WorkspaceID: ws, Token: tok, State: v.Status, Live: v.Live(), CreatedAt: v.Created})
+	for _, i := range s.AWS.Instances() {
+		out = append(out, vm(i.CloudswitchInstance(), i.Tags[ownership.OwnerKey], i.State, i.Live()))
+	}
+	for _, i := range s.Hetzner.Instances() {
+		out = append(out, vm(i.CloudswitchInstance(), i.Labels[ownership.OwnerKey], i.Status, i.Live()))
 	}
 	for _, i := range s.GCP.Instances() {
-		ws, _ := ownership.DecodeLabel(i.Labels[ownership.WorkspaceKey])
-		tok, _ := ownership.DecodeLabel(i.Labels[ownership.TokenKey])
-		out = append(out, VM{Provider: cloudswitch.GCP, ID: i.Name, Region: i.Zone, Owner: i.Labels[ownership.OwnerKey],
-			WorkspaceID: ws, Token: tok, State: i.Status, Live: i.Status != "TERMINATED", CreatedAt: i.Created})
+		out = append(out, vm(i.CloudswitchInstance(), i.Labels[ownership.OwnerKey], i.Status, i.Status != gcptest.StatusTerminated))
 	}
 	slices.SortFunc(out, func(a, b VM) int {
 		if a.Provider != b.Provider {

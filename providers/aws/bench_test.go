@@ -62,7 +62,7 @@ func BenchmarkInstances10000(b *testing.B) {
 			b.Fatalf("listed %d instances; want %d", got, n)
 		}
 	}
-	calls := float64(srv.CallCount("DescribeInstances")) / float64(listings)
+	calls := float64(srv.CallCount(awstest.OpDescribeInstances)) / float64(listings)
 	if calls != n/pageSize {
 		b.Fatalf("a listing made %v DescribeInstances calls; want %d", calls, n/pageSize)
 	}

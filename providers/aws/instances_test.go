@@ -68,7 +68,7 @@ func TestInstancesFollowsEveryPageOfEveryRegion(t *testing.T) {
 	if !slices.Equal(ids(got), want) {
 		t.Fatalf("Instances = %v; want all 12 of both regions: %v", ids(got), want)
 	}
-	if n := srv.CallCount("DescribeInstances"); n != 5 {
+	if n := srv.CallCount(awstest.OpDescribeInstances); n != 5 {
 		t.Errorf("7 + 5 instances in pages of 3 took %d DescribeInstances calls; want 3 + 2 = 5", n)
 	}
 	regions := map[string]int{}
@@ -107,7 +107,7 @@ func TestInstancesStopsWhenTheCallerDoes(t *testing.T) {
 	for range drv.Instances(ctx, "acme") {
 		break
 	}
-	if n := srv.CallCount("DescribeInstances"); n != 1 {
+	if n := srv.CallCount(awstest.OpDescribeInstances); n != 1 {
 		t.Errorf("a listing stopped at its first instance made %d calls; want 1", n)
 	}
 }
@@ -130,7 +130,7 @@ func TestAnErrorMidListingEndsIt(t *testing.T) {
 		}
 		yielded++
 		if yielded == 3 { // the first page is out; the next one fails
-			srv.Inject(awstest.Fault{Op: "DescribeInstances", Times: 1, Status: 503, Code: "RequestLimitExceeded"})
+			srv.Inject(awstest.Fault{Op: awstest.OpDescribeInstances, Times: 1, Status: 503, Code: "RequestLimitExceeded"})
 		}
 	}
 	if yielded != 3 || len(errs) != 1 || !errors.Is(errs[0], cloudswitch.ErrTransient) {
