@@ -44,7 +44,7 @@ func TestRateLimitBoundsTheCloudsAPICallsNotTheDriversCalls(t *testing.T) {
 		return drv
 	}
 	apiCalls := func() int {
-		return srv.Calls("RunInstances") + srv.Calls("DescribeInstances") + srv.Calls("TerminateInstances")
+		return srv.CallCount(awstest.OpRunInstances) + srv.CallCount(awstest.OpDescribeInstances) + srv.CallCount(awstest.OpTerminateInstances)
 	}
 	// Two provisions and a listing, reporting whether any was stopped.
 	work := func(ctx context.Context, drv cloudswitch.Provider, prefix string) (stopped bool) {
@@ -76,7 +76,7 @@ func TestRateLimitBoundsTheCloudsAPICallsNotTheDriversCalls(t *testing.T) {
 	calls := apiCalls()
 	assert.LessOrEqual(t, calls, burst,
 		"EC2 received %d API calls through a bucket that let %d go (RunInstances %d, DescribeInstances %d)",
-		calls, burst, srv.Calls("RunInstances"), srv.Calls("DescribeInstances"))
+		calls, burst, srv.CallCount(awstest.OpRunInstances), srv.CallCount(awstest.OpDescribeInstances))
 }
 
 // A canary is the first N switches, run alone, then judged. Steps whose

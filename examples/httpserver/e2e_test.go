@@ -150,7 +150,7 @@ func TestEndToEnd(t *testing.T) {
 		Op: hetznertest.OpDeleteServer, Times: 1, Latency: 30 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
-	deletes := set.Hetzner.Calls(hetznertest.OpDeleteServer)
+	deletes := set.Hetzner.CallCount(hetznertest.OpDeleteServer)
 	patched := make(chan error, 1)
 	go func() {
 		// The answer never comes: the server dies first.
@@ -164,8 +164,8 @@ func TestEndToEnd(t *testing.T) {
 		got := c.get("ws-1")
 		in := got.Pending
 		return in != nil && in.Phase == cloudswitch.PhaseDeprovision && in.To.Provider == cloudswitch.GCP &&
-				set.Hetzner.Calls(hetznertest.OpDeleteServer) > deletes,
-			fmt.Sprintf("pending %+v, Hetzner deletes %d", in, set.Hetzner.Calls(hetznertest.OpDeleteServer))
+				set.Hetzner.CallCount(hetznertest.OpDeleteServer) > deletes,
+			fmt.Sprintf("pending %+v, Hetzner deletes %d", in, set.Hetzner.CallCount(hetznertest.OpDeleteServer))
 	})
 	srv.kill()
 	t.Logf("the PATCH in flight when the server died: %v", <-patched)

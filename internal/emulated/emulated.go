@@ -25,6 +25,7 @@ import (
 	"github.com/cloudswitch/cloudswitch/ownership"
 	"github.com/cloudswitch/cloudswitch/providers/aws"
 	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
+	"github.com/cloudswitch/cloudswitch/providers/emulator"
 	"github.com/cloudswitch/cloudswitch/providers/gcp"
 	"github.com/cloudswitch/cloudswitch/providers/gcp/gcptest"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner"
@@ -128,24 +129,22 @@ type VM struct {
 }
 
 // VMs returns every VM the emulators hold, live or not, sorted by provider
-// and id.
+// and id. What a VM's tags or labels say of it is read as each emulator's
+// Live reads it.
 func (s *Set) VMs() []VM {
 	var out []VM
-	for _, i := range s.AWS.Instances() {
-		out = append(out, VM{Provider: cloudswitch.AWS, ID: i.ID, Region: i.Region, Owner: i.Tags[ownership.OwnerKey],
-			WorkspaceID: i.Tags[ownership.WorkspaceKey], Token: i.Tags[ownership.TokenKey], State: i.State, Live: i.Live(), CreatedAt: i.LaunchTime})
+	vm := func(i cloudswitch.Instance, owner, state string, live bool) VM {
+		return VM{Provider: i.Provider, ID: i.ID, Region: i.Region, Owner: owner,
+			WorkspaceID: i.WorkspaceID, Token: i.Token, State: state, Live: live, CreatedAt: i.CreatedAt}
 	}
-	for _, v := range s.Hetzner.Servers() {
-		ws, _ := ownership.DecodeLabel(v.Labels[ownership.WorkspaceKey])
-		tok, _ := ownership.DecodeLabel(v.Labels[ownership.TokenKey])
-		out = append(out, VM{Provider: cloudswitch.Hetzner, ID: fmt.Sprint(v.ID), Region: v.Location, Owner: v.Labels[ownership.OwnerKey],
-			WorkspaceID: ws, Token: tok, State: v.Status, Live: v.Live(), CreatedAt: v.Created})
+	for _, i := range s.AWS.Instances() {
+		out = append(out, vm(i.CloudswitchInstance(), i.Tags[ownership.OwnerKey], i.State, i.Live()))
+	}
+	for _, i := range s.Hetzner.Instances() {
+		out = append(out, vm(i.CloudswitchInstance(), i.Labels[ownership.OwnerKey], i.Status, i.Live()))
 	}
 	for _, i := range s.GCP.Instances() {
-		ws, _ := ownership.DecodeLabel(i.Labels[ownership.WorkspaceKey])
-		tok, _ := ownership.DecodeLabel(i.Labels[ownership.TokenKey])
-		out = append(out, VM{Provider: cloudswitch.GCP, ID: i.Name, Region: i.Zone, Owner: i.Labels[ownership.OwnerKey],
-			WorkspaceID: ws, Token: tok, State: i.Status, Live: i.Status != "TERMINATED", CreatedAt: i.Created})
+		out = append(out, vm(i.CloudswitchInstance(), i.Labels[ownership.OwnerKey], i.Status, i.Status != gcptest.StatusTerminated))
 	}
 	slices.SortFunc(out, func(a, b VM) int {
 		if a.Provider != b.Provider {
@@ -177,19 +176,20 @@ type Fault struct {
 	Drop     bool          `json:"drop,omitempty"`
 }
 
-// Inject applies f to its emulator.
+// Inject applies f to its emulator. A provider without an emulator, or an
+// operation its emulator does not serve, is an error; the fault is then not
+// applied.
 func (s *Set) Inject(f Fault) error {
+	ef := emulator.Fault{Op: f.Op, Times: f.Times, Status: f.Status, Code: f.Code, Latency: f.Latency, Drop: f.Drop}
 	switch f.Provider {
 	case cloudswitch.AWS:
-		s.AWS.Inject(awstest.Fault{Op: f.Op, Times: f.Times, Status: f.Status, Code: f.Code, Latency: f.Latency, Drop: f.Drop})
+		return s.AWS.Inject(ef)
 	case cloudswitch.Hetzner:
-		s.Hetzner.Inject(hetznertest.Fault{Op: f.Op, Times: f.Times, Status: f.Status, Code: f.Code, Latency: f.Latency, Drop: f.Drop})
+		return s.Hetzner.Inject(ef)
 	case cloudswitch.GCP:
-		s.GCP.Inject(gcptest.Fault{Op: f.Op, Times: f.Times, Status: f.Status, Code: f.Code, Latency: f.Latency, Drop: f.Drop})
-	default:
-		return fmt.Errorf("no emulator for provider %q", f.Provider)
+		return s.GCP.Inject(ef)
 	}
-	return nil
+	return fmt.Errorf("no emulator for provider %q", f.Provider)
 }
 
 // ClearFaults drops every fault of every emulator.

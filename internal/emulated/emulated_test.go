@@ -9,6 +9,7 @@ import (
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/emulated"
+	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
 	"github.com/cloudswitch/cloudswitch/store/memstore"
 )
 
@@ -47,7 +48,7 @@ func TestDriversOnRemoteEmulatorsSwitchAcrossAllThreeClouds(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A throttled stop on the way, injected through the control API.
-	if err := remote.Inject(ctx, emulated.Fault{Provider: "aws", Op: "TerminateInstances", Times: 1, Status: 503}); err != nil {
+	if err := remote.Inject(ctx, emulated.Fault{Provider: "aws", Op: awstest.OpTerminateInstances, Times: 1, Status: 503}); err != nil {
 		t.Fatal(err)
 	}
 	for _, to := range []string{cloudswitch.Hetzner, cloudswitch.GCP, cloudswitch.AWS} {
@@ -71,6 +72,9 @@ func TestDriversOnRemoteEmulatorsSwitchAcrossAllThreeClouds(t *testing.T) {
 	}
 	if err := remote.Inject(ctx, emulated.Fault{Provider: "azure"}); err == nil {
 		t.Fatal("a fault for an unknown provider was accepted")
+	}
+	if err := remote.Inject(ctx, emulated.Fault{Provider: "aws", Op: "TerminateInstance", Times: 1}); err == nil {
+		t.Fatal("a fault for an action the EC2 emulator does not serve was accepted")
 	}
 	if err := remote.ClearFaults(ctx); err != nil {
 		t.Fatal(err)

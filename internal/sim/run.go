@@ -36,9 +36,9 @@ type Cloud struct {
 	// Live returns every VM that exists now, with the WorkspaceID and Token
 	// of its tags, whatever the listing delays.
 	Live func(ctx context.Context) ([]cloudswitch.Instance, error)
-	// SetListDelay, if set, makes VMs created from now on invisible to
+	// SetListLag, if set, makes VMs created from now on invisible to
 	// listings for d.
-	SetListDelay func(d time.Duration)
+	SetListLag func(d time.Duration)
 	// Outside runs the cloud's calls outside the simulation (see
 	// Config.StoreOutside), for a driver that does real I/O.
 	Outside bool
@@ -191,8 +191,8 @@ func newWorld(cfg Config, faults faultSet, outside *executor, realStart time.Tim
 	for _, c := range w.clouds {
 		w.provs[c.Name] = w.gated(c)
 		w.types[c.Name] = allow.InstanceTypes(c.Name)
-		if c.SetListDelay != nil {
-			c.SetListDelay(lag)
+		if c.SetListLag != nil {
+			c.SetListLag(lag)
 		}
 	}
 	gs := gatedStore{w: w}
@@ -265,8 +265,8 @@ func memClouds(names []string, now func() time.Time) []Cloud {
 	for _, name := range names {
 		p := memprovider.New(name, memprovider.WithoutCallLog(), memprovider.WithClock(now))
 		out = append(out, Cloud{Name: name, Provider: p,
-			Live:         func(context.Context) ([]cloudswitch.Instance, error) { return p.Live(), nil },
-			SetListDelay: p.SetListDelay})
+			Live:       func(context.Context) ([]cloudswitch.Instance, error) { return p.Live(), nil },
+			SetListLag: p.SetListLag})
 	}
 	return out
 }

@@ -336,8 +336,8 @@ func (w *world) beginQuiescence() {
 	w.quiet = true
 	w.mu.Unlock()
 	for _, c := range w.clouds {
-		if c.SetListDelay != nil {
-			c.SetListDelay(0)
+		if c.SetListLag != nil {
+			c.SetListLag(0)
 		}
 	}
 	w.addTrace(fmt.Sprintf("%d quiesce", w.step))

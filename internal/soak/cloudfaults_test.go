@@ -7,13 +7,14 @@ import (
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/emulated"
+	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
 	"github.com/cloudswitch/cloudswitch/providers/gcp/gcptest"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner/hetznertest"
 )
 
 // cloudOps are the emulator operations the drivers call, by provider.
 var cloudOps = map[string][]string{
-	cloudswitch.AWS: {"RunInstances", "TerminateInstances", "DescribeInstances"},
+	cloudswitch.AWS: {awstest.OpRunInstances, awstest.OpTerminateInstances, awstest.OpDescribeInstances},
 	cloudswitch.Hetzner: {hetznertest.OpCreateServer, hetznertest.OpDeleteServer, hetznertest.OpGetServer,
 		hetznertest.OpListServers, hetznertest.OpGetAction},
 	cloudswitch.GCP: {gcptest.OpInsert, gcptest.OpDelete, gcptest.OpGet, gcptest.OpAggregatedList,

@@ -32,7 +32,7 @@ func BenchmarkProvisionDeprovision(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(srv.Calls(""))/float64(i), "calls/op")
+	b.ReportMetric(float64(srv.CallCount(""))/float64(i), "calls/op")
 }
 
 // Listing 10,000 instances in pages of 1,000: calls/op must be 10.
@@ -62,7 +62,7 @@ func BenchmarkInstances10000(b *testing.B) {
 			b.Fatalf("listed %d instances; want %d", got, n)
 		}
 	}
-	calls := float64(srv.Calls("DescribeInstances")) / float64(listings)
+	calls := float64(srv.CallCount(awstest.OpDescribeInstances)) / float64(listings)
 	if calls != n/pageSize {
 		b.Fatalf("a listing made %v DescribeInstances calls; want %d", calls, n/pageSize)
 	}

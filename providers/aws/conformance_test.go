@@ -18,7 +18,7 @@ func TestConformance(t *testing.T) {
 		if err != nil {
 			t.Fatalf("aws.New: %v", err)
 		}
-		return harness(srv, drv)
+		return srv.Harness(drv)
 	})
 }
 
@@ -34,6 +34,6 @@ func TestConformanceFromConfig(t *testing.T) {
 		if err != nil {
 			t.Fatalf("aws.NewFromConfig: %v", err)
 		}
-		return harness(srv, drv)
+		return srv.Harness(drv)
 	})
 }

@@ -41,7 +41,7 @@ func TestDeprovisionAfterADroppedResponseSucceeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Inject(awstest.Fault{Op: "TerminateInstances", Times: 1, Drop: true})
+	srv.Inject(awstest.Fault{Op: awstest.OpTerminateInstances, Times: 1, Drop: true})
 	if err := drv.Deprovision(ctx, inst); classOf(err) != isTransient {
 		t.Fatalf("Deprovision whose answer was lost: %v; want ErrTransient", err)
 	}
@@ -85,7 +85,7 @@ func TestDeprovisionRefusesWhatIsNotAnEC2Instance(t *testing.T) {
 			t.Errorf("Deprovision of a %s: %v; want a permanent error (never a guess that it is gone)", name, err)
 		}
 	}
-	if n := srv.Calls(""); n != 0 {
+	if n := srv.CallCount(""); n != 0 {
 		t.Errorf("refused deprovisions made %d calls; want none", n)
 	}
 }
@@ -122,7 +122,7 @@ func TestWithWaitTerminatedWaitsForTerminated(t *testing.T) {
 		if err := drv.Deprovision(ctx, inst); err != nil {
 			t.Fatal(err)
 		}
-		if n := srv.Calls("DescribeInstances"); n != 1 {
+		if n := srv.CallCount(awstest.OpDescribeInstances); n != 1 {
 			t.Errorf("without WithWaitTerminated, Deprovision made %d DescribeInstances calls; want 1 (reading the tags)", n)
 		}
 	})
@@ -153,8 +153,8 @@ func TestWithWaitTerminatedWaitsForTerminated(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv.Inject(awstest.Fault{Op: "DescribeInstances", Times: 1}) // the read before terminating sees it
-		srv.Inject(awstest.Fault{Op: "DescribeInstances", Status: 400, Code: "InvalidInstanceID.NotFound"})
+		srv.Inject(awstest.Fault{Op: awstest.OpDescribeInstances, Times: 1}) // the read before terminating sees it
+		srv.Inject(awstest.Fault{Op: awstest.OpDescribeInstances, Status: 400, Code: "InvalidInstanceID.NotFound"})
 		if err := drv.Deprovision(ctx, inst); err != nil {
 			t.Fatalf("waiting for an instance DescribeInstances no longer knows: %v; want nil (it is gone)", err)
 		}
@@ -173,8 +173,8 @@ func TestWithWaitTerminatedWaitsForTerminated(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv.Inject(awstest.Fault{Op: "DescribeInstances", Times: 1}) // the read before terminating sees it
-		srv.Inject(awstest.Fault{Op: "DescribeInstances", Status: 403, Code: "UnauthorizedOperation"})
+		srv.Inject(awstest.Fault{Op: awstest.OpDescribeInstances, Times: 1}) // the read before terminating sees it
+		srv.Inject(awstest.Fault{Op: awstest.OpDescribeInstances, Status: 403, Code: "UnauthorizedOperation"})
 		err = drv.Deprovision(ctx, inst)
 		if !errors.Is(err, cloudswitch.ErrTransient) || errors.Is(err, cloudswitch.ErrRefused) {
 			t.Fatalf("a 403 on a poll after TerminateInstances was accepted: %v; want transient and not a refusal", err)
@@ -202,7 +202,7 @@ func TestDeprovisionRefusesAnInstanceTaggedForAnotherWorkspace(t *testing.T) {
 			t.Fatalf("Deprovision of ws-2's instance of inst-a naming another %s: %v; want ErrNotOurs", name, err)
 		}
 	}
-	if n := srv.Calls("TerminateInstances"); n != 0 {
+	if n := srv.CallCount(awstest.OpTerminateInstances); n != 0 {
 		t.Fatalf("Deprovision called TerminateInstances %d times on an instance that is not the workspace's", n)
 	}
 	if !srv.Instances()[0].Live() {
@@ -227,7 +227,7 @@ func TestDeprovisionWithoutARegionIsGoneOnlyWhenNoListedRegionKnowsIt(t *testing
 	if !errors.Is(err, cloudswitch.ErrInstanceNotFound) {
 		t.Fatalf("Deprovision of an instance no region knows: %v; want ErrInstanceNotFound", err)
 	}
-	if n := srv.Calls("DescribeInstances"); n != 4 {
+	if n := srv.CallCount(awstest.OpDescribeInstances); n != 4 {
 		t.Errorf("Deprovision made %d DescribeInstances calls; want 4 (by id and filtered, in each of two regions)", n)
 	}
 }

@@ -164,7 +164,7 @@ func TestInstanceLimitIsARefusalThatClears(t *testing.T) {
 // never a refusal.
 func TestInsufficientCapacityIsTransientNotARefusal(t *testing.T) {
 	drv, srv := newDriver(t)
-	srv.Inject(awstest.Fault{Op: "RunInstances", Times: 1, Status: 500, Code: "InsufficientInstanceCapacity"})
+	srv.Inject(awstest.Fault{Op: awstest.OpRunInstances, Times: 1, Status: 500, Code: "InsufficientInstanceCapacity"})
 	_, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
 	if !errors.Is(err, cloudswitch.ErrTransient) || errors.Is(err, cloudswitch.ErrRefused) {
 		t.Fatalf("Provision answered InsufficientInstanceCapacity: %v; want transient, not a refusal", err)

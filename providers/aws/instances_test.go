@@ -68,7 +68,7 @@ func TestInstancesFollowsEveryPageOfEveryRegion(t *testing.T) {
 	if !slices.Equal(ids(got), want) {
 		t.Fatalf("Instances = %v; want all 12 of both regions: %v", ids(got), want)
 	}
-	if n := srv.Calls("DescribeInstances"); n != 5 {
+	if n := srv.CallCount(awstest.OpDescribeInstances); n != 5 {
 		t.Errorf("7 + 5 instances in pages of 3 took %d DescribeInstances calls; want 3 + 2 = 5", n)
 	}
 	regions := map[string]int{}
@@ -93,7 +93,7 @@ func TestListingCostsOneCallPerPage(t *testing.T) {
 	if got != n {
 		t.Fatalf("listed %d instances; want %d", got, n)
 	}
-	if calls, pages := srv.Calls(""), n/pageSize; calls != pages {
+	if calls, pages := srv.CallCount(""), n/pageSize; calls != pages {
 		t.Fatalf("listing %d instances in pages of %d made %d calls; want %d, one per page", n, pageSize, calls, pages)
 	}
 }
@@ -107,7 +107,7 @@ func TestInstancesStopsWhenTheCallerDoes(t *testing.T) {
 	for range drv.Instances(ctx, "acme") {
 		break
 	}
-	if n := srv.Calls("DescribeInstances"); n != 1 {
+	if n := srv.CallCount(awstest.OpDescribeInstances); n != 1 {
 		t.Errorf("a listing stopped at its first instance made %d calls; want 1", n)
 	}
 }
@@ -130,7 +130,7 @@ func TestAnErrorMidListingEndsIt(t *testing.T) {
 		}
 		yielded++
 		if yielded == 3 { // the first page is out; the next one fails
-			srv.Inject(awstest.Fault{Op: "DescribeInstances", Times: 1, Status: 503, Code: "RequestLimitExceeded"})
+			srv.Inject(awstest.Fault{Op: awstest.OpDescribeInstances, Times: 1, Status: 503, Code: "RequestLimitExceeded"})
 		}
 	}
 	if yielded != 3 || len(errs) != 1 || !errors.Is(errs[0], cloudswitch.ErrTransient) {
@@ -147,7 +147,7 @@ func TestInstancesRefusesAnEmptyOwner(t *testing.T) {
 		}
 		break
 	}
-	if n := srv.Calls(""); n != 0 {
+	if n := srv.CallCount(""); n != 0 {
 		t.Errorf("Instances(\"\") made %d calls", n)
 	}
 }

@@ -68,7 +68,7 @@ func TestPreflightAsksEC2WithADryRun(t *testing.T) {
 	}
 	t.Run("credentials that may not launch", func(t *testing.T) {
 		drv, srv := newDriver(t)
-		srv.Inject(awstest.Fault{Op: "RunInstances", Times: 1, Status: 403, Code: "UnauthorizedOperation"})
+		srv.Inject(awstest.Fault{Op: awstest.OpRunInstances, Times: 1, Status: 403, Code: "UnauthorizedOperation"})
 		err := drv.Preflight(ctx, request("acme", "ws-1", "tok-1"))
 		var ve *cloudswitch.ValidationError
 		if err == nil || errors.As(err, &ve) || !errors.Is(err, cloudswitch.ErrRefused) {
@@ -77,7 +77,7 @@ func TestPreflightAsksEC2WithADryRun(t *testing.T) {
 	})
 	t.Run("EC2 unavailable", func(t *testing.T) {
 		drv, srv := newDriver(t)
-		srv.Inject(awstest.Fault{Op: "RunInstances", Times: 1, Status: 503, Code: "Unavailable"})
+		srv.Inject(awstest.Fault{Op: awstest.OpRunInstances, Times: 1, Status: 503, Code: "Unavailable"})
 		if err := drv.Preflight(ctx, request("acme", "ws-1", "tok-1")); !errors.Is(err, cloudswitch.ErrTransient) {
 			t.Fatalf("Preflight when EC2 answered 503: %v; want ErrTransient", err)
 		}

@@ -65,7 +65,7 @@ func TestProvisionLaunchesOneTaggedInstance(t *testing.T) {
 func TestProvisionIsIdempotentAcrossADroppedResponse(t *testing.T) {
 	drv, srv := newDriver(t)
 	req := request("acme", "ws-1", "tok-dropped")
-	srv.Inject(awstest.Fault{Op: "RunInstances", Times: 1, Drop: true})
+	srv.Inject(awstest.Fault{Op: awstest.OpRunInstances, Times: 1, Drop: true})
 	if _, err := drv.Provision(ctx, req); classOf(err) != isTransient {
 		t.Fatalf("Provision whose answer was lost: %v; want ErrTransient", err)
 	}
@@ -83,7 +83,7 @@ func TestProvisionIsIdempotentAcrossADroppedResponse(t *testing.T) {
 	if got := liveIDs(srv); !slices.Equal(got, []string{inst.ID}) {
 		t.Fatalf("after a lost answer and two retries the emulator holds %v; want exactly [%s]", got, inst.ID)
 	}
-	if n := srv.Calls("RunInstances"); n != 3 {
+	if n := srv.CallCount(awstest.OpRunInstances); n != 3 {
 		t.Errorf("three Provisions made %d RunInstances calls; want 3", n)
 	}
 }
@@ -196,7 +196,7 @@ func TestProvisionRefusesBadRequestsWithoutACall(t *testing.T) {
 	if _, err := bare.Provision(ctx, request("acme", "ws-1", "tok-1")); err == nil || classOf(err) != isPermanent {
 		t.Errorf("Provision without any image configured: %v; want a permanent error", err)
 	}
-	if n := srv.Calls(""); n != 0 {
+	if n := srv.CallCount(""); n != 0 {
 		t.Errorf("refused requests made %d calls; want none", n)
 	}
 }
@@ -310,7 +310,7 @@ func TestWithWaitRunningReturnsARunningInstance(t *testing.T) {
 		if got := srv.Instances()[0].State; got != awstest.StateRunning {
 			t.Fatalf("WithWaitRunning returned an instance that is %s; want running", got)
 		}
-		if n := srv.Calls("DescribeInstances"); n < 2 {
+		if n := srv.CallCount(awstest.OpDescribeInstances); n < 2 {
 			t.Errorf("waiting 150ms in 10ms polls made %d DescribeInstances calls; want several", n)
 		}
 	})
@@ -339,7 +339,7 @@ func TestWithWaitRunningReturnsARunningInstance(t *testing.T) {
 		if got := srv.Instances()[0].State; got != awstest.StatePending {
 			t.Fatalf("with WithWaitRunning(false) the instance is %s on return; want pending", got)
 		}
-		if n := srv.Calls("DescribeInstances"); n != 0 {
+		if n := srv.CallCount(awstest.OpDescribeInstances); n != 0 {
 			t.Errorf("with WithWaitRunning(false), Provision made %d DescribeInstances calls", n)
 		}
 	})
@@ -374,7 +374,7 @@ func TestWithWaitRunningReturnsARunningInstance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv.Inject(awstest.Fault{Op: "DescribeInstances", Times: 2, Status: 503, Code: "RequestLimitExceeded"})
+		srv.Inject(awstest.Fault{Op: awstest.OpDescribeInstances, Times: 2, Status: 503, Code: "RequestLimitExceeded"})
 		if _, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1")); err != nil {
 			t.Fatalf("a wait whose polls were throttled twice: %v; want it to poll on", err)
 		}
@@ -442,7 +442,7 @@ func TestProvisionRefusesARegionInstancesDoesNotList(t *testing.T) {
 	if !errors.Is(err, cloudswitch.ErrRefused) || !strings.Contains(err.Error(), "WithRegions") {
 		t.Fatalf("Provision in a region the driver does not list: %v; want a refusal naming WithRegions", err)
 	}
-	if n := srv.Calls("RunInstances"); n != 0 {
+	if n := srv.CallCount(awstest.OpRunInstances); n != 0 {
 		t.Errorf("the refused request made %d RunInstances calls; want none", n)
 	}
 }

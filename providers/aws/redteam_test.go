@@ -21,7 +21,7 @@ import (
 func TestIdempotentParameterMismatchIsNotARefusalWhileTheTokensVMLives(t *testing.T) {
 	drv, srv := newDriver(t)
 	req := request("acme", "ws-1", "tok-mismatch-0001")
-	srv.Inject(awstest.Fault{Op: "RunInstances", Times: 1, Drop: true})
+	srv.Inject(awstest.Fault{Op: awstest.OpRunInstances, Times: 1, Drop: true})
 	_, err := drv.Provision(ctx, req)
 	require.Error(t, err, "the answer was lost")
 	require.Len(t, liveIDs(srv), 1, "EC2 launched the token's instance")
@@ -119,10 +119,10 @@ func TestResizeIsNoRefusalOnceTheInstanceWasStopped(t *testing.T) {
 	drv, srv := newDriver(t)
 	inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-resize-0001"))
 	require.NoError(t, err)
-	srv.Inject(awstest.Fault{Op: "ModifyInstanceAttribute", Times: 1, Status: 403, Code: "UnauthorizedOperation"})
+	srv.Inject(awstest.Fault{Op: awstest.OpModifyInstanceAttribute, Times: 1, Status: 403, Code: "UnauthorizedOperation"})
 	_, err = drv.Resize(ctx, inst, "t3.large")
 	require.Error(t, err)
-	require.Equal(t, 1, srv.Calls("StopInstances"), "the instance was stopped")
+	require.Equal(t, 1, srv.CallCount(awstest.OpStopInstances), "the instance was stopped")
 	assert.NotErrorIs(t, err, cloudswitch.ErrRefused, "the instance was stopped and started again: EC2 acted")
 }
 

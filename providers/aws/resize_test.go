@@ -46,7 +46,7 @@ func TestResizeChangesTheTypeInPlace(t *testing.T) {
 	if _, err := drv.Resize(ctx, inst, "t3.large"); err != nil {
 		t.Fatalf("Resize to the type it has: %v", err)
 	}
-	if n := srv.Calls("StopInstances"); n != 0 {
+	if n := srv.CallCount(awstest.OpStopInstances); n != 0 {
 		t.Fatalf("resizing to the type the instance has stopped it %d times", n)
 	}
 
@@ -72,7 +72,7 @@ func TestResizeRefusedLeavesTheInstanceAsItWas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Inject(awstest.Fault{Op: "StopInstances", Times: 1, Status: 403, Code: "UnauthorizedOperation"})
+	srv.Inject(awstest.Fault{Op: awstest.OpStopInstances, Times: 1, Status: 403, Code: "UnauthorizedOperation"})
 	if _, err := drv.Resize(ctx, inst, "t3.large"); !errors.Is(err, cloudswitch.ErrRefused) {
 		t.Fatalf("Resize whose StopInstances was refused: %v; want a refusal", err)
 	}
@@ -105,7 +105,7 @@ func TestResizeRefusesAnotherWorkspacesInstance(t *testing.T) {
 	if _, err := drv.Resize(ctx, inst, "t3.large"); !errors.Is(err, cloudswitch.ErrNotOurs) {
 		t.Fatalf("Resize of ws-1's instance as ws-other's: %v; want ErrNotOurs", err)
 	}
-	if n := srv.Calls("StopInstances"); n != 0 {
+	if n := srv.CallCount(awstest.OpStopInstances); n != 0 {
 		t.Fatalf("StopInstances called %d times on another workspace's instance", n)
 	}
 }

@@ -113,7 +113,7 @@ func TestNoSecretInAnyErrorOrLogLine(t *testing.T) {
 	note(listErr(drv, cancelled, "acme"))
 	_, err = waiting.Provision(ctx, request("acme", "ws-4", "tok-4")) // the wait runs out
 	note(err)
-	srv.Inject(awstest.Fault{Op: "DescribeInstances", Status: 403, Code: "UnauthorizedOperation"})
+	srv.Inject(awstest.Fault{Op: awstest.OpDescribeInstances, Status: 403, Code: "UnauthorizedOperation"})
 	inst2 := cloudswitch.Instance{Provider: cloudswitch.AWS, ID: srv.Instances()[len(srv.Instances())-1].ID}
 	note(waiting.Deprovision(ctx, inst2))
 	srv.ClearFaults()

@@ -34,7 +34,7 @@ func TestASwitchWhoseWaitFailsAfterTheLaunchStaysJournaled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Inject(awstest.Fault{Op: "DescribeInstances", Status: 403, Code: "UnauthorizedOperation"})
+	srv.Inject(awstest.Fault{Op: awstest.OpDescribeInstances, Status: 403, Code: "UnauthorizedOperation"})
 	_, err = sw.Switch(ctx, "ws-1", cloudswitch.Request{
 		Compute:         cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"},
 		ConfirmRecreate: true,

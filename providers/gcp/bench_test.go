@@ -40,7 +40,7 @@ func TestListingTenThousandInstancesTakesOneCallAPage(t *testing.T) {
 	if got := len(list(t, e.d, "owner")); got != fleet {
 		t.Fatalf("listed %d instances; want %d", got, fleet)
 	}
-	if n := e.srv.Calls(gcptest.OpAggregatedList); n != fleetPages {
+	if n := e.srv.CallCount(gcptest.OpAggregatedList); n != fleetPages {
 		t.Errorf("listing %d instances took %d calls; want %d, one per page of 500", fleet, n, fleetPages)
 	}
 }
@@ -84,5 +84,5 @@ func BenchmarkInstances10000(b *testing.B) {
 		}
 		listings++
 	}
-	b.ReportMetric(float64(e.srv.Calls(gcptest.OpAggregatedList))/float64(listings), "calls/op")
+	b.ReportMetric(float64(e.srv.CallCount(gcptest.OpAggregatedList))/float64(listings), "calls/op")
 }

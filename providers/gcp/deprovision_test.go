@@ -24,7 +24,7 @@ func TestDeprovisionDeletesAndWaitsForTheOperation(t *testing.T) {
 	if got := e.srv.Instances(); len(got) != 0 {
 		t.Fatalf("Deprovision returned while %v still exist", got)
 	}
-	if n := e.srv.Calls(gcptest.OpOperationGet); n < 2 {
+	if n := e.srv.CallCount(gcptest.OpOperationGet); n < 2 {
 		t.Errorf("the delete operation was polled %d times; want until DONE", n)
 	}
 }
@@ -105,7 +105,7 @@ func TestDeprovisionRefusesAnInstanceItCannotPlace(t *testing.T) {
 			if !errors.Is(err, gcp.ErrInvalidRequest) || errors.Is(err, cloudswitch.ErrInstanceNotFound) {
 				t.Fatalf("got %v; want ErrInvalidRequest, never \"gone\"", err)
 			}
-			if n := e.srv.Calls(""); n != 0 {
+			if n := e.srv.CallCount(""); n != 0 {
 				t.Errorf("%d API calls", n)
 			}
 		})

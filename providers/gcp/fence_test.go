@@ -34,7 +34,7 @@ func TestDeprovisionDestroysOnlyAVMWhoseLabelsAgreeWithTheRecord(t *testing.T) {
 			assert.ErrorIs(t, err, cloudswitch.ErrNotOurs)
 			assert.ErrorIs(t, err, cloudswitch.ErrRefused, "nothing was deleted")
 			assert.NotErrorIs(t, err, cloudswitch.ErrInstanceNotFound)
-			assert.Zero(t, e.srv.Calls(gcptest.OpDelete), "a VM that is not the record's must never be deleted")
+			assert.Zero(t, e.srv.CallCount(gcptest.OpDelete), "a VM that is not the record's must never be deleted")
 			got := e.srv.Instances()
 			require.Len(t, got, 1)
 			assert.Equal(t, gcptest.StatusRunning, got[0].Status)

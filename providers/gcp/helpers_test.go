@@ -13,7 +13,6 @@ import (
 	"google.golang.org/api/option"
 
 	"github.com/cloudswitch/cloudswitch"
-	"github.com/cloudswitch/cloudswitch/ownership"
 	"github.com/cloudswitch/cloudswitch/providers/gcp"
 	"github.com/cloudswitch/cloudswitch/providers/gcp/gcptest"
 )
@@ -109,22 +108,6 @@ func request(owner, workspace string) cloudswitch.ProvisionRequest {
 		WorkspaceID: workspace, Token: randomHex(16), Owner: owner,
 		Compute: cloudswitch.Compute{Provider: cloudswitch.GCP, InstanceType: "e2-standard-2"},
 	}
-}
-
-// live is the emulator's ground truth as Instances: every instance that
-// exists, whatever its status, with the workspace id and token decoded
-// from its labels.
-func live(srv *gcptest.Server) []cloudswitch.Instance {
-	var out []cloudswitch.Instance
-	for _, vm := range srv.Instances() {
-		workspace, _ := ownership.DecodeLabel(vm.Labels[ownership.WorkspaceKey])
-		token, _ := ownership.DecodeLabel(vm.Labels[ownership.TokenKey])
-		out = append(out, cloudswitch.Instance{
-			Provider: cloudswitch.GCP, ID: vm.Name, Region: vm.Zone,
-			WorkspaceID: workspace, Token: token, CreatedAt: vm.Created,
-		})
-	}
-	return out
 }
 
 // list collects what Instances yields for owner, failing the test on an

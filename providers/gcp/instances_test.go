@@ -51,10 +51,10 @@ func TestInstancesFollowsEveryPageAcrossZones(t *testing.T) {
 			t.Errorf("listed %+v; want zone, workspace, token and creation time", inst)
 		}
 	}
-	if n, pages := e.srv.Calls(gcptest.OpAggregatedList), 5; n != pages {
+	if n, pages := e.srv.CallCount(gcptest.OpAggregatedList), 5; n != pages {
 		t.Errorf("9 instances in pages of 2 took %d aggregatedList calls; want %d", n, pages)
 	}
-	if n := e.srv.Calls(gcptest.OpList); n != 0 {
+	if n := e.srv.CallCount(gcptest.OpList); n != 0 {
 		t.Errorf("%d per-zone list calls; want none by default", n)
 	}
 }
@@ -72,10 +72,10 @@ func TestInstancesWithZonesListsThoseZonesOneByOne(t *testing.T) {
 	if got, want := names(list(t, d, "owner")), append(a, b...); !sameSet(got, want) {
 		t.Fatalf("Instances = %v; want the two zones' %v", got, want)
 	}
-	if n := e.srv.Calls(gcptest.OpList); n != 3 {
+	if n := e.srv.CallCount(gcptest.OpList); n != 3 {
 		t.Errorf("%d list calls; want 3 (2 pages in one zone, 1 in the other)", n)
 	}
-	if n := e.srv.Calls(gcptest.OpAggregatedList); n != 0 {
+	if n := e.srv.CallCount(gcptest.OpAggregatedList); n != 0 {
 		t.Errorf("%d aggregatedList calls; want none with WithZones", n)
 	}
 }
@@ -91,14 +91,14 @@ func TestInstancesYieldsAsPagesArrive(t *testing.T) {
 			t.Fatal(err)
 		}
 		seen++
-		if calls := e.srv.Calls(gcptest.OpAggregatedList); calls != (seen+1)/2 {
+		if calls := e.srv.CallCount(gcptest.OpAggregatedList); calls != (seen+1)/2 {
 			t.Fatalf("after %d instances, %d pages were fetched; want %d (one page at a time)", seen, calls, (seen+1)/2)
 		}
 		if seen == 3 {
 			break
 		}
 	}
-	if n := e.srv.Calls(gcptest.OpAggregatedList); n != 2 {
+	if n := e.srv.CallCount(gcptest.OpAggregatedList); n != 2 {
 		t.Errorf("stopping after 3 instances fetched %d pages; want 2", n)
 	}
 }

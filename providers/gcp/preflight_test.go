@@ -46,8 +46,8 @@ func TestPreflightAcceptsWhatProvisionCreates(t *testing.T) {
 	req.Compute.Image = "projects/ubuntu-os-cloud/global/images/family/ubuntu-2404-lts-amd64"
 	require.NoError(t, e.d.Preflight(ctx, req))
 	assert.Empty(t, e.srv.Instances(), "Preflight creates nothing")
-	assert.Equal(t, 1, e.srv.Calls(gcptest.OpMachineTypeGet))
-	assert.Equal(t, 1, e.srv.Calls(gcptest.OpImageFromFamily))
+	assert.Equal(t, 1, e.srv.CallCount(gcptest.OpMachineTypeGet))
+	assert.Equal(t, 1, e.srv.CallCount(gcptest.OpImageFromFamily))
 	_, err := e.d.Provision(ctx, req)
 	assert.NoError(t, err)
 }
@@ -117,7 +117,7 @@ func TestPreflightWithoutLookupClientsChecksWhatTheDriverCan(t *testing.T) {
 	require.NoError(t, e.d.Preflight(ctx, req))
 	req.Compute.InstanceType = "E2 Standard"
 	wantInvalidField(t, e.d.Preflight(ctx, req), "instance_type")
-	assert.Zero(t, e.srv.Calls(""))
+	assert.Zero(t, e.srv.CallCount(""))
 }
 
 func TestPreflightOfADriverFromClientOptionsMakesTheLookups(t *testing.T) {

@@ -75,7 +75,7 @@ func TestProvisionIsIdempotentThroughTheRequestID(t *testing.T) {
 	if got := e.srv.Instances(); len(got) != 1 || got[0].Name != inst.ID {
 		t.Fatalf("instances %v; want exactly %s", got, inst.ID)
 	}
-	if n := e.srv.Calls(gcptest.OpInsert); n != 2 {
+	if n := e.srv.CallCount(gcptest.OpInsert); n != 2 {
 		t.Errorf("%d inserts; want 2", n)
 	}
 }
@@ -247,7 +247,7 @@ func TestProvisionPollsAnOperationUntilItIsDone(t *testing.T) {
 	if _, err := e.d.Provision(ctx, request("owner", "ws")); err != nil {
 		t.Fatal(err)
 	}
-	if n := e.srv.Calls(gcptest.OpOperationGet); n < 2 {
+	if n := e.srv.CallCount(gcptest.OpOperationGet); n < 2 {
 		t.Errorf("the operation was polled %d times; want until DONE (at least twice with a 30 ms operation)", n)
 	}
 	if vm := e.srv.Instances()[0]; vm.Status != gcptest.StatusRunning {
@@ -285,7 +285,7 @@ func TestProvisionRefusesBadRequestsWithoutAnAPICall(t *testing.T) {
 			if !errors.Is(err, gcp.ErrInvalidRequest) || errors.Is(err, cloudswitch.ErrTransient) {
 				t.Fatalf("got %v; want a permanent ErrInvalidRequest", err)
 			}
-			if n := e.srv.Calls(""); n != 0 {
+			if n := e.srv.CallCount(""); n != 0 {
 				t.Errorf("a refused request made %d API calls", n)
 			}
 		})
@@ -320,7 +320,7 @@ func TestProvisionWithACancelledContextMakesNoCall(t *testing.T) {
 	if _, err := e.d.Provision(cctx, request("owner", "ws")); !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v; want context.Canceled", err)
 	}
-	if n := e.srv.Calls(""); n != 0 {
+	if n := e.srv.CallCount(""); n != 0 {
 		t.Errorf("%d API calls", n)
 	}
 }

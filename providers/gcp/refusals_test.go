@@ -78,7 +78,7 @@ func TestRefusalsIncludeRequestsTheDriverRejectsBeforeAnyCall(t *testing.T) {
 	_, err := e.d.Provision(ctx, req)
 	assert.ErrorIs(t, err, gcp.ErrInvalidRequest)
 	assert.ErrorIs(t, err, cloudswitch.ErrRefused, "no call was made, so nothing happened")
-	assert.Zero(t, e.srv.Calls(""))
+	assert.Zero(t, e.srv.CallCount(""))
 }
 
 func TestRefusalsNeverIncludeWhatHappensAfterACallWasAccepted(t *testing.T) {

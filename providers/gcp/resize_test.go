@@ -25,7 +25,7 @@ func vmOf(t *testing.T, srv *gcptest.Server, name string) gcptest.Instance {
 
 // resizeCalls counts the calls a resize makes.
 func resizeCalls(srv *gcptest.Server) [3]int {
-	return [3]int{srv.Calls(gcptest.OpStop), srv.Calls(gcptest.OpSetMachineType), srv.Calls(gcptest.OpStart)}
+	return [3]int{srv.CallCount(gcptest.OpStop), srv.CallCount(gcptest.OpSetMachineType), srv.CallCount(gcptest.OpStart)}
 }
 
 func TestResizeStopsChangesTheMachineTypeAndStartsTheSameVM(t *testing.T) {

@@ -31,7 +31,7 @@ func TestRetriesA503OnGetSurfacesAtOnce(t *testing.T) {
 		t.Fatalf("got %v; want ErrTransient", err)
 	}
 	wantCause(t, err, http.StatusServiceUnavailable)
-	if n := e.srv.Calls(gcptest.OpGet); n != 1 {
+	if n := e.srv.CallCount(gcptest.OpGet); n != 1 {
 		t.Errorf("the get was sent %d times; want 1 (no client retries)", n)
 	}
 }
@@ -48,7 +48,7 @@ func TestRetriesA503OnOperationPollSurfacesAtOnce(t *testing.T) {
 		t.Fatalf("got %v; want ErrTransient", err)
 	}
 	wantCause(t, err, http.StatusServiceUnavailable)
-	if n := e.srv.Calls(gcptest.OpOperationGet); n != 1 {
+	if n := e.srv.CallCount(gcptest.OpOperationGet); n != 1 {
 		t.Errorf("the operation was polled %d times; want 1", n)
 	}
 }
@@ -72,7 +72,7 @@ func TestRetriesA503OnListSurfacesAtOnce(t *testing.T) {
 				t.Fatalf("got %v; want ErrTransient", err)
 			}
 			wantCause(t, err, http.StatusServiceUnavailable)
-			if n := e.srv.Calls(op); n != 1 {
+			if n := e.srv.CallCount(op); n != 1 {
 				t.Errorf("%s was sent %d times; want 1", op, n)
 			}
 		})

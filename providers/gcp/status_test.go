@@ -96,12 +96,12 @@ func TestDeprovisionRetriedAfterALostAnswerIsDeduplicated(t *testing.T) {
 	inst := cloudswitch.Instance{Provider: cloudswitch.GCP, ID: vm.Name, Region: zone}
 	e.srv.Inject(gcptest.Fault{Op: gcptest.OpDelete, Times: 1, Drop: true})
 	require.ErrorIs(t, e.d.Deprovision(ctx, inst), cloudswitch.ErrTransient)
-	deletes := e.srv.Calls(gcptest.OpDelete)
+	deletes := e.srv.CallCount(gcptest.OpDelete)
 
 	done := make(chan error, 1)
 	go func() { done <- e.d.Deprovision(ctx, inst) }()
 	// Let the retried delete be answered, then let the operation finish.
-	for e.srv.Calls(gcptest.OpDelete) == deletes {
+	for e.srv.CallCount(gcptest.OpDelete) == deletes {
 		time.Sleep(time.Millisecond)
 	}
 	c.Advance(time.Minute)

@@ -27,13 +27,13 @@ func TestAServerWhoseCreateFailedIsNeverAdoptedButReplaced(t *testing.T) {
 	_, err := d.Provision(ctx, req)
 	require.Error(t, err, "the create action failed and its cleanup too")
 	assert.NotErrorIs(t, err, cloudswitch.ErrRefused, "the create was accepted: not a refusal")
-	broken := srv.Servers()
+	broken := srv.Instances()
 	require.Len(t, broken, 1, "the failed server stays, holding the token's name")
 
 	inst, err := d.Provision(ctx, req)
 	require.NoError(t, err, "the repeat replaces the failed server")
 	assert.NotEqual(t, itoa(broken[0].ID), inst.ID, "a server whose create failed was adopted as provisioned")
-	vms := srv.Servers()
+	vms := srv.Instances()
 	require.Len(t, vms, 1, "the failed server is deleted, the new one alone remains")
 	assert.Equal(t, inst.ID, itoa(vms[0].ID))
 	assert.Equal(t, hetznertest.StatusRunning, vms[0].Status)
@@ -73,11 +73,11 @@ func TestADeleteLockedByARunningActionWaitsForItAndDeletes(t *testing.T) {
 	srv.Inject(hetznertest.Fault{Op: hetznertest.OpCreateServer, Times: 1, Drop: true})
 	_, err := d.Provision(ctx, req)
 	require.ErrorIs(t, err, cloudswitch.ErrTransient)
-	require.Len(t, srv.Servers(), 1)
-	vm := srv.Servers()[0]
+	require.Len(t, srv.Instances(), 1)
+	vm := srv.Instances()[0]
 	inst := cloudswitch.Instance{Provider: cloudswitch.Hetzner, ID: itoa(vm.ID), WorkspaceID: req.WorkspaceID}
 	require.NoError(t, d.Deprovision(ctx, inst), "a delete locked by the create action must wait for it")
-	assert.Empty(t, srv.Servers())
+	assert.Empty(t, srv.Instances())
 }
 
 func TestALockThatOutlastsTheRetriesIsTransientAndNotARefusal(t *testing.T) {
@@ -85,15 +85,15 @@ func TestALockThatOutlastsTheRetriesIsTransientAndNotARefusal(t *testing.T) {
 	req := request("ws-locked-long")
 	srv.Inject(hetznertest.Fault{Op: hetznertest.OpCreateServer, Times: 1, Drop: true})
 	_, _ = d.Provision(ctx, req)
-	require.Len(t, srv.Servers(), 1)
-	vm := srv.Servers()[0]
+	require.Len(t, srv.Instances(), 1)
+	vm := srv.Instances()[0]
 	wait, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
 	err := d.Deprovision(wait, cloudswitch.Instance{Provider: cloudswitch.Hetzner, ID: itoa(vm.ID)})
 	require.Error(t, err)
 	assert.NotErrorIs(t, err, cloudswitch.ErrRefused)
 	assert.NotErrorIs(t, err, cloudswitch.ErrInstanceNotFound)
-	assert.Len(t, srv.Servers(), 1)
+	assert.Len(t, srv.Instances(), 1)
 }
 
 func TestNoCapacityIsARefusalThatCreatesNothing(t *testing.T) {
@@ -107,7 +107,7 @@ func TestNoCapacityIsARefusalThatCreatesNothing(t *testing.T) {
 			_, err := d.Provision(ctx, request("ws-full"))
 			require.ErrorIs(t, err, cloudswitch.ErrRefused, "no capacity: nothing was created")
 			assert.ErrorIs(t, err, cloudswitch.ErrTransient, "capacity comes back")
-			assert.Empty(t, srv.Servers())
+			assert.Empty(t, srv.Instances())
 		})
 	}
 }
@@ -153,10 +153,10 @@ func TestA404IsGoneWhenTheProjectIsVisible(t *testing.T) {
 	})
 	t.Run("not without evidence", func(t *testing.T) {
 		srv, d := setup(t, nil)
-		vm := srv.AddServer("made-elsewhere", map[string]string{ownership.WorkspaceKey: "ws-alone"})
+		vm := srv.AddInstance("made-elsewhere", map[string]string{ownership.WorkspaceKey: "ws-alone"})
 		_, _, err := srv.Client().Server.DeleteWithResult(ctx, &hcloud.Server{ID: vm.ID})
 		require.NoError(t, err)
-		require.Empty(t, srv.Servers())
+		require.Empty(t, srv.Instances())
 		err = d.Deprovision(ctx, cloudswitch.Instance{Provider: cloudswitch.Hetzner, ID: itoa(vm.ID), WorkspaceID: "ws-alone"})
 		require.Error(t, err)
 		assert.NotErrorIs(t, err, cloudswitch.ErrInstanceNotFound, "nothing shows these credentials see the server's project")
@@ -183,5 +183,5 @@ func TestProvisionDoesNotDependOnTheProjectAnchor(t *testing.T) {
 	provision(t, d, request("ws-anchor"))
 	assert.Equal(t, []string{"cloudswitch-anchor"}, srv.PlacementGroups(), "the next Provision creates it")
 	provision(t, d, request("ws-anchor-2"))
-	assert.Equal(t, 2, srv.Calls(hetznertest.OpListPlacementGroups), "an anchor, once ensured, is not looked up again")
+	assert.Equal(t, 2, srv.CallCount(hetznertest.OpListPlacementGroups), "an anchor, once ensured, is not looked up again")
 }

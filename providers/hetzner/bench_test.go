@@ -23,10 +23,10 @@ func TestListing10000ServersTakesOneCallPerPageAndOnePerBoundary(t *testing.T) {
 	if got := list(t, d, owner); len(got) != fleet {
 		t.Fatalf("listed %d servers; want %d", len(got), fleet)
 	}
-	if calls := srv.Calls(hetznertest.OpListServers); calls != fleetCalls {
+	if calls := srv.CallCount(hetznertest.OpListServers); calls != fleetCalls {
 		t.Fatalf("%d listing calls for %d servers; want %d, one per page of 50 and one per page boundary", calls, fleet, fleetCalls)
 	}
-	if calls := srv.Calls(""); calls != fleetCalls {
+	if calls := srv.CallCount(""); calls != fleetCalls {
 		t.Fatalf("%d API calls in all; want only the %d listing calls", calls, fleetCalls)
 	}
 }
@@ -46,8 +46,8 @@ func BenchmarkProvisionDeprovision(b *testing.B) {
 		trips++
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(srv.Calls(""))/float64(trips), "calls/op")
-	if n := len(srv.Servers()); n != 0 {
+	b.ReportMetric(float64(srv.CallCount(""))/float64(trips), "calls/op")
+	if n := len(srv.Instances()); n != 0 {
 		b.Fatalf("%d servers left", n)
 	}
 }
@@ -74,5 +74,5 @@ func BenchmarkInstances10000(b *testing.B) {
 		}
 		listings++
 	}
-	b.ReportMetric(float64(srv.Calls(hetznertest.OpListServers))/float64(listings), "calls/op")
+	b.ReportMetric(float64(srv.CallCount(hetznertest.OpListServers))/float64(listings), "calls/op")
 }

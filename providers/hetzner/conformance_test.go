@@ -1,38 +1,17 @@
 package hetzner_test
 
 import (
-	"context"
 	"net/http"
-	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 
-	"github.com/cloudswitch/cloudswitch"
-	"github.com/cloudswitch/cloudswitch/ownership"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner/hetznertest"
 	"github.com/cloudswitch/cloudswitch/providers/providertest"
 )
-
-// emulatorOps maps the operations of a Provider to the API call that
-// carries each of them out.
-var emulatorOps = map[providertest.Op]string{
-	providertest.OpProvision:   hetznertest.OpCreateServer,
-	providertest.OpDeprovision: hetznertest.OpDeleteServer,
-	providertest.OpList:        hetznertest.OpListServers,
-}
-
-// faultOf is the answer Hetzner gives for each kind of fault, as the API
-// reference's error table spells it.
-var faultOf = map[providertest.FaultKind]hetznertest.Fault{
-	providertest.Transient:   {Status: http.StatusServiceUnavailable, Code: "service_error"},
-	providertest.Permanent:   {Status: http.StatusForbidden, Code: "forbidden"},
-	providertest.Throttled:   {Status: http.StatusTooManyRequests, Code: "rate_limit_exceeded"},
-	providertest.ServerError: {Status: http.StatusInternalServerError, Code: "server_error"},
-}
 
 // TestConformance runs the Provider conformance suite, switch suites
 // included, against the driver speaking to the emulator through hcloud-go.
@@ -57,36 +36,13 @@ func harness(t *testing.T, opts ...hetznertest.Option) providertest.Harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return providertest.Harness{
-		Provider: d,
-		Name:     cloudswitch.Hetzner,
-		Compute:  cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx31", Region: "nbg1"},
-		Fail: func(op providertest.Op, n int, kind providertest.FaultKind) {
-			f := faultOf[kind]
-			f.Op, f.Times = emulatorOps[op], n
-			srv.Inject(f)
-		},
-		LoseResponse: func(op providertest.Op) {
-			srv.Inject(hetznertest.Fault{Op: emulatorOps[op], Times: 1, Drop: true})
-		},
-		SetPageSize: srv.SetPageSize,
-		ListCalls:   func() int { return srv.Calls(hetznertest.OpListServers) },
-		Live:        func(context.Context) ([]cloudswitch.Instance, error) { return live(srv), nil },
-		Secrets:     []string{srv.Token(), srv.OtherProjectToken()},
-		FailCreate: func() {
-			srv.FailActions(hetznertest.ActionFailure{Command: hetznertest.CommandCreateServer, Times: 1})
-		},
-		Busy: func(op providertest.Op, n int) {
-			srv.Inject(hetznertest.Fault{Op: emulatorOps[op], Times: n * deleteAttempts, Status: http.StatusLocked, Code: "locked"})
-		},
-		ForeignCredentials: creds.useForeign,
-		SetDown: func(inst cloudswitch.Instance) {
-			id, _ := strconv.ParseInt(inst.ID, 10, 64)
-			srv.PowerOff(id)
-		},
-		// Hide stays nil: Hetzner documents no eventual consistency for
-		// calls by id.
-	}
+	h := srv.Harness(d)
+	h.ForeignCredentials = creds.useForeign
+	// The driver retries a delete of a locked server: every one of its
+	// attempts must meet the lock.
+	busy := h.Busy
+	h.Busy = func(op providertest.Op, n int) { busy(op, n*deleteAttempts) }
+	return h
 }
 
 // credentials is a transport that sends the token of another project
@@ -105,26 +61,6 @@ func (c *credentials) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.Header.Set("Authorization", "Bearer "+c.foreign)
 	}
 	return c.base.RoundTrip(r)
-}
-
-// live is the emulator's ground truth as Instances: every server not being
-// deleted, with the workspace id and token decoded from its labels.
-func live(srv *hetznertest.Server) []cloudswitch.Instance {
-	var out []cloudswitch.Instance
-	for _, vm := range srv.Servers() {
-		if !vm.Live() {
-			continue
-		}
-		workspace, _ := ownership.DecodeLabel(vm.Labels[ownership.WorkspaceKey])
-		token, _ := ownership.DecodeLabel(vm.Labels[ownership.TokenKey])
-		installation, _ := ownership.DecodeLabel(vm.Labels[ownership.InstallationKey])
-		out = append(out, cloudswitch.Instance{
-			Provider: cloudswitch.Hetzner, ID: strconv.FormatInt(vm.ID, 10), Region: vm.Location,
-			WorkspaceID: workspace, Token: token, Installation: installation,
-			InstanceType: vm.Type, Image: vm.Image, CreatedAt: vm.Created,
-		})
-	}
-	return out
 }
 
 // TestConformanceWithActionsThatTakeTime runs the suite, switch suites

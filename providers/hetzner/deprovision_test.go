@@ -46,10 +46,10 @@ func TestDeprovisionOfAServerBeingDeletedWaitsForThatDelete(t *testing.T) {
 	if err := d.Deprovision(ctx, inst); err != nil {
 		t.Fatalf("Deprovision again: %v", err)
 	}
-	if n := len(srv.Servers()); n != 0 {
+	if n := len(srv.Instances()); n != 0 {
 		t.Fatalf("%d servers; want none", n)
 	}
-	if n := srv.Calls(hetznertest.OpDeleteServer); n != 2 {
+	if n := srv.CallCount(hetznertest.OpDeleteServer); n != 2 {
 		t.Fatalf("%d deletes; want 2", n)
 	}
 }
@@ -68,7 +68,7 @@ func TestDeprovisionRefusesWhatIsNotAHetznerServerWithoutAnAPICall(t *testing.T)
 			t.Errorf("Deprovision(%+v): %v; want a permanent error", inst, err)
 		}
 	}
-	if n := srv.Calls(""); n != 0 {
+	if n := srv.CallCount(""); n != 0 {
 		t.Fatalf("refused instances made %d API calls", n)
 	}
 }

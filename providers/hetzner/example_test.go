@@ -52,14 +52,14 @@ func Example() {
 		}
 		fmt.Println(inst.Provider, inst.Region, inst.WorkspaceID)
 	}
-	for _, vm := range srv.Servers() {
+	for _, vm := range srv.Instances() {
 		fmt.Println(vm.Name, vm.Type, vm.Labels["cloudswitch-workspace"], vm.Labels["team"])
 	}
 
 	if err := driver.Deprovision(ctx, first); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("servers left:", len(srv.Servers()))
+	fmt.Println("servers left:", len(srv.Instances()))
 	// Output:
 	// same server: true
 	// hetzner nbg1 Team_A.Workspace-42

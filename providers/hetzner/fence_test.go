@@ -27,7 +27,7 @@ func TestDeprovisionNeverDeletesAServerLabelledForAnotherWorkspace(t *testing.T)
 	assert.NotErrorIs(t, err, cloudswitch.ErrInstanceNotFound)
 	_, ok := vmByID(t, srv, inst.ID)
 	require.True(t, ok, "the server was deleted")
-	assert.Zero(t, srv.Calls(hetznertest.OpDeleteServer), "a DELETE was sent for a server that is not ours")
+	assert.Zero(t, srv.CallCount(hetznertest.OpDeleteServer), "a DELETE was sent for a server that is not ours")
 }
 
 func TestDeprovisionNeverDeletesAServerOfAnotherInstallation(t *testing.T) {
@@ -45,7 +45,7 @@ func TestDeprovisionNeverDeletesAServerOfAnotherInstallation(t *testing.T) {
 
 func TestDeprovisionNeverDeletesAServerWithoutOwnershipLabels(t *testing.T) {
 	srv, d := setup(t, nil)
-	vm := srv.AddServer("someone-elses", map[string]string{"team": "red"})
+	vm := srv.AddInstance("someone-elses", map[string]string{"team": "red"})
 	err := d.Deprovision(ctx, cloudswitch.Instance{Provider: cloudswitch.Hetzner, ID: itoa(vm.ID), WorkspaceID: "ws-1"})
 	require.ErrorIs(t, err, cloudswitch.ErrNotOurs)
 	_, ok := vmByID(t, srv, itoa(vm.ID))

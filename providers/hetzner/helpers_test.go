@@ -90,18 +90,18 @@ func listErr(d *hetzner.Driver, c context.Context, owner string) ([]cloudswitch.
 }
 
 // vmByID returns the ground truth of the server an Instance names.
-func vmByID(t testing.TB, srv *hetznertest.Server, id string) (hetznertest.VM, bool) {
+func vmByID(t testing.TB, srv *hetznertest.Server, id string) (hetznertest.Instance, bool) {
 	t.Helper()
 	n, err := strconv.ParseInt(id, 10, 64)
 	if err != nil {
 		t.Fatalf("instance id %q is not a number", id)
 	}
-	for _, vm := range srv.Servers() {
+	for _, vm := range srv.Instances() {
 		if vm.ID == n {
 			return vm, true
 		}
 	}
-	return hetznertest.VM{}, false
+	return hetznertest.Instance{}, false
 }
 
 // apiCode returns the hcloud error code under err, or "".

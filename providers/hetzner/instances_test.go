@@ -22,7 +22,7 @@ import (
 // plant adds n servers labelled as the driver labels them, for owner.
 func plant(srv *hetznertest.Server, owner string, n int) {
 	for i := range n {
-		srv.AddServer(fmt.Sprintf("cs-%s-%05d", owner, i), map[string]string{
+		srv.AddInstance(fmt.Sprintf("cs-%s-%05d", owner, i), map[string]string{
 			ownership.OwnerKey: owner, ownership.WorkspaceKey: fmt.Sprintf("ws-%d", i), ownership.TokenKey: fmt.Sprintf("tok%05d", i),
 		})
 	}
@@ -50,7 +50,7 @@ func TestInstancesFollowsEveryPageWithOneCallEachAndOnePerBoundary(t *testing.T)
 					t.Fatalf("instance %d = %+v; want workspace ws-%d in id order", i, inst, i)
 				}
 			}
-			if calls := srv.Calls(hetznertest.OpListServers); calls != c.calls {
+			if calls := srv.CallCount(hetznertest.OpListServers); calls != c.calls {
 				t.Fatalf("%d listing calls; want %d, one per page and one per page boundary", calls, c.calls)
 			}
 		})
@@ -60,7 +60,7 @@ func TestInstancesFollowsEveryPageWithOneCallEachAndOnePerBoundary(t *testing.T)
 func TestInstancesLeavesOutServersBeingDeleted(t *testing.T) {
 	srv, d := setup(t, []hetznertest.Option{hetznertest.WithActionDuration(time.Hour)})
 	plant(srv, owner, 3)
-	vm := srv.Servers()[1]
+	vm := srv.Instances()[1]
 	if _, _, err := srv.Client().Server.DeleteWithResult(ctx, serverRef(vm.ID)); err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestInstancesStopsWhenTheCallerStops(t *testing.T) {
 	for range d.Instances(ctx, owner) {
 		break
 	}
-	if calls := srv.Calls(hetznertest.OpListServers); calls != 1 {
+	if calls := srv.CallCount(hetznertest.OpListServers); calls != 1 {
 		t.Fatalf("stopping at the first server took %d calls; want 1", calls)
 	}
 }
@@ -97,7 +97,7 @@ func TestInstancesNeverReportsAServerWithoutTheOwnerLabel(t *testing.T) {
 	srv := hetznertest.NewServer(t)
 	plant(srv, owner, 2)
 	plant(srv, "other-owner", 3)
-	srv.AddServer("unlabelled", nil)
+	srv.AddInstance("unlabelled", nil)
 	// An API that ignores the selector still cannot make us claim them.
 	d := newProxy(t, srv, &proxy{query: func(_ string, q url.Values) { q.Del("label_selector") }})
 	got := list(t, d, owner)
@@ -123,7 +123,7 @@ func TestInstancesRefusesPaginationThatGoesBackwards(t *testing.T) {
 func TestInstancesYieldsUndecodableLabelsAsTheyAreAndWarns(t *testing.T) {
 	var logs bytes.Buffer
 	srv, d := setup(t, nil, hetzner.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-	srv.AddServer("odd", map[string]string{ownership.OwnerKey: owner, ownership.WorkspaceKey: "x-!!", ownership.TokenKey: "tok"})
+	srv.AddInstance("odd", map[string]string{ownership.OwnerKey: owner, ownership.WorkspaceKey: "x-!!", ownership.TokenKey: "tok"})
 	got := list(t, d, owner)
 	if len(got) != 1 || got[0].WorkspaceID != "x-!!" || got[0].Token != "tok" {
 		t.Fatalf("Instances = %+v; want the server with its raw workspace label", got)
@@ -140,7 +140,7 @@ func TestInstancesRefusesAnInvalidOwnerWithoutAnAPICall(t *testing.T) {
 			t.Errorf("Instances(%q): %v; want a permanent error", o, err)
 		}
 	}
-	if n := srv.Calls(""); n != 0 {
+	if n := srv.CallCount(""); n != 0 {
 		t.Fatalf("%d API calls; want none", n)
 	}
 }

@@ -105,7 +105,7 @@ func TestClientOptionsBoundTheSDKRetries(t *testing.T) {
 	if _, err := listErr(d, ctx, owner); !errors.Is(err, cloudswitch.ErrTransient) {
 		t.Fatalf("listing while rate limited: %v; want ErrTransient", err)
 	}
-	if calls := srv.Calls(hetznertest.OpListServers); calls != 3 {
+	if calls := srv.CallCount(hetznertest.OpListServers); calls != 3 {
 		t.Errorf("%d calls; want 3: the SDK retries twice, then the error is ours to retry", calls)
 	}
 	if took := time.Since(start); took > 10*time.Second {

@@ -24,8 +24,8 @@ func TestPreflightAcceptsWhatProvisionCreatesAndCreatesNothing(t *testing.T) {
 		req.Compute = c
 		require.NoError(t, d.Preflight(ctx, req), "Preflight(%+v)", c)
 	}
-	assert.Empty(t, srv.Servers(), "Preflight created a server")
-	assert.Zero(t, srv.Calls(hetznertest.OpCreateServer))
+	assert.Empty(t, srv.Instances(), "Preflight created a server")
+	assert.Zero(t, srv.CallCount(hetznertest.OpCreateServer))
 }
 
 func TestPreflightNamesTheFieldTheCloudRefuses(t *testing.T) {

@@ -48,7 +48,7 @@ func TestProvisionNamesTheServerAfterTheTokenAndLabelsIt(t *testing.T) {
 		!slices.Equal(vm.Firewalls, []int64{9, 10}) || vm.UserData != "#cloud-config\n" {
 		t.Errorf("server keys %v, networks %v, firewalls %v, user data %q; want the options' values", vm.SSHKeys, vm.Networks, vm.Firewalls, vm.UserData)
 	}
-	if n := srv.Calls(hetznertest.OpListSSHKeys); n != 1 {
+	if n := srv.CallCount(hetznertest.OpListSSHKeys); n != 1 {
 		t.Errorf("%d SSH key lookups; want 1: a key given by id needs none", n)
 	}
 }
@@ -76,7 +76,7 @@ func TestALostCreateAnswerIsAdoptedByTheRepeat(t *testing.T) {
 	if _, err := d.Provision(ctx, req); !errors.Is(err, cloudswitch.ErrTransient) {
 		t.Fatalf("Provision with its answer lost: %v; want ErrTransient", err)
 	}
-	first := srv.Servers()
+	first := srv.Instances()
 	if len(first) != 1 {
 		t.Fatalf("%d servers after the lost answer; want the one created", len(first))
 	}
@@ -84,10 +84,10 @@ func TestALostCreateAnswerIsAdoptedByTheRepeat(t *testing.T) {
 	if inst.ID != itoa(first[0].ID) || inst.WorkspaceID != req.WorkspaceID || inst.Token != req.Token || inst.Region != first[0].Location {
 		t.Fatalf("the repeat returned %+v; want server %d", inst, first[0].ID)
 	}
-	if vms := srv.Servers(); len(vms) != 1 {
+	if vms := srv.Instances(); len(vms) != 1 {
 		t.Fatalf("%d servers after the repeat; want exactly one", len(vms))
 	}
-	if creates, lookups := srv.Calls(hetznertest.OpCreateServer), srv.Calls(hetznertest.OpListServers); creates != 2 || lookups != 1 {
+	if creates, lookups := srv.CallCount(hetznertest.OpCreateServer), srv.CallCount(hetznertest.OpListServers); creates != 2 || lookups != 1 {
 		t.Errorf("%d creates and %d lookups; want 2 and 1", creates, lookups)
 	}
 	// And once more: still the same server.
@@ -109,16 +109,16 @@ func TestAServerWithOurNameButOtherLabelsIsNeverAdopted(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			srv, d := setup(t, nil)
-			planted := srv.AddServer(ownership.Name(req.Token), labels)
+			planted := srv.AddInstance(ownership.Name(req.Token), labels)
 			_, err := d.Provision(ctx, req)
 			if !errors.Is(err, hetzner.ErrNotOurs) || errors.Is(err, cloudswitch.ErrTransient) {
 				t.Fatalf("Provision: %v; want the permanent ErrNotOurs", err)
 			}
-			vms := srv.Servers()
+			vms := srv.Instances()
 			if len(vms) != 1 || vms[0].ID != planted.ID || vms[0].Status != hetznertest.StatusRunning || !maps.Equal(vms[0].Labels, planted.Labels) {
 				t.Fatalf("servers %+v; want only the planted server, untouched", vms)
 			}
-			if n := srv.Calls(hetznertest.OpDeleteServer); n != 0 {
+			if n := srv.CallCount(hetznertest.OpDeleteServer); n != 0 {
 				t.Fatalf("%d deletes; want none", n)
 			}
 		})
@@ -134,7 +134,7 @@ func TestATokenReusedForAnotherWorkspaceIsRefused(t *testing.T) {
 	if err == nil || errors.Is(err, cloudswitch.ErrTransient) || !strings.Contains(err.Error(), "ws-first") {
 		t.Fatalf("Provision with a token already used for ws-first: %v; want a permanent error naming it", err)
 	}
-	if n := len(srv.Servers()); n != 1 {
+	if n := len(srv.Instances()); n != 1 {
 		t.Fatalf("%d servers; want 1", n)
 	}
 }
@@ -149,7 +149,7 @@ func TestANameTakenButNotYetListedIsTransient(t *testing.T) {
 	if !errors.Is(err, cloudswitch.ErrTransient) {
 		t.Fatalf("Provision whose server is not listed yet: %v; want ErrTransient", err)
 	}
-	if n := len(srv.Servers()); n != 1 {
+	if n := len(srv.Instances()); n != 1 {
 		t.Fatalf("%d servers; want 1", n)
 	}
 }
@@ -163,7 +163,7 @@ func TestAServerBeingDeletedIsNotAdopted(t *testing.T) {
 	if _, err := d.Provision(short, req); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Provision waiting for an hour-long action: %v; want the deadline", err)
 	}
-	vm := srv.Servers()[0]
+	vm := srv.Instances()[0]
 	if _, _, err := srv.Client().Server.DeleteWithResult(ctx, &hcloud.Server{ID: vm.ID}); err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestWaitingIsBoundedByTheContextAndTheRepeatAdoptsOnceCreated(t *testing.T)
 	// The repeat adopts the server, once its create and start actions
 	// have ended well.
 	inst := provision(t, d, req)
-	vms := srv.Servers()
+	vms := srv.Instances()
 	if len(vms) != 1 || inst.ID != itoa(vms[0].ID) || vms[0].Status != hetznertest.StatusRunning {
 		t.Fatalf("the repeat returned %+v with servers %+v; want the one server, running", inst, vms)
 	}
@@ -202,7 +202,7 @@ func TestAFailedCreateActionDeletesTheServerAgain(t *testing.T) {
 	if err == nil || errors.Is(err, cloudswitch.ErrTransient) || !errors.As(err, &actionErr) {
 		t.Fatalf("Provision whose create action failed: %v; want a permanent error over the action's", err)
 	}
-	if vms := srv.Servers(); len(vms) != 0 {
+	if vms := srv.Instances(); len(vms) != 0 {
 		t.Fatalf("servers %+v; want none: a permanent error means no server exists", vms)
 	}
 }
@@ -215,7 +215,7 @@ func TestAFailedCreateActionThatCannotBeUndoneIsTransient(t *testing.T) {
 	if _, err := d.Provision(ctx, req); !errors.Is(err, cloudswitch.ErrTransient) {
 		t.Fatalf("Provision whose failed server could not be deleted: %v; want ErrTransient", err)
 	}
-	vms := srv.Servers()
+	vms := srv.Instances()
 	if len(vms) != 1 {
 		t.Fatalf("%d servers; want the one that could not be deleted", len(vms))
 	}
@@ -225,7 +225,7 @@ func TestAFailedCreateActionThatCannotBeUndoneIsTransient(t *testing.T) {
 	if !errors.Is(err, cloudswitch.ErrTransient) || errors.Is(err, cloudswitch.ErrRefused) {
 		t.Fatalf("the repeat: %v; want ErrTransient, not a refusal", err)
 	}
-	if n := len(srv.Servers()); n != 1 {
+	if n := len(srv.Instances()); n != 1 {
 		t.Fatalf("%d servers; want the failed one still", n)
 	}
 }
@@ -251,7 +251,7 @@ func TestBadRequestsAreRefusedWithoutAnAPICall(t *testing.T) {
 			t.Errorf("%s: %v; want a permanent error", name, err)
 		}
 	}
-	if n := srv.Calls(""); n != 0 {
+	if n := srv.CallCount(""); n != 0 {
 		t.Fatalf("refused requests made %d API calls", n)
 	}
 	req := request("ws-bad")
@@ -275,7 +275,7 @@ func TestOddWorkspaceIDsRoundTripThroughLabels(t *testing.T) {
 		}
 		byID[inst.ID] = id
 	}
-	for _, vm := range srv.Servers() {
+	for _, vm := range srv.Instances() {
 		labels := map[string]any{}
 		for k, v := range vm.Labels {
 			labels[k] = v
@@ -301,7 +301,7 @@ func TestAnUnknownSSHKeyNameIsPermanent(t *testing.T) {
 	if err == nil || errors.Is(err, cloudswitch.ErrTransient) || !strings.Contains(err.Error(), `"nobody"`) {
 		t.Fatalf("Provision with an unknown key: %v; want a permanent error naming it", err)
 	}
-	if n := srv.Calls(hetznertest.OpCreateServer); n != 0 {
+	if n := srv.CallCount(hetznertest.OpCreateServer); n != 0 {
 		t.Fatalf("%d creates; want none", n)
 	}
 	srv.Inject(hetznertest.Fault{Op: hetznertest.OpListSSHKeys, Times: 1, Status: 503, Code: "service_error"})

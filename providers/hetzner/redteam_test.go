@@ -68,13 +68,13 @@ func TestASpentTokenNeverHasTwoLiveServersAndALateOneIsListed(t *testing.T) {
 	req := request("ws-spent")
 	first := provision(t, d, req)
 	require.NoError(t, d.Deprovision(ctx, first))
-	require.Empty(t, srv.Servers())
+	require.Empty(t, srv.Instances())
 
 	again, err := d.Provision(ctx, req)
 	require.NoError(t, err)
 	_, err = d.Provision(ctx, req) // and once more: the live server is adopted
 	require.NoError(t, err)
-	assert.Len(t, srv.Servers(), 1, "two live servers exist for one token")
+	assert.Len(t, srv.Instances(), 1, "two live servers exist for one token")
 	var listed []cloudswitch.Instance
 	for inst, err := range d.Instances(ctx, owner) {
 		require.NoError(t, err)
@@ -97,7 +97,7 @@ func TestResizeIsNoRefusalOnceTheServerWasShutDown(t *testing.T) {
 	srv.SetUnavailable(hetznertest.Unavailable{ServerType: "cpx31"})
 	_, err := d.Resize(ctx, inst, "cpx31")
 	require.Error(t, err)
-	require.Positive(t, srv.Calls(hetznertest.OpShutdownServer)+srv.Calls(hetznertest.OpPoweroffServer), "the server was shut down")
+	require.Positive(t, srv.CallCount(hetznertest.OpShutdownServer)+srv.CallCount(hetznertest.OpPoweroffServer), "the server was shut down")
 	assert.NotErrorIs(t, err, cloudswitch.ErrRefused, "the server was shut down and powered on again: the cloud acted")
 }
 

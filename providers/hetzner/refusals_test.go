@@ -104,7 +104,7 @@ func TestRequestsRefusedBeforeAnyCallAreRefusals(t *testing.T) {
 	if err := d.Deprovision(ctx, cloudswitch.Instance{Provider: cloudswitch.Hetzner, ID: "i-123"}); !errors.Is(err, cloudswitch.ErrRefused) {
 		t.Errorf("Deprovision of an id that is no server id: %v; want ErrRefused", err)
 	}
-	if n := srv.Calls(""); n != 0 {
+	if n := srv.CallCount(""); n != 0 {
 		t.Fatalf("%d API calls; want none", n)
 	}
 }

@@ -23,7 +23,7 @@ func TestResizeStopsChangesTheTypeAndStartsKeepingTheServer(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "cpx41", vm.Type)
 	assert.Equal(t, hetznertest.StatusRunning, vm.Status)
-	assert.Equal(t, 1, srv.Calls(hetznertest.OpShutdownServer), "the guest is asked to shut down first")
+	assert.Equal(t, 1, srv.CallCount(hetznertest.OpShutdownServer), "the guest is asked to shut down first")
 }
 
 func TestResizeIsIdempotentAndFinishesAnInterruptedResize(t *testing.T) {
@@ -34,7 +34,7 @@ func TestResizeIsIdempotentAndFinishesAnInterruptedResize(t *testing.T) {
 	again, err := d.Resize(ctx, inst, "cpx41")
 	require.NoError(t, err)
 	assert.Equal(t, "cpx41", again.InstanceType)
-	assert.Equal(t, 1, srv.Calls(hetznertest.OpChangeServerType), "resizing to the type it has changes nothing")
+	assert.Equal(t, 1, srv.CallCount(hetznertest.OpChangeServerType), "resizing to the type it has changes nothing")
 
 	// Interrupted after the type changed: the power-on's answer is lost.
 	srv.Inject(hetznertest.Fault{Op: hetznertest.OpPoweronServer, Times: 1, Status: http.StatusServiceUnavailable, Code: "service_error"})
@@ -61,11 +61,11 @@ func TestAResizeRefusedByTheAPIStartsTheServerAgain(t *testing.T) {
 	assert.Equal(t, "cpx21", vm.Type)
 	assert.Equal(t, hetznertest.StatusRunning, vm.Status, "a refused resize must start the server again")
 
-	shutdowns := srv.Calls(hetznertest.OpShutdownServer)
+	shutdowns := srv.CallCount(hetznertest.OpShutdownServer)
 	_, err = d.Resize(ctx, inst, "cx99")
 	require.ErrorIs(t, err, cloudswitch.ErrRefused, "an unknown type is refused")
 	vm, _ = vmByID(t, srv, inst.ID)
-	assert.Zero(t, srv.Calls(hetznertest.OpShutdownServer)-shutdowns, "an unknown type is refused before the server is shut down")
+	assert.Zero(t, srv.CallCount(hetznertest.OpShutdownServer)-shutdowns, "an unknown type is refused before the server is shut down")
 	assert.Equal(t, hetznertest.StatusRunning, vm.Status)
 }
 
@@ -76,5 +76,5 @@ func TestResizeNeverTouchesAnotherWorkspacesServer(t *testing.T) {
 	wrong.WorkspaceID = "ws-theirs"
 	_, err := d.Resize(ctx, wrong, "cpx41")
 	require.ErrorIs(t, err, cloudswitch.ErrNotOurs)
-	assert.Zero(t, srv.Calls(hetznertest.OpShutdownServer))
+	assert.Zero(t, srv.CallCount(hetznertest.OpShutdownServer))
 }

@@ -222,9 +222,9 @@ func (p *Provider) SetPageSize(n int) {
 	p.mu.Unlock()
 }
 
-// SetListDelay makes VMs created from now on invisible to Instances for d, as
+// SetListLag makes VMs created from now on invisible to Instances for d, as
 // clouds list new VMs late.
-func (p *Provider) SetListDelay(d time.Duration) {
+func (p *Provider) SetListLag(d time.Duration) {
 	p.mu.Lock()
 	p.listDelay = d
 	p.mu.Unlock()
@@ -276,13 +276,23 @@ func (p *Provider) Calls() []Call {
 	return slices.Clone(p.calls)
 }
 
-// CallCount returns how many calls of op were received.
+// ResetCalls empties the call log, so Calls and CallCount count from now
+// on; the Seq of later calls keeps counting from where it was.
+func (p *Provider) ResetCalls() {
+	p.mu.Lock()
+	p.calls = nil
+	p.mu.Unlock()
+}
+
+// CallCount returns how many calls of op were received, failed ones
+// included ("" for every operation). It counts the call log: a provider
+// made WithoutCallLog counts none.
 func (p *Provider) CallCount(op Op) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	n := 0
 	for _, c := range p.calls {
-		if c.Op == op {
+		if op == "" || c.Op == op {
 			n++
 		}
 	}

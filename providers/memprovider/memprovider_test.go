@@ -34,3 +34,26 @@ func TestConformance(t *testing.T) {
 		}
 	})
 }
+
+// CallCount counts the call log ("" for every operation) and ResetCalls
+// empties it, as the emulators count their calls.
+func TestCallCountAndResetCalls(t *testing.T) {
+	ctx := context.Background()
+	p := memprovider.New(cloudswitch.AWS)
+	p.FailNext(memprovider.OpDeprovision, 1, memprovider.ErrThrottled)
+	inst, err := p.Provision(ctx, cloudswitch.ProvisionRequest{WorkspaceID: "ws", Owner: "o", Token: "tok",
+		Compute: cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Deprovision(ctx, inst); err == nil {
+		t.Fatal("a scripted failure did not fail")
+	}
+	if got := []int{p.CallCount(memprovider.OpProvision), p.CallCount(memprovider.OpDeprovision), p.CallCount("")}; got[0] != 1 || got[1] != 1 || got[2] != 2 {
+		t.Errorf("CallCount(provision, deprovision, \"\") = %v; want [1 1 2], the failed call included", got)
+	}
+	p.ResetCalls()
+	if n, log := p.CallCount(""), p.Calls(); n != 0 || len(log) != 0 {
+		t.Errorf("after ResetCalls, CallCount(\"\") = %d and Calls() = %+v; want none", n, log)
+	}
+}

@@ -10,6 +10,9 @@
 //		})
 //	}
 //
+// This module's emulators (awstest, hetznertest, gcptest) each return a
+// ready harness for a driver talking to them: srv.Harness(driver).
+//
 // It checks idempotent provisioning by token (also across a lost response),
 // that a VM already gone is success for Deprovision, listing by owner with
 // the ownership tags read back and every page followed, the classification

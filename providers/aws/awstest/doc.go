@@ -84,13 +84,19 @@
 //
 //	srv := awstest.NewServer(t)
 //	client := srv.Client("eu-west-1") // an *ec2.Client pointed at srv
-//	srv.Inject(awstest.Fault{Op: "TerminateInstances", Times: 2, Status: 503, Code: "Unavailable"})
-//	srv.Inject(awstest.Fault{Op: "RunInstances", Times: 1, Drop: true}) // created, answer lost
+//	srv.Inject(awstest.Fault{Op: awstest.OpTerminateInstances, Times: 2, Status: 503, Code: "Unavailable"})
+//	srv.Inject(awstest.Fault{Op: awstest.OpRunInstances, Times: 1, Drop: true}) // created, answer lost
 //	srv.FailLaunches(1, awstest.ReasonVolumeLimitExceeded)
 //	srv.SetPageSize(3)
 //	srv.Advance(25 * time.Hour) // ClientTokens of terminated instances forgotten
 //	… exercise code that uses client …
 //	for _, inst := range srv.Instances() { … inst.State, inst.Tags … }
+//
+// Live returns the ground truth as cloudswitch.Instance values, and Harness
+// wires a driver talking to the emulator into the providertest conformance
+// suite. The fault vocabulary (Fault, CallCount, SetLatency, SetListLag, …)
+// is the one every emulator of this module shares (package emulator); a
+// Fault naming an operation the emulator does not serve is refused.
 //
 // Programs that are not tests (a demo, a local development stack) start one
 // with Start and stop it with Close.

@@ -26,7 +26,7 @@ func Example() {
 
 	// The first attempt is throttled; the retry with the same ClientToken
 	// launches the instance once.
-	srv.Inject(awstest.Fault{Op: "RunInstances", Times: 1, Status: 503, Code: "RequestLimitExceeded"})
+	srv.Inject(awstest.Fault{Op: awstest.OpRunInstances, Times: 1, Status: 503, Code: "RequestLimitExceeded"})
 	run := &ec2.RunInstancesInput{
 		ImageId: awssdk.String("ami-0123456789abcdef0"), InstanceType: types.InstanceTypeT3Micro,
 		MinCount: awssdk.Int32(1), MaxCount: awssdk.Int32(1), ClientToken: awssdk.String("launch-1"),
@@ -47,7 +47,7 @@ func Example() {
 	for _, inst := range srv.Instances() {
 		fmt.Println(inst.Region, inst.Type, inst.Tags["team"], inst.State)
 	}
-	fmt.Println("RunInstances calls:", srv.Calls("RunInstances"))
+	fmt.Println("RunInstances calls:", srv.CallCount(awstest.OpRunInstances))
 	// Output:
 	// first attempt failed
 	// launched: pending

@@ -4,36 +4,40 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/cloudswitch/cloudswitch/internal/fault"
+	"github.com/cloudswitch/cloudswitch/providers/emulator"
 )
 
-// Fault is a scripted misbehaviour of the server.
-type Fault struct {
-	// Op is the EC2 action it applies to ("RunInstances",
-	// "TerminateInstances", "DescribeInstances"); "" applies to every action.
-	Op string
-	// Times is how many calls it applies to; 0 means every call until
-	// ClearFaults.
-	Times int
-	// Status and Code make the call fail without effect, with this HTTP
-	// status and EC2 error code (and Message). A Code without a Status
-	// answers 400; a Status without a Code gets the code EC2 would use
-	// (401 AuthFailure, 403 UnauthorizedOperation, 503 Unavailable, other
-	// 5xx InternalError, other 4xx InvalidParameterValue).
-	Status  int
-	Code    string
-	Message string
-	// Latency is added before the call is answered (or fails).
-	Latency time.Duration
-	// Drop makes the call take effect and then closes the connection
-	// without an answer, as when a response is lost: the client sees a
-	// broken connection (EOF or a reset).
-	Drop bool
-}
+// The operations of the emulator, the EC2 actions it serves: the names
+// Fault.Op and CallCount take.
+const (
+	OpRunInstances            = "RunInstances"
+	OpTerminateInstances      = "TerminateInstances"
+	OpDescribeInstances       = "DescribeInstances"
+	OpStopInstances           = "StopInstances"
+	OpStartInstances          = "StartInstances"
+	OpModifyInstanceAttribute = "ModifyInstanceAttribute"
+)
+
+// ops are the operations of the emulator, as Inject checks Fault.Op.
+var ops = []string{OpRunInstances, OpTerminateInstances, OpDescribeInstances,
+	OpStopInstances, OpStartInstances, OpModifyInstanceAttribute}
+
+// Fault is a scripted misbehaviour of the server: the shape every emulator
+// of this module takes. Its Op is one of the Op constants.
+type Fault = emulator.Fault
 
 // Inject queues f after the faults already queued; of several faults for an
-// action, the first queued applies first.
-func (s *Server) Inject(f Fault) {
+// action, the first queued applies first. A Code without a Status answers
+// 400; a Status without a Code gets the code EC2 would use (401
+// AuthFailure, 403 UnauthorizedOperation, 503 Unavailable, other 5xx
+// InternalError, other 4xx InvalidParameterValue). A fault whose Op is not
+// one of the Op constants (nor "") never applies: Inject returns an error
+// matching emulator.ErrUnknownOp, and reports it as a test error for a
+// server made by NewServer.
+func (s *Server) Inject(f Fault) error {
+	if err := emulator.CheckOp(f.Op, ops); err != nil {
+		return s.misuse("Inject: %w", err)
+	}
 	if f.Code != "" && f.Status == 0 {
 		f.Status = http.StatusBadRequest
 	}
@@ -43,10 +47,8 @@ func (s *Server) Inject(f Fault) {
 	if f.Status != 0 && f.Message == "" {
 		f.Message = "awstest: injected fault " + f.Code
 	}
-	s.faults.Add(fault.Rule{
-		Op: f.Op, Times: f.Times, Status: f.Status, Code: f.Code, Message: f.Message,
-		Latency: f.Latency, Drop: f.Drop,
-	})
+	s.faults.Add(f)
+	return nil
 }
 
 // ClearFaults drops every queued fault; the latency and the listing lag
@@ -142,9 +144,14 @@ func (s *Server) SetPageSize(n int) {
 	s.mu.Unlock()
 }
 
-// Calls returns how many signed calls of the EC2 action op the server
+// CallCount returns how many signed calls of the EC2 action op the server
 // received, failed ones included ("" for all actions).
-func (s *Server) Calls(op string) int { return s.faults.Calls(op) }
+func (s *Server) CallCount(op string) int { return s.faults.CallCount(op) }
+
+// Calls is CallCount.
+//
+// Deprecated: use CallCount, the name every emulator of this module uses.
+func (s *Server) Calls(op string) int { return s.faults.CallCount(op) }
 
 // ResetCalls zeroes the call counts.
 func (s *Server) ResetCalls() { s.faults.ResetCalls() }

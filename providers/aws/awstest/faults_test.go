@@ -19,7 +19,7 @@ import (
 func TestInjectedFaultsFailWithoutEffect(t *testing.T) {
 	srv := awstest.NewServer(t)
 	c := srv.Client("us-east-1")
-	srv.Inject(awstest.Fault{Op: "RunInstances", Times: 2, Status: 503, Code: "RequestLimitExceeded", Message: "slow down"})
+	srv.Inject(awstest.Fault{Op: awstest.OpRunInstances, Times: 2, Status: 503, Code: "RequestLimitExceeded", Message: "slow down"})
 	for i := range 2 {
 		_, err := c.RunInstances(ctx, runInput("tok", nil))
 		wantAPIError(t, err, "RequestLimitExceeded", 503)
@@ -31,8 +31,8 @@ func TestInjectedFaultsFailWithoutEffect(t *testing.T) {
 		t.Fatalf("failed calls launched %d instances", n)
 	}
 	run(t, c, "tok", nil) // the third call is healthy
-	if got := srv.Calls("RunInstances"); got != 3 {
-		t.Errorf("Calls(RunInstances) = %d; want 3, the failed calls included", got)
+	if got := srv.CallCount(awstest.OpRunInstances); got != 3 {
+		t.Errorf("CallCount(RunInstances) = %d; want 3, the failed calls included", got)
 	}
 }
 
@@ -60,7 +60,7 @@ func TestFaultDefaults(t *testing.T) {
 func TestClearFaultsDropsStandingFaults(t *testing.T) {
 	srv := awstest.NewServer(t)
 	c := srv.Client("us-east-1")
-	srv.Inject(awstest.Fault{Op: "DescribeInstances", Status: 500}) // every call until cleared
+	srv.Inject(awstest.Fault{Op: awstest.OpDescribeInstances, Status: 500}) // every call until cleared
 	for range 3 {
 		_, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
 		wantAPIError(t, err, "InternalError", 500)
@@ -71,15 +71,15 @@ func TestClearFaultsDropsStandingFaults(t *testing.T) {
 		t.Fatalf("after ClearFaults: %v", err)
 	}
 	srv.ResetCalls()
-	if n := srv.Calls(""); n != 0 {
-		t.Errorf("after ResetCalls, Calls(\"\") = %d", n)
+	if n := srv.CallCount(""); n != 0 {
+		t.Errorf("after ResetCalls, CallCount(\"\") = %d", n)
 	}
 }
 
 func TestDropTakesEffectAndLosesTheAnswer(t *testing.T) {
 	srv := awstest.NewServer(t)
 	c := srv.Client("us-east-1")
-	srv.Inject(awstest.Fault{Op: "RunInstances", Times: 1, Drop: true})
+	srv.Inject(awstest.Fault{Op: awstest.OpRunInstances, Times: 1, Drop: true})
 	_, err := c.RunInstances(ctx, runInput("lost", map[string]string{"owner": "me"}))
 	if err == nil {
 		t.Fatal("RunInstances succeeded although its answer was dropped")
@@ -110,7 +110,7 @@ func TestLatencyDelaysAndHonoursTheCallersDeadline(t *testing.T) {
 		t.Errorf("a call with 30ms latency took %v", took)
 	}
 	srv.SetLatency(0)
-	srv.Inject(awstest.Fault{Op: "RunInstances", Times: 1, Latency: time.Hour})
+	srv.Inject(awstest.Fault{Op: awstest.OpRunInstances, Times: 1, Latency: time.Hour})
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
 	_, err := c.RunInstances(short, runInput("slow", nil))
@@ -171,7 +171,7 @@ func TestCloseEndsCallsHeldUpByLatency(t *testing.T) {
 		_, err := c.RunInstances(ctx, runInput("held", nil))
 		done <- err
 	}()
-	for srv.Calls("RunInstances") == 0 {
+	for srv.CallCount(awstest.OpRunInstances) == 0 {
 		time.Sleep(time.Millisecond)
 	}
 	closed := make(chan struct{})

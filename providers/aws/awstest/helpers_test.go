@@ -3,6 +3,7 @@ package awstest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -130,4 +131,16 @@ func tagsOf(i types.Instance) map[string]string {
 func newServer(t *testing.T, opts ...awstest.Option) *awstest.Server {
 	t.Helper()
 	return awstest.NewServer(t, append([]awstest.Option{awstest.WithConsistencyDelay(0)}, opts...)...)
+}
+
+// recorder is a testing.TB that records the test errors reported to it.
+type recorder struct {
+	testing.TB
+	errs []string
+}
+
+func (r *recorder) Helper() {}
+
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
 }

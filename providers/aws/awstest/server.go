@@ -19,8 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
-	"github.com/cloudswitch/cloudswitch/internal/fault"
 	"github.com/cloudswitch/cloudswitch/providers/aws/internal/httpbody"
+	"github.com/cloudswitch/cloudswitch/providers/emulator"
 )
 
 // DefaultRegion is the region of Config and of AddInstance without a region.
@@ -52,7 +52,8 @@ type Server struct {
 	closing   context.Context // done once Close is called
 	stop      context.CancelFunc
 	opts      options
-	faults    fault.Injector
+	faults    emulator.Injector
+	t         testing.TB // reports misuse; nil for Start
 
 	mu      sync.Mutex
 	offset  time.Duration // Advance's: the emulator's clock runs this far ahead
@@ -70,13 +71,15 @@ type Server struct {
 }
 
 // NewServer starts an emulator on 127.0.0.1 at a random port and closes it
-// when t's test ends.
+// when t's test ends. Misuse of the server (a Fault naming an action it
+// does not serve) is reported through t.
 func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	s, err := Start("127.0.0.1:0", opts...)
 	if err != nil {
 		t.Fatalf("awstest: %v", err)
 	}
+	s.t = t
 	t.Cleanup(s.Close)
 	return s
 }
@@ -175,6 +178,17 @@ func (s *Server) Config() awssdk.Config {
 	}
 }
 
+// misuse returns a wrong use of the server as an error, and reports it as a
+// test error when the server was made by NewServer.
+func (s *Server) misuse(format string, args ...any) error {
+	err := fmt.Errorf("awstest: "+format, args...)
+	if s.t != nil {
+		s.t.Helper()
+		s.t.Errorf("%v", err)
+	}
+	return err
+}
+
 // serve answers one EC2 Query request.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
@@ -197,7 +211,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		// The client gave up, or the server is closing, during the
 		// latency: no effect, and no answer.
 		if s.closing.Err() != nil {
-			fault.DropConnection(w)
+			emulator.DropConnection(w)
 		}
 		return
 	}
@@ -207,7 +221,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	answer, aerr := s.dispatch(action, region, r.Form)
 	if d.Drop {
-		fault.DropConnection(w)
+		emulator.DropConnection(w)
 		return
 	}
 	if aerr != nil {
@@ -220,17 +234,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 // dispatch performs one action and returns its answer.
 func (s *Server) dispatch(action, region string, form url.Values) (any, *apiError) {
 	switch action {
-	case "RunInstances":
+	case OpRunInstances:
 		return s.runInstances(region, form)
-	case "TerminateInstances":
+	case OpTerminateInstances:
 		return s.terminateInstances(region, form)
-	case "DescribeInstances":
+	case OpDescribeInstances:
 		return s.describeInstances(region, form)
-	case "StopInstances":
+	case OpStopInstances:
 		return s.stopInstances(region, form)
-	case "StartInstances":
+	case OpStartInstances:
 		return s.startInstances(region, form)
-	case "ModifyInstanceAttribute":
+	case OpModifyInstanceAttribute:
 		return s.modifyInstanceAttribute(region, form)
 	case "":
 		return nil, badRequest("MissingAction", "The request must contain the parameter Action.")

@@ -101,6 +101,12 @@
 //	… exercise code that uses the clients (or srv.ClientOptions()) …
 //	for _, vm := range srv.Instances() { … vm.Status, vm.Labels … }
 //
+// Live returns the ground truth as cloudswitch.Instance values, and Harness
+// wires a driver talking to the emulator into the providertest conformance
+// suite. The fault vocabulary (Fault, CallCount, SetLatency, SetListLag, …)
+// is the one every emulator of this module shares (package emulator); a
+// Fault naming an operation the emulator does not serve is refused.
+//
 // Programs that are not tests (a demo, a local development stack) start one
 // with Start and stop it with Close.
 package gcptest

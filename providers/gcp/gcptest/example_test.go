@@ -50,7 +50,7 @@ func Example() {
 	for _, vm := range srv.Instances() {
 		fmt.Println(vm.Zone, vm.Name, vm.MachineType, vm.Status, vm.Labels)
 	}
-	fmt.Println("polls:", srv.Calls(gcptest.OpOperationGet))
+	fmt.Println("polls:", srv.CallCount(gcptest.OpOperationGet))
 	// Output:
 	// insert: RUNNING
 	// insert: DONE

@@ -5,11 +5,11 @@ import (
 	"slices"
 	"time"
 
-	"github.com/cloudswitch/cloudswitch/internal/fault"
+	"github.com/cloudswitch/cloudswitch/providers/emulator"
 )
 
 // The operations of the emulator, the names Fault.Op, FailOperation and
-// Calls take.
+// CallCount take.
 const (
 	OpInsert         = "instances.insert"
 	OpGet            = "instances.get"
@@ -33,39 +33,22 @@ var ops = []string{OpInsert, OpGet, OpDelete, OpList, OpAggregatedList, OpOperat
 // longRunning are the operations that answer a zone operation.
 var longRunning = []string{OpInsert, OpDelete, OpStop, OpStart, OpSetMachineType}
 
-// Fault is a scripted misbehaviour of the server.
-type Fault struct {
-	// Op is the operation it applies to (OpInsert, OpGet, OpDelete, OpList,
-	// OpAggregatedList, OpOperationGet); "" applies to every operation.
-	Op string
-	// Times is how many calls it applies to; 0 means every call until
-	// ClearFaults.
-	Times int
-	// Status and Code make the call fail without effect, with this HTTP
-	// status and error reason (and Message), in Compute Engine's error
-	// envelope. A Code without a Status answers 400; a Status without a Code
-	// gets the reason Compute Engine would use (400 invalid, 401 required,
-	// 403 forbidden, 404 notFound, 409 conflict, 429 rateLimitExceeded, 5xx
-	// backendError).
-	Status  int
-	Code    string
-	Message string
-	// Latency is added before the call is answered (or fails).
-	Latency time.Duration
-	// Drop makes the call take effect and then closes the connection without
-	// an answer, as when a response is lost: the client sees a broken
-	// connection (EOF or a reset).
-	Drop bool
-}
+// Fault is a scripted misbehaviour of the server: the shape every emulator
+// of this module takes. Its Op is one of the Op constants.
+type Fault = emulator.Fault
 
 // Inject queues f after the faults already queued; of several faults for an
-// operation, the first queued applies first. A fault naming an operation the
-// server does not have is reported as a test error (for a server made by
-// NewServer) and never applies.
-func (s *Server) Inject(f Fault) {
-	if f.Op != "" && !slices.Contains(ops, f.Op) {
-		s.misuse("Inject: unknown operation %q (want one of %v)", f.Op, ops)
-		return
+// operation, the first queued applies first. A failing fault answers in
+// Compute Engine's error envelope: a Code without a Status answers 400; a
+// Status without a Code gets the reason Compute Engine would use (400
+// invalid, 401 required, 403 forbidden, 404 notFound, 409 conflict, 429
+// rateLimitExceeded, 5xx backendError). A fault whose Op is not one of the
+// Op constants (nor "") never applies: Inject returns an error matching
+// emulator.ErrUnknownOp, and reports it as a test error for a server made
+// by NewServer.
+func (s *Server) Inject(f Fault) error {
+	if err := emulator.CheckOp(f.Op, ops); err != nil {
+		return s.misuse("Inject: %w", err)
 	}
 	if f.Code != "" && f.Status == 0 {
 		f.Status = http.StatusBadRequest
@@ -76,7 +59,8 @@ func (s *Server) Inject(f Fault) {
 	if f.Status != 0 && f.Message == "" {
 		f.Message = "gcptest: injected fault " + f.Code
 	}
-	s.faults.Add(fault.Rule(f))
+	s.faults.Add(f)
+	return nil
 }
 
 // FailOperation makes the next times inserts, deletes, stops, starts or
@@ -135,9 +119,14 @@ func (s *Server) SetPageSize(n int) {
 	s.mu.Unlock()
 }
 
-// Calls returns how many calls of op the server received, failed ones
+// CallCount returns how many calls of op the server received, failed ones
 // included ("" for all operations).
-func (s *Server) Calls(op string) int { return s.faults.Calls(op) }
+func (s *Server) CallCount(op string) int { return s.faults.CallCount(op) }
+
+// Calls is CallCount.
+//
+// Deprecated: use CallCount, the name every emulator of this module uses.
+func (s *Server) Calls(op string) int { return s.faults.CallCount(op) }
 
 // ResetCalls zeroes the call counts.
 func (s *Server) ResetCalls() { s.faults.ResetCalls() }

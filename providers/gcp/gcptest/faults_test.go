@@ -63,11 +63,11 @@ func TestStandingFaultsLastUntilClearFaults(t *testing.T) {
 	}
 	srv.ClearFaults()
 	mustInsert(t, srv, ic, "vm-1", nil) // the operation failure is cleared too
-	if n := srv.Calls(gcptest.OpInsert); n != 4 {
+	if n := srv.CallCount(gcptest.OpInsert); n != 4 {
 		t.Errorf("Calls = %d; want 4, failed calls included", n)
 	}
 	srv.ResetCalls()
-	if n := srv.Calls(""); n != 0 {
+	if n := srv.CallCount(""); n != 0 {
 		t.Errorf("Calls after ResetCalls = %d", n)
 	}
 }

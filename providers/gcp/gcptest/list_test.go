@@ -51,7 +51,7 @@ func TestListFiltersByLabelAndFollowsPages(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("listed %v; want %v", got, want)
 	}
-	if n := srv.Calls(gcptest.OpList); n != 3 {
+	if n := srv.CallCount(gcptest.OpList); n != 3 {
 		t.Errorf("5 instances in pages of 2 took %d calls; want 3", n)
 	}
 	for filter, want := range map[string][]string{
@@ -129,7 +129,7 @@ func TestAggregatedListGroupsEachPageByZone(t *testing.T) {
 	if want := []string{"zones/us-central1-a/a-1", "zones/us-central1-b/b-1", "zones/us-central1-b/b-2"}; !slices.Equal(got, want) {
 		t.Errorf("listed %v; want %v", got, want)
 	}
-	if n := srv.Calls(gcptest.OpAggregatedList); n != 3 {
+	if n := srv.CallCount(gcptest.OpAggregatedList); n != 3 {
 		t.Errorf("%d aggregatedList calls; want 1 raw and 2 pages", n)
 	}
 }
@@ -144,13 +144,13 @@ func TestSetPageSizeCapsPagesBelowMaxResults(t *testing.T) {
 	if got := listAll(t, ic, srv.Project(), zone, `labels.owner = "me"`, 500); len(got) != 7 {
 		t.Fatalf("listed %v", got)
 	}
-	if n := srv.Calls(gcptest.OpList); n != 3 {
+	if n := srv.CallCount(gcptest.OpList); n != 3 {
 		t.Errorf("7 instances with a page cap of 3 took %d calls; want 3", n)
 	}
 	srv.SetPageSize(0)
 	srv.ResetCalls()
 	listAll(t, ic, srv.Project(), zone, `labels.owner = "me"`, 500)
-	if n := srv.Calls(gcptest.OpList); n != 1 {
+	if n := srv.CallCount(gcptest.OpList); n != 1 {
 		t.Errorf("without a cap, %d calls; want 1", n)
 	}
 }

@@ -19,7 +19,7 @@ import (
 	"google.golang.org/api/option"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/cloudswitch/cloudswitch/internal/fault"
+	"github.com/cloudswitch/cloudswitch/providers/emulator"
 )
 
 // maxBody bounds a request body; the calls the emulator serves are small.
@@ -33,7 +33,7 @@ type Server struct {
 	ts        *httptest.Server
 	closeOnce sync.Once
 	opts      options
-	faults    fault.Injector
+	faults    emulator.Injector
 	t         testing.TB // reports misuse; nil for Start
 	now       func() time.Time
 
@@ -153,12 +153,15 @@ func (s *Server) Clients(ctx context.Context) (*compute.InstancesClient, *comput
 	return instances, operations, nil
 }
 
-// misuse reports a wrong use of the server as a test error.
-func (s *Server) misuse(format string, args ...any) {
+// misuse returns a wrong use of the server as an error, and reports it as a
+// test error when the server was made by NewServer.
+func (s *Server) misuse(format string, args ...any) error {
+	err := fmt.Errorf("gcptest: "+format, args...)
 	if s.t != nil {
 		s.t.Helper()
-		s.t.Errorf("gcptest: "+format, args...)
+		s.t.Errorf("%v", err)
 	}
+	return err
 }
 
 // routes returns the server's handler.
@@ -226,7 +229,7 @@ func (s *Server) serve(op string, h handler, ownProject bool) http.Handler {
 			answer, aerr = h(r, s.now())
 		}
 		if d.Drop {
-			fault.DropConnection(w)
+			emulator.DropConnection(w)
 			return
 		}
 		if aerr != nil {

@@ -30,8 +30,8 @@ func TestInsertAnswersARunningOperationThatIsDoneAtTheFirstPoll(t *testing.T) {
 	if err := op.Wait(ctx, noRetry); err != nil {
 		t.Fatal(err)
 	}
-	if took := time.Since(start); took > 500*time.Millisecond || !op.Done() || srv.Calls(gcptest.OpOperationGet) != 1 {
-		t.Errorf("Wait took %v and %d polls; want DONE at the first poll", took, srv.Calls(gcptest.OpOperationGet))
+	if took := time.Since(start); took > 500*time.Millisecond || !op.Done() || srv.CallCount(gcptest.OpOperationGet) != 1 {
+		t.Errorf("Wait took %v and %d polls; want DONE at the first poll", took, srv.CallCount(gcptest.OpOperationGet))
 	}
 	got, err := ic.Get(ctx, &computepb.GetInstanceRequest{Project: srv.Project(), Zone: zone, Instance: "vm-1"}, noRetry)
 	if err != nil {

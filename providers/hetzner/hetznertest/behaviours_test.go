@@ -22,7 +22,7 @@ func TestAFailedCreateActionEndsInErrorAndLeavesTheServerOff(t *testing.T) {
 	var actionErr hcloud.ActionError
 	require.ErrorAs(t, err, &actionErr, "waiting for a failed create action")
 	assert.Equal(t, "create_failed", actionErr.Code)
-	vms := srv.Servers()
+	vms := srv.Instances()
 	require.Len(t, vms, 1, "the server of a failed create stays")
 	assert.Equal(t, hetznertest.StatusOff, vms[0].Status)
 
@@ -43,7 +43,7 @@ func TestAFailedDeleteActionLeavesTheServerAsItWas(t *testing.T) {
 	res, _, err := c.Server.DeleteWithResult(ctx, s)
 	require.NoError(t, err)
 	require.Error(t, c.Action.WaitFor(ctx, res.Action))
-	vms := srv.Servers()
+	vms := srv.Instances()
 	require.Len(t, vms, 1)
 	assert.Equal(t, hetznertest.StatusRunning, vms[0].Status)
 }
@@ -55,7 +55,7 @@ func TestDeletingAServerWhileAnActionRunsIsLocked(t *testing.T) {
 	require.NoError(t, err)
 	_, _, err = c.Server.DeleteWithResult(ctx, res.Server)
 	wantAPIError(t, err, hcloud.ErrorCodeLocked, http.StatusLocked)
-	assert.Equal(t, hetznertest.StatusInitializing, srv.Servers()[0].Status, "a locked delete has no effect")
+	assert.Equal(t, hetznertest.StatusInitializing, srv.Instances()[0].Status, "a locked delete has no effect")
 
 	srv.SetLocking(false)
 	_, _, err = c.Server.DeleteWithResult(ctx, res.Server)
@@ -73,7 +73,7 @@ func TestCapacityTheProjectLacksIsRefused(t *testing.T) {
 	srv.SetUnavailable(hetznertest.Unavailable{Location: "nbg1", Placement: true})
 	_, _, err = c.Server.Create(ctx, createOpts("no-room", nil))
 	wantAPIError(t, err, hcloud.ErrorCodePlacementError, http.StatusUnprocessableEntity)
-	assert.Empty(t, srv.Servers(), "a refused create creates nothing")
+	assert.Empty(t, srv.Instances(), "a refused create creates nothing")
 
 	srv.ClearUnavailable()
 	create(t, c, "room", nil)
@@ -97,5 +97,5 @@ func TestATokenOfAnotherProjectSeesNoneOfTheProjectsServers(t *testing.T) {
 
 	theirs := create(t, other, "mine", nil)
 	assert.NotEqual(t, mine.ID, theirs.ID, "server ids are unique across projects")
-	require.Len(t, srv.Servers(), 1, "Servers is the project of Token")
+	require.Len(t, srv.Instances(), 1, "Instances is the project of Token")
 }

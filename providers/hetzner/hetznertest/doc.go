@@ -9,7 +9,7 @@
 //		Status: 503, Code: "service_error"})        // two failed deletes, then success
 //	srv.Inject(hetznertest.Fault{Op: hetznertest.OpCreateServer, Times: 1, Drop: true})
 //	                                                // created, but the answer is lost
-//	for _, vm := range srv.Servers() { … }           // the ground truth
+//	for _, vm := range srv.Instances() { … }        // the ground truth
 //
 // # What it serves
 //
@@ -103,7 +103,12 @@
 //
 // # Ground truth
 //
-// Servers returns every server as the emulator holds it, whatever a listing
-// shows; AddServer plants a server created outside cloudswitch, such as
+// Instances returns every server as the emulator holds it, whatever a
+// listing shows, and Live the servers that exist as cloudswitch.Instance
+// values; AddInstance plants a server created outside cloudswitch, such as
 // someone else's server that happens to have the name a token derives.
+// Harness wires a driver talking to the emulator into the providertest
+// conformance suite. The fault vocabulary (Fault, CallCount, SetLatency,
+// SetListLag, …) is the one every emulator of this module shares (package
+// emulator).
 package hetznertest

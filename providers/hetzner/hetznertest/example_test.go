@@ -36,10 +36,10 @@ func Example() {
 	fmt.Println("third attempt:", hcloud.IsError(err, hcloud.ErrorCodeUniquenessError))
 
 	// The second attempt created the server although its answer was lost.
-	for _, vm := range srv.Servers() {
+	for _, vm := range srv.Instances() {
 		fmt.Println(vm.Name, vm.Type, vm.Location, vm.Status, vm.Labels["team"])
 	}
-	fmt.Println("create calls:", srv.Calls(hetznertest.OpCreateServer))
+	fmt.Println("create calls:", srv.CallCount(hetznertest.OpCreateServer))
 	// Output:
 	// first attempt: true
 	// second attempt failed: true

@@ -4,10 +4,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/cloudswitch/cloudswitch/internal/fault"
+	"github.com/cloudswitch/cloudswitch/providers/emulator"
 )
 
-// The operations of the emulator, for Fault.Op and Calls: the method and
+// The operations of the emulator, for Fault.Op and CallCount: the method and
 // path pattern of each call the driver makes.
 const (
 	OpCreateServer = "POST /servers"
@@ -36,39 +36,34 @@ const (
 	OpGetSSHKey = "GET /ssh_keys/{id}"
 )
 
-// Fault is a scripted misbehaviour of the API.
-type Fault struct {
-	// Op is the operation it applies to (OpCreateServer, …); "" applies to
-	// every operation.
-	Op string
-	// Times is how many calls it applies to; 0 means every call until
-	// ClearFaults.
-	Times int
-	// Status makes the call fail, without effect, with this HTTP status
-	// and, when Code is set, the API's error envelope
-	// {"error":{"code":Code,"message":Message}} as application/json (an
-	// empty Message gets the API's usual one). Without a Code the body is
-	// plain text, as from a proxy in front of the API, which hcloud-go
-	// reports as hcloud.ErrStatusCode.
-	Status  int
-	Code    string
-	Message string
-	// Latency is added before the call is answered (or fails).
-	Latency time.Duration
-	// Drop makes the call take effect and then drops the connection
-	// without an answer, as when a response is lost. (net/http sends a GET
-	// again once when a reused connection breaks, so to be sure a listing
-	// sees a drop, script it for two calls.)
-	Drop bool
-}
+// ops are the operations of the emulator, as Inject checks Fault.Op.
+var ops = []string{OpCreateServer, OpListServers, OpGetServer, OpDeleteServer,
+	OpListServerActions, OpListActions, OpGetAction, OpListSSHKeys, OpGetSSHKey,
+	OpPoweronServer, OpShutdownServer, OpPoweroffServer, OpChangeServerType,
+	OpListPlacementGroups, OpCreatePlacementGroup,
+	OpListServerTypes, OpListLocations, OpListImages, OpGetImage}
+
+// Fault is a scripted misbehaviour of the API: the shape every emulator of
+// this module takes. Its Op is one of the Op constants.
+type Fault = emulator.Fault
 
 // Inject queues f after the faults already queued; of several faults for an
-// operation, the first queued applies first.
-func (s *Server) Inject(f Fault) {
-	s.faults.Add(fault.Rule{
-		Op: f.Op, Times: f.Times, Status: f.Status, Code: f.Code, Message: f.Message,
-		Latency: f.Latency, Drop: f.Drop,
-	})
+// operation, the first queued applies first. A failing fault answers with
+// its Status and, when Code is set, the API's error envelope
+// {"error":{"code":Code,"message":Message}} as application/json (an empty
+// Message gets the API's usual one). Without a Code the body is plain text,
+// as from a proxy in front of the API, which hcloud-go reports as
+// hcloud.ErrStatusCode. (net/http sends a GET again once when a reused
+// connection breaks, so to be sure a listing sees a Drop, script it for two
+// calls.) A fault whose Op is not one of the Op constants (nor "") never
+// applies: Inject returns an error matching emulator.ErrUnknownOp, and
+// reports it as a test error for a server made by NewServer.
+func (s *Server) Inject(f Fault) error {
+	if err := emulator.CheckOp(f.Op, ops); err != nil {
+		return s.misuse("Inject: %w", err)
+	}
+	s.faults.Add(f)
+	return nil
 }
 
 // ClearFaults drops every queued fault; latency and listing lag stay.
@@ -90,9 +85,14 @@ func (s *Server) SetPageSize(n int) {
 	s.mu.Unlock()
 }
 
-// Calls returns how many calls op received ("" for every operation),
+// CallCount returns how many calls op received ("" for every operation),
 // failed and unauthorized calls included.
-func (s *Server) Calls(op string) int { return s.faults.Calls(op) }
+func (s *Server) CallCount(op string) int { return s.faults.CallCount(op) }
+
+// Calls is CallCount.
+//
+// Deprecated: use CallCount, the name every emulator of this module uses.
+func (s *Server) Calls(op string) int { return s.faults.CallCount(op) }
 
 // ResetCalls zeroes the call counts.
 func (s *Server) ResetCalls() { s.faults.ResetCalls() }

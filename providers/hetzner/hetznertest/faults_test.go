@@ -24,12 +24,12 @@ func TestInjectedErrorsFailWithoutEffect(t *testing.T) {
 			t.Error("an injected error without a message got none; want the API's usual one")
 		}
 	}
-	if n := len(srv.Servers()); n != 0 {
+	if n := len(srv.Instances()); n != 0 {
 		t.Fatalf("failed creates created %d servers", n)
 	}
 	create(t, c, "x", nil)
-	if n := srv.Calls(hetznertest.OpCreateServer); n != 3 {
-		t.Errorf("Calls(create) = %d; want 3", n)
+	if n := srv.CallCount(hetznertest.OpCreateServer); n != 3 {
+		t.Errorf("CallCount(create) = %d; want 3", n)
 	}
 }
 
@@ -78,8 +78,8 @@ func TestDropTakesEffectAndLosesTheAnswer(t *testing.T) {
 	if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("create with a dropped answer: %v; want a broken connection", err)
 	}
-	if vms := srv.Servers(); len(vms) != 1 || vms[0].Name != "lost" {
-		t.Fatalf("Servers() = %+v; want the server created although the answer was lost", vms)
+	if vms := srv.Instances(); len(vms) != 1 || vms[0].Name != "lost" {
+		t.Fatalf("Instances() = %+v; want the server created although the answer was lost", vms)
 	}
 }
 
@@ -114,12 +114,12 @@ func TestCallsCountsPerOperationUntilReset(t *testing.T) {
 		hetznertest.OpCreateServer: 1, hetznertest.OpListActions: 1, hetznertest.OpGetServer: 1,
 		hetznertest.OpListServers: 0, "": 3,
 	} {
-		if got := srv.Calls(op); got != want {
-			t.Errorf("Calls(%q) = %d; want %d", op, got, want)
+		if got := srv.CallCount(op); got != want {
+			t.Errorf("CallCount(%q) = %d; want %d", op, got, want)
 		}
 	}
 	srv.ResetCalls()
-	if got := srv.Calls(""); got != 0 {
+	if got := srv.CallCount(""); got != 0 {
 		t.Errorf("after ResetCalls, Calls = %d", got)
 	}
 }

@@ -76,7 +76,7 @@ func TestListServersByNameStatusAndSort(t *testing.T) {
 func TestListServersPaginatesAsTheAPIDoes(t *testing.T) {
 	srv := hetznertest.NewServer(t)
 	for i := range 120 {
-		srv.AddServer(fmt.Sprintf("s-%03d", i), map[string]string{"k": "v"})
+		srv.AddInstance(fmt.Sprintf("s-%03d", i), map[string]string{"k": "v"})
 	}
 	status, _, body := call(t, srv, "GET", "/servers?label_selector=k%3Dv", srv.Token(), "")
 	p := pagination(t, status, body)
@@ -104,7 +104,7 @@ func TestListServersPaginatesAsTheAPIDoes(t *testing.T) {
 	if err != nil || len(all) != 120 {
 		t.Fatalf("AllWithOpts: %d servers, %v; want 120", len(all), err)
 	}
-	if calls := srv.Calls(hetznertest.OpListServers); calls != 18 {
+	if calls := srv.CallCount(hetznertest.OpListServers); calls != 18 {
 		t.Errorf("listing 120 servers in pages capped at 7 took %d calls; want 18", calls)
 	}
 	for i, s := range all {
@@ -114,8 +114,8 @@ func TestListServersPaginatesAsTheAPIDoes(t *testing.T) {
 	}
 	srv.SetPageSize(0)
 	srv.ResetCalls()
-	if _, err := srv.Client().Server.AllWithOpts(ctx, hcloud.ServerListOpts{}); err != nil || srv.Calls(hetznertest.OpListServers) != 3 {
-		t.Errorf("without a cap, 120 servers took %d calls of 50; want 3 (%v)", srv.Calls(hetznertest.OpListServers), err)
+	if _, err := srv.Client().Server.AllWithOpts(ctx, hcloud.ServerListOpts{}); err != nil || srv.CallCount(hetznertest.OpListServers) != 3 {
+		t.Errorf("without a cap, 120 servers took %d calls of 50; want 3 (%v)", srv.CallCount(hetznertest.OpListServers), err)
 	}
 }
 
@@ -138,7 +138,7 @@ func TestListLagHidesNewServersFromListingsOnly(t *testing.T) {
 	create(t, c, "early", nil)
 	srv.SetListLag(time.Hour)
 	late := create(t, c, "late", nil)
-	planted := srv.AddServer("planted", nil)
+	planted := srv.AddInstance("planted", nil)
 	all, err := c.Server.All(ctx)
 	if err != nil || !slices.Equal(names(all), []string{"early"}) {
 		t.Fatalf("listing = %v, %v; want only the server created before the lag", names(all), err)
@@ -151,8 +151,8 @@ func TestListLagHidesNewServersFromListingsOnly(t *testing.T) {
 			t.Fatalf("GetByID(%d) = %+v, %v; want the server", id, got, err)
 		}
 	}
-	if n := len(srv.Servers()); n != 3 {
-		t.Fatalf("Servers() has %d servers; want 3", n)
+	if n := len(srv.Instances()); n != 3 {
+		t.Fatalf("Instances() has %d servers; want 3", n)
 	}
 }
 

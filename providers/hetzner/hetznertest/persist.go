@@ -15,7 +15,7 @@ type State struct {
 	NextAction         int64                 `json:"next_action"`
 	NextPlacementGroup int64                 `json:"next_placement_group,omitempty"`
 	ImageIDs           map[string]int64      `json:"image_ids,omitempty"`
-	Servers            []VM                  `json:"servers"`
+	Servers            []Instance            `json:"servers"`
 	PlacementGroups    []PlacementGroupState `json:"placement_groups,omitempty"`
 }
 
@@ -36,7 +36,7 @@ func (s *Server) Snapshot() State {
 	p := s.project
 	p.settle(time.Now())
 	st := State{NextServer: p.ids.server, NextAction: p.ids.action, NextPlacementGroup: p.ids.placementGroup,
-		ImageIDs: maps.Clone(p.ids.images), Servers: []VM{}}
+		ImageIDs: maps.Clone(p.ids.images), Servers: []Instance{}}
 	for _, g := range p.placementGroups {
 		st.PlacementGroups = append(st.PlacementGroups, PlacementGroupState{ID: g.id, Name: g.name, Labels: maps.Clone(g.labels), Created: g.created})
 	}
@@ -44,7 +44,7 @@ func (s *Server) Snapshot() State {
 		if srv.Status == StatusDeleting {
 			continue
 		}
-		vm := snapshot(srv.VM)
+		vm := snapshot(srv.Instance)
 		if vm.Status == StatusInitializing {
 			vm.Status = StatusRunning
 		}
@@ -63,7 +63,7 @@ func (s *Server) Restore(st State) error {
 		return errors.New("hetznertest: Restore: the project already has servers")
 	}
 	for _, vm := range st.Servers {
-		srv := &server{VM: snapshot(vm)}
+		srv := &server{Instance: snapshot(vm)}
 		p.servers = append(p.servers, srv)
 		p.byName[vm.Name] = srv
 	}

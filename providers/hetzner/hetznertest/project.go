@@ -7,10 +7,12 @@ import (
 	"time"
 )
 
-// VM is one server of the emulated project as the emulator holds it: the
-// ground truth, whatever the listing lag and whatever answers were lost.
-// (Named VM rather than Server because Server is the emulator itself.)
-type VM struct {
+// Instance is one server of the emulated project as the emulator holds it:
+// the ground truth, whatever the listing lag and whatever answers were lost.
+// (Named Instance rather than Server because Server is the emulator itself,
+// and Instance is what every emulator of this module calls its ground
+// truth.)
+type Instance struct {
 	ID       int64
 	Name     string
 	Type     string // server type name
@@ -30,7 +32,7 @@ type VM struct {
 
 // Live reports whether the server counts as existing: it is not being
 // deleted.
-func (v VM) Live() bool { return v.Status != StatusDeleting }
+func (v Instance) Live() bool { return v.Status != StatusDeleting }
 
 // The server statuses the emulator uses, as the Hetzner API spells them.
 const (
@@ -58,9 +60,9 @@ const (
 	actionError   = "error"
 )
 
-// server is a VM with what only the emulator needs.
+// server is an Instance with what only the emulator needs.
 type server struct {
-	VM
+	Instance
 	visibleAt time.Time // listings show it from then on
 	deleting  *action   // the delete action, while it runs
 	before    string    // the status before deleting, restored if the delete fails
@@ -244,10 +246,10 @@ func (p *project) startAction(now time.Time, d time.Duration, command string, se
 }
 
 // add stores a new server and returns it.
-func (p *project) add(vm VM, visibleAt time.Time) *server {
+func (p *project) add(vm Instance, visibleAt time.Time) *server {
 	p.ids.server++
 	vm.ID = p.ids.server
-	s := &server{VM: vm, visibleAt: visibleAt}
+	s := &server{Instance: vm, visibleAt: visibleAt}
 	p.servers = append(p.servers, s)
 	p.version++
 	p.byName[vm.Name] = s
@@ -285,8 +287,8 @@ func (p *project) markDeleting(s *server, now time.Time, d time.Duration) {
 	p.version++
 }
 
-// snapshot returns a copy of a VM that shares nothing with the project.
-func snapshot(vm VM) VM {
+// snapshot returns a copy of an Instance that shares nothing with the project.
+func snapshot(vm Instance) Instance {
 	vm.Labels = maps.Clone(vm.Labels)
 	if vm.Labels == nil {
 		vm.Labels = map[string]string{}

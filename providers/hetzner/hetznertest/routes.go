@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/cloudswitch/cloudswitch/internal/fault"
+	"github.com/cloudswitch/cloudswitch/providers/emulator"
 )
 
 // handlerFunc performs one call and returns its answer: a status and a body
@@ -59,7 +59,7 @@ func (s *Server) handle(op string, h handlerFunc) http.HandlerFunc {
 		}
 		status, body, apiErr := h(r, p)
 		if d.Drop {
-			fault.DropConnection(w)
+			emulator.DropConnection(w)
 			return
 		}
 		if apiErr != nil {

@@ -15,7 +15,7 @@ import (
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 
-	"github.com/cloudswitch/cloudswitch/internal/fault"
+	"github.com/cloudswitch/cloudswitch/providers/emulator"
 )
 
 // Server is an emulated Hetzner Cloud API: one project, served over HTTP on
@@ -27,7 +27,7 @@ type Server struct {
 	ctx    context.Context // ends when the server closes
 	cancel context.CancelFunc
 	close  sync.Once
-	faults fault.Injector
+	faults emulator.Injector
 
 	otherToken string // the token of the other project
 
@@ -145,45 +145,60 @@ func pollBackoff(retries int) time.Duration {
 	return min(time.Millisecond<<min(retries-1, 7), 100*time.Millisecond)
 }
 
-// Servers returns every server of the project, by ascending id: the ground
-// truth, including servers a listing does not show yet and servers being
-// deleted.
-func (s *Server) Servers() []VM {
+// Instances returns every server of the project, by ascending id: the
+// ground truth, including servers a listing does not show yet and servers
+// being deleted.
+func (s *Server) Instances() []Instance {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.project.settle(time.Now())
-	out := make([]VM, 0, len(s.project.servers))
+	out := make([]Instance, 0, len(s.project.servers))
 	for _, srv := range s.project.servers {
-		out = append(out, snapshot(srv.VM))
+		out = append(out, snapshot(srv.Instance))
 	}
 	return out
 }
 
-// AddServer creates a running server with this name and labels, as someone
-// working outside cloudswitch would (another tool, a colleague, a leftover),
-// and returns it. It has the first server type and location and the image
-// "ubuntu-24.04", and is subject to the listing lag. Labels are stored as
-// given, unchecked, so a test can plant labels the API would refuse. If the
-// name is taken, no server is created and AddServer returns the zero VM
-// (failing the test when the emulator was made by NewServer).
-func (s *Server) AddServer(name string, labels map[string]string) VM {
+// Servers is Instances.
+//
+// Deprecated: use Instances, the name every emulator of this module uses.
+func (s *Server) Servers() []Instance { return s.Instances() }
+
+// AddInstance creates a running server with this name and labels, as
+// someone working outside cloudswitch would (another tool, a colleague, a
+// leftover), and returns it. It has the first server type and location and
+// the image "ubuntu-24.04", and is subject to the listing lag. Labels are
+// stored as given, unchecked, so a test can plant labels the API would
+// refuse. If the name is taken, no server is created and AddInstance
+// returns the zero Instance (failing the test when the emulator was made by
+// NewServer).
+func (s *Server) AddInstance(name string, labels map[string]string) Instance {
 	now := time.Now()
 	lag := s.faults.ListLag()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.project.settle(now)
 	if _, taken := s.project.byName[name]; taken {
-		if s.t != nil {
-			s.t.Errorf("hetznertest: AddServer: a server named %q exists", name)
-		}
-		return VM{}
+		_ = s.misuse("AddInstance: a server named %q exists", name)
+		return Instance{}
 	}
-	vm := VM{
+	vm := Instance{
 		Name: name, Type: s.cfg.serverTypes[0], Location: s.cfg.locations[0], Image: "ubuntu-24.04",
 		Status: StatusRunning, Labels: labels, Created: apiTime(now),
 	}
 	vm = snapshot(vm)
-	return snapshot(s.project.add(vm, now.Add(lag)).VM)
+	return snapshot(s.project.add(vm, now.Add(lag)).Instance)
+}
+
+// misuse returns a wrong use of the server as an error, and reports it as a
+// test error when the server was made by NewServer.
+func (s *Server) misuse(format string, args ...any) error {
+	err := fmt.Errorf("hetznertest: "+format, args...)
+	if s.t != nil {
+		s.t.Helper()
+		s.t.Errorf("%v", err)
+	}
+	return err
 }
 
 // newToken returns a random 64-character token of letters and digits, as

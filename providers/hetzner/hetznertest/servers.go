@@ -77,8 +77,8 @@ func (s *Server) createServer(r *http.Request, p *project) (int, any, *apiError)
 
 // vmFrom checks a create request as the API does and returns the server it
 // describes, and whether to start it.
-func (s *Server) vmFrom(req schema.ServerCreateRequest, p *project) (VM, bool, *apiError) {
-	vm := VM{Name: req.Name, UserData: req.UserData}
+func (s *Server) vmFrom(req schema.ServerCreateRequest, p *project) (Instance, bool, *apiError) {
+	vm := Instance{Name: req.Name, UserData: req.UserData}
 	if req.Name == "" || len(req.Name) > 253 || !hostname.MatchString(req.Name) {
 		return vm, false, invalidInput("name", "name must be a valid hostname")
 	}

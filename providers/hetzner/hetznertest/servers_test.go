@@ -35,17 +35,17 @@ func TestCreateServerStartsRunningActionsThatSucceedOnTheNextLook(t *testing.T) 
 	if err := c.Action.WaitFor(ctx, append([]*hcloud.Action{res.Action}, res.NextActions...)...); err != nil {
 		t.Fatalf("WaitFor: %v", err)
 	}
-	if n := srv.Calls(hetznertest.OpListActions); n != 1 {
+	if n := srv.CallCount(hetznertest.OpListActions); n != 1 {
 		t.Errorf("waiting took %d polls; want 1: actions succeed on the next look", n)
 	}
 	got, _, err := c.Server.GetByID(ctx, res.Server.ID)
 	if err != nil || got == nil || got.Status != hcloud.ServerStatusRunning {
 		t.Fatalf("GetByID after the actions = %+v, %v; want a running server", got, err)
 	}
-	vms := srv.Servers()
+	vms := srv.Instances()
 	if len(vms) != 1 || vms[0].ID != res.Server.ID || vms[0].Status != hetznertest.StatusRunning ||
 		vms[0].Type != "cpx31" || vms[0].Location != "nbg1" || vms[0].Image != "ubuntu-24.04" || !vms[0].Live() {
-		t.Fatalf("Servers() = %+v", vms)
+		t.Fatalf("Instances() = %+v", vms)
 	}
 }
 
@@ -61,7 +61,7 @@ func TestActionDurationKeepsServersInitializingAndDeleting(t *testing.T) {
 	if err != nil || a.Status != hcloud.ActionStatusRunning {
 		t.Fatalf("GetByID(create action) = %+v, %v; want running for an hour", a, err)
 	}
-	if vms := srv.Servers(); vms[0].Status != hetznertest.StatusInitializing {
+	if vms := srv.Instances(); vms[0].Status != hetznertest.StatusInitializing {
 		t.Fatalf("status %q; want initializing while the create action runs", vms[0].Status)
 	}
 	del, _, err := c.Server.DeleteWithResult(ctx, res.Server)
@@ -72,9 +72,9 @@ func TestActionDurationKeepsServersInitializingAndDeleting(t *testing.T) {
 	if err != nil || again.Action.ID != del.Action.ID {
 		t.Fatalf("deleting a server being deleted = %+v, %v; want the running delete action %d", again, err, del.Action.ID)
 	}
-	vms := srv.Servers()
+	vms := srv.Instances()
 	if len(vms) != 1 || vms[0].Status != hetznertest.StatusDeleting || vms[0].Live() {
-		t.Fatalf("Servers() = %+v; want the server deleting, not live", vms)
+		t.Fatalf("Instances() = %+v; want the server deleting, not live", vms)
 	}
 	wait, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
@@ -102,8 +102,8 @@ func TestDeletedServersAreGone(t *testing.T) {
 	}
 	_, _, err = c.Server.DeleteWithResult(ctx, s)
 	wantAPIError(t, err, hcloud.ErrorCodeNotFound, http.StatusNotFound)
-	if vms := srv.Servers(); len(vms) != 0 {
-		t.Fatalf("Servers() = %+v; want none", vms)
+	if vms := srv.Instances(); len(vms) != 0 {
+		t.Fatalf("Instances() = %+v; want none", vms)
 	}
 	// The name is free again.
 	create(t, c, "doomed", nil)
@@ -115,9 +115,9 @@ func TestCreateServerRefusesATakenName(t *testing.T) {
 	first := create(t, c, "taken", map[string]string{"who": "first"})
 	_, _, err := c.Server.Create(ctx, createOpts("taken", map[string]string{"who": "second"}))
 	wantAPIError(t, err, hcloud.ErrorCodeUniquenessError, http.StatusConflict)
-	vms := srv.Servers()
+	vms := srv.Instances()
 	if len(vms) != 1 || vms[0].ID != first.ID || vms[0].Labels["who"] != "first" {
-		t.Fatalf("Servers() = %+v; want only the first server, untouched", vms)
+		t.Fatalf("Instances() = %+v; want only the first server, untouched", vms)
 	}
 }
 
@@ -152,7 +152,7 @@ func TestCreateServerChecksTheRequest(t *testing.T) {
 	if status, _, body := call(t, srv, "POST", "/servers", srv.Token(), `{"name":"no-image","server_type":"cpx11"}`); status != 400 || code(body) != "invalid_input" {
 		t.Errorf("no image: %d %v; want 400 invalid_input", status, body)
 	}
-	if vms := srv.Servers(); len(vms) != 0 {
+	if vms := srv.Instances(); len(vms) != 0 {
 		t.Fatalf("refused requests created %+v", vms)
 	}
 }
@@ -184,7 +184,7 @@ func TestCreateServerRecordsKeysNetworksFirewallsAndUserData(t *testing.T) {
 		len(res.Server.PublicNet.Firewalls) != 1 || res.Server.PublicNet.Firewalls[0].Firewall.ID != 9 {
 		t.Errorf("created server = %+v; want the default location hel1, network 7, firewall 9", res.Server)
 	}
-	vm := srv.Servers()[0]
+	vm := srv.Instances()[0]
 	if vm.Image != "67794396" || !slices.Equal(vm.SSHKeys, []int64{2}) || !slices.Equal(vm.Networks, []int64{7}) ||
 		!slices.Equal(vm.Firewalls, []int64{9}) || vm.UserData != "#cloud-config\n" || vm.Location != "hel1" {
 		t.Errorf("ground truth = %+v", vm)
@@ -205,7 +205,7 @@ func TestWrongTokenIsUnauthorized(t *testing.T) {
 	if status != http.StatusUnauthorized || !strings.HasPrefix(ctype, "application/json") || code(body) != "unauthorized" {
 		t.Fatalf("no token: %d %s %v; want 401 unauthorized as JSON", status, ctype, body)
 	}
-	if n := srv.Calls(hetznertest.OpListServers); n != 2 {
+	if n := srv.CallCount(hetznertest.OpListServers); n != 2 {
 		t.Errorf("Calls = %d; want the 2 refused calls counted", n)
 	}
 }
@@ -221,11 +221,11 @@ func TestUnknownEndpointsAreNotFound(t *testing.T) {
 	}
 }
 
-func TestAddServerPlantsAServerCreatedElsewhere(t *testing.T) {
+func TestAddInstancePlantsAServerCreatedElsewhere(t *testing.T) {
 	srv := hetznertest.NewServer(t)
-	vm := srv.AddServer("cs-planted", map[string]string{"cloudswitch-owner": "someone-else"})
+	vm := srv.AddInstance("cs-planted", map[string]string{"cloudswitch-owner": "someone-else"})
 	if vm.ID == 0 || vm.Status != hetznertest.StatusRunning || vm.Labels["cloudswitch-owner"] != "someone-else" {
-		t.Fatalf("AddServer = %+v", vm)
+		t.Fatalf("AddInstance = %+v", vm)
 	}
 	got, _, err := srv.Client().Server.GetByName(ctx, "cs-planted")
 	if err != nil || got == nil || got.ID != vm.ID {
@@ -236,9 +236,9 @@ func TestAddServerPlantsAServerCreatedElsewhere(t *testing.T) {
 
 	rec := &recorder{TB: t}
 	again := hetznertest.NewServer(rec)
-	again.AddServer("twice", nil)
-	if vm := again.AddServer("twice", nil); vm.ID != 0 || len(rec.errors) != 1 {
-		t.Fatalf("AddServer of a taken name = %+v, test errors %q; want the zero VM and a test error", vm, rec.errors)
+	again.AddInstance("twice", nil)
+	if vm := again.AddInstance("twice", nil); vm.ID != 0 || len(rec.errors) != 1 {
+		t.Fatalf("AddInstance of a taken name = %+v, test errors %q; want the zero Instance and a test error", vm, rec.errors)
 	}
 }
 

@@ -39,7 +39,7 @@ func TestCloseCutsSlowCallsShort(t *testing.T) {
 		_, err := srv.Client().Server.All(ctx)
 		done <- err
 	}()
-	for srv.Calls("") == 0 {
+	for srv.CallCount("") == 0 {
 		time.Sleep(time.Millisecond)
 	}
 	start := time.Now()

@@ -1,0 +1,62 @@
+package gcptest
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/providers/providertest"
+)
+
+// harnessOps maps the conformance suite's operations to the calls that
+// carry them out. Listing is one aggregated list over every zone.
+var harnessOps = map[providertest.Op]string{
+	providertest.OpProvision:   OpInsert,
+	providertest.OpDeprovision: OpDelete,
+	providertest.OpList:        OpAggregatedList,
+}
+
+// harnessFaults are Compute Engine's answers of each class of fault: its
+// error envelope's HTTP status and errors[].reason.
+var harnessFaults = map[providertest.FaultKind]Fault{
+	providertest.Transient:   {Status: http.StatusServiceUnavailable, Code: "backendError"},
+	providertest.Permanent:   {Status: http.StatusForbidden, Code: "forbidden"},
+	providertest.Throttled:   {Status: http.StatusTooManyRequests, Code: "rateLimitExceeded"},
+	providertest.ServerError: {Status: http.StatusInternalServerError, Code: "backendError"},
+}
+
+// Harness returns the conformance suite's harness for p, a driver talking to
+// s, with every lever the emulator serves: faults as Compute Engine answers
+// them, lost answers, the page size, the count of aggregatedList calls, the
+// ground truth (Live), a VM busy with another operation (400
+// resourceNotReady), credentials of another project (SetCallerProject) and
+// stopped instances (SetDown). Its Compute is an e2-standard-2. The
+// emulator holds no secret: a test whose clients send one adds it to
+// Secrets.
+func (s *Server) Harness(p cloudswitch.Provider) providertest.Harness {
+	return providertest.Harness{
+		Provider: p,
+		Name:     cloudswitch.GCP,
+		Compute:  cloudswitch.Compute{Provider: cloudswitch.GCP, InstanceType: "e2-standard-2"},
+		Fail: func(op providertest.Op, n int, kind providertest.FaultKind) {
+			f := harnessFaults[kind]
+			f.Op, f.Times = harnessOps[op], n
+			_ = s.Inject(f) // reported to the test, if any, by Inject
+		},
+		LoseResponse: func(op providertest.Op) { _ = s.Inject(Fault{Op: harnessOps[op], Times: 1, Drop: true}) },
+		SetPageSize:  s.SetPageSize,
+		ListCalls:    func() int { return s.CallCount(OpAggregatedList) },
+		Live:         func(context.Context) ([]cloudswitch.Instance, error) { return s.Live(), nil },
+		Busy: func(op providertest.Op, n int) {
+			_ = s.Inject(Fault{Op: harnessOps[op], Times: n, Status: http.StatusBadRequest, Code: "resourceNotReady"})
+		},
+		ForeignCredentials: func(on bool) {
+			project := ""
+			if on {
+				project = "someone-elses-project"
+			}
+			s.SetCallerProject(project)
+		},
+		SetDown: func(inst cloudswitch.Instance) { s.SetStatus(inst.Region, inst.ID, StatusTerminated) },
+	}
+}
