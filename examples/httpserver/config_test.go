@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudswitch/cloudswitch/examples/internal/wiring"
+	"github.com/cloudswitch/cloudswitch/internal/wiring"
 )
 
 func TestTheDefaultsRunWithoutAnything(t *testing.T) {

@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch"
-	"github.com/cloudswitch/cloudswitch/examples/internal/wiring"
 	"github.com/cloudswitch/cloudswitch/internal/emulated"
+	"github.com/cloudswitch/cloudswitch/internal/wiring"
 	"github.com/cloudswitch/cloudswitch/store/memstore"
 )
 

@@ -20,7 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch"
-	"github.com/cloudswitch/cloudswitch/examples/internal/wiring"
+	"github.com/cloudswitch/cloudswitch/internal/wiring"
 	"github.com/cloudswitch/cloudswitch/providers/memprovider"
 	"github.com/cloudswitch/cloudswitch/store/memstore"
 )
