@@ -2,10 +2,13 @@ package wiring
 
 import (
 	"context"
+	"flag"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -133,3 +136,60 @@ func TestInProcessEmulatorsWithAStateFileOutliveTheProcess(t *testing.T) {
 	}
 	assert.Equal(t, 1, listed, "the VM in eu-central-1 is not listed")
 }
+
+func TestEveryProviderOffIsRecognisable(t *testing.T) {
+	c := Clouds{AWS: Off, Hetzner: Off, GCP: Off}
+	_, err := c.Connect(t.Context(), true, quiet)
+	require.ErrorIs(t, err, ErrEveryProviderOff)
+	assert.Contains(t, err.Error(), "-aws")
+	assert.Contains(t, err.Error(), "-hetzner")
+	assert.Contains(t, err.Error(), "-gcp")
+}
+
+func TestRegisterDefinesAModeFlagPerProviderDefaultingToEmulated(t *testing.T) {
+	var c Clouds
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	c.Register(fs)
+	for _, name := range []string{"aws", "hetzner", "gcp", "emulators", "aws-image", "aws-regions", "gcp-project", "gcp-zone"} {
+		assert.NotNil(t, fs.Lookup(name), "-%s", name)
+	}
+	assert.Equal(t, Clouds{AWS: Emulated, Hetzner: Emulated, GCP: Emulated}, c)
+	require.NoError(t, fs.Parse([]string{"-hetzner", "off", "-gcp", "real"}))
+	assert.Equal(t, Off, c.Hetzner)
+	assert.Equal(t, Real, c.GCP)
+}
+
+func TestTransportWrapsEveryEmulatedDriver(t *testing.T) {
+	var mu sync.Mutex
+	seen := make(map[string]int)
+	c := Clouds{AWS: Emulated, Hetzner: Emulated, GCP: Emulated,
+		Transport: func(provider string, next http.RoundTripper) http.RoundTripper {
+			return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				mu.Lock()
+				seen[provider]++
+				mu.Unlock()
+				return next.RoundTrip(r)
+			})
+		}}
+	conn, err := c.Connect(t.Context(), true, quiet)
+	require.NoError(t, err)
+	defer conn.Close()
+	for _, p := range conn.Providers() {
+		for _, err := range conn.Drivers[p].Instances(t.Context(), cloudswitch.DefaultOwner) {
+			require.NoError(t, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range []string{cloudswitch.AWS, cloudswitch.Hetzner, cloudswitch.GCP} {
+		assert.Positive(t, seen[p], "no request of %s passed through the wrapper", p)
+	}
+
+	c.StateFile = filepath.Join(t.TempDir(), "clouds")
+	_, err = c.Connect(t.Context(), true, quiet)
+	assert.Error(t, err, "persistent emulators take no wrapper")
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
