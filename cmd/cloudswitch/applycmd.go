@@ -102,7 +102,7 @@ func applyCmd(ctx, abort context.Context, args []string, std stdio) error {
 		apiLimits[name] = rate.NewLimiter(rate.Limit(r), b)
 		driverLimits[name] = rate.NewLimiter(rate.Limit(r), b)
 	}
-	cfg.clouds.transport = func(provider string, next http.RoundTripper) http.RoundTripper {
+	cfg.clouds.Transport = func(provider string, next http.RoundTripper) http.RoundTripper {
 		if lim, ok := apiLimits[provider]; ok {
 			return fleet.LimitTransport(provider, next, lim)
 		}

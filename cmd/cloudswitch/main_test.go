@@ -221,3 +221,20 @@ func TestCanaryCheckCommandDecidesWhetherTheRestGoesOn(t *testing.T) {
 	assert.Equal(t, exitOK, r.code, r.err)
 	assert.Equal(t, 6, countEvents(jsonLines(t, r.out), "done"), "the rest went on after the check passed")
 }
+
+func TestConfigurationErrorsAreUsageErrors(t *testing.T) {
+	db := seedDB(t, 1)
+	r := cli(t, "status", "-db", db, "-aws", "off", "-hetzner", "off", "-gcp", "off")
+	assert.Equal(t, exitUsage, r.code, r.err)
+	assert.Contains(t, r.err, "every provider is off")
+
+	dir := t.TempDir()
+	r = cli(t, "status", "-db", "host="+dir+" user=app password=hunter2")
+	assert.Equal(t, exitUsage, r.code, r.err)
+	assert.NotContains(t, r.err, "hunter2")
+	matches, _ := filepath.Glob(filepath.Join(dir, "*"))
+	assert.Empty(t, matches, "a file was created from the connection string")
+
+	r = cli(t, "status", "-db", db, "-lease", "0s")
+	assert.Equal(t, exitUsage, r.code, r.err)
+}

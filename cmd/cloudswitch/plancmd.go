@@ -110,7 +110,7 @@ func (t *targetFlags) request() cloudswitch.Request {
 }
 
 func (s *session) planner() (*fleet.Planner, error) {
-	return fleet.NewPlanner(s.store, s.drivers, fleet.WithAllowlist(s.allowlist), fleet.WithOwner(s.cfg.owner))
+	return fleet.NewPlanner(s.store, s.drivers, fleet.WithAllowlist(s.allowlist), fleet.WithOwner(s.cfg.control.Owner))
 }
 
 func planCmd(ctx context.Context, args []string, std stdio) error {

@@ -198,7 +198,7 @@ func reconcileCmd(ctx context.Context, args []string, std stdio) error {
 	var cfg config
 	cfg.register(fs)
 	deleteOrphans := fs.Bool("delete-orphans", false, "destroy the orphaned VMs found (default: report them)")
-	grace := fs.Duration("grace", cloudswitch.DefaultGracePeriod, "how old a VM no record points at must be to count as an orphan")
+	fs.DurationVar(&cfg.control.Grace, "grace", cloudswitch.DefaultGracePeriod, "how old a VM no record points at must be to count as an orphan")
 	if err := parse(fs, args, std.getenv); err != nil {
 		return err
 	}
@@ -211,7 +211,7 @@ func reconcileCmd(ctx context.Context, args []string, std stdio) error {
 	if err != nil {
 		return err
 	}
-	rec := sw.Reconciler(cloudswitch.WithGracePeriod(*grace), cloudswitch.WithDeleteOrphans(*deleteOrphans))
+	rec := sw.Reconciler(cfg.control.ReconcilerOptions(*deleteOrphans)...)
 	report, err := rec.Reconcile(ctx)
 	out := struct {
 		Listed   map[string]int         `json:"listed"`
