@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"iter"
 	"net/http"
@@ -50,13 +49,11 @@ func (r *rateFlag) Set(s string) error {
 }
 
 func applyCmd(ctx, abort context.Context, args []string, std stdio) error {
-	fs := flag.NewFlagSet("cloudswitch apply", flag.ContinueOnError)
-	fs.SetOutput(std.err)
-	var cfg config
 	var sel selectFlags
 	var target targetFlags
 	var rates, bursts rateFlag
-	cfg.register(fs)
+	var cfg config
+	fs := cfg.flagSet("apply", std)
 	sel.register(fs)
 	target.register(fs)
 	planFile := fs.String("plan", "", "the saved plan to apply (from plan -out); without it, plan the selection and apply at once")

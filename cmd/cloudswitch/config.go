@@ -11,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/fleet"
 	"github.com/cloudswitch/cloudswitch/internal/wiring"
 	"github.com/cloudswitch/cloudswitch/store/sqlstore"
 )
@@ -33,6 +34,15 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.control.Lease, "lease", cloudswitch.DefaultLease, "how long a switch may run before another process may resume it")
 	fs.StringVar(&c.control.Allowlist, "allowlist", "", "JSON file of the instance types allowed per provider (default: the shipped allowlist)")
 	fs.BoolVar(&c.verbose, "v", false, "log what the library does to stderr")
+}
+
+// flagSet returns the flag set of the command name, which writes its errors
+// and its usage to std.err, with the flags of c defined.
+func (c *config) flagSet(name string, std stdio) *flag.FlagSet {
+	fs := flag.NewFlagSet("cloudswitch "+name, flag.ContinueOnError)
+	fs.SetOutput(std.err)
+	c.register(fs)
+	return fs
 }
 
 // fromEnv reports whether a flag falls back to an environment variable:
@@ -107,6 +117,25 @@ func (c *config) open(ctx context.Context, stderr io.Writer) (_ *session, err er
 	s.closers = append(s.closers, conn.Close)
 	s.drivers = conn.Drivers
 	return s, nil
+}
+
+// openSelected reads the selection sel's flags choose (one must be chosen
+// when required is set), then connects to the database and the clouds.
+// selected reports whether a selection was chosen. Closing the session
+// closes the selection's file too.
+func (c *config) openSelected(ctx context.Context, sel *selectFlags, required bool, std stdio) (_ *session, _ fleet.Selection, selected bool, err error) {
+	selection, closeSel, selected, err := sel.selection(std.in, required)
+	if err != nil {
+		return nil, fleet.Selection{}, false, err
+	}
+	s, err := c.open(ctx, std.err)
+	if err != nil {
+		closeSel()
+		return nil, fleet.Selection{}, false, err
+	}
+	// First in, so last out: the selection's file outlives the session.
+	s.closers = append([]func(){closeSel}, s.closers...)
+	return s, selection, selected, nil
 }
 
 // openDB opens, and migrates, the workspace database dsn names.

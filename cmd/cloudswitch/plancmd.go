@@ -114,12 +114,10 @@ func (s *session) planner() (*fleet.Planner, error) {
 }
 
 func planCmd(ctx context.Context, args []string, std stdio) error {
-	fs := flag.NewFlagSet("cloudswitch plan", flag.ContinueOnError)
-	fs.SetOutput(std.err)
-	var cfg config
 	var sel selectFlags
 	var target targetFlags
-	cfg.register(fs)
+	var cfg config
+	fs := cfg.flagSet("plan", std)
 	sel.register(fs)
 	target.register(fs)
 	out := fs.String("out", "", "save the plan to this file (JSON lines), for apply -plan")
@@ -127,12 +125,7 @@ func planCmd(ctx context.Context, args []string, std stdio) error {
 	if err := parse(fs, args, std.getenv); err != nil {
 		return err
 	}
-	selection, closeSel, _, err := sel.selection(std.in, true)
-	if err != nil {
-		return err
-	}
-	defer closeSel()
-	s, err := cfg.open(ctx, std.err)
+	s, selection, _, err := cfg.openSelected(ctx, &sel, true, std)
 	if err != nil {
 		return err
 	}
