@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/emulated"
+	"github.com/cloudswitch/cloudswitch/internal/wiring/wiringtest"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner/hetznertest"
 )
 
@@ -45,7 +45,7 @@ func TestEndToEnd(t *testing.T) {
 	bin := buildServer(t)
 	t.Run("the README's session runs as written", func(t *testing.T) { testREADMESession(t, bin) })
 
-	set, control := startEmulators(t)
+	set, control := wiringtest.Emulators(t)
 	db := filepath.Join(t.TempDir(), "ws.db")
 	args := func(addr string) []string {
 		return []string{"-addr", addr, "-db", db, "-emulators", control,
@@ -210,22 +210,6 @@ func buildServer(t *testing.T) string {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
-}
-
-// startEmulators serves a Set of emulators and its control API in this
-// process, and returns the control URL.
-func startEmulators(t *testing.T) (*emulated.Set, string) {
-	t.Helper()
-	set, err := emulated.Start(emulated.Addrs{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	control := httptest.NewServer(set.Handler())
-	t.Cleanup(func() {
-		control.Close()
-		set.Close()
-	})
-	return set, control.URL
 }
 
 const e2eToken = "e2e-token-7d0e-5a3c9f"

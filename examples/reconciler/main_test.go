@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/emulated"
 	"github.com/cloudswitch/cloudswitch/internal/wiring"
+	"github.com/cloudswitch/cloudswitch/internal/wiring/wiringtest"
 )
 
 // world is a database and the emulated clouds, as the server leaves them:
@@ -34,16 +34,8 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	ctx := context.Background()
-	set, err := emulated.Start(emulated.Addrs{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	control := httptest.NewServer(set.Handler())
-	t.Cleanup(func() {
-		control.Close()
-		set.Close()
-	})
-	w := &world{db: filepath.Join(t.TempDir(), "ws.db"), control: control.URL, set: set}
+	set, control := wiringtest.Emulators(t)
+	w := &world{db: filepath.Join(t.TempDir(), "ws.db"), control: control, set: set}
 
 	db, err := wiring.OpenDB(ctx, w.db)
 	if err != nil {

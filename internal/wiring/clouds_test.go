@@ -5,7 +5,6 @@ import (
 	"flag"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,20 +15,14 @@ import (
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/emulated"
+	"github.com/cloudswitch/cloudswitch/internal/wiring/wiringtest"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
 
 func TestConnectToEmulatorsInAnotherProcess(t *testing.T) {
-	set, err := emulated.Start(emulated.Addrs{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	control := httptest.NewServer(set.Handler())
-	defer set.Close()
-	defer control.Close()
-
-	c := Clouds{AWS: Emulated, Hetzner: Emulated, GCP: Off, Emulators: control.URL}
+	set, control := wiringtest.Emulators(t)
+	c := Clouds{AWS: Emulated, Hetzner: Emulated, GCP: Off, Emulators: control}
 	conn, err := c.Connect(context.Background(), false, quiet)
 	if err != nil {
 		t.Fatal(err)
