@@ -136,15 +136,9 @@ func applyCmd(ctx, abort context.Context, args []string, std stdio) error {
 			return refusedErr(err)
 		}
 	} else {
-		p, err := s.planner()
-		if err != nil {
+		if h, steps, err = s.plan(ctx, selection, target.request()); err != nil {
 			return err
 		}
-		req := target.request()
-		if err := p.Check(req); err != nil {
-			return refusedErr(fmt.Errorf("the target is refused: %w", err))
-		}
-		h, steps = p.Header(selection, req), p.Steps(ctx, selection, req)
 		if std.outIsTerminal && !*asJSON && sel.idsFile == "" {
 			// The bar needs a total: count the selection first (reads only).
 			for _, err := range selection.Workspaces(ctx, s.store) {

@@ -109,8 +109,18 @@ func (t *targetFlags) request() cloudswitch.Request {
 	return cloudswitch.Request{Compute: t.compute, ConfirmRecreate: t.confirm}
 }
 
-func (s *session) planner() (*fleet.Planner, error) {
-	return fleet.NewPlanner(s.store, s.drivers, fleet.WithAllowlist(s.allowlist), fleet.WithOwner(s.cfg.control.Owner))
+// plan checks the target req, then returns the header and the steps of the
+// plan that switches every workspace of selection to it. The steps are
+// computed as they are read.
+func (s *session) plan(ctx context.Context, selection fleet.Selection, req cloudswitch.Request) (fleet.Header, iter.Seq2[fleet.Step, error], error) {
+	p, err := fleet.NewPlanner(s.store, s.drivers, fleet.WithAllowlist(s.allowlist), fleet.WithOwner(s.cfg.control.Owner))
+	if err != nil {
+		return fleet.Header{}, nil, err
+	}
+	if err := p.Check(req); err != nil {
+		return fleet.Header{}, nil, refusedErr(fmt.Errorf("the target is refused: %w", err))
+	}
+	return p.Header(selection, req), p.Steps(ctx, selection, req), nil
 }
 
 func planCmd(ctx context.Context, args []string, std stdio) error {
@@ -130,16 +140,10 @@ func planCmd(ctx context.Context, args []string, std stdio) error {
 		return err
 	}
 	defer s.close()
-	p, err := s.planner()
+	h, steps, err := s.plan(ctx, selection, target.request())
 	if err != nil {
 		return err
 	}
-	req := target.request()
-	if err := p.Check(req); err != nil {
-		return refusedErr(fmt.Errorf("the target is refused: %w", err))
-	}
-	h := p.Header(selection, req)
-	steps := p.Steps(ctx, selection, req)
 
 	var counts fleet.Counts
 	switch {
