@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -112,7 +110,7 @@ func (w *world) reconcile(t *testing.T, args ...string) (string, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var log syncBuffer
+	var log wiringtest.LogBuffer
 	err = run(context.Background(), cfg, slog.New(slog.NewTextHandler(&log, nil)))
 	return log.String(), err
 }
@@ -209,24 +207,6 @@ func line(log, s string) string {
 	return ""
 }
 
-// syncBuffer is a bytes.Buffer safe for the Reconciler's concurrent logging.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestDeleteRequiresAnExplicitDatabase(t *testing.T) {
 	_, err := parseConfig([]string{"-delete"}, func(string) string { return "" })
 	require.Error(t, err, "-delete without -db would destroy VMs judged against the default database")
@@ -305,7 +285,7 @@ func (w *world) reconcileDB(t *testing.T, db string, args ...string) (string, er
 	args = append([]string{"-db", db, "-emulators", w.control, "-once", "-grace", "1ms"}, args...)
 	cfg, err := parseConfig(args, func(string) string { return "" })
 	require.NoError(t, err)
-	var log syncBuffer
+	var log wiringtest.LogBuffer
 	err = run(context.Background(), cfg, slog.New(slog.NewTextHandler(&log, nil)))
 	return log.String(), err
 }
