@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/emulated"
@@ -146,10 +147,8 @@ func TestEndToEnd(t *testing.T) {
 	// Now kill the server in the middle of a switch to GCP: Hetzner's delete
 	// of the old server is held up, and the server dies while it waits.
 	remote := emulated.Remote{URL: control}
-	if err := remote.Inject(context.Background(), emulated.Fault{Provider: cloudswitch.Hetzner,
-		Op: hetznertest.OpDeleteServer, Times: 1, Latency: 30 * time.Second}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, remote.Inject(t.Context(), emulated.Fault{Provider: cloudswitch.Hetzner,
+		Op: hetznertest.OpDeleteServer, Times: 1, Latency: 30 * time.Second}))
 	deletes := set.Hetzner.Calls(hetznertest.OpDeleteServer)
 	patched := make(chan error, 1)
 	go func() {
@@ -246,9 +245,7 @@ func startServer(t *testing.T, bin string, args ...string) *server {
 	}
 	s.cmd.Env = append(s.cmd.Env, "CLOUDSWITCH_TOKEN="+e2eToken)
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.cmd.Start())
 	go func() {
 		_ = s.cmd.Wait()
 		close(s.done)
@@ -283,9 +280,7 @@ func (s *server) kill() {
 // terminate sends SIGTERM and returns the exit status.
 func (s *server) terminate() int {
 	s.t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		s.t.Fatal(err)
-	}
+	require.NoError(s.t, s.cmd.Process.Signal(syscall.SIGTERM))
 	select {
 	case <-s.done:
 	case <-time.After(60 * time.Second):

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -14,7 +13,7 @@ import (
 )
 
 func TestEmulatorsThatDoNotKnowTheRecordedVMsAreRefused(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	modes := map[string]wiring.Mode{cloudswitch.AWS: wiring.Emulated, cloudswitch.Hetzner: wiring.Emulated, cloudswitch.GCP: wiring.Real}
 	onAWS := cloudswitch.Workspace{Compute: cloudswitch.Compute{Provider: cloudswitch.AWS},
 		Instance: &cloudswitch.Instance{Provider: cloudswitch.AWS, ID: "i-1"}}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/wiring/wiringtest"
 	"github.com/cloudswitch/cloudswitch/providers/memprovider"
@@ -51,9 +53,7 @@ func newFixtureOn(t *testing.T, store workspaceStore) *fixture {
 		cloudswitch.WithLease(time.Minute),
 		cloudswitch.WithRetryPolicy(cloudswitch.RetryPolicy{InitialInterval: time.Millisecond,
 			MaxInterval: time.Millisecond, MaxElapsedTime: time.Second, MaxAttempts: 3}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	f.api = &api{store: store, switcher: sw, allowlist: cloudswitch.DefaultAllowlist(),
 		providers: []string{cloudswitch.AWS, cloudswitch.Hetzner}, authorize: authorize, logger: logger,
 		timeout: 2 * time.Minute}
@@ -84,9 +84,7 @@ func (f *fixture) send(method, path, body string, headers ...string) reply {
 		rd = strings.NewReader(body)
 	}
 	req, err := http.NewRequest(method, f.srv.URL+path, rd)
-	if err != nil {
-		f.t.Fatal(err)
-	}
+	require.NoError(f.t, err)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -229,7 +229,7 @@ func (w *stalledWriter) Write(b []byte) (int, error) {
 func TestASlowReaderHoldsNoDatabaseReadWhileItsPageIsWritten(t *testing.T) {
 	store := &watchedStore{Store: memstore.New()}
 	for i := range 250 {
-		_, err := store.Create(context.Background(), cloudswitch.Workspace{ID: fmt.Sprintf("ws-%03d", i),
+		_, err := store.Create(t.Context(), cloudswitch.Workspace{ID: fmt.Sprintf("ws-%03d", i),
 			Compute: cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"}})
 		require.NoError(t, err)
 	}
@@ -245,7 +245,7 @@ func TestASlowReaderHoldsNoDatabaseReadWhileItsPageIsWritten(t *testing.T) {
 }
 
 func TestOneUndecodableRowIsSkippedAndReported(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	db, err := wiring.OpenDB(ctx, filepath.Join(t.TempDir(), "ws.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })

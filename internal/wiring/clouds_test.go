@@ -1,7 +1,6 @@
 package wiring
 
 import (
-	"context"
 	"flag"
 	"log/slog"
 	"net/http"
@@ -23,20 +22,16 @@ var quiet = slog.New(slog.DiscardHandler)
 func TestConnectToEmulatorsInAnotherProcess(t *testing.T) {
 	set, control := wiringtest.Emulators(t)
 	c := Clouds{AWS: Emulated, Hetzner: Emulated, GCP: Off, Emulators: control}
-	conn, err := c.Connect(context.Background(), false, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, err := c.Connect(t.Context(), false, quiet)
+	require.NoError(t, err)
 	defer conn.Close()
 	if got := strings.Join(conn.Providers(), ","); got != "aws,hetzner" || conn.InProcess != nil {
 		t.Fatalf("providers %s, in process %v", got, conn.InProcess)
 	}
-	inst, err := conn.Drivers[cloudswitch.Hetzner].Provision(context.Background(), cloudswitch.ProvisionRequest{
+	inst, err := conn.Drivers[cloudswitch.Hetzner].Provision(t.Context(), cloudswitch.ProvisionRequest{
 		WorkspaceID: "ws-1", Compute: cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx11"},
 		Token: "0123456789abcdef0123456789abcdef", Owner: cloudswitch.DefaultOwner})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if vms := set.VMs(); len(vms) != 1 || vms[0].ID != inst.ID {
 		t.Errorf("the driver did not reach the remote emulators: %+v", vms)
 	}
@@ -44,16 +39,14 @@ func TestConnectToEmulatorsInAnotherProcess(t *testing.T) {
 
 func TestConnectStartsEmulatorsInProcessOnlyWhenAllowed(t *testing.T) {
 	c := Clouds{AWS: Emulated, Hetzner: Emulated, GCP: Emulated}
-	conn, err := c.Connect(context.Background(), true, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, err := c.Connect(t.Context(), true, quiet)
+	require.NoError(t, err)
 	if conn.InProcess == nil || len(conn.Drivers) != 3 {
 		t.Errorf("in process %v, drivers %v", conn.InProcess, conn.Providers())
 	}
 	conn.Close()
 
-	if _, err := c.Connect(context.Background(), false, quiet); err == nil || !strings.Contains(err.Error(), "-emulators") {
+	if _, err := c.Connect(t.Context(), false, quiet); err == nil || !strings.Contains(err.Error(), "-emulators") {
 		t.Errorf("without -emulators and without in-process emulators: %v", err)
 	}
 }
@@ -72,7 +65,7 @@ func TestConnectRefusesIncompleteSettings(t *testing.T) {
 		{"unreachable emulators", Clouds{AWS: Emulated, Hetzner: Off, GCP: Off, Emulators: "http://127.0.0.1:1"}, "examples/emulators"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			conn, err := tc.clouds.Connect(context.Background(), false, quiet)
+			conn, err := tc.clouds.Connect(t.Context(), false, quiet)
 			if err == nil {
 				conn.Close()
 				t.Fatal("accepted")
@@ -97,7 +90,7 @@ func TestModes(t *testing.T) {
 }
 
 func TestInProcessEmulatorsWithAStateFileOutliveTheProcess(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	c := Clouds{AWS: Emulated, Hetzner: Emulated, GCP: Emulated, StateFile: filepath.Join(t.TempDir(), "ws.db.clouds")}
 	conn, err := c.Connect(ctx, true, quiet)
 	require.NoError(t, err)

@@ -22,9 +22,7 @@ func newFlags() (*flag.FlagSet, *string, *time.Duration) {
 func TestFlagsFallBackToTheEnvironment(t *testing.T) {
 	env := map[string]string{"CLOUDSWITCH_DB": "env.db", "CLOUDSWITCH_RECONCILE_INTERVAL": "5s"}
 	fs, db, interval := newFlags()
-	if err := Parse(fs, []string{"-db", "flag.db"}, func(k string) string { return env[k] }); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, Parse(fs, []string{"-db", "flag.db"}, func(k string) string { return env[k] }))
 	if *db != "flag.db" || *interval != 5*time.Second {
 		t.Errorf("db %q (the flag wins), interval %v (the environment fills in)", *db, *interval)
 	}
