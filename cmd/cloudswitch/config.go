@@ -45,21 +45,22 @@ func (c *config) flagSet(name string, std stdio) *flag.FlagSet {
 	return fs
 }
 
-// fromEnv reports whether a flag falls back to an environment variable:
-// only the settings that say where the database and the clouds are, never
-// what to select or do (a stray CLOUDSWITCH_ALL must not move a fleet).
-func fromEnv(name string) bool {
-	switch name {
-	case "db", "aws", "hetzner", "gcp", "emulators", "aws-image", "aws-regions", "gcp-project", "gcp-zone",
-		"owner", "lease", "allowlist", "v":
-		return true
-	}
-	return false
+// envFlags returns what reports whether a flag falls back to an
+// environment variable: only the settings that say where the database and
+// the clouds are (every flag wiring.Clouds defines), never what to select
+// or do (a stray CLOUDSWITCH_ALL must not move a fleet).
+func envFlags() func(name string) bool {
+	names := map[string]bool{"db": true, "owner": true, "lease": true, "allowlist": true, "v": true}
+	clouds := flag.NewFlagSet("clouds", flag.ContinueOnError)
+	new(wiring.Clouds).Register(clouds)
+	clouds.VisitAll(func(f *flag.Flag) { names[f.Name] = true })
+	return func(name string) bool { return names[name] }
 }
 
 // parse parses args into fs, then fills every connection flag the command
 // line left unset from its environment variable.
 func parse(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+	fromEnv := envFlags()
 	wiring.DescribeEnv(fs, fromEnv)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -237,3 +237,15 @@ func TestConfigurationErrorsAreUsageErrors(t *testing.T) {
 	r = cli(t, "status", "-db", db, "-lease", "0s")
 	assert.Equal(t, exitUsage, r.code, r.err)
 }
+
+func TestTheConnectionFlagsAndOnlyThemNameTheirEnvironmentVariable(t *testing.T) {
+	r := cli(t, "apply", "-h")
+	require.Equal(t, exitOK, r.code)
+	for _, name := range []string{"DB", "AWS", "HETZNER", "GCP", "EMULATORS", "AWS_IMAGE", "AWS_REGIONS", "GCP_PROJECT", "GCP_ZONE",
+		"OWNER", "LEASE", "ALLOWLIST", "V"} {
+		assert.Contains(t, r.err, "(env CLOUDSWITCH_"+name+")")
+	}
+	for _, name := range []string{"ALL", "PROVIDER", "PLAN", "CONCURRENCY", "RATE", "CONFIRM_RECREATE"} {
+		assert.NotContains(t, r.err, "(env CLOUDSWITCH_"+name+")")
+	}
+}
