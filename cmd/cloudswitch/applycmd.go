@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"iter"
 	"net/http"
@@ -50,13 +49,11 @@ func (r *rateFlag) Set(s string) error {
 }
 
 func applyCmd(ctx, abort context.Context, args []string, std stdio) error {
-	fs := flag.NewFlagSet("cloudswitch apply", flag.ContinueOnError)
-	fs.SetOutput(std.err)
-	var cfg config
 	var sel selectFlags
 	var target targetFlags
 	var rates, bursts rateFlag
-	cfg.register(fs)
+	var cfg config
+	fs := cfg.flagSet("apply", std)
 	sel.register(fs)
 	target.register(fs)
 	planFile := fs.String("plan", "", "the saved plan to apply (from plan -out); without it, plan the selection and apply at once")
@@ -102,7 +99,7 @@ func applyCmd(ctx, abort context.Context, args []string, std stdio) error {
 		apiLimits[name] = rate.NewLimiter(rate.Limit(r), b)
 		driverLimits[name] = rate.NewLimiter(rate.Limit(r), b)
 	}
-	cfg.clouds.transport = func(provider string, next http.RoundTripper) http.RoundTripper {
+	cfg.clouds.Transport = func(provider string, next http.RoundTripper) http.RoundTripper {
 		if lim, ok := apiLimits[provider]; ok {
 			return fleet.LimitTransport(provider, next, lim)
 		}
@@ -139,15 +136,9 @@ func applyCmd(ctx, abort context.Context, args []string, std stdio) error {
 			return refusedErr(err)
 		}
 	} else {
-		p, err := s.planner()
-		if err != nil {
+		if h, steps, err = s.plan(ctx, selection, target.request()); err != nil {
 			return err
 		}
-		req := target.request()
-		if err := p.Check(req); err != nil {
-			return refusedErr(fmt.Errorf("the target is refused: %w", err))
-		}
-		h, steps = p.Header(selection, req), p.Steps(ctx, selection, req)
 		if std.outIsTerminal && !*asJSON && sel.idsFile == "" {
 			// The bar needs a total: count the selection first (reads only).
 			for _, err := range selection.Workspaces(ctx, s.store) {

@@ -2,73 +2,66 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"strings"
-	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 	"golang.org/x/term"
-	_ "modernc.org/sqlite" // registers "sqlite"
 
 	"github.com/cloudswitch/cloudswitch"
-	"github.com/cloudswitch/cloudswitch/internal/redact"
+	"github.com/cloudswitch/cloudswitch/fleet"
+	"github.com/cloudswitch/cloudswitch/internal/wiring"
 	"github.com/cloudswitch/cloudswitch/store/sqlstore"
 )
-
-// defaultDB is the SQLite file used when -db is not given: the example
-// server's, so that the two see the same workspaces.
-const defaultDB = "cloudswitch-example.db"
 
 // config is what every command connects to: the workspace database, the
 // clouds, and the settings the Switcher shares with the example server.
 type config struct {
-	db        string
-	clouds    clouds
-	owner     string
-	lease     time.Duration
-	allowlist string
-	verbose   bool
+	db      string
+	clouds  wiring.Clouds
+	control wiring.Control
+	verbose bool
 }
 
+// register defines the flags every command has. The database's default is
+// the example server's, so that the two see the same workspaces.
 func (c *config) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.db, "db", defaultDB, "workspace database: a SQLite file or a postgres:// URL")
-	c.clouds.register(fs)
-	fs.StringVar(&c.owner, "owner", cloudswitch.DefaultOwner, "ownership tag of the VMs this installation creates")
-	fs.DurationVar(&c.lease, "lease", cloudswitch.DefaultLease, "how long a switch may run before another process may resume it")
-	fs.StringVar(&c.allowlist, "allowlist", "", "JSON file of the instance types allowed per provider (default: the shipped allowlist)")
+	fs.StringVar(&c.db, "db", wiring.DefaultDB, "workspace database: a SQLite file or a postgres:// URL")
+	c.clouds.Register(fs)
+	fs.StringVar(&c.control.Owner, "owner", cloudswitch.DefaultOwner, "ownership tag of the VMs this installation creates")
+	fs.DurationVar(&c.control.Lease, "lease", cloudswitch.DefaultLease, "how long a switch may run before another process may resume it")
+	fs.StringVar(&c.control.Allowlist, "allowlist", "", "JSON file of the instance types allowed per provider (default: the shipped allowlist)")
 	fs.BoolVar(&c.verbose, "v", false, "log what the library does to stderr")
 }
 
-// envPrefix starts the environment variable of a connection flag: -db
-// falls back to CLOUDSWITCH_DB.
-const envPrefix = "CLOUDSWITCH_"
+// flagSet returns the flag set of the command name, which writes its errors
+// and its usage to std.err, with the flags of c defined.
+func (c *config) flagSet(name string, std stdio) *flag.FlagSet {
+	fs := flag.NewFlagSet("cloudswitch "+name, flag.ContinueOnError)
+	fs.SetOutput(std.err)
+	c.register(fs)
+	return fs
+}
 
-// fromEnv reports whether a flag falls back to an environment variable:
-// only the settings that say where the database and the clouds are, never
-// what to select or do (a stray CLOUDSWITCH_ALL must not move a fleet).
-func fromEnv(name string) bool {
-	switch name {
-	case "db", "aws", "hetzner", "gcp", "emulators", "aws-image", "gcp-project", "gcp-zone",
-		"owner", "lease", "allowlist", "v":
-		return true
-	}
-	return false
+// envFlags returns what reports whether a flag falls back to an
+// environment variable: only the settings that say where the database and
+// the clouds are (every flag wiring.Clouds defines), never what to select
+// or do (a stray CLOUDSWITCH_ALL must not move a fleet).
+func envFlags() func(name string) bool {
+	names := map[string]bool{"db": true, "owner": true, "lease": true, "allowlist": true, "v": true}
+	clouds := flag.NewFlagSet("clouds", flag.ContinueOnError)
+	new(wiring.Clouds).Register(clouds)
+	clouds.VisitAll(func(f *flag.Flag) { names[f.Name] = true })
+	return func(name string) bool { return names[name] }
 }
 
 // parse parses args into fs, then fills every connection flag the command
 // line left unset from its environment variable.
 func parse(fs *flag.FlagSet, args []string, getenv func(string) string) error {
-	fs.VisitAll(func(f *flag.Flag) {
-		if fromEnv(f.Name) {
-			f.Usage += fmt.Sprintf(" (env %s)", envName(f.Name))
-		}
-	})
+	fromEnv := envFlags()
+	wiring.DescribeEnv(fs, fromEnv)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return &exitError{code: exitOK, err: errors.New("")}
@@ -78,34 +71,15 @@ func parse(fs *flag.FlagSet, args []string, getenv func(string) string) error {
 	if fs.NArg() > 0 {
 		return usageErr("unexpected arguments %q: every setting is a flag", fs.Args())
 	}
-	set := make(map[string]bool)
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var errs []error
-	fs.VisitAll(func(f *flag.Flag) {
-		if set[f.Name] || !fromEnv(f.Name) {
-			return
-		}
-		if v := getenv(envName(f.Name)); v != "" {
-			if err := fs.Set(f.Name, v); err != nil {
-				// The value is not repeated: it may be a DSN with a password.
-				errs = append(errs, fmt.Errorf("environment variable %s: %w", envName(f.Name), err))
-			}
-		}
-	})
-	if err := errors.Join(errs...); err != nil {
+	if err := wiring.SetFromEnv(fs, getenv, fromEnv); err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
 	return nil
 }
 
-func envName(flagName string) string {
-	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
-}
-
 // session is an open database and the clouds' drivers.
 type session struct {
 	store     *sqlstore.Store
-	db        *sql.DB
 	drivers   map[string]cloudswitch.Provider
 	allowlist *cloudswitch.Allowlist
 	logger    *slog.Logger
@@ -124,87 +98,77 @@ func (c *config) open(ctx context.Context, stderr io.Writer) (_ *session, err er
 			s.close()
 		}
 	}()
-	if c.lease <= 0 {
-		return nil, usageErr("-lease must be positive, got %v", c.lease)
+	if c.control.Lease <= 0 {
+		return nil, usageErr("-lease must be positive, got %v", c.control.Lease)
 	}
-	if s.allowlist, err = c.loadAllowlist(); err != nil {
+	if s.allowlist, err = c.control.LoadAllowlist(); err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
 	if err := s.openDB(ctx, c.db); err != nil {
 		return nil, err
 	}
-	drivers, closeDrivers, err := c.clouds.connect(ctx, s.logger)
+	// Emulated clouds start in this process unless -emulators names a Set.
+	conn, err := c.clouds.Connect(ctx, true, s.logger)
+	if errors.Is(err, wiring.ErrEveryProviderOff) {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
 	if err != nil {
 		return nil, err
 	}
-	s.closers = append(s.closers, closeDrivers)
-	s.drivers = drivers
+	s.closers = append(s.closers, conn.Close)
+	s.drivers = conn.Drivers
 	return s, nil
 }
 
-func (c *config) loadAllowlist() (*cloudswitch.Allowlist, error) {
-	if c.allowlist == "" {
-		return cloudswitch.DefaultAllowlist(), nil
-	}
-	f, err := os.Open(c.allowlist)
+// openSelected reads the selection sel's flags choose (one must be chosen
+// when required is set), then connects to the database and the clouds.
+// selected reports whether a selection was chosen. Closing the session
+// closes the selection's file too.
+func (c *config) openSelected(ctx context.Context, sel *selectFlags, required bool, std stdio) (_ *session, _ fleet.Selection, selected bool, err error) {
+	selection, closeSel, selected, err := sel.selection(std.in, required)
 	if err != nil {
-		return nil, err
+		return nil, fleet.Selection{}, false, err
 	}
-	defer f.Close()
-	a, err := cloudswitch.ReadAllowlist(f)
+	s, err := c.open(ctx, std.err)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", c.allowlist, err)
+		closeSel()
+		return nil, fleet.Selection{}, false, err
 	}
-	return a, nil
+	// First in, so last out: the selection's file outlives the session.
+	s.closers = append([]func(){closeSel}, s.closers...)
+	return s, selection, selected, nil
 }
 
+// openDB opens, and migrates, the workspace database dsn names.
 func (s *session) openDB(ctx context.Context, dsn string) error {
 	if dsn == "" {
 		return usageErr("no database: -db names a SQLite file or a postgres:// URL")
 	}
-	dialect, driver, source, name := sqlstore.SQLite, "sqlite", sqlstore.SQLiteDSN(dsn), "sqlite:"+dsn
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		dialect, driver, source, name = sqlstore.Postgres, "pgx", dsn, "the PostgreSQL database"
+	db, err := wiring.OpenDB(ctx, dsn)
+	if errors.Is(err, wiring.ErrKeyValueDSN) {
+		return &exitError{code: exitUsage, err: err}
 	}
-	db, err := sql.Open(driver, source)
 	if err != nil {
-		return fmt.Errorf("opening %s: %w", name, redact.Error(err))
+		return err
 	}
 	s.closers = append(s.closers, func() { _ = db.Close() })
-	if dialect == sqlstore.SQLite {
-		db.SetMaxOpenConns(4)
-	} else {
-		db.SetMaxOpenConns(32)
+	if db.Dialect == sqlstore.Postgres {
+		// An apply may run many switches at once, each holding a
+		// connection at times.
+		db.SQL.SetMaxOpenConns(32)
 	}
-	store, err := sqlstore.New(db, dialect)
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	s.closers = append(s.closers, func() { _ = store.Close() })
-	if err := store.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrating %s: %w", name, redact.Error(err))
-	}
-	s.db, s.store = db, store
+	s.store = db.Store
 	return nil
 }
 
-// switchOptions are the Switcher's options for these settings: those of
-// the example server, so that both agree on owners, leases and types.
-func (s *session) switchOptions() []cloudswitch.Option {
-	return []cloudswitch.Option{
-		cloudswitch.WithOwner(s.cfg.owner),
-		cloudswitch.WithLease(s.cfg.lease),
-		cloudswitch.WithAllowlist(s.allowlist),
-		cloudswitch.WithLogger(s.logger),
-	}
-}
-
-// switcher returns a Switcher over drivers (the session's when nil).
+// switcher returns a Switcher over drivers (the session's when nil), with
+// the options of the example server, so that both agree on owners, leases
+// and types.
 func (s *session) switcher(drivers map[string]cloudswitch.Provider) (*cloudswitch.Switcher, error) {
 	if drivers == nil {
 		drivers = s.drivers
 	}
-	sw, err := cloudswitch.New(s.store, drivers, s.switchOptions()...)
+	sw, err := cloudswitch.New(s.store, drivers, s.cfg.control.SwitchOptions(s.allowlist, s.logger, nil)...)
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}

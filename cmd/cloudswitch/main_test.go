@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -30,9 +29,9 @@ func seedDB(t *testing.T, n int) string {
 	store, err := sqlstore.New(db, sqlstore.SQLite)
 	require.NoError(t, err)
 	defer store.Close()
-	require.NoError(t, store.Migrate(context.Background()))
+	require.NoError(t, store.Migrate(t.Context()))
 	for i := range n {
-		_, err := store.Create(context.Background(), cloudswitch.Workspace{
+		_, err := store.Create(t.Context(), cloudswitch.Workspace{
 			ID: fmt.Sprintf("ws-%03d", i), Compute: cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"}})
 		require.NoError(t, err)
 	}
@@ -48,10 +47,10 @@ func editDB(t *testing.T, path, id string) {
 	store, err := sqlstore.New(db, sqlstore.SQLite)
 	require.NoError(t, err)
 	defer store.Close()
-	w, err := store.Get(context.Background(), id)
+	w, err := store.Get(t.Context(), id)
 	require.NoError(t, err)
 	w.Compute.InstanceType = "t3.large"
-	_, err = store.Update(context.Background(), w)
+	_, err = store.Update(t.Context(), w)
 	require.NoError(t, err)
 }
 
@@ -65,7 +64,7 @@ func cli(t *testing.T, args ...string) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	std := stdio{in: strings.NewReader(""), out: &out, err: &errOut, getenv: func(string) string { return "" }}
-	code := run(context.Background(), context.Background(), args, std)
+	code := run(t.Context(), t.Context(), args, std)
 	return result{code: code, out: out.String(), err: errOut.String()}
 }
 
@@ -199,13 +198,13 @@ func TestEnvironmentVariablesStandInForConnectionFlagsOnly(t *testing.T) {
 	var out, errOut bytes.Buffer
 	env := map[string]string{"CLOUDSWITCH_DB": db, "CLOUDSWITCH_PROVIDER": "hetzner", "CLOUDSWITCH_CONFIRM_RECREATE": "true"}
 	std := stdio{in: strings.NewReader(""), out: &out, err: &errOut, getenv: func(k string) string { return env[k] }}
-	require.Equal(t, exitOK, run(context.Background(), context.Background(), []string{"status"}, std), errOut.String())
+	require.Equal(t, exitOK, run(t.Context(), t.Context(), []string{"status"}, std), errOut.String())
 	assert.Contains(t, out.String(), "ws-000")
 
 	// What to do is never taken from the environment: the plan keeps the
 	// provider, since -provider was not given.
 	out.Reset()
-	require.Equal(t, exitOK, run(context.Background(), context.Background(), []string{"plan", "-all", "-json"}, std), errOut.String())
+	require.Equal(t, exitOK, run(t.Context(), t.Context(), []string{"plan", "-all", "-json"}, std), errOut.String())
 	assert.NotContains(t, out.String(), `"recreate"`)
 }
 
@@ -220,4 +219,33 @@ func TestCanaryCheckCommandDecidesWhetherTheRestGoesOn(t *testing.T) {
 	r = cli(t, "apply", "-db", db, "-all", "-provider", "hetzner", "-confirm-recreate", "-canary", "2", "-canary-check", "true")
 	assert.Equal(t, exitOK, r.code, r.err)
 	assert.Equal(t, 6, countEvents(jsonLines(t, r.out), "done"), "the rest went on after the check passed")
+}
+
+func TestConfigurationErrorsAreUsageErrors(t *testing.T) {
+	db := seedDB(t, 1)
+	r := cli(t, "status", "-db", db, "-aws", "off", "-hetzner", "off", "-gcp", "off")
+	assert.Equal(t, exitUsage, r.code, r.err)
+	assert.Contains(t, r.err, "every provider is off")
+
+	dir := t.TempDir()
+	r = cli(t, "status", "-db", "host="+dir+" user=app password=hunter2")
+	assert.Equal(t, exitUsage, r.code, r.err)
+	assert.NotContains(t, r.err, "hunter2")
+	matches, _ := filepath.Glob(filepath.Join(dir, "*"))
+	assert.Empty(t, matches, "a file was created from the connection string")
+
+	r = cli(t, "status", "-db", db, "-lease", "0s")
+	assert.Equal(t, exitUsage, r.code, r.err)
+}
+
+func TestTheConnectionFlagsAndOnlyThemNameTheirEnvironmentVariable(t *testing.T) {
+	r := cli(t, "apply", "-h")
+	require.Equal(t, exitOK, r.code)
+	for _, name := range []string{"DB", "AWS", "HETZNER", "GCP", "EMULATORS", "AWS_IMAGE", "AWS_REGIONS", "GCP_PROJECT", "GCP_ZONE",
+		"OWNER", "LEASE", "ALLOWLIST", "V"} {
+		assert.Contains(t, r.err, "(env CLOUDSWITCH_"+name+")")
+	}
+	for _, name := range []string{"ALL", "PROVIDER", "PLAN", "CONCURRENCY", "RATE", "CONFIRM_RECREATE"} {
+		assert.NotContains(t, r.err, "(env CLOUDSWITCH_"+name+")")
+	}
 }

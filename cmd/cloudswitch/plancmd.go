@@ -109,17 +109,25 @@ func (t *targetFlags) request() cloudswitch.Request {
 	return cloudswitch.Request{Compute: t.compute, ConfirmRecreate: t.confirm}
 }
 
-func (s *session) planner() (*fleet.Planner, error) {
-	return fleet.NewPlanner(s.store, s.drivers, fleet.WithAllowlist(s.allowlist), fleet.WithOwner(s.cfg.owner))
+// plan checks the target req, then returns the header and the steps of the
+// plan that switches every workspace of selection to it. The steps are
+// computed as they are read.
+func (s *session) plan(ctx context.Context, selection fleet.Selection, req cloudswitch.Request) (fleet.Header, iter.Seq2[fleet.Step, error], error) {
+	p, err := fleet.NewPlanner(s.store, s.drivers, fleet.WithAllowlist(s.allowlist), fleet.WithOwner(s.cfg.control.Owner))
+	if err != nil {
+		return fleet.Header{}, nil, err
+	}
+	if err := p.Check(req); err != nil {
+		return fleet.Header{}, nil, refusedErr(fmt.Errorf("the target is refused: %w", err))
+	}
+	return p.Header(selection, req), p.Steps(ctx, selection, req), nil
 }
 
 func planCmd(ctx context.Context, args []string, std stdio) error {
-	fs := flag.NewFlagSet("cloudswitch plan", flag.ContinueOnError)
-	fs.SetOutput(std.err)
-	var cfg config
 	var sel selectFlags
 	var target targetFlags
-	cfg.register(fs)
+	var cfg config
+	fs := cfg.flagSet("plan", std)
 	sel.register(fs)
 	target.register(fs)
 	out := fs.String("out", "", "save the plan to this file (JSON lines), for apply -plan")
@@ -127,26 +135,15 @@ func planCmd(ctx context.Context, args []string, std stdio) error {
 	if err := parse(fs, args, std.getenv); err != nil {
 		return err
 	}
-	selection, closeSel, _, err := sel.selection(std.in, true)
-	if err != nil {
-		return err
-	}
-	defer closeSel()
-	s, err := cfg.open(ctx, std.err)
+	s, selection, _, err := cfg.openSelected(ctx, &sel, true, std)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	p, err := s.planner()
+	h, steps, err := s.plan(ctx, selection, target.request())
 	if err != nil {
 		return err
 	}
-	req := target.request()
-	if err := p.Check(req); err != nil {
-		return refusedErr(fmt.Errorf("the target is refused: %w", err))
-	}
-	h := p.Header(selection, req)
-	steps := p.Steps(ctx, selection, req)
 
 	var counts fleet.Counts
 	switch {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"iter"
 	"text/tabwriter"
@@ -60,23 +59,16 @@ func (s *session) workspaces(ctx context.Context, sel fleet.Selection, selected,
 }
 
 func statusCmd(ctx context.Context, args []string, std stdio) error {
-	fs := flag.NewFlagSet("cloudswitch status", flag.ContinueOnError)
-	fs.SetOutput(std.err)
-	var cfg config
 	var sel selectFlags
-	cfg.register(fs)
+	var cfg config
+	fs := cfg.flagSet("status", std)
 	sel.register(fs)
 	pendingOnly := fs.Bool("pending", false, "only workspaces with a switch in flight")
 	asJSON := fs.Bool("json", false, "JSON lines even on a terminal")
 	if err := parse(fs, args, std.getenv); err != nil {
 		return err
 	}
-	selection, closeSel, selected, err := sel.selection(std.in, false)
-	if err != nil {
-		return err
-	}
-	defer closeSel()
-	s, err := cfg.open(ctx, std.err)
+	s, selection, selected, err := cfg.openSelected(ctx, &sel, false, std)
 	if err != nil {
 		return err
 	}
@@ -135,21 +127,14 @@ func statusCmd(ctx context.Context, args []string, std stdio) error {
 }
 
 func resumeCmd(ctx context.Context, args []string, std stdio) error {
-	fs := flag.NewFlagSet("cloudswitch resume", flag.ContinueOnError)
-	fs.SetOutput(std.err)
-	var cfg config
 	var sel selectFlags
-	cfg.register(fs)
+	var cfg config
+	fs := cfg.flagSet("resume", std)
 	sel.register(fs)
 	if err := parse(fs, args, std.getenv); err != nil {
 		return err
 	}
-	selection, closeSel, selected, err := sel.selection(std.in, false)
-	if err != nil {
-		return err
-	}
-	defer closeSel()
-	s, err := cfg.open(ctx, std.err)
+	s, selection, selected, err := cfg.openSelected(ctx, &sel, false, std)
 	if err != nil {
 		return err
 	}
@@ -193,12 +178,10 @@ func resumeCmd(ctx context.Context, args []string, std stdio) error {
 }
 
 func reconcileCmd(ctx context.Context, args []string, std stdio) error {
-	fs := flag.NewFlagSet("cloudswitch reconcile", flag.ContinueOnError)
-	fs.SetOutput(std.err)
 	var cfg config
-	cfg.register(fs)
+	fs := cfg.flagSet("reconcile", std)
 	deleteOrphans := fs.Bool("delete-orphans", false, "destroy the orphaned VMs found (default: report them)")
-	grace := fs.Duration("grace", cloudswitch.DefaultGracePeriod, "how old a VM no record points at must be to count as an orphan")
+	fs.DurationVar(&cfg.control.Grace, "grace", cloudswitch.DefaultGracePeriod, "how old a VM no record points at must be to count as an orphan")
 	if err := parse(fs, args, std.getenv); err != nil {
 		return err
 	}
@@ -211,7 +194,7 @@ func reconcileCmd(ctx context.Context, args []string, std stdio) error {
 	if err != nil {
 		return err
 	}
-	rec := sw.Reconciler(cloudswitch.WithGracePeriod(*grace), cloudswitch.WithDeleteOrphans(*deleteOrphans))
+	rec := sw.Reconciler(cfg.control.ReconcilerOptions(*deleteOrphans)...)
 	report, err := rec.Reconcile(ctx)
 	out := struct {
 		Listed   map[string]int         `json:"listed"`

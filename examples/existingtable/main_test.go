@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/store/storetest"
 )
@@ -33,11 +35,9 @@ func forEachDatabase(t *testing.T, f func(t *testing.T, postgresURL string)) {
 func TestStoreConformance(t *testing.T) {
 	forEachDatabase(t, func(t *testing.T, postgresURL string) {
 		storetest.RunWithOptions(t, func(t *testing.T) cloudswitch.Store {
-			ctx := context.Background()
+			ctx := t.Context()
 			db, dialect, closeDB, err := open(ctx, postgresURL)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			t.Cleanup(func() {
 				if err := closeDB(); err != nil {
 					t.Error(err)
@@ -69,7 +69,7 @@ func TestStoreConformance(t *testing.T) {
 func TestRun(t *testing.T) {
 	forEachDatabase(t, func(t *testing.T, postgresURL string) {
 		var out bytes.Buffer
-		if err := run(context.Background(), postgresURL, &out); err != nil {
+		if err := run(t.Context(), postgresURL, &out); err != nil {
 			t.Fatalf("run: %v\n%s", err, out.String())
 		}
 		_, after, _ := strings.Cut(out.String(), "after the switch:")

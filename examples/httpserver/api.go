@@ -190,11 +190,7 @@ type switchBody struct {
 
 // patchCompute serves PATCH /workspaces/{id}/compute: a Switch.
 func (a *api) patchCompute(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r)
-	if !ok {
-		return
-	}
-	version, ok := ifMatch(w, r, id)
+	id, version, ok := pathIDAndVersion(w, r)
 	if !ok {
 		return
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/memprovider"
@@ -187,17 +188,14 @@ func TestASwitchInProgressIs409WithRetryAfter(t *testing.T) {
 	f := newFixture(t)
 	f.create("ws-1", cloudswitch.AWS)
 	// Another process's switch, leased for an hour.
-	w, err := f.store.Get(context.Background(), "ws-1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, err := f.store.Get(t.Context(), "ws-1")
+	require.NoError(t, err)
 	w.Pending = &cloudswitch.Intent{ID: "0123456789abcdef0123456789abcdef", Strategy: cloudswitch.BreakBeforeMake,
 		Phase: cloudswitch.PhaseDeprovision, From: w.Compute, To: cloudswitch.Compute{Provider: "hetzner", InstanceType: "cpx31"},
 		Old: w.Instance, Provision: true, Token: "0123456789abcdef0123456789abcdef", Owner: cloudswitch.DefaultOwner,
 		Holder: "someone-else", LeaseExpires: time.Now().Add(time.Hour), StartedAt: time.Now(), Claims: 1}
-	if _, err := f.store.Update(context.Background(), w); err != nil {
-		t.Fatal(err)
-	}
+	_, err = f.store.Update(t.Context(), w)
+	require.NoError(t, err)
 
 	for _, req := range []struct{ method, path, body string }{
 		{"PATCH", "/workspaces/ws-1/compute", `{"instance_type":"t3.large"}`},

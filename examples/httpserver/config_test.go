@@ -4,14 +4,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudswitch/cloudswitch/examples/internal/wiring"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cloudswitch/cloudswitch/internal/wiring"
 )
 
 func TestTheDefaultsRunWithoutAnything(t *testing.T) {
 	cfg, err := parseConfig(nil, func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if cfg.addr != "127.0.0.1:8080" || cfg.db != wiring.DefaultDB || cfg.token != "" || cfg.deleteOrphans ||
 		cfg.clouds.AWS != wiring.Emulated || cfg.clouds.Hetzner != wiring.Emulated || cfg.clouds.GCP != wiring.Emulated ||
 		cfg.clouds.Emulators != "" || cfg.reconcileInterval != time.Minute {
@@ -28,9 +28,7 @@ func TestTheEnvironmentConfiguresTheServer(t *testing.T) {
 		"CLOUDSWITCH_DELETE_ORPHANS":     "true",
 	}
 	cfg, err := parseConfig([]string{"-addr", ":9090"}, func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if cfg.token != "from-env-0123456789" || cfg.db != "postgres://db/ws" || cfg.clouds.Hetzner != wiring.Real ||
 		cfg.reconcileInterval != 0 || !cfg.deleteOrphans || cfg.addr != ":9090" {
 		t.Errorf("%+v", cfg)

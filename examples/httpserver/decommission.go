@@ -14,11 +14,7 @@ import (
 // changed); If-Match makes it conditional on the version. 204 when done,
 // 202 when journaled part-way (Resume or the reconciler finishes it).
 func (a *api) decommission(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r)
-	if !ok {
-		return
-	}
-	version, ok := ifMatch(w, r, id)
+	id, version, ok := pathIDAndVersion(w, r)
 	if !ok {
 		return
 	}

@@ -2,12 +2,10 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,8 +18,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/emulated"
+	"github.com/cloudswitch/cloudswitch/internal/wiring/wiringtest"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner/hetznertest"
 )
 
@@ -45,7 +46,7 @@ func TestEndToEnd(t *testing.T) {
 	bin := buildServer(t)
 	t.Run("the README's session runs as written", func(t *testing.T) { testREADMESession(t, bin) })
 
-	set, control := startEmulators(t)
+	set, control := wiringtest.Emulators(t)
 	db := filepath.Join(t.TempDir(), "ws.db")
 	args := func(addr string) []string {
 		return []string{"-addr", addr, "-db", db, "-emulators", control,
@@ -146,10 +147,8 @@ func TestEndToEnd(t *testing.T) {
 	// Now kill the server in the middle of a switch to GCP: Hetzner's delete
 	// of the old server is held up, and the server dies while it waits.
 	remote := emulated.Remote{URL: control}
-	if err := remote.Inject(context.Background(), emulated.Fault{Provider: cloudswitch.Hetzner,
-		Op: hetznertest.OpDeleteServer, Times: 1, Latency: 30 * time.Second}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, remote.Inject(t.Context(), emulated.Fault{Provider: cloudswitch.Hetzner,
+		Op: hetznertest.OpDeleteServer, Times: 1, Latency: 30 * time.Second}))
 	deletes := set.Hetzner.CallCount(hetznertest.OpDeleteServer)
 	patched := make(chan error, 1)
 	go func() {
@@ -212,22 +211,6 @@ func buildServer(t *testing.T) string {
 	return bin
 }
 
-// startEmulators serves a Set of emulators and its control API in this
-// process, and returns the control URL.
-func startEmulators(t *testing.T) (*emulated.Set, string) {
-	t.Helper()
-	set, err := emulated.Start(emulated.Addrs{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	control := httptest.NewServer(set.Handler())
-	t.Cleanup(func() {
-		control.Close()
-		set.Close()
-	})
-	return set, control.URL
-}
-
 const e2eToken = "e2e-token-7d0e-5a3c9f"
 
 // server is a running server process.
@@ -262,9 +245,7 @@ func startServer(t *testing.T, bin string, args ...string) *server {
 	}
 	s.cmd.Env = append(s.cmd.Env, "CLOUDSWITCH_TOKEN="+e2eToken)
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.cmd.Start())
 	go func() {
 		_ = s.cmd.Wait()
 		close(s.done)
@@ -299,9 +280,7 @@ func (s *server) kill() {
 // terminate sends SIGTERM and returns the exit status.
 func (s *server) terminate() int {
 	s.t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		s.t.Fatal(err)
-	}
+	require.NoError(s.t, s.cmd.Process.Signal(syscall.SIGTERM))
 	select {
 	case <-s.done:
 	case <-time.After(60 * time.Second):

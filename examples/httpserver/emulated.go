@@ -7,8 +7,8 @@ import (
 	"iter"
 
 	"github.com/cloudswitch/cloudswitch"
-	"github.com/cloudswitch/cloudswitch/examples/internal/wiring"
 	"github.com/cloudswitch/cloudswitch/internal/emulated"
+	"github.com/cloudswitch/cloudswitch/internal/wiring"
 )
 
 // errEmulatedRecords is why the server refuses emulated clouds that do not

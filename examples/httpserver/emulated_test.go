@@ -1,20 +1,19 @@
 package main
 
 import (
-	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch"
-	"github.com/cloudswitch/cloudswitch/examples/internal/wiring"
 	"github.com/cloudswitch/cloudswitch/internal/emulated"
+	"github.com/cloudswitch/cloudswitch/internal/wiring"
 	"github.com/cloudswitch/cloudswitch/store/memstore"
 )
 
 func TestEmulatorsThatDoNotKnowTheRecordedVMsAreRefused(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	modes := map[string]wiring.Mode{cloudswitch.AWS: wiring.Emulated, cloudswitch.Hetzner: wiring.Emulated, cloudswitch.GCP: wiring.Real}
 	onAWS := cloudswitch.Workspace{Compute: cloudswitch.Compute{Provider: cloudswitch.AWS},
 		Instance: &cloudswitch.Instance{Provider: cloudswitch.AWS, ID: "i-1"}}

@@ -40,14 +40,19 @@ func ifVersion(header string) (int64, error) {
 	return v, nil
 }
 
-// ifMatch reads the request's If-Match as a version (0 without one), and
-// answers 400 for one that is not canonical.
-func ifMatch(w http.ResponseWriter, r *http.Request, id string) (int64, bool) {
+// pathIDAndVersion returns the {id} of the request's path, as pathID does,
+// and its If-Match as a version (0 without one). It answers 400 for a
+// malformed id or an If-Match that is not canonical, and returns false.
+func pathIDAndVersion(w http.ResponseWriter, r *http.Request) (string, int64, bool) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return "", 0, false
+	}
 	version, err := ifVersion(r.Header.Get("If-Match"))
 	if err != nil {
 		writeProblem(w, problem{Type: typeInvalid, Title: "Invalid If-Match", Status: http.StatusBadRequest,
 			Workspace: id, Detail: err.Error()})
-		return 0, false
+		return "", 0, false
 	}
-	return version, true
+	return id, version, true
 }

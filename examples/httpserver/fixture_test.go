@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,11 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/internal/wiring/wiringtest"
 	"github.com/cloudswitch/cloudswitch/providers/memprovider"
 	"github.com/cloudswitch/cloudswitch/store/memstore"
 )
@@ -29,25 +30,7 @@ type fixture struct {
 	aws     *memprovider.Provider
 	hetzner *memprovider.Provider
 	api     *api
-	logs    *lockedBuffer // the server's log
-}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent writers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs    *wiringtest.LogBuffer // the server's log
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -58,7 +41,7 @@ func newFixture(t *testing.T) *fixture {
 // newFixtureOn is newFixture on store (nil: an in-memory one).
 func newFixtureOn(t *testing.T, store workspaceStore) *fixture {
 	t.Helper()
-	f := &fixture{t: t, store: memstore.New(), logs: &lockedBuffer{},
+	f := &fixture{t: t, store: memstore.New(), logs: &wiringtest.LogBuffer{},
 		aws: memprovider.New(cloudswitch.AWS), hetzner: memprovider.New(cloudswitch.Hetzner)}
 	if store == nil {
 		store = f.store
@@ -70,9 +53,7 @@ func newFixtureOn(t *testing.T, store workspaceStore) *fixture {
 		cloudswitch.WithLease(time.Minute),
 		cloudswitch.WithRetryPolicy(cloudswitch.RetryPolicy{InitialInterval: time.Millisecond,
 			MaxInterval: time.Millisecond, MaxElapsedTime: time.Second, MaxAttempts: 3}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	f.api = &api{store: store, switcher: sw, allowlist: cloudswitch.DefaultAllowlist(),
 		providers: []string{cloudswitch.AWS, cloudswitch.Hetzner}, authorize: authorize, logger: logger,
 		timeout: 2 * time.Minute}
@@ -103,9 +84,7 @@ func (f *fixture) send(method, path, body string, headers ...string) reply {
 		rd = strings.NewReader(body)
 	}
 	req, err := http.NewRequest(method, f.srv.URL+path, rd)
-	if err != nil {
-		f.t.Fatal(err)
-	}
+	require.NoError(f.t, err)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -20,7 +20,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch"
-	"github.com/cloudswitch/cloudswitch/examples/internal/wiring"
+	"github.com/cloudswitch/cloudswitch/internal/wiring"
+	"github.com/cloudswitch/cloudswitch/internal/wiring/wiringtest"
 	"github.com/cloudswitch/cloudswitch/providers/memprovider"
 	"github.com/cloudswitch/cloudswitch/store/memstore"
 )
@@ -228,7 +229,7 @@ func (w *stalledWriter) Write(b []byte) (int, error) {
 func TestASlowReaderHoldsNoDatabaseReadWhileItsPageIsWritten(t *testing.T) {
 	store := &watchedStore{Store: memstore.New()}
 	for i := range 250 {
-		_, err := store.Create(context.Background(), cloudswitch.Workspace{ID: fmt.Sprintf("ws-%03d", i),
+		_, err := store.Create(t.Context(), cloudswitch.Workspace{ID: fmt.Sprintf("ws-%03d", i),
 			Compute: cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"}})
 		require.NoError(t, err)
 	}
@@ -244,7 +245,7 @@ func TestASlowReaderHoldsNoDatabaseReadWhileItsPageIsWritten(t *testing.T) {
 }
 
 func TestOneUndecodableRowIsSkippedAndReported(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	db, err := wiring.OpenDB(ctx, filepath.Join(t.TempDir(), "ws.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
@@ -365,7 +366,7 @@ func TestVMsAreCreatedOnlyInRegionsTheReconcilerLists(t *testing.T) {
 
 func TestAGeneratedTokenNeverReachesTheLog(t *testing.T) {
 	const token = "generated-token-0123456789abcdef"
-	var log, stderr lockedBuffer
+	var log, stderr wiringtest.LogBuffer
 	logger := slog.New(slog.NewTextHandler(&log, nil))
 
 	require.NoError(t, announceToken(token, "", &stderr, true, logger))
@@ -373,7 +374,7 @@ func TestAGeneratedTokenNeverReachesTheLog(t *testing.T) {
 	assert.Empty(t, log.String())
 
 	file := filepath.Join(t.TempDir(), "token")
-	stderr = lockedBuffer{}
+	stderr = wiringtest.LogBuffer{}
 	require.NoError(t, announceToken(token, file, &stderr, false, logger))
 	assert.NotContains(t, log.String(), token, "the token reached the log")
 	assert.Empty(t, stderr.String())
@@ -416,7 +417,7 @@ func TestListeningBeyondLoopbackWithoutTLSIsLoud(t *testing.T) {
 		{"192.0.2.7:8080", "192.0.2.7", false, true},
 		{":8443", "::", true, false},
 	} {
-		var log lockedBuffer
+		var log wiringtest.LogBuffer
 		bound := &net.TCPAddr{IP: net.ParseIP(tc.ip), Port: 8080}
 		warnIfExposed(tc.addr, bound, tc.tls, slog.New(slog.NewTextHandler(&log, nil)))
 		assert.Equal(t, tc.warn, strings.Contains(log.String(), "WITHOUT TLS"), "%s tls=%v: %s", tc.addr, tc.tls, log.String())

@@ -46,7 +46,7 @@ import (
 	"time"
 
 	"github.com/cloudswitch/cloudswitch"
-	"github.com/cloudswitch/cloudswitch/examples/internal/wiring"
+	"github.com/cloudswitch/cloudswitch/internal/wiring"
 )
 
 // config is the reconciler's settings, from flags and environment variables.

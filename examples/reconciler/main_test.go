@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,8 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch"
-	"github.com/cloudswitch/cloudswitch/examples/internal/wiring"
 	"github.com/cloudswitch/cloudswitch/internal/emulated"
+	"github.com/cloudswitch/cloudswitch/internal/wiring"
+	"github.com/cloudswitch/cloudswitch/internal/wiring/wiringtest"
 )
 
 // world is a database and the emulated clouds, as the server leaves them:
@@ -33,41 +30,24 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	ctx := context.Background()
-	set, err := emulated.Start(emulated.Addrs{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	control := httptest.NewServer(set.Handler())
-	t.Cleanup(func() {
-		control.Close()
-		set.Close()
-	})
-	w := &world{db: filepath.Join(t.TempDir(), "ws.db"), control: control.URL, set: set}
+	ctx := t.Context()
+	set, control := wiringtest.Emulators(t)
+	w := &world{db: filepath.Join(t.TempDir(), "ws.db"), control: control, set: set}
 
 	db, err := wiring.OpenDB(ctx, w.db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer db.Close()
 	drivers, closeDrivers, err := emulated.Drivers(ctx, set.Endpoints())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer closeDrivers()
 	sw, err := cloudswitch.New(db.Store, drivers, cloudswitch.WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, id := range []string{"ws-1", "ws-2"} {
-		if _, err := db.Store.Create(ctx, cloudswitch.Workspace{ID: id,
-			Compute: cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"}}); err != nil {
-			t.Fatal(err)
-		}
+		_, err := db.Store.Create(ctx, cloudswitch.Workspace{ID: id,
+			Compute: cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"}})
+		require.NoError(t, err)
 		res, err := sw.Switch(ctx, id, cloudswitch.Request{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if id == "ws-1" {
 			w.ws1 = *res.Workspace.Instance
 		}
@@ -75,29 +55,22 @@ func newWorld(t *testing.T) *world {
 
 	// ws-2: a switch to Hetzner journaled by a process that died.
 	ws2, err := db.Store.Get(ctx, "ws-2")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	const id = "00112233445566778899aabbccddeeff"
 	ws2.Pending = &cloudswitch.Intent{ID: id, Strategy: cloudswitch.BreakBeforeMake, Phase: cloudswitch.PhaseDeprovision,
 		From: ws2.Compute, To: cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx31"},
 		Old: ws2.Instance, Provision: true, Token: id, Owner: cloudswitch.DefaultOwner, Holder: "dead",
 		LeaseExpires: time.Now().Add(-time.Minute), StartedAt: time.Now().Add(-time.Hour), Claims: 1}
-	if _, err := db.Store.Update(ctx, ws2); err != nil {
-		t.Fatal(err)
-	}
+	_, err = db.Store.Update(ctx, ws2)
+	require.NoError(t, err)
 
 	// An orphan of this installation: the Reconciler judges only those.
 	installation, err := db.Store.InstallationID(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	w.orphan, err = drivers[cloudswitch.GCP].Provision(ctx, cloudswitch.ProvisionRequest{WorkspaceID: "ws-gone",
 		Compute: cloudswitch.Compute{Provider: cloudswitch.GCP, InstanceType: "e2-small"},
 		Token:   "ffeeddccbbaa99887766554433221100", Owner: cloudswitch.DefaultOwner, Installation: installation})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return w
 }
 
@@ -117,11 +90,9 @@ func (w *world) reconcile(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	args = append([]string{"-db", w.db, "-emulators", w.control, "-once", "-grace", "1ms"}, args...)
 	cfg, err := parseConfig(args, func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	var log syncBuffer
-	err = run(context.Background(), cfg, slog.New(slog.NewTextHandler(&log, nil)))
+	require.NoError(t, err)
+	var log wiringtest.LogBuffer
+	err = run(t.Context(), cfg, slog.New(slog.NewTextHandler(&log, nil)))
 	return log.String(), err
 }
 
@@ -185,9 +156,7 @@ func TestConfiguration(t *testing.T) {
 	env := map[string]string{"CLOUDSWITCH_DELETE": "true", "CLOUDSWITCH_INTERVAL": "5m", "CLOUDSWITCH_OWNER": "team-a",
 		"CLOUDSWITCH_DB": "fleet.db"}
 	cfg, err := parseConfig([]string{"-interval", "2m"}, func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if !cfg.delete || cfg.interval != 2*time.Minute || cfg.control.Owner != "team-a" || cfg.db != "fleet.db" {
 		t.Errorf("flags over environment over defaults: %+v", cfg)
 	}
@@ -215,24 +184,6 @@ func line(log, s string) string {
 		}
 	}
 	return ""
-}
-
-// syncBuffer is a bytes.Buffer safe for the Reconciler's concurrent logging.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func TestDeleteRequiresAnExplicitDatabase(t *testing.T) {
@@ -275,7 +226,7 @@ func TestTheReconcilerNeverCreatesOrMigratesADatabase(t *testing.T) {
 
 func TestEveryAllowedRegionIsListed(t *testing.T) {
 	w := newWorld(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	drivers, closeDrivers, err := emulated.Drivers(ctx, w.set.Endpoints())
 	require.NoError(t, err)
 	defer closeDrivers()
@@ -313,7 +264,7 @@ func (w *world) reconcileDB(t *testing.T, db string, args ...string) (string, er
 	args = append([]string{"-db", db, "-emulators", w.control, "-once", "-grace", "1ms"}, args...)
 	cfg, err := parseConfig(args, func(string) string { return "" })
 	require.NoError(t, err)
-	var log syncBuffer
-	err = run(context.Background(), cfg, slog.New(slog.NewTextHandler(&log, nil)))
+	var log wiringtest.LogBuffer
+	err = run(t.Context(), cfg, slog.New(slog.NewTextHandler(&log, nil)))
 	return log.String(), err
 }

@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func newFlags() (*flag.FlagSet, *string, *time.Duration) {
@@ -19,9 +22,7 @@ func newFlags() (*flag.FlagSet, *string, *time.Duration) {
 func TestFlagsFallBackToTheEnvironment(t *testing.T) {
 	env := map[string]string{"CLOUDSWITCH_DB": "env.db", "CLOUDSWITCH_RECONCILE_INTERVAL": "5s"}
 	fs, db, interval := newFlags()
-	if err := Parse(fs, []string{"-db", "flag.db"}, func(k string) string { return env[k] }); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, Parse(fs, []string{"-db", "flag.db"}, func(k string) string { return env[k] }))
 	if *db != "flag.db" || *interval != 5*time.Second {
 		t.Errorf("db %q (the flag wins), interval %v (the environment fills in)", *db, *interval)
 	}
@@ -50,4 +51,17 @@ func TestBadEnvironmentValuesAndArgumentsAreRefused(t *testing.T) {
 	if err := Parse(fs, []string{"-db", "x.db", "extra"}, func(string) string { return "" }); err == nil {
 		t.Error("a positional argument was accepted")
 	}
+}
+
+func TestOnlyTheChosenFlagsFallBackToTheEnvironment(t *testing.T) {
+	env := map[string]string{"CLOUDSWITCH_DB": "env.db", "CLOUDSWITCH_RECONCILE_INTERVAL": "5s"}
+	fs, db, interval := newFlags()
+	onlyDB := func(name string) bool { return name == "db" }
+	DescribeEnv(fs, onlyDB)
+	require.NoError(t, fs.Parse(nil))
+	require.NoError(t, SetFromEnv(fs, func(k string) string { return env[k] }, onlyDB))
+	assert.Equal(t, "env.db", *db)
+	assert.Equal(t, time.Minute, *interval, "-reconcile-interval is not taken from the environment")
+	assert.Contains(t, fs.Lookup("db").Usage, "(env CLOUDSWITCH_DB)")
+	assert.NotContains(t, fs.Lookup("reconcile-interval").Usage, "(env")
 }

@@ -1,11 +1,12 @@
 package wiring
 
 import (
-	"context"
+	"flag"
 	"log/slog"
-	"net/http/httptest"
+	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -13,34 +14,24 @@ import (
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/emulated"
+	"github.com/cloudswitch/cloudswitch/internal/wiring/wiringtest"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
 
 func TestConnectToEmulatorsInAnotherProcess(t *testing.T) {
-	set, err := emulated.Start(emulated.Addrs{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	control := httptest.NewServer(set.Handler())
-	defer set.Close()
-	defer control.Close()
-
-	c := Clouds{AWS: Emulated, Hetzner: Emulated, GCP: Off, Emulators: control.URL}
-	conn, err := c.Connect(context.Background(), false, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set, control := wiringtest.Emulators(t)
+	c := Clouds{AWS: Emulated, Hetzner: Emulated, GCP: Off, Emulators: control}
+	conn, err := c.Connect(t.Context(), false, quiet)
+	require.NoError(t, err)
 	defer conn.Close()
 	if got := strings.Join(conn.Providers(), ","); got != "aws,hetzner" || conn.InProcess != nil {
 		t.Fatalf("providers %s, in process %v", got, conn.InProcess)
 	}
-	inst, err := conn.Drivers[cloudswitch.Hetzner].Provision(context.Background(), cloudswitch.ProvisionRequest{
+	inst, err := conn.Drivers[cloudswitch.Hetzner].Provision(t.Context(), cloudswitch.ProvisionRequest{
 		WorkspaceID: "ws-1", Compute: cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx11"},
 		Token: "0123456789abcdef0123456789abcdef", Owner: cloudswitch.DefaultOwner})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if vms := set.VMs(); len(vms) != 1 || vms[0].ID != inst.ID {
 		t.Errorf("the driver did not reach the remote emulators: %+v", vms)
 	}
@@ -48,16 +39,14 @@ func TestConnectToEmulatorsInAnotherProcess(t *testing.T) {
 
 func TestConnectStartsEmulatorsInProcessOnlyWhenAllowed(t *testing.T) {
 	c := Clouds{AWS: Emulated, Hetzner: Emulated, GCP: Emulated}
-	conn, err := c.Connect(context.Background(), true, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, err := c.Connect(t.Context(), true, quiet)
+	require.NoError(t, err)
 	if conn.InProcess == nil || len(conn.Drivers) != 3 {
 		t.Errorf("in process %v, drivers %v", conn.InProcess, conn.Providers())
 	}
 	conn.Close()
 
-	if _, err := c.Connect(context.Background(), false, quiet); err == nil || !strings.Contains(err.Error(), "-emulators") {
+	if _, err := c.Connect(t.Context(), false, quiet); err == nil || !strings.Contains(err.Error(), "-emulators") {
 		t.Errorf("without -emulators and without in-process emulators: %v", err)
 	}
 }
@@ -76,7 +65,7 @@ func TestConnectRefusesIncompleteSettings(t *testing.T) {
 		{"unreachable emulators", Clouds{AWS: Emulated, Hetzner: Off, GCP: Off, Emulators: "http://127.0.0.1:1"}, "examples/emulators"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			conn, err := tc.clouds.Connect(context.Background(), false, quiet)
+			conn, err := tc.clouds.Connect(t.Context(), false, quiet)
 			if err == nil {
 				conn.Close()
 				t.Fatal("accepted")
@@ -101,7 +90,7 @@ func TestModes(t *testing.T) {
 }
 
 func TestInProcessEmulatorsWithAStateFileOutliveTheProcess(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	c := Clouds{AWS: Emulated, Hetzner: Emulated, GCP: Emulated, StateFile: filepath.Join(t.TempDir(), "ws.db.clouds")}
 	conn, err := c.Connect(ctx, true, quiet)
 	require.NoError(t, err)
@@ -133,3 +122,60 @@ func TestInProcessEmulatorsWithAStateFileOutliveTheProcess(t *testing.T) {
 	}
 	assert.Equal(t, 1, listed, "the VM in eu-central-1 is not listed")
 }
+
+func TestEveryProviderOffIsRecognisable(t *testing.T) {
+	c := Clouds{AWS: Off, Hetzner: Off, GCP: Off}
+	_, err := c.Connect(t.Context(), true, quiet)
+	require.ErrorIs(t, err, ErrEveryProviderOff)
+	assert.Contains(t, err.Error(), "-aws")
+	assert.Contains(t, err.Error(), "-hetzner")
+	assert.Contains(t, err.Error(), "-gcp")
+}
+
+func TestRegisterDefinesAModeFlagPerProviderDefaultingToEmulated(t *testing.T) {
+	var c Clouds
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	c.Register(fs)
+	for _, name := range []string{"aws", "hetzner", "gcp", "emulators", "aws-image", "aws-regions", "gcp-project", "gcp-zone"} {
+		assert.NotNil(t, fs.Lookup(name), "-%s", name)
+	}
+	assert.Equal(t, Clouds{AWS: Emulated, Hetzner: Emulated, GCP: Emulated}, c)
+	require.NoError(t, fs.Parse([]string{"-hetzner", "off", "-gcp", "real"}))
+	assert.Equal(t, Off, c.Hetzner)
+	assert.Equal(t, Real, c.GCP)
+}
+
+func TestTransportWrapsEveryEmulatedDriver(t *testing.T) {
+	var mu sync.Mutex
+	seen := make(map[string]int)
+	c := Clouds{AWS: Emulated, Hetzner: Emulated, GCP: Emulated,
+		Transport: func(provider string, next http.RoundTripper) http.RoundTripper {
+			return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				mu.Lock()
+				seen[provider]++
+				mu.Unlock()
+				return next.RoundTrip(r)
+			})
+		}}
+	conn, err := c.Connect(t.Context(), true, quiet)
+	require.NoError(t, err)
+	defer conn.Close()
+	for _, p := range conn.Providers() {
+		for _, err := range conn.Drivers[p].Instances(t.Context(), cloudswitch.DefaultOwner) {
+			require.NoError(t, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range []string{cloudswitch.AWS, cloudswitch.Hetzner, cloudswitch.GCP} {
+		assert.Positive(t, seen[p], "no request of %s passed through the wrapper", p)
+	}
+
+	c.StateFile = filepath.Join(t.TempDir(), "clouds")
+	_, err = c.Connect(t.Context(), true, quiet)
+	assert.Error(t, err, "persistent emulators take no wrapper")
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -15,7 +15,7 @@ func TestJitterStaysWithinTwentyPercent(t *testing.T) {
 }
 
 func TestEveryRunsAtOnceAndStopsWithItsContext(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	passes := 0
 	done := make(chan struct{})
 	go func() {

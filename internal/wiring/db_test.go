@@ -1,26 +1,25 @@
 package wiring
 
 import (
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/store/sqlstore"
 )
 
 func TestOpenDBCreatesAndMigratesASQLiteFile(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "work spaces?.db") // escaped by sqlstore.SQLiteDSN
 	// The second open finds the table, and the row, in place.
 	for i := range 2 {
 		db, err := OpenDB(ctx, path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if db.Dialect != sqlstore.SQLite || db.Name != "sqlite:"+path {
 			t.Errorf("dialect %s, name %q", db.Dialect, db.Name)
 		}
@@ -52,7 +51,7 @@ func TestPostgresURLsAreRecognisedAndNeverNamedWithTheirPassword(t *testing.T) {
 		strings.Contains(name, "s3cret") || strings.Contains(name, "admin") {
 		t.Errorf("name %q", name)
 	}
-	if _, err := OpenDB(context.Background(), ""); err == nil {
+	if _, err := OpenDB(t.Context(), ""); err == nil {
 		t.Error("an empty DSN was accepted")
 	}
 }
@@ -68,11 +67,9 @@ func TestOpenDBOnPostgreSQL(t *testing.T) {
 		}
 		t.Skip("CLOUDSWITCH_TEST_POSTGRES_DSN is not set")
 	}
-	ctx := context.Background()
+	ctx := t.Context()
 	db, err := OpenDB(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer db.Close()
 	if db.Dialect != sqlstore.Postgres || !strings.HasPrefix(db.Name, "postgres://") || strings.Contains(db.Name, "@") {
 		t.Errorf("dialect %s, name %q", db.Dialect, db.Name)
@@ -83,7 +80,7 @@ func TestOpenDBOnPostgreSQL(t *testing.T) {
 }
 
 func TestOpenDBFailsWithoutRevealingThePassword(t *testing.T) {
-	_, err := OpenDB(context.Background(), "postgres://admin:s3cret-pw@127.0.0.1:1/ws?connect_timeout=2")
+	_, err := OpenDB(t.Context(), "postgres://admin:s3cret-pw@127.0.0.1:1/ws?connect_timeout=2")
 	if err == nil {
 		t.Fatal("connected to nothing")
 	}

@@ -42,9 +42,10 @@ func IsPostgres(dsn string) bool {
 // ("host=db user=app password=…"), which is not a file name.
 var keyValueDSN = regexp.MustCompile(`(?i)(^|\s)(host|hostaddr|port|dbname|user|password|passfile|sslmode|service|connect_timeout)\s*=`)
 
-// errKeyValueDSN refuses a libpq keyword/value string; it never repeats the
+// ErrKeyValueDSN is the error of OpenDB and OpenExistingDB when a DSN is a
+// libpq keyword/value string, not a file name or a URL. It never repeats the
 // value, which may hold a password.
-var errKeyValueDSN = errors.New("-db looks like a libpq keyword=value connection string, which would be taken for a SQLite file name: " +
+var ErrKeyValueDSN = errors.New("-db looks like a libpq keyword=value connection string, which would be taken for a SQLite file name: " +
 	"give PostgreSQL as a postgres:// URL, preferably in the CLOUDSWITCH_DB environment variable so that it stays out of ps")
 
 // errNoDatabase is the error of OpenExistingDB when the database has no
@@ -75,7 +76,7 @@ func openDB(ctx context.Context, dsn string, create bool) (*DB, error) {
 		return nil, errors.New("no database: -db names a SQLite file or a postgres:// URL")
 	}
 	if !IsPostgres(dsn) && keyValueDSN.MatchString(dsn) {
-		return nil, errKeyValueDSN
+		return nil, ErrKeyValueDSN
 	}
 	d := &DB{Dialect: sqlstore.SQLite, Name: "sqlite:" + dsn}
 	driver, source := "sqlite", sqlstore.SQLiteDSN(dsn)

@@ -8,18 +8,12 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/emulated"
-	"github.com/cloudswitch/cloudswitch/providers/aws"
-	"github.com/cloudswitch/cloudswitch/providers/gcp"
-	"github.com/cloudswitch/cloudswitch/providers/hetzner"
 )
 
 // Mode says where one provider's VMs live.
@@ -50,6 +44,10 @@ func (m *Mode) Set(s string) error {
 	return fmt.Errorf("%q is not a mode: use emulated, real or off", s)
 }
 
+// ErrEveryProviderOff is the error of Connect when no provider has a driver
+// to make.
+var ErrEveryProviderOff = errors.New("every provider is off")
+
 // Clouds says, per provider, where its VMs live, and how to reach them.
 type Clouds struct {
 	AWS, Hetzner, GCP Mode
@@ -70,24 +68,26 @@ type Clouds struct {
 	// their state (emulated.StartPersistent), so that they outlive the
 	// process: a restart finds the VMs the records name.
 	StateFile string
+	// Transport, when set, wraps the HTTP transport of each driver's SDK
+	// client, emulated or real, given the provider's name: every request
+	// the driver makes passes through what it returns. It cannot be used
+	// with StateFile. It is not a flag.
+	Transport func(provider string, next http.RoundTripper) http.RoundTripper
 }
 
-// Register defines the cloud flags on fs: -aws, -hetzner, -gcp (modes,
-// default emulated), -emulators, -aws-image, -gcp-project and -gcp-zone.
+// Register defines the cloud flags on fs: one mode flag per provider (-aws,
+// -hetzner, -gcp; default emulated), -emulators, and the settings of the
+// real clouds (-aws-image, -aws-regions, -gcp-project, -gcp-zone).
 func (c *Clouds) Register(fs *flag.FlagSet) {
-	c.AWS, c.Hetzner, c.GCP = Emulated, Emulated, Emulated
-	fs.Var(&c.AWS, "aws", "AWS EC2: emulated, real (the AWS SDK's default credentials and region, e.g. AWS_PROFILE and AWS_REGION; needs -aws-image) or off")
-	fs.Var(&c.Hetzner, "hetzner", "Hetzner Cloud: emulated, real (a read & write API token in HCLOUD_TOKEN) or off")
-	fs.Var(&c.GCP, "gcp", "GCP Compute Engine: emulated, real (Google application default credentials; needs -gcp-project and -gcp-zone) or off")
+	for _, cl := range cloudTable() {
+		m := cl.mode(c)
+		*m = Emulated
+		fs.Var(m, cl.name, cl.usage)
+		if cl.register != nil {
+			cl.register(c, fs)
+		}
+	}
 	fs.StringVar(&c.Emulators, "emulators", "", "control URL of the emulators served by examples/emulators, e.g. http://127.0.0.1:8089 (default: emulators in this process)")
-	fs.StringVar(&c.AWSImage, "aws-image", "", "AMI id (or resolve:ssm:PARAMETER) of the instances on real AWS")
-	fs.StringVar(&c.AWSRegions, "aws-regions", "", "comma-separated regions of the instances on real AWS, every one of them listed by the reconciler (default: the SDK configuration's region)")
-	fs.StringVar(&c.GCPProject, "gcp-project", "", "project of the VMs on real GCP")
-	fs.StringVar(&c.GCPZone, "gcp-zone", "", "default zone of the VMs on real GCP, e.g. europe-west1-b")
-}
-
-func (c *Clouds) modes() map[string]Mode {
-	return map[string]Mode{cloudswitch.AWS: c.AWS, cloudswitch.Hetzner: c.Hetzner, cloudswitch.GCP: c.GCP}
 }
 
 // Connected holds the drivers Connect made, and what they need closed.
@@ -132,62 +132,77 @@ func (c *Connected) Close() {
 // process ends; a program whose emulated VMs must outlive it, or that must
 // see another program's, passes -emulators). Real providers use the SDKs'
 // usual credential sources; nothing secret is logged or returned in errors.
+// When every provider is off, the error is ErrEveryProviderOff.
 func (c *Clouds) Connect(ctx context.Context, inProcess bool, logger *slog.Logger) (_ *Connected, err error) {
-	conn := &Connected{Drivers: make(map[string]cloudswitch.Provider), Modes: c.modes(), Regions: make(map[string][]string)}
+	conn := &Connected{Drivers: make(map[string]cloudswitch.Provider), Modes: make(map[string]Mode), Regions: make(map[string][]string)}
 	defer func() {
 		if err != nil {
 			conn.Close()
 		}
 	}()
-	var emulatedOnes, realOnes []string
-	for _, p := range slices.Sorted(maps.Keys(conn.Modes)) {
-		switch conn.Modes[p] {
+	var emulatedOnes, realOnes []cloud
+	var flags []string
+	for _, cl := range cloudTable() {
+		mode := *cl.mode(c)
+		conn.Modes[cl.name] = mode
+		flags = append(flags, "-"+cl.name)
+		switch mode {
 		case Emulated:
-			emulatedOnes = append(emulatedOnes, p)
+			emulatedOnes = append(emulatedOnes, cl)
 		case Real:
-			realOnes = append(realOnes, p)
+			realOnes = append(realOnes, cl)
 		}
 	}
 	if len(emulatedOnes)+len(realOnes) == 0 {
-		return nil, errors.New("every provider is off: set -aws, -hetzner or -gcp to emulated or real")
+		return nil, fmt.Errorf("%w: set %s or %s to emulated or real", ErrEveryProviderOff,
+			strings.Join(flags[:len(flags)-1], ", "), flags[len(flags)-1])
 	}
 	if len(emulatedOnes) > 0 {
 		if err := c.connectEmulated(ctx, conn, emulatedOnes, inProcess, logger); err != nil {
 			return nil, err
 		}
 	}
-	for _, p := range realOnes {
-		drv, regions, closeDrv, err := c.connectReal(ctx, p, logger)
+	for _, cl := range realOnes {
+		d, err := cl.connectReal(ctx, c, logger)
 		if err != nil {
-			return nil, fmt.Errorf("real %s: %w", p, err)
+			return nil, fmt.Errorf("real %s: %w", cl.name, err)
 		}
-		if len(regions) > 0 {
-			conn.Regions[p] = regions
+		if len(d.regions) > 0 {
+			conn.Regions[cl.name] = d.regions
 		}
-		conn.Drivers[p] = drv
-		if closeDrv != nil {
-			conn.closers = append(conn.closers, closeDrv)
+		conn.Drivers[cl.name] = d.driver
+		if d.close != nil {
+			conn.closers = append(conn.closers, d.close)
 		}
 	}
 	return conn, nil
 }
 
-func (c *Clouds) connectEmulated(ctx context.Context, conn *Connected, providers []string, inProcess bool, logger *slog.Logger) error {
-	var ep emulated.Endpoints
+func (c *Clouds) connectEmulated(ctx context.Context, conn *Connected, clouds []cloud, inProcess bool, logger *slog.Logger) error {
+	var providers []string
+	for _, cl := range clouds {
+		providers = append(providers, cl.name)
+	}
+	var (
+		ep           emulated.Endpoints
+		drivers      map[string]cloudswitch.Provider
+		closeDrivers func()
+		err          error
+	)
 	switch {
 	case c.Emulators != "":
 		remote := emulated.Remote{URL: c.Emulators, Client: &http.Client{Timeout: 10 * time.Second}}
-		var err error
 		if ep, err = remote.Endpoints(ctx); err != nil {
 			return fmt.Errorf("reaching the emulators at %s (is examples/emulators running?): %w", c.Emulators, err)
 		}
 		logger.Info("using emulated clouds", "providers", providers, "control", c.Emulators)
 		conn.EmulatedVMs = remote.VMs
+		drivers, closeDrivers, err = emulated.DriversThrough(ctx, ep, c.Transport)
 	case inProcess:
-		var (
-			set *emulated.Set
-			err error
-		)
+		if c.StateFile != "" && c.Transport != nil {
+			return errors.New("emulators that keep their state in a file take no transport wrapper")
+		}
+		var set *emulated.Set
 		if c.StateFile != "" {
 			set, conn.Restored, err = emulated.StartPersistent(emulated.Addrs{}, c.StateFile)
 		} else {
@@ -202,87 +217,25 @@ func (c *Clouds) connectEmulated(ctx context.Context, conn *Connected, providers
 		ep = set.Endpoints()
 		logger.Info("started emulated clouds in this process", "providers", providers, "state_file", c.StateFile,
 			"restored", conn.Restored, "aws", ep.AWS.URL, "hetzner", ep.Hetzner.URL, "gcp", ep.GCP.URL)
-		drivers, closeDrivers, err := set.Drivers(ctx)
-		if err != nil {
-			return err
+		if c.StateFile != "" {
+			// The Set's own drivers save it after every call.
+			drivers, closeDrivers, err = set.Drivers(ctx)
+		} else {
+			drivers, closeDrivers, err = emulated.DriversThrough(ctx, ep, c.Transport)
 		}
-		conn.closers = append(conn.closers, closeDrivers)
-		conn.addEmulated(providers, drivers, ep)
-		return nil
 	default:
 		return fmt.Errorf("the emulated providers (%s) need -emulators: start go run ./examples/emulators and pass its control URL, so that this program sees the emulated clouds the server uses",
 			strings.Join(providers, ", "))
 	}
-	drivers, closeDrivers, err := emulated.Drivers(ctx, ep)
 	if err != nil {
 		return err
 	}
 	conn.closers = append(conn.closers, closeDrivers)
-	conn.addEmulated(providers, drivers, ep)
+	for _, cl := range clouds {
+		conn.Drivers[cl.name] = drivers[cl.name]
+		if cl.emulatedRegions != nil {
+			conn.Regions[cl.name] = cl.emulatedRegions(ep)
+		}
+	}
 	return nil
-}
-
-// addEmulated records the drivers of the emulated providers, and the
-// regions they list.
-func (conn *Connected) addEmulated(providers []string, drivers map[string]cloudswitch.Provider, ep emulated.Endpoints) {
-	for _, p := range providers {
-		conn.Drivers[p] = drivers[p]
-		switch p {
-		case cloudswitch.AWS:
-			conn.Regions[p] = []string{ep.AWS.Region}
-			if len(ep.AWS.Regions) > 0 {
-				conn.Regions[p] = slices.Clone(ep.AWS.Regions)
-			}
-		case cloudswitch.GCP:
-			conn.Regions[p] = slices.Clone(ep.GCP.Zones)
-		}
-	}
-}
-
-// connectReal makes the driver of one real cloud, the regions it lists (nil:
-// all), and what closes it (nil: nothing to close).
-func (c *Clouds) connectReal(ctx context.Context, provider string, logger *slog.Logger) (cloudswitch.Provider, []string, func(), error) {
-	switch provider {
-	case cloudswitch.AWS:
-		if c.AWSImage == "" {
-			return nil, nil, nil, errors.New("-aws-image is required: the AMI id (or resolve:ssm:PARAMETER) new instances boot from")
-		}
-		cfg, err := awsconfig.LoadDefaultConfig(ctx)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("loading the AWS configuration: %w", err)
-		}
-		if cfg.Region == "" {
-			return nil, nil, nil, errors.New("no AWS region: set AWS_REGION or a region in the AWS profile")
-		}
-		regions := []string{cfg.Region}
-		if c.AWSRegions != "" {
-			regions = strings.Split(c.AWSRegions, ",")
-		}
-		drv, err := aws.NewFromConfig(cfg, aws.WithImage(c.AWSImage), aws.WithRegions(regions...), aws.WithLogger(logger))
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		return drv, regions, nil, nil
-	case cloudswitch.Hetzner:
-		token := os.Getenv("HCLOUD_TOKEN")
-		if token == "" {
-			return nil, nil, nil, errors.New("HCLOUD_TOKEN is not set: create a read & write API token in the Hetzner Cloud console")
-		}
-		drv, err := hetzner.NewFromToken(token, hetzner.WithLogger(logger))
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		return drv, nil, nil, nil
-	case cloudswitch.GCP:
-		if c.GCPProject == "" || c.GCPZone == "" {
-			return nil, nil, nil, errors.New("-gcp-project and -gcp-zone are required")
-		}
-		// nil client options: Google application default credentials.
-		drv, err := gcp.NewFromClientOptions(ctx, c.GCPProject, nil, gcp.WithZone(c.GCPZone), gcp.WithLogger(logger))
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		return drv, []string{c.GCPZone}, func() { _ = drv.Close() }, nil
-	}
-	return nil, nil, nil, fmt.Errorf("no real driver for provider %q", provider)
 }

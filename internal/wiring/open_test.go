@@ -15,7 +15,7 @@ func TestALibpqKeywordValueStringIsRefusedNotTakenForAFileName(t *testing.T) {
 	dir := t.TempDir()
 	dsn := "host=" + dir + " user=app password=hunter2 dbname=ws"
 	for _, open := range []func(context.Context, string) (*DB, error){OpenDB, OpenExistingDB} {
-		db, err := open(context.Background(), dsn)
+		db, err := open(t.Context(), dsn)
 		if db != nil {
 			_ = db.Close()
 		}
@@ -28,7 +28,7 @@ func TestALibpqKeywordValueStringIsRefusedNotTakenForAFileName(t *testing.T) {
 }
 
 func TestOpenExistingDBOpensOnlyAMigratedDatabase(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "ws.db")
 	_, err := OpenExistingDB(ctx, path)
 	require.ErrorIs(t, err, errNoDatabase)
