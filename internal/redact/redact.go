@@ -7,6 +7,7 @@ package redact
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -33,12 +34,18 @@ var (
 	userinfo = regexp.MustCompile(`(://)[^/\s:@]+:[^/\s]*@`)
 	// long runs that look like random key material.
 	longRuns = regexp.MustCompile(`[A-Za-z0-9+/_-]{40,}`)
+	// Google OAuth access tokens ("ya29.…") and API keys ("AIza…", 39
+	// characters: too short for longRuns).
+	googleCredentials = regexp.MustCompile(`\bya29\.[0-9A-Za-z_.-]+|\bAIza[0-9A-Za-z_-]{35}\b`)
+	// An API key in a query string ("?key=…", "&key=…").
+	queryKeys = regexp.MustCompile(`([?&]key=)[^&\s"]+`)
 )
 
 // String returns s with every credential it recognises replaced by Mask:
 // values of secret-named fields (token=…, "password": …), Bearer and Basic
-// credentials, AWS access key ids, JSON web tokens, passwords in URLs, and
-// long mixed-case alphanumeric runs that look like API keys. Identifiers
+// credentials, AWS access key ids, Google OAuth access tokens and API keys,
+// API keys in query strings, JSON web tokens, passwords in URLs, and long
+// mixed-case alphanumeric runs that look like API keys. Identifiers
 // cloudswitch itself writes (lowercase hex, instance ids) are left alone.
 func String(s string) string {
 	if s == "" {
@@ -52,6 +59,8 @@ func String(s string) string {
 		return scheme + " " + Mask
 	})
 	s = cookies.ReplaceAllString(s, "${1}"+Mask)
+	s = googleCredentials.ReplaceAllString(s, Mask)
+	s = queryKeys.ReplaceAllString(s, "${1}"+Mask)
 	s = pairs.ReplaceAllString(s, "${1}"+Mask)
 	s = awsKeys.ReplaceAllString(s, Mask)
 	s = jwts.ReplaceAllString(s, Mask)
@@ -82,19 +91,60 @@ func looksRandom(s string) bool {
 	return upper && lower && digit
 }
 
-// Error returns err with its message redacted. The result unwraps to err, so
-// errors.Is and errors.As still reach every cause; nil stays nil.
-func Error(err error) error {
+// Error returns err with its message redacted: every occurrence of each
+// non-empty secret is masked, then String removes what it recognises. The
+// secrets are credentials the caller holds and String cannot know by shape,
+// such as an API token it was configured with. The result unwraps to err,
+// so errors.Is and errors.As still reach every cause; nil stays nil.
+// Redacting an error Error returned adds the new secrets to it instead of
+// wrapping it again, and returns it unchanged when it already masks them.
+func Error(err error, secrets ...string) error {
 	if err == nil {
 		return nil
 	}
-	if _, ok := err.(redacted); ok {
-		return err
+	r, ok := err.(*redacted)
+	if !ok {
+		return &redacted{err: err, secrets: merge(nil, secrets)}
 	}
-	return redacted{err}
+	all := merge(r.secrets, secrets)
+	if len(all) == len(r.secrets) {
+		return r
+	}
+	return &redacted{err: r.err, secrets: all}
 }
 
-type redacted struct{ err error }
+// merge returns known with the non-empty secrets it lacks appended, longest
+// first, so that a secret holding a shorter one is masked whole. known is
+// never modified.
+func merge(known, secrets []string) []string {
+	out := known
+	for _, s := range secrets {
+		if s == "" || slices.Contains(out, s) {
+			continue
+		}
+		if len(out) == len(known) {
+			out = slices.Clone(known)
+		}
+		out = append(out, s)
+	}
+	if len(out) != len(known) {
+		slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
+	}
+	return out
+}
 
-func (r redacted) Error() string { return String(r.err.Error()) }
-func (r redacted) Unwrap() error { return r.err }
+// redacted is an error whose message is redacted.
+type redacted struct {
+	err     error
+	secrets []string // longest first
+}
+
+func (r *redacted) Error() string {
+	s := r.err.Error()
+	for _, secret := range r.secrets {
+		s = strings.ReplaceAll(s, secret, Mask)
+	}
+	return String(s)
+}
+
+func (r *redacted) Unwrap() error { return r.err }

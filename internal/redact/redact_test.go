@@ -29,6 +29,9 @@ func TestStringRemovesCredentials(t *testing.T) {
 		"set-cookie":       "response Set-Cookie: sid=abcSESSION2; Path=/; HttpOnly",
 		"sas signature":    "GET https://acct.blob.core.windows.net/c/b?sv=2020&sig=SIGabc123%2Fxyz&se=1",
 		"apostrophe value": "password=it'sSecret rejected",
+		"google token":     "oauth2: got ya29.a0AfB_byPlantedToken42 from the metadata server",
+		"google api key":   "request with AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q rejected",
+		"query key":        "GET https://compute.googleapis.com/x?alt=json&key=plantedQueryKey&prettyPrint=false",
 	}
 	planted := map[string]string{
 		"bearer header":    "hc_9fQ2xLmP0aZ7Kd3",
@@ -51,6 +54,9 @@ func TestStringRemovesCredentials(t *testing.T) {
 		"set-cookie":       "abcSESSION2",
 		"sas signature":    "SIGabc123",
 		"apostrophe value": "sSecret",
+		"google token":     "a0AfB_byPlantedToken42",
+		"google api key":   "SyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q",
+		"query key":        "plantedQueryKey",
 	}
 	for name, in := range secrets {
 		t.Run(name, func(t *testing.T) {
@@ -95,5 +101,42 @@ func TestErrorRedactsTextButKeepsChain(t *testing.T) {
 	}
 	if Error(err) != err {
 		t.Fatal("redacting twice must not wrap twice")
+	}
+}
+
+func TestErrorMasksTheSecretsItIsGiven(t *testing.T) {
+	cause := errors.New("login as root with hunter2 failed")
+	if out := String(cause.Error()); !strings.Contains(out, "hunter2") {
+		t.Fatalf("String(%q) = %q: the test needs a secret String alone does not catch", cause, out)
+	}
+	err := Error(fmt.Errorf("provision: %w", cause), "hunter2", "")
+	if strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("Error(..., %q).Error() = %q: the secret survived", "hunter2", err)
+	}
+	if !strings.Contains(err.Error(), Mask) || !strings.Contains(err.Error(), "login as root") {
+		t.Fatalf("Error(...).Error() = %q: want the secret masked and the rest kept", err)
+	}
+	if !errors.Is(err, cause) {
+		t.Fatal("errors.Is no longer reaches the cause through an error redacted with secrets")
+	}
+	if Error(err, "hunter2") != err || Error(err) != err {
+		t.Fatal("redacting again with secrets it already masks must not wrap again")
+	}
+	more := Error(err, "root")
+	if strings.Contains(more.Error(), "root") || strings.Contains(more.Error(), "hunter2") {
+		t.Fatalf("adding a secret: %q; want both secrets masked", more)
+	}
+	if !errors.Is(more, cause) || errors.Unwrap(more) != errors.Unwrap(err) {
+		t.Fatal("adding a secret must keep the chain and not wrap twice")
+	}
+	if !strings.Contains(err.Error(), "as root with") {
+		t.Fatalf("the first error changed when a secret was added to a copy: %q", err)
+	}
+}
+
+func TestErrorMasksALongerSecretWhole(t *testing.T) {
+	err := Error(errors.New("token abc and abcdef given"), "abc", "abcdef")
+	if got, want := err.Error(), "token "+Mask+" and "+Mask+" given"; got != want {
+		t.Fatalf("Error(...).Error() = %q; want %q", got, want)
 	}
 }

@@ -79,11 +79,11 @@ func (d *Driver) describe(ctx context.Context, client *ec2.Client, inst cloudswi
 	op := "DescribeInstances " + inst.ID
 	out, err := client.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{inst.ID}}, d.bound)
 	if err != nil {
-		if classOf(err) == notFound && ctx.Err() == nil && d.mayBeUnseen(inst) {
+		if classOf(ctx, err) == notFound && ctx.Err() == nil && d.mayBeUnseen(inst) {
 			return types.Instance{}, fmt.Errorf("aws: %s: EC2 does not know the instance yet, %v after its launch, within the consistency window of %v: %w: %w",
 				op, time.Since(inst.CreatedAt).Round(time.Millisecond), d.cfg.consistencyWindow, cloudswitch.ErrTransient, redact.Error(err))
 		}
-		if classOf(err) == notFound && ctx.Err() == nil {
+		if classOf(ctx, err) == notFound && ctx.Err() == nil {
 			return d.crossCheck(ctx, client, inst, err)
 		}
 		return types.Instance{}, classify(ctx, op, err)
@@ -201,7 +201,7 @@ func (d *Driver) terminate(ctx context.Context, client *ec2.Client, region strin
 	op := "TerminateInstances " + inst.ID
 	out, err := client.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{inst.ID}}, d.bound)
 	if err != nil {
-		if classOf(err) == notFound && ctx.Err() == nil {
+		if classOf(ctx, err) == notFound && ctx.Err() == nil {
 			// DescribeInstances has just seen it: EC2's answers have not
 			// converged yet.
 			err = fmt.Errorf("aws: %s: not found, though DescribeInstances just saw it: %w: %w", op, cloudswitch.ErrTransient, redact.Error(err))

@@ -92,13 +92,17 @@
 // An instance EC2 does not know (InvalidInstanceID.NotFound) matches
 // cloudswitch.ErrInstanceNotFound, within the limits above. Throttling
 // (RequestLimitExceeded, Throttling, …), 5xx answers (InsufficientInstanceCapacity
-// included), timeouts and broken connections match cloudswitch.ErrTransient.
+// included), 408 and 429 answers without an EC2 code, timeouts, broken
+// connections and connections that never opened (a failed dial or DNS
+// lookup) match cloudswitch.ErrTransient.
 // The answers EC2 gives before it acts — UnauthorizedOperation, AuthFailure,
 // InvalidParameter…, InvalidAMIID.…, quotas such as InstanceLimitExceeded and
 // VcpuLimitExceeded, Unsupported, and throttling — match cloudswitch.ErrRefused: EC2 did not act. So does a
-// request the driver refuses before any call (ProvisionRequest.Check).
-// Nothing else does: a 5xx, a broken connection, an error
-// code the driver does not know, and any error after RunInstances or
+// request the driver refuses before any call (ProvisionRequest.Check), and
+// one that never left: a failed dial or DNS lookup, a certificate the TLS
+// handshake rejected.
+// Nothing else does: a 5xx, a broken connection, a status without an EC2
+// code, an error code the driver does not know, and any error after RunInstances or
 // TerminateInstances was accepted (a failed poll of a wait, which is
 // transient) leave the outcome unknown. A call whose context ended returns
 // the context's error. The SDK's error stays reachable with errors.As

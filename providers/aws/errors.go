@@ -4,17 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"strings"
-	"syscall"
 
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/redact"
+	"github.com/cloudswitch/cloudswitch/internal/transport"
 )
 
 // class is what an EC2 error means to the Switcher.
@@ -39,9 +35,9 @@ type verdict struct {
 
 // EC2 error codes by verdict (the "Error codes for the Amazon EC2 API" page
 // of the EC2 API Reference). Codes in none of these sets are classified by
-// their HTTP status: 5xx and 429 transient, other 4xx permanent, and never
-// a refusal: an answer the driver does not know proves nothing about what
-// EC2 did.
+// their HTTP status as internal/transport classifies a bare status (408,
+// 429 and 5xx transient, other statuses permanent), and never a refusal: an
+// answer the driver does not know proves nothing about what EC2 did.
 var (
 	notFoundCodes = map[string]bool{
 		"InvalidInstanceID.NotFound": true,
@@ -103,8 +99,9 @@ var (
 // matches cloudswitch.ErrInstanceNotFound for an instance EC2 does not know,
 // cloudswitch.ErrTransient for throttling, 5xx answers, timeouts and broken
 // connections, cloudswitch.ErrRefused for the answers EC2 gives before it
-// acts (authorization, validation, quotas, a reused ClientToken, throttling),
-// and nothing else for anything else. An error while ctx is done is the
+// acts (authorization, validation, quotas, a reused ClientToken, throttling)
+// and for a request internal/transport says never left (a failed dial or
+// DNS lookup, a rejected certificate), and nothing else for anything else. An error while ctx is done is the
 // context's error, neither transient nor refused. The SDK's error stays
 // reachable with errors.As; its text is redacted.
 //
@@ -119,7 +116,7 @@ func classify(ctx context.Context, op string, err error) error {
 	if cerr := ctx.Err(); cerr != nil {
 		return fmt.Errorf("aws: %s: %w: %w", op, cerr, safe)
 	}
-	v := verdictOf(err)
+	v := verdictOf(ctx, err)
 	var out error
 	switch v.class {
 	case notFound:
@@ -148,14 +145,17 @@ func afterAccepted(ctx context.Context, what string, err error) error {
 	return fmt.Errorf("aws: %s (after EC2 accepted the change): %w: %w", what, cloudswitch.ErrTransient, safe)
 }
 
-// classOf returns the class of an error of an EC2 call.
-func classOf(err error) class { return verdictOf(err).class }
+// classOf returns the class of an error of an EC2 call made with ctx.
+func classOf(ctx context.Context, err error) class { return verdictOf(ctx, err).class }
 
 // verdictOf returns the class of an error of an EC2 call and whether it is
-// a refusal.
-func verdictOf(err error) verdict {
+// a refusal. EC2's own codes decide first; an unknown code is classified by
+// its HTTP status and is never a refusal; a status without a code, and
+// every failure without a status, are internal/transport's to classify.
+func verdictOf(ctx context.Context, err error) verdict {
 	var ae smithy.APIError
-	if errors.As(err, &ae) {
+	hasCode := errors.As(err, &ae) && ae.ErrorCode() != ""
+	if hasCode {
 		code := ae.ErrorCode()
 		switch {
 		case notFoundCodes[code]:
@@ -168,31 +168,26 @@ func verdictOf(err error) verdict {
 			return verdict{class: permanent, refused: true}
 		}
 	}
-	var status interface{ HTTPStatusCode() int }
-	if errors.As(err, &status) {
-		switch s := status.HTTPStatusCode(); {
-		case s >= 500, s == http.StatusTooManyRequests:
-			return verdict{class: transient}
-		case s >= 400:
-			return verdict{class: permanent}
-		}
+	var (
+		status interface{ HTTPStatusCode() int }
+		v      verdict
+	)
+	if errors.As(err, &status) && status.HTTPStatusCode() >= 400 {
+		v = verdictOfTransport(transport.Status(status.HTTPStatusCode()))
+	} else {
+		v = verdictOfTransport(transport.Classify(ctx, err))
 	}
-	if retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err).Bool() || brokenConnection(err) {
-		return verdict{class: transient}
-	}
-	return verdict{class: permanent}
+	v.refused = v.refused && !hasCode
+	return v
 }
 
-// brokenConnection reports a connection that failed under a call: closed,
-// reset, refused, or timed out.
-func brokenConnection(err error) bool {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed) {
-		return true
+// verdictOfTransport is the verdict of a verdict of internal/transport. A
+// context that ended is no class of its own here: classify tests ctx first.
+func verdictOfTransport(v transport.Verdict) verdict {
+	if v.Transient {
+		return verdict{class: transient, refused: v.Refused}
 	}
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
+	return verdict{class: permanent, refused: v.Refused}
 }
 
 func hasAnyPrefix(s string, prefixes []string) bool {

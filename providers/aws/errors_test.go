@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -156,8 +158,12 @@ func TestDroppedConnectionIsTransient(t *testing.T) {
 				t.Fatal(err)
 			}
 			srv.Inject(awstest.Fault{Op: c.action, Times: 1, Drop: true})
-			if err := c.run(drv, inst); classOf(err) != isTransient {
+			err = c.run(drv, inst)
+			if classOf(err) != isTransient {
 				t.Fatalf("%s over a dropped connection: %v; want ErrTransient", c.name, err)
+			}
+			if errors.Is(err, cloudswitch.ErrRefused) {
+				t.Fatalf("%s over a dropped connection: %v; want no refusal: the request was sent", c.name, err)
 			}
 		})
 	}
@@ -174,6 +180,67 @@ func TestRefusedConnectionIsTransient(t *testing.T) {
 		if err := c.run(drv, inst); classOf(err) != isTransient {
 			t.Errorf("%s with the endpoint down: %v; want ErrTransient", c.name, err)
 		}
+	}
+}
+
+// A connection that never opened carried no request: every call is
+// transient and a refusal, as in every driver. The driver has a connection
+// pool of its own, so that no call is sent on a connection opened before
+// the endpoint went down (which may have carried the request).
+func TestAConnectionThatNeverOpenedIsATransientRefusal(t *testing.T) {
+	drv, srv := newDriver(t)
+	inst, err := drv.Provision(ctx, request("me", "ws-1", "tok-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	down, err := aws.New(ec2.New(ec2.Options{
+		Region: "us-east-1", BaseEndpoint: awssdk.String(srv.URL()),
+		Credentials: credentials.NewStaticCredentialsProvider(awstest.AccessKeyID, awstest.SecretAccessKey, ""),
+		HTTPClient:  &http.Client{Transport: &http.Transport{}},
+	}), aws.WithImage(testAMI))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range calls {
+		err := c.run(down, inst)
+		if classOf(err) != isTransient || !errors.Is(err, cloudswitch.ErrRefused) {
+			t.Errorf("%s with the endpoint down: %v; want ErrTransient and ErrRefused: the request never left", c.name, err)
+		}
+	}
+}
+
+// A status without an EC2 error code (a proxy's or a load balancer's page)
+// is classified as every driver classifies it: 408, 429 and 5xx transient,
+// other statuses permanent, and none a refusal.
+func TestBareStatusesAreClassifiedAsByEveryDriver(t *testing.T) {
+	for status, want := range map[int]errClass{
+		408: isTransient, 429: isTransient, 500: isTransient, 502: isTransient, 503: isTransient, 504: isTransient,
+		400: isPermanent, 403: isPermanent, 404: isPermanent,
+	} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "text/html")
+				w.WriteHeader(status)
+				_, _ = io.WriteString(w, "<html><body>the proxy says no</body></html>")
+			}))
+			t.Cleanup(proxy.Close)
+			client := ec2.New(ec2.Options{
+				Region: "us-east-1", BaseEndpoint: awssdk.String(proxy.URL),
+				Credentials: credentials.NewStaticCredentialsProvider(awstest.AccessKeyID, awstest.SecretAccessKey, ""),
+			})
+			drv, err := aws.New(client, aws.WithImage(testAMI))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = drv.Provision(ctx, request("me", "ws-1", "tok-1"))
+			if got := classOf(err); got != want {
+				t.Fatalf("a bare %d: %v; the driver says %s, want %s", status, err, got, want)
+			}
+			if errors.Is(err, cloudswitch.ErrRefused) {
+				t.Fatalf("a bare %d: %v; want no refusal: it is not EC2's answer", status, err)
+			}
+		})
 	}
 }
 

@@ -84,7 +84,7 @@ func (d *Driver) waitTerminated(ctx context.Context, client *ec2.Client, id stri
 		o.ClientOptions = append(o.ClientOptions, d.bound)
 		o.Retryable = func(ctx context.Context, _ *ec2.DescribeInstancesInput, out *ec2.DescribeInstancesOutput, err error) (bool, error) {
 			if err != nil {
-				if classOf(err) == notFound {
+				if classOf(ctx, err) == notFound {
 					return false, nil // EC2 forgot it: terminated long enough
 				}
 				return keepPolling(ctx, err, false)
@@ -108,7 +108,7 @@ func keepPolling(ctx context.Context, err error, notFoundIsLate bool) (bool, err
 	if ctx.Err() != nil {
 		return false, err
 	}
-	switch classOf(err) {
+	switch classOf(ctx, err) {
 	case transient:
 		return true, nil
 	case notFound:

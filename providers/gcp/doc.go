@@ -60,16 +60,21 @@
 // project, the zone, an image — is permanent, so that a misconfiguration
 // never makes a delete look done. 408, 429, 5xx, 403 with reason
 // rateLimitExceeded or userRateLimitExceeded, 400 resourceNotReady, broken
-// connections and timeouts match cloudswitch.ErrTransient, wrapped so that the cause stays
+// connections, connections that never opened (a failed dial or DNS lookup)
+// and timeouts match cloudswitch.ErrTransient, wrapped so that the cause stays
 // reachable with errors.As (a *googleapi.Error, an *apierror.APIError);
 // every other error is permanent.
 //
 // Refusals — the answers Compute Engine gives before a call takes effect —
-// match cloudswitch.ErrRefused: every 4xx but 408 and 400 resourceNotReady
-// (400 invalid or badRequest, 401, 403 forbidden, insufficientPermissions
-// or quotaExceeded, a 404 for a missing project, zone, image or machine
-// type, 409, and 429 and the 403 rate limits, which are transient too), and
-// the requests the driver rejects itself (ErrInvalidRequest). Nothing else
+// match cloudswitch.ErrRefused: every 4xx with an error reason but 408 and
+// 400 resourceNotReady (400 invalid or badRequest, 401, 403 forbidden,
+// insufficientPermissions or quotaExceeded, a 404 for a missing project,
+// zone, image or machine type, 409, and 429 and the 403 rate limits, which
+// are transient too), a request that never left (a failed dial or DNS
+// lookup, a certificate the TLS handshake rejected), and the requests the
+// driver rejects itself (ErrInvalidRequest). A status without a reason (a
+// proxy's page) is not Compute Engine's answer: 408, 429 and 5xx are
+// transient, and it is never a refusal nor a missing instance. Nothing else
 // is a refusal: not a 5xx, a timeout or a broken connection, and nothing
 // met once an insert or a delete has been accepted — an error while
 // waiting for it is transient (calling again settles it), a failed

@@ -2,17 +2,11 @@ package gcp
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
-	"syscall"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
 	"github.com/googleapis/gax-go/v2/apierror"
@@ -20,6 +14,7 @@ import (
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/redact"
+	"github.com/cloudswitch/cloudswitch/internal/transport"
 )
 
 // OperationError is a Compute Engine operation that was accepted and then
@@ -105,52 +100,54 @@ var rateLimitReasons = map[string]bool{
 // instance), means:
 //
 //   - cancelled when ctx has ended, whatever the error;
-//   - notFound for a 404 that names resource: Compute Engine answers
+//   - for Compute Engine's own answers, those carrying an error reason:
+//     notFound for a 404 that names resource: Compute Engine answers
 //     "The resource 'projects/P/zones/Z/instances/N' was not found". A 404
 //     about anything else — the project, the zone, an image or a machine
 //     type an insert names — is permanent: a missing project must never
-//     make a delete look done;
-//   - transient for 408, 429, 5xx, 403 with reason rateLimitExceeded or
-//     userRateLimitExceeded, 400 resourceNotReady (an operation runs on the
-//     instance), broken connections (EOF, resets, refused
-//     connections), network timeouts, and a call's own deadline expiring
-//     while ctx is alive;
-//   - permanent for everything else: 400, 401, other 403s (quotaExceeded
-//     included), 409, certificate errors, malformed answers.
+//     make a delete look done. Transient for 408, 429, 5xx, 403 with reason
+//     rateLimitExceeded or userRateLimitExceeded and 400 resourceNotReady
+//     (an operation runs on the instance); permanent for everything else:
+//     400, 401, other 403s (quotaExceeded included), 409;
+//   - for a status without a reason (a proxy's answer, an undecodable body)
+//     and every other failure, what internal/transport says: broken
+//     connections, refused connections, DNS failures, timeouts and a
+//     call's own deadline expiring while ctx is alive are transient;
+//     certificate errors and malformed answers permanent.
 func classify(ctx context.Context, resource string, err error) class {
 	if ctx.Err() != nil {
 		return cancelled
 	}
+	if gerr, reasons, ok := apiAnswer(err); ok {
+		return classifyStatus(gerr.Code, resource, gerr.Message, reasons)
+	}
 	var gerr *googleapi.Error
 	if errors.As(err, &gerr) {
-		return classifyStatus(gerr.Code, resource, gerr.Message, reasons(err, gerr))
+		return classOf(transport.Status(gerr.Code))
 	}
-	var (
-		unknownCA x509.UnknownAuthorityError
-		badHost   x509.HostnameError
-		badCert   x509.CertificateInvalidError
-		verifyErr *tls.CertificateVerificationError
-		dnsErr    *net.DNSError
-		opErr     *net.OpError
-		netErr    net.Error
-	)
+	return classOf(transport.Classify(ctx, err))
+}
+
+// classOf is the class of a verdict of internal/transport.
+func classOf(v transport.Verdict) class {
 	switch {
-	case errors.As(err, &unknownCA), errors.As(err, &badHost), errors.As(err, &badCert), errors.As(err, &verifyErr):
-		return permanent
-	case errors.As(err, &dnsErr):
-		if dnsErr.IsNotFound && !dnsErr.IsTemporary && !dnsErr.IsTimeout {
-			return permanent // the endpoint's host does not exist
-		}
-		return transient
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
-		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED),
-		errors.Is(err, syscall.ECONNABORTED), errors.Is(err, syscall.EPIPE),
-		errors.Is(err, context.DeadlineExceeded), // the call's own timeout; ctx is alive
-		errors.As(err, &opErr),
-		errors.As(err, &netErr) && netErr.Timeout():
+	case v.Cancelled:
+		return cancelled
+	case v.Transient:
 		return transient
 	}
 	return permanent
+}
+
+// apiAnswer returns the API error in err and its reasons when it is Compute
+// Engine's own answer: one that names at least one reason.
+func apiAnswer(err error) (*googleapi.Error, []string, bool) {
+	var gerr *googleapi.Error
+	if !errors.As(err, &gerr) {
+		return nil, nil, false
+	}
+	r := reasons(err, gerr)
+	return gerr, r, len(r) > 0
 }
 
 // classifyStatus classifies an HTTP error status with its message and
@@ -205,27 +202,33 @@ func isAlreadyExists(err error) bool {
 }
 
 // refused reports whether err, returned by an API call made with ctx about
-// resource, is Compute Engine's answer that it did not act on the call: a
-// 4xx it sends before a request takes effect — 400 invalid or badRequest,
-// 401, 403 forbidden, insufficientPermissions or quotaExceeded, 404 about
-// anything but resource (a missing project, zone, image or machine type),
-// 409, 412, and 429 or a 403 rate limit, which are also transient.
+// resource, says Compute Engine did not act on the call. Its own answers
+// are refusals when they are a 4xx it sends before a request takes effect —
+// 400 invalid or badRequest, 401, 403 forbidden, insufficientPermissions or
+// quotaExceeded, 404 about anything but resource (a missing project, zone,
+// image or machine type), 409, 412, and 429 or a 403 rate limit, which are
+// also transient. Any other failure is a refusal when internal/transport
+// says the request never left: a failed dial, a DNS failure, a certificate
+// the handshake rejected.
 //
 // Never a refusal: a 5xx, 408, a 404 naming resource (the instance is gone,
 // which is its own answer), 400 resourceNotReady (an operation is running on
-// the instance: its outcome is not ours to claim), broken connections,
-// timeouts, the caller's context ending, and every error met after a call
-// was accepted, which callers report through uncertain or an
-// *OperationError instead of fail.
+// the instance: its outcome is not ours to claim), a status without a
+// reason, broken connections, timeouts, the caller's context ending, and
+// every error met after a call was accepted, which callers report through
+// uncertain or an *OperationError instead of fail.
 func refused(ctx context.Context, resource string, err error) bool {
 	if ctx.Err() != nil {
 		return false
 	}
-	var gerr *googleapi.Error
-	if !errors.As(err, &gerr) {
-		return false
+	if gerr, reasons, ok := apiAnswer(err); ok {
+		return refusedStatus(gerr.Code, resource, gerr.Message, reasons)
 	}
-	return refusedStatus(gerr.Code, resource, gerr.Message, reasons(err, gerr))
+	var gerr *googleapi.Error
+	if errors.As(err, &gerr) {
+		return transport.Status(gerr.Code).Refused
+	}
+	return transport.Classify(ctx, err).Refused
 }
 
 // refusedStatus is refused for an HTTP error status with its message and
@@ -290,37 +293,8 @@ func uncertain(ctx context.Context, call string, err error) error {
 	return scrub(fmt.Errorf("gcp: %s: %w: %w", call, cloudswitch.ErrTransient, err))
 }
 
-// googleSecrets are Google credentials redact does not know by shape: OAuth
-// access tokens ("ya29.…"), API keys ("AIza…", 39 characters, too short to
-// look random to redact) and an API key in a query string ("key=…").
-var googleSecrets = regexp.MustCompile(`\bya29\.[0-9A-Za-z_.-]+|\bAIza[0-9A-Za-z_-]{35}\b|([?&]key=)[^&\s"]+`)
-
 // scrub hides anything that looks like a credential in err's message (an
-// SDK or a proxy may echo a request: an Authorization header, an API key);
-// errors.Is and errors.As still reach every cause. nil stays nil.
-func scrub(err error) error {
-	if err == nil {
-		return nil
-	}
-	if _, ok := err.(scrubbed); ok {
-		return err
-	}
-	return scrubbed{err}
-}
-
-// scrubbed is an error whose message is redacted.
-type scrubbed struct{ err error }
-
-func (e scrubbed) Error() string { return scrubText(e.err.Error()) }
-func (e scrubbed) Unwrap() error { return e.err }
-
-// scrubText redacts credentials in s.
-func scrubText(s string) string {
-	s = googleSecrets.ReplaceAllStringFunc(s, func(m string) string {
-		if prefix, _, ok := strings.Cut(m, "key="); ok && (strings.HasSuffix(prefix, "?") || strings.HasSuffix(prefix, "&")) {
-			return prefix + "key=" + redact.Mask
-		}
-		return redact.Mask
-	})
-	return redact.String(s)
-}
+// SDK or a proxy may echo a request: an Authorization header, an OAuth
+// access token, an API key); errors.Is and errors.As still reach every
+// cause. nil stays nil.
+func scrub(err error) error { return redact.Error(err) }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -158,8 +160,12 @@ func TestErrorsBrokenConnectionsAreTransient(t *testing.T) {
 		t.Run(c.name+"/dropped", func(t *testing.T) {
 			e := newEnv(t, nil)
 			e.srv.Inject(gcptest.Fault{Op: c.op, Times: 1, Drop: true})
-			if err := c.do(e); !errors.Is(err, cloudswitch.ErrTransient) {
+			err := c.do(e)
+			if !errors.Is(err, cloudswitch.ErrTransient) {
 				t.Fatalf("a dropped connection: %v; want ErrTransient", err)
+			}
+			if errors.Is(err, cloudswitch.ErrRefused) {
+				t.Fatalf("a dropped connection: %v; want no refusal: the request was sent", err)
 			}
 		})
 		t.Run(c.name+"/refused", func(t *testing.T) {
@@ -168,6 +174,43 @@ func TestErrorsBrokenConnectionsAreTransient(t *testing.T) {
 			err := call{do: c.do}.do(&env{srv: e.srv, d: down})
 			if !errors.Is(err, cloudswitch.ErrTransient) {
 				t.Fatalf("a refused connection: %v; want ErrTransient", err)
+			}
+			if !errors.Is(err, cloudswitch.ErrRefused) {
+				t.Fatalf("a refused connection: %v; want a refusal: the request never left", err)
+			}
+		})
+	}
+}
+
+// A status without a Compute Engine error reason (a proxy's or a load
+// balancer's page) is classified as every driver classifies it: 408, 429
+// and 5xx transient, other statuses permanent, and none a refusal or a
+// missing instance.
+func TestErrorsBareStatusesAreClassifiedAsByEveryDriver(t *testing.T) {
+	for status, transient := range map[int]bool{
+		408: true, 429: true, 500: true, 502: true, 503: true, 504: true,
+		400: false, 403: false, 404: false, 409: false,
+	} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "text/html")
+				w.WriteHeader(status)
+				_, _ = io.WriteString(w, "<html><body>the proxy says no</body></html>")
+			}))
+			t.Cleanup(proxy.Close)
+			d := newDriver(t, proxy.URL, "proxied-project", "ya29.secret"+randomHex(8))
+			for _, c := range calls {
+				err := call{do: c.do}.do(&env{d: d, srv: gcptest.NewServer(t)})
+				if err == nil {
+					t.Fatalf("%s answered a bare %d: no error", c.name, status)
+				}
+				if got := errors.Is(err, cloudswitch.ErrTransient); got != transient {
+					t.Errorf("%s answered a bare %d: transient=%v, want %v: %v", c.name, status, got, transient, err)
+				}
+				if errors.Is(err, cloudswitch.ErrRefused) || errors.Is(err, cloudswitch.ErrInstanceNotFound) {
+					t.Errorf("%s answered a bare %d: %v; want neither a refusal nor a missing instance", c.name, status, err)
+				}
+				wantCause(t, err, status)
 			}
 		})
 	}

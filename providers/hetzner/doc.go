@@ -130,8 +130,8 @@
 // not_found is cloudswitch.ErrInstanceNotFound (for Deprovision, success).
 // rate_limit_exceeded, conflict, locked, server_error, service_error,
 // unavailable, maintenance, timeout, bad_gateway, the capacity answers
-// resource_unavailable and placement_error, bare 429/500/502/503/504
-// answers, broken and refused connections and network timeouts match
+// resource_unavailable and placement_error, bare 408, 429 and 5xx answers,
+// broken and refused connections, DNS failures and network timeouts match
 // cloudswitch.ErrTransient: hcloud-go retries only some of them itself (not
 // 503, locked or maintenance), and the Switcher retries the rest.
 //
@@ -147,8 +147,10 @@
 // resource_limit_exceeded, resource_unavailable, placement_error,
 // protected, resource_locked, maintenance, unsupported_error,
 // method_not_allowed, deprecated_api_endpoint, rate_limit_exceeded (also
-// transient), not_found for a create (a missing image or type), and every
-// request the driver refuses before calling the API. Nothing else is a
+// transient), not_found for a create (a missing image or type), a request
+// that never left (a failed dial or DNS lookup, a certificate the TLS
+// handshake rejected), and every request the driver refuses before calling
+// the API. Nothing else is a
 // refusal: not a 5xx or an unknown code, not locked or conflict, not a bare
 // status from something in front of the API, not a broken connection, and
 // never an error after the API accepted a create or a delete (a failed or

@@ -2,29 +2,15 @@ package hetzner
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"strings"
-	"syscall"
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/redact"
+	"github.com/cloudswitch/cloudswitch/internal/transport"
 )
-
-// ErrNotOurs is cloudswitch.ErrNotOurs, which the driver returns when a
-// server's labels name another workspace, installation, owner or token than
-// the call was about: Deprovision then deletes nothing, and Provision never
-// adopts a server that has the token's name but not its labels.
-//
-// Deprecated: test for cloudswitch.ErrNotOurs.
-var ErrNotOurs = cloudswitch.ErrNotOurs
 
 // class is what an error means for the caller.
 type class int
@@ -104,18 +90,29 @@ var refusalCodes = map[hcloud.ErrorCode]bool{
 	"method_not_allowed":                  true,
 }
 
-// refusal reports whether err is the API's documented answer that it did not
-// act (see refusalCodes); not_found counts when the call was not about one
-// server (a create naming an image or type that does not exist).
-func refusal(err error, instance bool) bool {
-	var apiErr hcloud.Error
-	if !errors.As(err, &apiErr) {
+// refusal reports whether err, returned by an API call made with ctx, says
+// the API did not act: an answer the API documents as given before acting
+// (see refusalCodes; not_found counts when instance says the call was not
+// about one server, as a create naming an image or type that does not
+// exist), or a failure internal/transport says the request never left with
+// (a failed dial or DNS lookup, a rejected certificate). A bare status is
+// never one. Like a code, a transport refusal speaks of the SDK's last
+// attempt at the call (see ClientOptions for the SDK's retries).
+func refusal(ctx context.Context, err error, instance bool) bool {
+	if ctx.Err() != nil {
 		return false
 	}
-	if apiErr.Code == hcloud.ErrorCodeNotFound {
-		return !instance
+	var apiErr hcloud.Error
+	if errors.As(err, &apiErr) {
+		if apiErr.Code == hcloud.ErrorCodeNotFound {
+			return !instance
+		}
+		return refusalCodes[apiErr.Code]
 	}
-	return refusalCodes[apiErr.Code]
+	if errors.Is(err, hcloud.ErrStatusCode) || sdkFailure(err) {
+		return false
+	}
+	return transport.Classify(ctx, err).Refused
 }
 
 // classify says what err, returned by an API call made with ctx (resp is
@@ -123,14 +120,16 @@ func refusal(err error, instance bool) bool {
 //
 //   - cancelled when ctx has ended, whatever the error;
 //   - notFound for the API error not_found;
-//   - transient for the codes in transientCodes, for other codes and bare
-//     answers (hcloud.ErrStatusCode) with status 429, 500, 502, 503 or 504,
-//     and for broken connections, resets, refused connections and network
-//     timeouts;
-//   - permanent otherwise: the codes in permanentCodes, other 4xx answers —
-//     a bare 404 included, which is not the API saying "no such server" —,
-//     certificate errors, failed actions, malformed answers, invalid
-//     arguments.
+//   - transient for the codes in transientCodes;
+//   - permanent for the codes in permanentCodes, for failed actions and
+//     invalid arguments;
+//   - for other codes and for bare answers (hcloud.ErrStatusCode), what
+//     internal/transport says of their status: 408, 429 and 5xx transient,
+//     any other permanent (a bare 404 is not the API saying "no such
+//     server"); permanent when there is no status;
+//   - for every other failure, what internal/transport says: broken,
+//     reset or refused connections, DNS failures and timeouts are
+//     transient; certificate errors and malformed answers permanent.
 func classify(ctx context.Context, resp *hcloud.Response, err error) class {
 	if ctx.Err() != nil {
 		return cancelled
@@ -146,44 +145,38 @@ func classify(ctx context.Context, resp *hcloud.Response, err error) class {
 			return permanent
 		}
 		if r := apiErr.Response(); r != nil && r.Response != nil {
-			return classifyStatus(r.StatusCode)
+			return classOf(transport.Status(r.StatusCode))
 		}
 		return permanent
 	}
 	if errors.Is(err, hcloud.ErrStatusCode) {
 		if resp != nil && resp.Response != nil {
-			return classifyStatus(resp.StatusCode)
+			return classOf(transport.Status(resp.StatusCode))
 		}
 		return permanent
 	}
-	var (
-		actionErr   hcloud.ActionError
-		unknownCA   x509.UnknownAuthorityError
-		badHost     x509.HostnameError
-		badCert     x509.CertificateInvalidError
-		verifyErr   *tls.CertificateVerificationError
-		netErr      net.Error
-		argumentErr hcloud.ArgumentError
-	)
-	switch {
-	case errors.As(err, &actionErr), errors.As(err, &argumentErr),
-		errors.As(err, &unknownCA), errors.As(err, &badHost), errors.As(err, &badCert), errors.As(err, &verifyErr):
+	if sdkFailure(err) {
 		return permanent
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
-		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED),
-		errors.Is(err, syscall.ECONNABORTED), errors.Is(err, syscall.EPIPE),
-		errors.Is(err, context.DeadlineExceeded), // an HTTP client timeout, the caller's context being alive
-		errors.As(err, &netErr):
-		return transient
 	}
-	return permanent
+	return classOf(transport.Classify(ctx, err))
 }
 
-// classifyStatus classifies an HTTP status without an API error code.
-func classifyStatus(status int) class {
-	switch status {
-	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+// sdkFailure reports the SDK's own failures that are no transport's: an
+// action that failed, an argument the SDK rejected.
+func sdkFailure(err error) bool {
+	var (
+		actionErr   hcloud.ActionError
+		argumentErr hcloud.ArgumentError
+	)
+	return errors.As(err, &actionErr) || errors.As(err, &argumentErr)
+}
+
+// classOf is the class of a verdict of internal/transport.
+func classOf(v transport.Verdict) class {
+	switch {
+	case v.Cancelled:
+		return cancelled
+	case v.Transient:
 		return transient
 	}
 	return permanent
@@ -192,7 +185,7 @@ func classifyStatus(status int) class {
 // fail wraps err, which the API call op failed with, so that the caller can
 // tell what it means: errors.Is(err, cloudswitch.ErrTransient) for a
 // transient error, cloudswitch.ErrRefused for an answer the API documents
-// as given before acting (see refusalCodes),
+// as given before acting or a request that never left (see refusal),
 // cloudswitch.ErrInstanceNotFound for not_found when instance says the call
 // was about one server (a missing image or type in a create is a refusal,
 // not a missing instance), the context's error when ctx ended; and
@@ -203,7 +196,7 @@ func (d *Driver) fail(ctx context.Context, op string, instance bool, resp *hclou
 	if c == cancelled {
 		return d.cancelled(ctx, op, err)
 	}
-	if refusal(err, instance) {
+	if refusal(ctx, err, instance) {
 		err = cloudswitch.Refused(err)
 	}
 	switch c {
@@ -239,26 +232,5 @@ func (d *Driver) uncertain(ctx context.Context, op string, err error) error {
 
 // scrub hides the API token, and anything else that looks like a
 // credential, in err's message; errors.Is and errors.As still reach every
-// cause.
-func (d *Driver) scrub(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &scrubbed{err: err, secret: d.secret}
-}
-
-// scrubbed is an error whose message is redacted.
-type scrubbed struct {
-	err    error
-	secret string
-}
-
-func (e *scrubbed) Error() string {
-	s := e.err.Error()
-	if e.secret != "" {
-		s = strings.ReplaceAll(s, e.secret, redact.Mask)
-	}
-	return redact.String(s)
-}
-
-func (e *scrubbed) Unwrap() error { return e.err }
+// cause. nil stays nil.
+func (d *Driver) scrub(err error) error { return redact.Error(err, d.secret) }

@@ -105,7 +105,7 @@ func TestTransientAPIErrorsMatchErrTransient(t *testing.T) {
 }
 
 func TestBareGatewayAnswersAreTransientAndOtherBareAnswersPermanent(t *testing.T) {
-	for _, status := range []int{429, 500, 502, 503, 504} {
+	for _, status := range []int{408, 429, 500, 501, 502, 503, 504} {
 		t.Run(http.StatusText(status), func(t *testing.T) {
 			eachOperation(t, hetznertest.Fault{Status: status}, func(t *testing.T, err error) {
 				if !errors.Is(err, cloudswitch.ErrTransient) || !errors.Is(err, hcloud.ErrStatusCode) {

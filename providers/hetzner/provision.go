@@ -94,19 +94,12 @@ func (d *Driver) create(ctx context.Context, req cloudswitch.ProvisionRequest, o
 	return provisioned(res.Server, req, location), nil
 }
 
-// checkRequest refuses, permanently, a request the driver cannot serve.
+// checkRequest refuses, permanently, a request the driver cannot serve:
+// one cloudswitch.ProvisionRequest.Check refuses, or whose owner is no
+// Hetzner label value.
 func checkRequest(req cloudswitch.ProvisionRequest) error {
-	switch {
-	case req.Token == "":
-		return refusef("provision: empty token")
-	case req.Owner == "":
-		return refusef("provision: empty owner")
-	case req.WorkspaceID == "":
-		return refusef("provision: empty workspace id")
-	case req.Compute.Provider != name:
-		return refusef("provision: the compute is for provider %q, not %q", req.Compute.Provider, name)
-	case req.Compute.InstanceType == "":
-		return refusef("provision: empty instance type (a Hetzner server type, such as cpx31)")
+	if err := req.Check(name); err != nil {
+		return fmt.Errorf("hetzner: %w", err)
 	}
 	if err := checkOwner(req.Owner); err != nil {
 		return cloudswitch.Refused(fmt.Errorf("hetzner: provision: %w", err))

@@ -111,7 +111,7 @@ func TestAServerWithOurNameButOtherLabelsIsNeverAdopted(t *testing.T) {
 			srv, d := setup(t, nil)
 			planted := srv.AddInstance(ownership.Name(req.Token), labels)
 			_, err := d.Provision(ctx, req)
-			if !errors.Is(err, hetzner.ErrNotOurs) || errors.Is(err, cloudswitch.ErrTransient) {
+			if !errors.Is(err, cloudswitch.ErrNotOurs) || errors.Is(err, cloudswitch.ErrTransient) {
 				t.Fatalf("Provision: %v; want the permanent ErrNotOurs", err)
 			}
 			vms := srv.Instances()

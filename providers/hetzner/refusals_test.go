@@ -8,6 +8,7 @@ import (
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 
 	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/providers/hetzner"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner/hetznertest"
 )
 
@@ -68,7 +69,7 @@ func TestServerErrorsLocksAndConflictsAreNeverRefusals(t *testing.T) {
 		})
 	}
 	t.Run("bare answers", func(t *testing.T) {
-		for _, status := range []int{400, 403, 429, 500, 502, 503, 504} {
+		for _, status := range []int{400, 403, 408, 429, 500, 501, 502, 503, 504} {
 			eachOperation(t, hetznertest.Fault{Status: status}, func(t *testing.T, err error) {
 				if errors.Is(err, cloudswitch.ErrRefused) {
 					t.Errorf("bare %d: %v; want no refusal: it is not the API's answer", status, err)
@@ -106,5 +107,29 @@ func TestRequestsRefusedBeforeAnyCallAreRefusals(t *testing.T) {
 	}
 	if n := srv.CallCount(""); n != 0 {
 		t.Fatalf("%d API calls; want none", n)
+	}
+}
+
+// A connection that never opened carried no request: every call against a
+// closed endpoint is transient and a refusal, as in every driver. The
+// driver has a connection pool of its own, so that no call is sent on a
+// connection opened before the endpoint went down (which may have carried
+// the request).
+func TestAConnectionThatNeverOpenedIsATransientRefusal(t *testing.T) {
+	srv, d := setup(t, nil)
+	inst := provision(t, d, request("ws-closed"))
+	srv.Close()
+	down, err := hetzner.New(srv.Client(
+		hcloud.WithRetryOpts(hcloud.RetryOpts{MaxRetries: 0}),
+		hcloud.WithHTTPClient(&http.Client{Transport: &http.Transport{}}),
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range operations {
+		err := op.call(down, inst)
+		if !errors.Is(err, cloudswitch.ErrTransient) || !errors.Is(err, cloudswitch.ErrRefused) {
+			t.Errorf("%s on a closed endpoint: %v; want ErrTransient and ErrRefused", op.name, err)
+		}
 	}
 }
