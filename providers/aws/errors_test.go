@@ -338,7 +338,7 @@ func TestSDKRetriesAreBounded(t *testing.T) {
 		if classOf(err) != isTransient {
 			t.Fatalf("%s: %v; want ErrTransient", name, err)
 		}
-		if n := srv.Calls("RunInstances"); n != 1 {
+		if n := srv.CallCount(awstest.OpRunInstances); n != 1 {
 			t.Errorf("%s: one Provision made %d RunInstances calls; want 1 (the SDK must not retry)", name, n)
 		}
 		srv.ClearFaults()

@@ -114,7 +114,7 @@ func TestErrorsNotFoundNamingTheInstanceIsErrInstanceNotFound(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Deprovision of an instance that does not exist: %v; want nil (gone is success)", err)
 	}
-	if n := e.srv.Calls(gcptest.OpGet) + e.srv.Calls(gcptest.OpDelete); n == 0 {
+	if n := e.srv.CallCount(gcptest.OpGet) + e.srv.CallCount(gcptest.OpDelete); n == 0 {
 		t.Errorf("Deprovision made no call; want the API asked")
 	}
 }
@@ -226,7 +226,7 @@ func TestErrorsContextEndingIsAContextError(t *testing.T) {
 			if !errors.Is(err, context.Canceled) || errors.Is(err, cloudswitch.ErrTransient) {
 				t.Fatalf("got %v; want context.Canceled, not transient", err)
 			}
-			if n := e.srv.Calls(c.op); n != 0 {
+			if n := e.srv.CallCount(c.op); n != 0 {
 				t.Errorf("a cancelled call reached the API %d times", n)
 			}
 		})

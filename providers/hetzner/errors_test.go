@@ -214,7 +214,7 @@ func TestAnEndedContextStaysAContextError(t *testing.T) {
 	if err := d.Deprovision(ctx, inst); err != nil && !errors.Is(err, cloudswitch.ErrInstanceNotFound) {
 		t.Errorf("Deprovision again: %v", err)
 	}
-	if n := len(srv.Servers()); n != 0 {
+	if n := len(srv.Instances()); n != 0 {
 		t.Errorf("%d servers after deprovisioning again; want none", n)
 	}
 }

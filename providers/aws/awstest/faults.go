@@ -148,10 +148,5 @@ func (s *Server) SetPageSize(n int) {
 // received, failed ones included ("" for all actions).
 func (s *Server) CallCount(op string) int { return s.faults.CallCount(op) }
 
-// Calls is CallCount.
-//
-// Deprecated: use CallCount, the name every emulator of this module uses.
-func (s *Server) Calls(op string) int { return s.faults.CallCount(op) }
-
 // ResetCalls zeroes the call counts.
 func (s *Server) ResetCalls() { s.faults.ResetCalls() }

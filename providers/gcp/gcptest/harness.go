@@ -30,7 +30,8 @@ var harnessFaults = map[providertest.FaultKind]Fault{
 // them, lost answers, the page size, the count of aggregatedList calls, the
 // ground truth (Live), a VM busy with another operation (400
 // resourceNotReady), credentials of another project (SetCallerProject) and
-// stopped instances (SetDown). Its Compute is an e2-standard-2. The
+// stopped instances (SetDown) and
+// inserts that fail after they were accepted (FailCreate). Its Compute is an e2-standard-2. The
 // emulator holds no secret: a test whose clients send one adds it to
 // Secrets.
 func (s *Server) Harness(p cloudswitch.Provider) providertest.Harness {
@@ -58,5 +59,11 @@ func (s *Server) Harness(p cloudswitch.Provider) providertest.Harness {
 			s.SetCallerProject(project)
 		},
 		SetDown: func(inst cloudswitch.Instance) { s.SetStatus(inst.Region, inst.ID, StatusTerminated) },
+		// An accepted insert whose operation ends DONE with an error, as
+		// when the zone runs out of the machine type after accepting it.
+		FailCreate: func() {
+			s.FailOperation(OpInsert, 1, http.StatusServiceUnavailable, "ZONE_RESOURCE_POOL_EXHAUSTED",
+				"The zone does not have enough resources available to fulfill the request.")
+		},
 	}
 }

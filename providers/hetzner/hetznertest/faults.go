@@ -89,11 +89,6 @@ func (s *Server) SetPageSize(n int) {
 // failed and unauthorized calls included.
 func (s *Server) CallCount(op string) int { return s.faults.CallCount(op) }
 
-// Calls is CallCount.
-//
-// Deprecated: use CallCount, the name every emulator of this module uses.
-func (s *Server) Calls(op string) int { return s.faults.CallCount(op) }
-
 // ResetCalls zeroes the call counts.
 func (s *Server) ResetCalls() { s.faults.ResetCalls() }
 

@@ -159,11 +159,6 @@ func (s *Server) Instances() []Instance {
 	return out
 }
 
-// Servers is Instances.
-//
-// Deprecated: use Instances, the name every emulator of this module uses.
-func (s *Server) Servers() []Instance { return s.Instances() }
-
 // AddInstance creates a running server with this name and labels, as
 // someone working outside cloudswitch would (another tool, a colleague, a
 // leftover), and returns it. It has the first server type and location and
