@@ -33,36 +33,32 @@ type Driver struct {
 
 var _ cloudswitch.Provider = (*Driver)(nil)
 
-// The SDK retries of a client NewFromToken builds: at most two, after 1 s
-// and 2 s (with jitter), so that they stay well inside the Switcher's own
-// retry policy instead of multiplying with it.
+// A client NewFromToken builds makes one attempt of each call: the
+// Switcher's retry policy is the only one. An SDK retry would hide the
+// first attempt's outcome — a create or delete that timed out may have
+// acted — behind the last attempt's answer, so a refused retry could be
+// taken for a call that did nothing.
 const (
-	sdkMaxRetries  = 2
-	sdkRetryBase   = time.Second
-	sdkRetryCap    = 4 * time.Second
+	sdkMaxRetries  = 0
 	pollBase       = 500 * time.Millisecond
 	pollMultiplier = 1.5
 	pollCap        = 5 * time.Second
 )
 
 // ClientOptions returns the hcloud client options NewFromToken uses besides
-// the token: at most two SDK retries (1 s, then 2 s, with jitter), and
-// action polling that starts at 500 ms and grows to 5 s, suited to servers
-// that take tens of seconds to create. A caller building its own client
-// for New should bound the SDK's retries the same way — hcloud-go retries
-// five times over up to a minute by default, and the Switcher retries
-// transient errors itself:
+// the token: no SDK retries, and action polling that starts at 500 ms and
+// grows to 5 s, suited to servers that take tens of seconds to create. A
+// caller building its own client for New should turn the SDK's retries off
+// the same way. hcloud-go retries five times by default, and an error then
+// speaks only of the last attempt: a delete that timed out and was retried
+// into rate_limit_exceeded would read as refused though it may have acted.
+// The Switcher retries transient errors itself:
 //
 //	client := hcloud.NewClient(append(hetzner.ClientOptions(), hcloud.WithToken(token))...)
 func ClientOptions() []hcloud.ClientOption {
 	return []hcloud.ClientOption{
 		hcloud.WithApplication("cloudswitch", ""),
-		hcloud.WithRetryOpts(hcloud.RetryOpts{
-			MaxRetries: sdkMaxRetries,
-			BackoffFunc: hcloud.ExponentialBackoffWithOpts(hcloud.ExponentialBackoffOpts{
-				Base: sdkRetryBase, Multiplier: 2, Cap: sdkRetryCap, Jitter: true,
-			}),
-		}),
+		hcloud.WithRetryOpts(hcloud.RetryOpts{MaxRetries: sdkMaxRetries}),
 		hcloud.WithPollOpts(hcloud.PollOpts{
 			BackoffFunc: hcloud.ExponentialBackoffWithOpts(hcloud.ExponentialBackoffOpts{
 				Base: pollBase, Multiplier: pollMultiplier, Cap: pollCap,
@@ -71,8 +67,9 @@ func ClientOptions() []hcloud.ClientOption {
 	}
 }
 
-// New returns a driver that uses client. The client's own retries should be
-// bounded (see ClientOptions). It fails on a nil client, on an option that
+// New returns a driver that uses client. The client must make no retries
+// of its own (see ClientOptions): the driver marks an error a refusal from
+// the answer it sees, which is the last attempt's. It fails on a nil client, on an option that
 // does not hold, and on WithClientOptions, which only NewFromToken takes.
 func New(client *hcloud.Client, opts ...Option) (*Driver, error) {
 	if client == nil {

@@ -1,6 +1,7 @@
 package hetzner_test
 
 import (
+	"net/http"
 	"testing"
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
@@ -148,4 +149,23 @@ func TestAnSSHKeyOfTheSameNameInAnotherProjectIsNoEvidenceOfGone(t *testing.T) {
 	_, alive := vmByID(t, srv, inst.ID)
 	require.True(t, alive)
 	assert.NotErrorIs(t, err, cloudswitch.ErrInstanceNotFound, "a key name found in another project vouched for a live server's deletion")
+}
+
+// The SDK must make one attempt of each call: with its retries on, a
+// delete that timed out and was retried into rate_limit_exceeded would read
+// as refused, though the first attempt may have acted.
+func TestTheClientNewFromTokenBuildsMakesOneAttemptSoAnAnswerSpeaksOfTheOnlyAttempt(t *testing.T) {
+	srv := hetznertest.NewServer(t)
+	client := hcloud.NewClient(append(hetzner.ClientOptions(), hcloud.WithEndpoint(srv.URL()), hcloud.WithToken(srv.Token()))...)
+	d, err := hetzner.New(client)
+	require.NoError(t, err)
+	inst := srv.AddInstance("victim", map[string]string{}).CloudswitchInstance()
+	for _, code := range []string{"conflict", "rate_limit_exceeded", "timeout", "bad_gateway"} {
+		srv.ResetCalls()
+		require.NoError(t, srv.Inject(hetznertest.Fault{Op: hetznertest.OpGetServer, Times: 1, Status: http.StatusConflict, Code: code}))
+		err := d.Deprovision(t.Context(), inst)
+		require.Error(t, err, "%s: the injected answer reaches the driver", code)
+		require.Equal(t, 1, srv.CallCount(hetznertest.OpGetServer), "%s: the SDK retried the call itself", code)
+		srv.ClearFaults()
+	}
 }

@@ -117,22 +117,21 @@ func (s *Server) Token() string { return s.cfg.token }
 // same account, as someone would configure by mistake: it authenticates,
 // but its project is a different one — empty, without the SSH keys
 // WithSSHKeys creates — so every server of Token's project answers 404
-// not_found to it, and servers created with it are not in Servers. Server
+// not_found to it, and servers created with it are not in Instances. Server
 // ids are unique across both projects, as on Hetzner.
 func (s *Server) OtherProjectToken() string { return s.otherToken }
 
 // Client returns an hcloud client for this server: its endpoint and token,
 // action polling that starts at once and backs off from 1 ms to 100 ms, and
-// at most one SDK retry 1 ms later (the SDK retries conflict,
-// rate_limit_exceeded, bad_gateway, timeout and bare 502/504 answers by
-// itself). opts are applied after these and may override them.
+// no SDK retries, as hetzner.ClientOptions. opts are applied after these
+// and may override them.
 func (s *Server) Client(opts ...hcloud.ClientOption) *hcloud.Client {
 	base := []hcloud.ClientOption{
 		hcloud.WithEndpoint(s.URL()),
 		hcloud.WithToken(s.Token()),
 		hcloud.WithApplication("hetznertest", ""),
 		hcloud.WithPollOpts(hcloud.PollOpts{BackoffFunc: pollBackoff}),
-		hcloud.WithRetryOpts(hcloud.RetryOpts{MaxRetries: 1, BackoffFunc: hcloud.ConstantBackoff(time.Millisecond)}),
+		hcloud.WithRetryOpts(hcloud.RetryOpts{MaxRetries: 0}), // as hetzner.ClientOptions: one attempt a call
 	}
 	return hcloud.NewClient(append(base, opts...)...)
 }
