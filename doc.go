@@ -110,7 +110,8 @@
 // The Reconciler that finds leaked VMs comes from the same Switcher, so that
 // it lists the same owner and resumes with the same hooks:
 //
-//	rec := sw.Reconciler(cloudswitch.WithGracePeriod(30 * time.Minute))
+//	rec, err := sw.Reconciler(cloudswitch.WithGracePeriod(30 * time.Minute))
+//	…
 //	report, err := rec.Reconcile(ctx) // every few minutes
 //
 // Drivers live in providers/aws, providers/hetzner and providers/gcp, each

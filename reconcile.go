@@ -37,7 +37,6 @@ type Reconciler struct {
 	providers map[string]Provider
 	cfg       reconcileConfig
 	sw        *Switcher
-	err       error // configuration error, returned by every Reconcile
 }
 
 // ReconcilerOption configures a Reconciler.
@@ -181,44 +180,35 @@ type BlockedSwitch struct {
 }
 
 // NewReconciler returns a Reconciler over store and the drivers in
-// providers. A configuration error (no providers, a negative grace period, a
-// bad option) is returned by every Reconcile.
-func NewReconciler(store Store, providers map[string]Provider, opts ...ReconcilerOption) *Reconciler {
-	cfg := reconcileConfig{grace: DefaultGracePeriod, concurrency: 8, deleteLimit: DefaultDeleteLimit}
-	for _, o := range opts {
-		if o != nil {
-			o(&cfg)
-		}
-	}
-	r := &Reconciler{store: store, providers: maps.Clone(providers), cfg: cfg}
+// providers. It resumes intents with a Switcher built from the
+// WithResumeOptions, exactly as New would build it. Every problem with its
+// arguments and options is returned at once, wrapping the errors New
+// returns; the Reconciler is then nil.
+func NewReconciler(store Store, providers map[string]Provider, opts ...ReconcilerOption) (*Reconciler, error) {
+	cfg := reconcileOptions(opts)
 	errs := cfg.errs
 	sw, err := New(store, providers, cfg.resumeOpts...)
 	if err != nil {
 		errs = append(errs, err)
 	}
-	r.sw = sw
-	if r.cfg.owner == "" && sw != nil {
-		r.cfg.owner = sw.cfg.owner
-	}
 	if len(errs) > 0 {
-		r.err = fmt.Errorf("cloudswitch: NewReconciler: %w", errors.Join(errs...))
+		return nil, fmt.Errorf("cloudswitch: NewReconciler: %w", errors.Join(errs...))
 	}
-	return r
+	if cfg.owner == "" {
+		cfg.owner = sw.cfg.owner
+	}
+	return &Reconciler{store: store, providers: maps.Clone(providers), cfg: cfg, sw: sw}, nil
 }
 
 // Reconciler returns a Reconciler over the Switcher's store and drivers that
 // resumes with the Switcher itself: the same owner, hooks, installation,
-// retry policy, logger, observer and clock, so that what the Reconciler
-// lists and how it finishes a switch can never drift from how the switch
-// was started. WithResumeOptions and WithReconcileOwner cannot be combined
-// with it; a Reconcile then returns the configuration error.
-func (s *Switcher) Reconciler(opts ...ReconcilerOption) *Reconciler {
-	cfg := reconcileConfig{grace: DefaultGracePeriod, concurrency: 8, deleteLimit: DefaultDeleteLimit}
-	for _, o := range opts {
-		if o != nil {
-			o(&cfg)
-		}
-	}
+// retry policy, logger, observer and clock. What the Reconciler lists and
+// how it finishes a switch can then never drift from how the switch was
+// started. It returns an error for a bad option, and for WithResumeOptions
+// or a WithReconcileOwner naming another owner: those would set what the
+// Switcher already decides.
+func (s *Switcher) Reconciler(opts ...ReconcilerOption) (*Reconciler, error) {
+	cfg := reconcileOptions(opts)
 	errs := cfg.errs
 	if len(cfg.resumeOpts) > 0 {
 		errs = append(errs, errors.New("WithResumeOptions: the Reconciler resumes with the Switcher's own options"))
@@ -226,21 +216,29 @@ func (s *Switcher) Reconciler(opts ...ReconcilerOption) *Reconciler {
 	if cfg.owner != "" && cfg.owner != s.cfg.owner {
 		errs = append(errs, fmt.Errorf("WithReconcileOwner(%q): the Switcher's owner is %q", cfg.owner, s.cfg.owner))
 	}
-	cfg.owner = s.cfg.owner
-	r := &Reconciler{store: s.store, providers: s.providers, cfg: cfg, sw: s}
 	if len(errs) > 0 {
-		r.err = fmt.Errorf("cloudswitch: Switcher.Reconciler: %w", errors.Join(errs...))
+		return nil, fmt.Errorf("cloudswitch: Switcher.Reconciler: %w", errors.Join(errs...))
 	}
-	return r
+	cfg.owner = s.cfg.owner
+	return &Reconciler{store: s.store, providers: s.providers, cfg: cfg, sw: s}, nil
+}
+
+// reconcileOptions applies opts to the defaults. Option errors are
+// collected in the result's errs.
+func reconcileOptions(opts []ReconcilerOption) reconcileConfig {
+	cfg := reconcileConfig{grace: DefaultGracePeriod, concurrency: 8, deleteLimit: DefaultDeleteLimit}
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	return cfg
 }
 
 // Reconcile runs one pass and returns its report, with errors.Join of the
 // report's errors (nil on a clean pass). A cancelled context ends the pass
 // promptly; the report then holds what was done.
 func (r *Reconciler) Reconcile(ctx context.Context) (Report, error) {
-	if r.err != nil {
-		return Report{}, r.err
-	}
 	start := time.Now()
 	p := &pass{r: r, rep: Report{Listed: make(map[string]int), Foreign: make(map[string]int)}, cache: newWorkspaceCache(r.store),
 		complete: make(map[string]bool)}

@@ -211,7 +211,10 @@ func reconcileCmd(ctx context.Context, args []string, std stdio) error {
 	if err != nil {
 		return err
 	}
-	rec := sw.Reconciler(cloudswitch.WithGracePeriod(*grace), cloudswitch.WithDeleteOrphans(*deleteOrphans))
+	rec, err := sw.Reconciler(cloudswitch.WithGracePeriod(*grace), cloudswitch.WithDeleteOrphans(*deleteOrphans))
+	if err != nil {
+		return err
+	}
 	report, err := rec.Reconcile(ctx)
 	out := struct {
 		Listed   map[string]int         `json:"listed"`

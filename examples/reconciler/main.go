@@ -133,7 +133,10 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) (err error) {
 	if err != nil {
 		return err
 	}
-	rec := sw.Reconciler(cfg.control.ReconcilerOptions(cfg.delete)...)
+	rec, err := sw.Reconciler(cfg.control.ReconcilerOptions(cfg.delete)...)
+	if err != nil {
+		return err
+	}
 	mode := "report"
 	if cfg.delete {
 		mode = "delete"
