@@ -117,10 +117,12 @@ func WithRetryPolicy(p RetryPolicy) Option {
 }
 
 // WithOwner sets the value of the ownership tag on every VM the Switcher
-// creates (default DefaultOwner). Installations sharing a cloud account use
-// different owners so that their Reconcilers never see each other's VMs. It
-// must be 1 to 63 characters of lowercase letters, digits, '-' and '_',
-// which every cloud accepts as a tag value.
+// creates (default DefaultOwner). It is also the owner whose VMs a
+// Reconciler lists: the Reconciler takes it from the Switcher it resumes
+// with (Switcher.Reconciler, or WithResumeOptions). Installations sharing a
+// cloud account use different owners, so that their Reconcilers never see
+// each other's VMs. It must be 1 to 63 characters of lowercase letters,
+// digits, '-' and '_', which every cloud accepts as a tag value.
 func WithOwner(owner string) Option {
 	return func(c *config) {
 		if !ownerName.MatchString(owner) {

@@ -12,7 +12,8 @@ import (
 
 // Reconciler finds and settles what switches left behind: it resumes every
 // intent whose lease has expired, then lists every provider's VMs carrying
-// its owner's tags and classifies each one — referenced by its workspace's
+// its owner's tags (the WithOwner of the Switcher it resumes with) and
+// classifies each one — referenced by its workspace's
 // record, held by a pending intent, too young to judge, or an orphan that no
 // record points at. Orphans are reported, and destroyed only when
 // WithDeleteOrphans says so. A control plane calls Reconcile every few
@@ -43,7 +44,6 @@ type Reconciler struct {
 type ReconcilerOption func(*reconcileConfig)
 
 type reconcileConfig struct {
-	owner       string
 	grace       time.Duration
 	delete      bool
 	deleteLimit int
@@ -76,18 +76,6 @@ func WithDeleteLimit(n int) ReconcilerOption {
 // it an orphan, when WithGracePeriod is not given. It is longer than
 // DefaultLease, so a switch in flight is never mistaken for a leak.
 const DefaultGracePeriod = 30 * time.Minute
-
-// WithReconcileOwner sets the ownership tag whose VMs the Reconciler lists
-// (default: the owner of the resume options, else DefaultOwner).
-func WithReconcileOwner(owner string) ReconcilerOption {
-	return func(c *reconcileConfig) {
-		if !ownerName.MatchString(owner) {
-			c.errs = append(c.errs, fmt.Errorf("cloudswitch: WithReconcileOwner: owner %q must be 1 to 63 lowercase letters, digits, '-' or '_'", owner))
-			return
-		}
-		c.owner = owner
-	}
-}
 
 // WithGracePeriod sets how old a VM must be before it may be called an
 // orphan (default DefaultGracePeriod): clouds list new VMs late, and a switch
@@ -122,9 +110,10 @@ func WithConcurrency(n int) ReconcilerOption {
 	}
 }
 
-// WithResumeOptions configures the Switcher the Reconciler resumes
-// intents with; its logger, observer, clock and retry policy are the
-// Reconciler's too.
+// WithResumeOptions configures the Switcher a Reconciler made by
+// NewReconciler resumes intents with. Its owner (WithOwner) is the
+// ownership tag whose VMs the Reconciler lists. Its logger, observer, clock
+// and retry policy are the Reconciler's too.
 func WithResumeOptions(opts ...Option) ReconcilerOption {
 	return func(c *reconcileConfig) { c.resumeOpts = append(c.resumeOpts, opts...) }
 }
@@ -194,9 +183,6 @@ func NewReconciler(store Store, providers map[string]Provider, opts ...Reconcile
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("cloudswitch: NewReconciler: %w", errors.Join(errs...))
 	}
-	if cfg.owner == "" {
-		cfg.owner = sw.cfg.owner
-	}
 	return &Reconciler{store: store, providers: maps.Clone(providers), cfg: cfg, sw: sw}, nil
 }
 
@@ -204,22 +190,17 @@ func NewReconciler(store Store, providers map[string]Provider, opts ...Reconcile
 // resumes with the Switcher itself: the same owner, hooks, installation,
 // retry policy, logger, observer and clock. What the Reconciler lists and
 // how it finishes a switch can then never drift from how the switch was
-// started. It returns an error for a bad option, and for WithResumeOptions
-// or a WithReconcileOwner naming another owner: those would set what the
-// Switcher already decides.
+// started. It returns an error for a bad option, and for WithResumeOptions:
+// the Switcher's options already decide what those would set.
 func (s *Switcher) Reconciler(opts ...ReconcilerOption) (*Reconciler, error) {
 	cfg := reconcileOptions(opts)
 	errs := cfg.errs
 	if len(cfg.resumeOpts) > 0 {
 		errs = append(errs, errors.New("WithResumeOptions: the Reconciler resumes with the Switcher's own options"))
 	}
-	if cfg.owner != "" && cfg.owner != s.cfg.owner {
-		errs = append(errs, fmt.Errorf("WithReconcileOwner(%q): the Switcher's owner is %q", cfg.owner, s.cfg.owner))
-	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("cloudswitch: Switcher.Reconciler: %w", errors.Join(errs...))
 	}
-	cfg.owner = s.cfg.owner
 	return &Reconciler{store: s.store, providers: s.providers, cfg: cfg, sw: s}, nil
 }
 

@@ -184,7 +184,7 @@ func (p *pass) scan(ctx context.Context, name string, prov Provider) {
 		p.complete[name] = complete
 		p.mu.Unlock()
 	}()
-	for inst, err := range orNoSequence(prov.Instances(ctx, p.r.cfg.owner), "the driver's Instances") {
+	for inst, err := range orNoSequence(prov.Instances(ctx, p.r.sw.cfg.owner), "the driver's Instances") {
 		if err != nil {
 			p.fail(fmt.Errorf("cloudswitch: listing %s after %d VMs: %w", name, listed, err))
 			flush() // what was listed before the failure is judged
@@ -473,8 +473,8 @@ func (p *pass) checkOwner() {
 	dangling := len(p.rep.Dangling)
 	p.mu.Unlock()
 	if listed == 0 && dangling > 0 {
-		p.fail(fmt.Errorf("cloudswitch: reconcile: no provider listed any VM with owner %q, yet %d records name VMs: is the owner (WithOwner, WithReconcileOwner) the one the Switcher creates VMs with?",
-			p.r.cfg.owner, dangling))
+		p.fail(fmt.Errorf("cloudswitch: reconcile: no provider listed any VM with owner %q, yet %d records name VMs: is the owner (WithOwner) the one the Switcher creates VMs with?",
+			p.r.sw.cfg.owner, dangling))
 	}
 }
 

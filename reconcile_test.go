@@ -149,6 +149,22 @@ func TestReconcileReportsOnlyTrueOrphans(t *testing.T) {
 	}
 }
 
+// A Reconciler lists the VMs of the owner its Switcher creates them with.
+func TestReconcileListsTheOwnerOfItsResumeOptions(t *testing.T) {
+	w := newRecWorld(t)
+	mine := w.aws.Add("acme-prod", "gone", cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"})
+	w.aws.Add(cloudswitch.DefaultOwner, "gone", cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"})
+	w.advance(2 * time.Hour)
+
+	rep, err := w.reconciler(cloudswitch.WithResumeOptions(cloudswitch.WithOwner("acme-prod"))).Reconcile(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(rep.Orphans); len(got) != 1 || got[0] != "aws/"+mine.ID || rep.Listed["aws"] != 1 {
+		t.Fatalf("listed %v, orphans %v; want only acme-prod's VM aws/%s", rep.Listed, got, mine.ID)
+	}
+}
+
 func TestReconcileDeletesOrphansOnlyWhenTold(t *testing.T) {
 	w := newRecWorld(t)
 	ref := w.workspace("ws", cloudswitch.AWS)
@@ -338,7 +354,7 @@ func TestReconcileRefusesBadConfiguration(t *testing.T) {
 	}{
 		"no providers":          {nil, nil},
 		"negative grace period": {aws, []cloudswitch.ReconcilerOption{cloudswitch.WithGracePeriod(-time.Minute)}},
-		"bad owner":             {aws, []cloudswitch.ReconcilerOption{cloudswitch.WithReconcileOwner("Bad Owner")}},
+		"bad owner":             {aws, []cloudswitch.ReconcilerOption{cloudswitch.WithResumeOptions(cloudswitch.WithOwner("Bad Owner"))}},
 		"zero concurrency":      {aws, []cloudswitch.ReconcilerOption{cloudswitch.WithConcurrency(0)}},
 	} {
 		if r, err := cloudswitch.NewReconciler(st, opts.providers, opts.opts...); err == nil || r != nil {
