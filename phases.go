@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
-
-	"github.com/cloudswitch/cloudswitch/internal/retry"
 )
 
 // The phases of a switch, as a state machine over the journaled intent. Every
@@ -339,26 +337,11 @@ func (e *hookRecordError) Error() string {
 }
 func (e *hookRecordError) Unwrap() error { return e.err }
 
-// deprovision destroys inst, retrying transient errors; a VM already gone is
-// success. It reports whether a failure was a refusal: the provider said of
-// every attempt that it did not act.
+// deprovision destroys inst within the run's lease, reported as a stage of
+// the switch (see Switcher.deprovision).
 func (r *run) deprovision(stage Stage, inst Instance) (refused bool, err error) {
-	p := r.s.providers[inst.Provider]
-	if p == nil {
-		return false, fmt.Errorf("VM %s is on provider %q, which has no driver here: %w", inst.ID, inst.Provider, ErrUnknownProvider)
-	}
-	sp := r.t.stageCtx(r.ctx, stage, inst.Provider, inst.ID)
-	var rt refusalTally
-	attempts, err := r.retrier(&sp).Do(sp.ctx, func(ctx context.Context) error {
-		err := p.Deprovision(ctx, inst)
-		if errors.Is(err, ErrInstanceNotFound) && !errors.Is(err, ErrNotOurs) {
-			return nil
-		}
-		return rt.note(foreignCause(err))
-	})
-	sp.ev.Attempts = attempts
-	sp.end(err)
-	return rt.refused(err), err
+	at := StageEvent{WorkspaceID: r.t.ev.WorkspaceID, IntentID: r.t.ev.IntentID, Stage: stage}
+	return r.s.deprovision(r.ctx, at, r.t.quiet, inst)
 }
 
 // provision creates the intent's new VM, or finds the one an earlier attempt
@@ -377,7 +360,7 @@ func (r *run) provision() (Instance, bool, error) {
 	sp := r.t.stageCtx(r.ctx, StageProvision, in.To.Provider, "")
 	var inst Instance
 	var rt refusalTally
-	attempts, err := r.retrier(&sp).Do(sp.ctx, func(ctx context.Context) error {
+	attempts, err := r.s.retrier(&sp).Do(sp.ctx, func(ctx context.Context) error {
 		var err error
 		inst, err = p.Provision(ctx, req)
 		return rt.note(foreignCause(err))
@@ -570,8 +553,6 @@ func (r *run) liveCtx() (context.Context, context.CancelFunc) {
 	}
 	return context.WithTimeout(context.WithoutCancel(r.ctx), cleanupTimeout)
 }
-
-func (r *run) retrier(sp *span) retry.Retrier { return r.s.retrier(sp) }
 
 func isTransient(err error) bool { return errors.Is(err, ErrTransient) }
 
