@@ -32,6 +32,22 @@ func (s *Switcher) trace(ctx context.Context, ev SwitchEvent) *tracer {
 	return t
 }
 
+// routed records where a switch goes, once its target is known.
+func (t *tracer) routed(from, to string) {
+	t.ev.From, t.ev.To = NormalizeProvider(from), to
+}
+
+// journaled records the intent a switch is about to journal: the stages
+// from here on carry its id.
+func (t *tracer) journaled(in *Intent) {
+	t.ev.IntentID = in.ID
+}
+
+// claiming records the strategy of the intent a switch is about to claim.
+func (t *tracer) claiming(in *Intent) {
+	t.ev.Strategy = in.Strategy
+}
+
 // end reports how the call ended.
 func (t *tracer) end(res Result, err error) {
 	if t.quiet {
