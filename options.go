@@ -192,13 +192,13 @@ type Hooks struct {
 	// state that lives on the VM. An error aborts the switch with nothing
 	// changed.
 	//
-	// The journal records that a switch started with the hook requires it
-	// (a Switcher or Reconciler without one will not advance the switch
-	// past it: ErrHookRequired), and records its completion before the VM
-	// is destroyed, so that a resumed switch does not run it again. It runs
-	// twice only if its process dies between the hook's return and that
-	// record, so it must be idempotent. A switch started without the hook
-	// never runs it, whoever resumes it.
+	// The journal records that a switch started with the hook requires it.
+	// A Switcher or Reconciler without one will not advance the switch past
+	// it (ErrHookRequired). The journal also records the hook's completion
+	// before the VM is destroyed, so that a resumed switch does not run it
+	// again. It runs twice only if its process dies between the hook's
+	// return and that record, so it must be idempotent. A switch started
+	// without the hook never runs it, whoever resumes it.
 	BeforeDeprovision func(ctx context.Context, w Workspace) error
 }
 

@@ -104,23 +104,25 @@ type Provider interface {
 	// req.Installation, req.WorkspaceID and req.Token, or returns the live
 	// VM an earlier request with the same Token created: the same Token
 	// never yields two live VMs. Once the token's VM is gone, a driver
-	// either refuses to create another (ErrTokenSpent) or — past the
-	// cloud's idempotency window, which no stateless driver can see —
-	// creates one carrying the same tags, so that the journal holding the
-	// token, or the Reconciler, still finds it. A refusal (ErrRefused)
-	// means no VM was created for the token by this call; any other error
-	// leaves that unknown until Provision is called again with it.
+	// refuses to create another (ErrTokenSpent). Past the cloud's
+	// idempotency window, which no stateless driver can see, it may create
+	// one instead; that one carries the same tags, so that the journal
+	// holding the token, or the Reconciler, still finds it. A refusal
+	// (ErrRefused) means no VM was created for the token by this call; any
+	// other error leaves that unknown until Provision is called again with
+	// it.
 	Provision(ctx context.Context, req ProvisionRequest) (Instance, error)
 
 	// Deprovision destroys inst. It returns nil once the VM is gone (billing
-	// stopped); a VM that is already gone is success, reported either as nil
-	// or as an error matching ErrInstanceNotFound — which a driver returns
-	// only when it is sure the VM does not exist, never for one it merely
-	// cannot see yet. It destroys only a VM whose ownership tags agree with
-	// inst: when inst.WorkspaceID (or inst.Installation) is set and the VM's
-	// tags name another workspace (or installation), it destroys nothing and
-	// returns an error matching ErrNotOurs. A VM without such a tag (created
-	// outside cloudswitch, or before the tag existed) is not fenced by it.
+	// stopped). A VM that is already gone is success, reported either as
+	// nil or as an error matching ErrInstanceNotFound. A driver returns that
+	// error only when it is sure the VM does not exist, never for one it
+	// merely cannot see yet. It destroys only a VM whose ownership tags
+	// agree with inst. When inst.WorkspaceID (or inst.Installation) is set
+	// and the VM's tags name another workspace (or installation), it
+	// destroys nothing and returns an error matching ErrNotOurs. A VM
+	// without such a tag (created outside cloudswitch, or before the tag
+	// existed) is not fenced by it.
 	Deprovision(ctx context.Context, inst Instance) error
 
 	// Instances yields every live VM carrying owner's ownership tags, page by

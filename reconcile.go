@@ -10,29 +10,28 @@ import (
 	"time"
 )
 
-// Reconciler finds and settles what switches left behind: it resumes every
-// intent whose lease has expired, then lists every provider's VMs carrying
-// its owner's tags (the WithOwner of the Switcher it resumes with) and
-// classifies each one — referenced by its workspace's
-// record, held by a pending intent, too young to judge, or an orphan that no
-// record points at. Orphans are reported, and destroyed only when
-// WithDeleteOrphans says so. A control plane calls Reconcile every few
-// minutes; a Reconciler is safe for concurrent use, though passes are meant to
-// run one at a time.
+// Reconciler finds and settles what switches left behind. It resumes every
+// intent whose lease has expired. Then it lists every provider's VMs
+// carrying its owner's tags: the WithOwner of the Switcher it resumes with.
+// Each VM is referenced by its workspace's record, held by a pending
+// intent, too young to judge, or an orphan that no record points at.
+// Orphans are reported, and destroyed only when WithDeleteOrphans says so.
+// A control plane calls Reconcile every few minutes. A Reconciler is safe
+// for concurrent use, though passes are meant to run one at a time.
 //
-// It fails closed: a VM whose workspace cannot be read, or whose age is
-// unknown, is never an orphan to delete; a provider whose listing fails
-// part-way reports what it saw and the error; an orphan is read again just
+// It fails closed. A VM whose workspace cannot be read, or whose age is
+// unknown, is never an orphan to delete. A provider whose listing fails
+// part-way reports what it saw and the error. An orphan is read again just
 // before it is destroyed.
 //
 // Its reach is fenced. It judges only the VMs of its own installation (see
 // InstallationStore): installations sharing a cloud account and an owner
 // never touch each other's VMs. It deletes nothing in a pass whose store
-// holds no workspace at all (a database that is new, empty or not the one
-// the VMs belong to), and nothing in a pass that finds more orphans to delete
-// than WithDeleteLimit allows; the Report says why. It never advances a
-// switch whose journal requires a BeforeDeprovision hook its resume options
-// lack; the Report lists such switches as Blocked.
+// holds no workspace at all: a database that is new, empty or not the one
+// the VMs belong to. It deletes nothing in a pass that finds more orphans
+// to delete than WithDeleteLimit allows. The Report says why. It never
+// advances a switch whose journal requires a BeforeDeprovision hook its
+// resume options lack; the Report lists such switches as Blocked.
 type Reconciler struct {
 	store     Store
 	providers map[string]Provider

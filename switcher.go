@@ -101,10 +101,10 @@ func New(store Store, providers map[string]Provider, opts ...Option) (*Switcher,
 //
 // On the same provider it writes the new compute (compare-and-swap) and
 // destroys nothing; if the workspace has no VM and provisioning is on, it
-// creates one. On a provider change it journals an intent in the record,
-// then — in the order of the Strategy — destroys the old VM on the old
-// provider, writes the new compute (clearing the old VM from the record in
-// the same write), and creates and records the new VM.
+// creates one. On a provider change it first journals an intent in the
+// record. Then, in the order of the Strategy, it destroys the old VM on the
+// old provider, writes the new compute, and creates and records the new VM.
+// The write of the new compute clears the old VM from the record.
 //
 // Errors: a *ValidationError (ErrInvalid) for a target the allowlist refuses;
 // ErrConfirmRequired; ErrNotFound; ErrConflict when IfVersion does not match
