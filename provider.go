@@ -22,8 +22,8 @@ type Instance struct {
 	// ID is the provider's identifier of the VM; opaque to everyone but its
 	// driver.
 	ID string `json:"id"`
-	// Region is where the VM runs: an AWS region, a GCP zone, a Hetzner
-	// location.
+	// Region is where the VM runs, in its provider's terms: an AWS region,
+	// a GCP zone or a Hetzner location, for example.
 	Region string `json:"region,omitempty"`
 	// WorkspaceID is the workspace named by the VM's ownership tags.
 	WorkspaceID string `json:"workspace_id,omitempty"`

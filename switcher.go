@@ -311,9 +311,8 @@ func (s *Switcher) precheck(id string, req Request) error {
 // checkFields validates the parts of a compute that do not depend on the
 // provider: region and image syntax.
 func (s *Switcher) checkFields(c Compute) error {
-	if c.Region != "" && !regionName.MatchString(c.Region) {
-		return &ValidationError{Field: "region", Value: c.Region,
-			Reason: "must be lowercase letters, digits and dashes (an AWS region, a GCP zone or a Hetzner location)"}
+	if err := checkRegion(c.Region); err != nil {
+		return err
 	}
 	return checkImage(c.Image)
 }
