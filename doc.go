@@ -1,10 +1,10 @@
 // Package cloudswitch moves a workspace — one record in a database, backed by
 // one VM on a cloud — from one provider to another without ever leaving a VM
-// running that no record points at. Drivers for AWS EC2, Hetzner Cloud and
-// GCP Compute Engine ship with it; a driver for any other cloud implements
-// [Provider]. Such a VM keeps billing and nobody finds it; this package exists
-// to make that impossible, under crashes, retries, concurrent callers and
-// flaky clouds.
+// running that no record points at. Such a VM keeps billing and nobody
+// finds it; this package exists to make that impossible, under crashes,
+// retries, concurrent callers and flaky clouds. Drivers for AWS EC2, Hetzner
+// Cloud and GCP Compute Engine ship with it; a driver for any other cloud
+// implements [Provider].
 //
 // # What a switch does
 //
