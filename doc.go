@@ -30,7 +30,9 @@
 // conformance suites refer to this list.
 //
 //   - Validate first: a target the allowlist refuses is a *[ValidationError]
-//     before anything is written or any provider is called.
+//     before anything is written or any provider is called. So is a target
+//     the cloud says it would not create, when its driver is a
+//     [Preflighter].
 //   - Fail closed: a read that fails (other than "not found") aborts with
 //     nothing done; "not found" and "could not read" are never confused.
 //   - The old VM is destroyed on its own provider, and that succeeds, before
@@ -66,7 +68,10 @@
 //   - Never a guess: an unknown provider, a provider without a driver, or a
 //     driver that cannot tell whether a VM exists never makes a VM "gone".
 //   - No implicit switch: an empty provider in a request keeps the current
-//     one, and a provider change requires [Request.ConfirmRecreate].
+//     one. Whatever destroys the VM (a provider change, a change of region
+//     or image) requires [Request.ConfirmRecreate]. A change of instance
+//     type resizes the VM in place where its driver is a [Resizer]; the
+//     record takes the new type only once the VM has it.
 //   - Every VM carries ownership tags (owner, installation, workspace,
 //     token), so the [Reconciler] can find any VM no record points at; a VM
 //     the driver returned but that cannot be accepted stays journaled by its

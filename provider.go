@@ -91,6 +91,12 @@ func (req ProvisionRequest) Check(provider string) error {
 // and the ownership checks. providers/providertest checks an implementation
 // against this contract.
 //
+// The contract is a driver's part of the guarantees listed in the package
+// documentation. Creation is idempotent by token, every VM carries its
+// ownership tags, destruction is fenced by them, a VM is "gone" only when
+// the driver is sure, refusals and transient errors are marked, and no
+// error carries a credential.
+//
 // Errors: a driver wraps an error the caller may retry (throttling, 5xx,
 // timeouts, broken connections) so that it matches ErrTransient, and an
 // instance the cloud does not know so that it matches ErrInstanceNotFound.
