@@ -134,10 +134,10 @@ func (a *Allowlist) WithRegions(provider string, allowed []string, def string) (
 }
 
 // WithImages returns a copy of a that allows provider's VMs only from the
-// given images (exact names or patterns where '*' matches any run of
-// characters, '/' included), with def, if not empty,
-// the image a workspace gets when it moves to provider without naming one.
-// A nil allowed lifts the restriction.
+// given images: exact names or patterns where '*' matches any run of
+// characters, '/' included. def, if not empty, is the image a workspace
+// gets when it moves to provider without naming one. A nil allowed lifts
+// the restriction.
 func (a *Allowlist) WithImages(provider string, allowed []string, def string) (*Allowlist, error) {
 	return a.withChoices(provider, "image", allowed, def, func(b *Allowlist) map[string]choices { return b.images })
 }

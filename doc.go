@@ -12,10 +12,10 @@
 // against an [Allowlist], and — on a provider change — journals an [Intent]
 // in the workspace's record with a compare-and-swap write before it calls any
 // provider. Then, in the order of its [Strategy], it destroys the old VM on
-// the old provider, writes the new compute (clearing the old VM from the
-// record in the same write), and creates the new VM with an idempotency
-// token derived from the intent, recording it and clearing the intent in the
-// last write. A same-provider change is a single compare-and-swap write.
+// the old provider and writes the new compute; that write clears the old VM
+// from the record. It creates the new VM with an idempotency token derived
+// from the intent. The last write records the new VM and clears the intent.
+// A same-provider change is a single compare-and-swap write.
 //
 // If the process dies at any step, the intent stays in the record.
 // [Switcher.Resume] — or the [Reconciler], once the intent's lease has
