@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
-	"maps"
 	"time"
 )
 
@@ -182,7 +181,7 @@ func NewReconciler(store Store, providers map[string]Provider, opts ...Reconcile
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("cloudswitch: NewReconciler: %w", errors.Join(errs...))
 	}
-	return &Reconciler{store: store, providers: maps.Clone(providers), cfg: cfg, sw: sw}, nil
+	return &Reconciler{store: sw.store, providers: sw.providers, cfg: cfg, sw: sw}, nil
 }
 
 // Reconciler returns a Reconciler over the Switcher's store and drivers that
