@@ -94,9 +94,9 @@ func (p listsUnderAnotherName) Instances(ctx context.Context, owner string) iter
 // VMs' provider differently from the name the driver is registered under
 // (a display name, a case difference — a wrong Instance, as issue 11 #5
 // found for Provision) makes the VM the record references (aws, id) look
-// like an orphan (AWS, id); pass.destroy then hands it to run.deprovision,
-// which looks the driver up by the listed name (phases.go, deprovision:
-// r.s.providers[inst.Provider]), gets nil and panics in a deleteOrphans
+// like an orphan (AWS, id); pass.destroy then hands it to the retrying
+// deprovision, which looks the driver up by the listed name (deprovision.go:
+// s.providers[inst.Provider]), gets nil and panics in a deleteOrphans
 // goroutine: the whole process dies. (Had the name been another registered
 // provider's, the deprovision would go to that other cloud and be reported
 // as Deleted when it answers "not found".) The pass runs in a child process
