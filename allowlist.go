@@ -13,8 +13,8 @@ import (
 
 // Allowlist is what a workspace may run on, keyed by provider: the instance
 // types, with the one a workspace gets when it moves to a provider without
-// naming one, and — when set — the regions (AWS regions, GCP zones, Hetzner
-// locations) and images allowed, each with an optional default. A provider
+// naming one, and — when set — the regions (each provider's regions, zones
+// or locations) and images allowed, each with an optional default. A provider
 // with no region (image) set accepts any well-formed region (image); a
 // provider with one accepts only what it lists, exactly or by pattern. An
 // Allowlist is immutable once built and safe for concurrent use.
@@ -57,7 +57,8 @@ var (
 	// instance type names across clouds: t3.medium, cpx31, e2-standard-2,
 	// custom-4-16384.
 	instanceTypeName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-	// AWS regions, GCP zones, Hetzner locations.
+	// a provider's regions, zones or locations: eu-west-1, europe-west4-a,
+	// fsn1.
 	regionName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 )
 
@@ -124,19 +125,19 @@ func DefaultAllowlist() *Allowlist {
 }
 
 // WithRegions returns a copy of a that allows provider's VMs only in the
-// given regions (AWS regions, GCP zones, Hetzner locations: exact names or
-// patterns where '*' matches any run of characters), with def, if not empty, the region a workspace gets
-// when it moves to provider without naming one. A nil allowed lifts the
-// restriction.
+// given regions: the provider's regions, zones or locations, as exact names
+// or patterns where '*' matches any run of characters. def, if not empty,
+// is the region a workspace gets when it moves to provider without naming
+// one. A nil allowed lifts the restriction.
 func (a *Allowlist) WithRegions(provider string, allowed []string, def string) (*Allowlist, error) {
 	return a.withChoices(provider, "region", allowed, def, func(b *Allowlist) map[string]choices { return b.regions })
 }
 
 // WithImages returns a copy of a that allows provider's VMs only from the
-// given images (exact names or patterns where '*' matches any run of
-// characters, '/' included), with def, if not empty,
-// the image a workspace gets when it moves to provider without naming one.
-// A nil allowed lifts the restriction.
+// given images: exact names or patterns where '*' matches any run of
+// characters, '/' included. def, if not empty, is the image a workspace
+// gets when it moves to provider without naming one. A nil allowed lifts
+// the restriction.
 func (a *Allowlist) WithImages(provider string, allowed []string, def string) (*Allowlist, error) {
 	return a.withChoices(provider, "image", allowed, def, func(b *Allowlist) map[string]choices { return b.images })
 }
@@ -394,9 +395,8 @@ func (a *Allowlist) Validate(c Compute) error {
 		}
 		return e
 	}
-	if c.Region != "" && !regionName.MatchString(c.Region) {
-		return &ValidationError{Field: "region", Value: c.Region,
-			Reason: "must be lowercase letters, digits and dashes (an AWS region, a GCP zone or a Hetzner location)"}
+	if err := checkRegion(c.Region); err != nil {
+		return err
 	}
 	if set, ok := a.regions[c.Provider]; ok && c.Region != "" && !set.allows(c.Region) {
 		return &ValidationError{Field: "region", Value: c.Region, Allowed: slices.Clone(set.Allowed),
@@ -420,6 +420,16 @@ func (a *Allowlist) providerOf(t string) string {
 		}
 	}
 	return ""
+}
+
+// checkRegion refuses a region that is not a plausible name; "" is the
+// driver's default.
+func checkRegion(region string) error {
+	if region != "" && !regionName.MatchString(region) {
+		return &ValidationError{Field: "region", Value: region,
+			Reason: "must be lowercase letters, digits and dashes: the name of one of the provider's regions, zones or locations"}
+	}
+	return nil
 }
 
 func checkImage(image string) error {

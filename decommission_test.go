@@ -77,7 +77,7 @@ func TestInterruptedDecommissionIsFinishedByResumeAndBlocksSwitches(t *testing.T
 	require.ErrorIs(t, err, cloudswitch.ErrSwitchInProgress)
 
 	later := func() time.Time { return time.Now().Add(time.Hour) }
-	rep, err := f.switcher(cloudswitch.WithClock(later)).Reconciler().Reconcile(ctx)
+	rep, err := reconcilerOf(t, f.switcher(cloudswitch.WithClock(later))).Reconcile(ctx)
 	require.NoError(t, err)
 	require.Equal(t, []string{"ws"}, rep.Resumed)
 	_, err = f.mem.Get(ctx, "ws")

@@ -1,9 +1,10 @@
 // Package cloudswitch moves a workspace — one record in a database, backed by
-// one VM on a cloud — from one provider to another (AWS EC2, Hetzner Cloud,
-// GCP Compute Engine) without ever leaving a VM running that no record
-// points at. Such a VM keeps billing and nobody finds it; this package exists
-// to make that impossible, under crashes, retries, concurrent callers and
-// flaky clouds.
+// one VM on a cloud — from one provider to another without ever leaving a VM
+// running that no record points at. Such a VM keeps billing and nobody
+// finds it; this package exists to make that impossible, under crashes,
+// retries, concurrent callers and flaky clouds. Drivers for AWS EC2, Hetzner
+// Cloud and GCP Compute Engine ship with it; a driver for any other cloud
+// implements [Provider].
 //
 // # What a switch does
 //
@@ -11,10 +12,10 @@
 // against an [Allowlist], and — on a provider change — journals an [Intent]
 // in the workspace's record with a compare-and-swap write before it calls any
 // provider. Then, in the order of its [Strategy], it destroys the old VM on
-// the old provider, writes the new compute (clearing the old VM from the
-// record in the same write), and creates the new VM with an idempotency
-// token derived from the intent, recording it and clearing the intent in the
-// last write. A same-provider change is a single compare-and-swap write.
+// the old provider and writes the new compute; that write clears the old VM
+// from the record. It creates the new VM with an idempotency token derived
+// from the intent. The last write records the new VM and clears the intent.
+// A same-provider change is a single compare-and-swap write.
 //
 // If the process dies at any step, the intent stays in the record.
 // [Switcher.Resume] — or the [Reconciler], once the intent's lease has
@@ -29,7 +30,9 @@
 // conformance suites refer to this list.
 //
 //   - Validate first: a target the allowlist refuses is a *[ValidationError]
-//     before anything is written or any provider is called.
+//     before anything is written or any provider is called. So is a target
+//     the cloud says it would not create, when its driver is a
+//     [Preflighter].
 //   - Fail closed: a read that fails (other than "not found") aborts with
 //     nothing done; "not found" and "could not read" are never confused.
 //   - The old VM is destroyed on its own provider, and that succeeds, before
@@ -65,7 +68,10 @@
 //   - Never a guess: an unknown provider, a provider without a driver, or a
 //     driver that cannot tell whether a VM exists never makes a VM "gone".
 //   - No implicit switch: an empty provider in a request keeps the current
-//     one, and a provider change requires [Request.ConfirmRecreate].
+//     one. Whatever destroys the VM (a provider change, a change of region
+//     or image) requires [Request.ConfirmRecreate]. A change of instance
+//     type resizes the VM in place where its driver is a [Resizer]; the
+//     record takes the new type only once the VM has it.
 //   - Every VM carries ownership tags (owner, installation, workspace,
 //     token), so the [Reconciler] can find any VM no record points at; a VM
 //     the driver returned but that cannot be accepted stays journaled by its
@@ -110,7 +116,8 @@
 // The Reconciler that finds leaked VMs comes from the same Switcher, so that
 // it lists the same owner and resumes with the same hooks:
 //
-//	rec := sw.Reconciler(cloudswitch.WithGracePeriod(30 * time.Minute))
+//	rec, err := sw.Reconciler(cloudswitch.WithGracePeriod(30 * time.Minute))
+//	…
 //	report, err := rec.Reconcile(ctx) // every few minutes
 //
 // Drivers live in providers/aws, providers/hetzner and providers/gcp, each

@@ -50,11 +50,11 @@ var (
 	// ErrRefused: the provider answered that it did not act on the call —
 	// an authorization, validation, quota or throttling error returned
 	// before the call took effect. It is the only proof a Switcher accepts
-	// that a failed call changed nothing: an error that does not match it
-	// (a 5xx, a timeout, a broken connection, an error after the cloud
-	// accepted the call, or any error a driver did not mark) leaves the
-	// outcome unknown, and the switch stays journaled. Throttling matches
-	// both ErrRefused and ErrTransient. Drivers mark a refusal with
+	// that a failed call changed nothing. An error that does not match it
+	// leaves the outcome unknown, and the switch stays journaled: a 5xx, a
+	// timeout, a broken connection, an error after the cloud accepted the
+	// call, or any error a driver did not mark. Throttling matches both
+	// ErrRefused and ErrTransient. Drivers mark a refusal with
 	// fmt.Errorf("...: %w: %w", ErrRefused, cause) or Refused.
 	ErrRefused = errors.New("cloudswitch: refused by the provider")
 
@@ -183,13 +183,14 @@ func (e *ValidationError) Is(target error) bool {
 // behind, any VM the switch created was destroyed again, and calling Switch
 // again is safe. Returned as *AbortError; it unwraps to its cause.
 //
-// A switch aborts only when it knows nothing changed: the read failed, the
-// hook refused, or a provider refused a call — every attempt's error matched
-// ErrRefused, such as a 403 or throttling until the retries ran out — and no
-// earlier run of the same switch could have acted. When the outcome of a call
-// is unknown — a 5xx, a timeout, an error the driver did not mark as a
-// refusal, a switch resumed after a crash — a VM may be gone or created after
-// all, so the switch stays journaled and returns *IncompleteError instead.
+// A switch aborts only when it knows nothing changed. The read failed, the
+// hook refused, or a provider refused a call: every attempt's error matched
+// ErrRefused, such as a 403, or throttling until the retries ran out. And no
+// earlier run of the same switch could have acted. The outcome of a call
+// may be unknown instead: a 5xx, a timeout, an error the driver did not mark
+// as a refusal, a switch resumed after a crash. Then a VM may be gone or
+// created after all, so the switch stays journaled and returns
+// *IncompleteError.
 type AbortError struct {
 	Stage       Stage
 	WorkspaceID string

@@ -108,10 +108,14 @@ func ExampleReconciler() {
 		Token:   "00112233445566778899aabbccddeeff", Owner: "acme-prod", Installation: installation})
 
 	// The Switcher's own Reconciler lists the VMs of its owner, "acme-prod".
-	rec := sw.Reconciler(
+	rec, err := sw.Reconciler(
 		cloudswitch.WithGracePeriod(0),      // judge VMs of any age (keep the default, 30 minutes, in production)
 		cloudswitch.WithDeleteOrphans(true), // destroy what it finds, not only report it
 	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	report, err := rec.Reconcile(ctx)
 	fmt.Println(err, report.Listed[cloudswitch.AWS], len(report.Orphans), report.Deleted[0].ID == leak.ID)
 	fmt.Println("live:", len(aws.Live()))

@@ -318,3 +318,25 @@ func requireIncomplete(t *testing.T, err error, stage cloudswitch.Stage) *clouds
 }
 
 var toHetzner = cloudswitch.Request{Compute: cloudswitch.Compute{Provider: cloudswitch.Hetzner}, ConfirmRecreate: true}
+
+// newReconciler is cloudswitch.NewReconciler for options a test knows are
+// good: an error fails the test.
+func newReconciler(t testing.TB, store cloudswitch.Store, providers map[string]cloudswitch.Provider, opts ...cloudswitch.ReconcilerOption) *cloudswitch.Reconciler {
+	t.Helper()
+	r, err := cloudswitch.NewReconciler(store, providers, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// reconcilerOf is (*cloudswitch.Switcher).Reconciler for options a test
+// knows are good: an error fails the test.
+func reconcilerOf(t testing.TB, sw *cloudswitch.Switcher, opts ...cloudswitch.ReconcilerOption) *cloudswitch.Reconciler {
+	t.Helper()
+	r, err := sw.Reconciler(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}

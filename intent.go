@@ -53,12 +53,27 @@ func (p Phase) valid() bool {
 // (or the Reconciler) finishes it or undoes it.
 //
 // Stores persist an Intent as an opaque JSON document, so fields can be added
-// without a schema change. A Store may read the document to index or list
-// pending switches (ID, Phase, LeaseExpires are stable names for that), but
-// no one but a Switcher may write it: a Store returns what it was given,
-// field for field, and an operator who edits a journal by hand takes over
-// the guarantees. A journal this version cannot act on is refused, never
-// guessed at (Resume aborts at StageValidate).
+// without a schema change.
+//
+// What a Store may read: whether a workspace has an intent at all
+// (Workspace.Pending is non-nil). That is all Store.Pending selects on, and
+// all the stores of this module read: sqlstore indexes the rows whose
+// pending column is not NULL. Get and GetBatch look workspaces up by id
+// alone. A Store may also read these fields, to index or query pending
+// switches; their JSON names are stable:
+//
+//   - ID ("id"): which switch it is.
+//   - Phase ("phase"): the step it takes next.
+//   - LeaseExpires ("lease_expires"): when another process may take it over.
+//
+// A Store interprets no other field.
+//
+// Who may write: no one but a Switcher (through Switch, Resume,
+// Decommission or a Reconciler) writes any field. A Store returns what it
+// was given, field for field, and never derives, fills or clears one. An
+// operator who edits a journal by hand takes over the guarantees. A journal
+// this version cannot act on is refused, never guessed at (Resume aborts at
+// StageValidate).
 type Intent struct {
 	// ID identifies the switch. It is unique and never reused.
 	ID string `json:"id"`

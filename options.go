@@ -117,10 +117,12 @@ func WithRetryPolicy(p RetryPolicy) Option {
 }
 
 // WithOwner sets the value of the ownership tag on every VM the Switcher
-// creates (default DefaultOwner). Installations sharing a cloud account use
-// different owners so that their Reconcilers never see each other's VMs. It
-// must be 1 to 63 characters of lowercase letters, digits, '-' and '_',
-// which every cloud accepts as a tag value.
+// creates (default DefaultOwner). It is also the owner whose VMs a
+// Reconciler lists: the Reconciler takes it from the Switcher it resumes
+// with (Switcher.Reconciler, or WithResumeOptions). Installations sharing a
+// cloud account use different owners, so that their Reconcilers never see
+// each other's VMs. It must be 1 to 63 characters of lowercase letters,
+// digits, '-' and '_', which every cloud accepts as a tag value.
 func WithOwner(owner string) Option {
 	return func(c *config) {
 		if !ownerName.MatchString(owner) {
@@ -190,13 +192,13 @@ type Hooks struct {
 	// state that lives on the VM. An error aborts the switch with nothing
 	// changed.
 	//
-	// The journal records that a switch started with the hook requires it
-	// (a Switcher or Reconciler without one will not advance the switch
-	// past it: ErrHookRequired), and records its completion before the VM
-	// is destroyed, so that a resumed switch does not run it again. It runs
-	// twice only if its process dies between the hook's return and that
-	// record, so it must be idempotent. A switch started without the hook
-	// never runs it, whoever resumes it.
+	// The journal records that a switch started with the hook requires it.
+	// A Switcher or Reconciler without one will not advance the switch past
+	// it (ErrHookRequired). The journal also records the hook's completion
+	// before the VM is destroyed, so that a resumed switch does not run it
+	// again. It runs twice only if its process dies between the hook's
+	// return and that record, so it must be idempotent. A switch started
+	// without the hook never runs it, whoever resumes it.
 	BeforeDeprovision func(ctx context.Context, w Workspace) error
 }
 

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
-
-	"github.com/cloudswitch/cloudswitch/internal/retry"
 )
 
 // The phases of a switch, as a state machine over the journaled intent. Every
@@ -145,16 +143,20 @@ func (r *run) makeBeforeBreak() (Result, error) {
 	return r.done(in)
 }
 
-// stop ends a switch that has not committed after a failed step. It aborts
-// — nothing changed, anything created is destroyed again — only when the
-// step was refused (certain: the provider said of every attempt that it did
-// not act, or the hook failed before anything was destroyed) and this run is
-// the intent's first claim. Otherwise an attempt may have taken effect
-// unseen — this run's, or that of an earlier holder that crashed or stopped
-// with an unknown outcome, whose VM may be created or destroyed already — so
-// "nothing changed" cannot be proven and undoing the switch could leave a VM
-// no record points at, or a workspace with no VM at all: the switch stays
-// journaled for Resume to finish once the cause is gone.
+// stop ends a switch that has not committed after a failed step.
+//
+// It aborts only when two things hold. The step was refused: certain is set
+// when the provider said of every attempt that it did not act, or when the
+// hook failed before anything was destroyed. And this run is the intent's
+// first claim. Aborting means nothing changed: anything created is
+// destroyed again.
+//
+// Otherwise an attempt may have taken effect unseen. It may be this run's,
+// or an earlier holder's that crashed or stopped with an unknown outcome;
+// its VM may be created or destroyed already. "Nothing changed" cannot be
+// proven then. Undoing the switch could leave a VM no record points at, or
+// a workspace with no VM at all. So the switch stays journaled, for Resume
+// to finish once the cause is gone.
 func (r *run) stop(stage Stage, cause error, certain bool) (Result, error) {
 	switch {
 	case errors.As(cause, new(*vanishedError)):
@@ -266,9 +268,10 @@ func (r *run) vanished(cause *vanishedError) (Result, error) {
 
 // superseded ends a switch whose intent is gone from a record that still
 // exists. The VM this run created is held by no journal and named by no
-// record, so it is destroyed — within the lease only, and never if the
-// record names it (a process that took the switch over after the lease
-// may have recorded it). Otherwise it is left, tagged, for the Reconciler.
+// record, so it is destroyed. That happens within the lease only, and never
+// if the record names the VM: a process that took the switch over after the
+// lease may have recorded it. Otherwise the VM is left, tagged, for the
+// Reconciler.
 func (r *run) superseded(e *supersededError, cause error) (Result, error) {
 	err := fmt.Errorf("switch %s: %w", e.claim, cause)
 	if c := r.created; c != nil {
@@ -339,26 +342,11 @@ func (e *hookRecordError) Error() string {
 }
 func (e *hookRecordError) Unwrap() error { return e.err }
 
-// deprovision destroys inst, retrying transient errors; a VM already gone is
-// success. It reports whether a failure was a refusal: the provider said of
-// every attempt that it did not act.
+// deprovision destroys inst within the run's lease, reported as a stage of
+// the switch (see Switcher.deprovision).
 func (r *run) deprovision(stage Stage, inst Instance) (refused bool, err error) {
-	p := r.s.providers[inst.Provider]
-	if p == nil {
-		return false, fmt.Errorf("VM %s is on provider %q, which has no driver here: %w", inst.ID, inst.Provider, ErrUnknownProvider)
-	}
-	sp := r.t.stageCtx(r.ctx, stage, inst.Provider, inst.ID)
-	var rt refusalTally
-	attempts, err := r.retrier(&sp).Do(sp.ctx, func(ctx context.Context) error {
-		err := p.Deprovision(ctx, inst)
-		if errors.Is(err, ErrInstanceNotFound) && !errors.Is(err, ErrNotOurs) {
-			return nil
-		}
-		return rt.note(foreignCause(err))
-	})
-	sp.ev.Attempts = attempts
-	sp.end(err)
-	return rt.refused(err), err
+	at := StageEvent{WorkspaceID: r.t.ev.WorkspaceID, IntentID: r.t.ev.IntentID, Stage: stage}
+	return r.s.deprovision(r.ctx, at, r.t.quiet, inst)
 }
 
 // provision creates the intent's new VM, or finds the one an earlier attempt
@@ -377,7 +365,7 @@ func (r *run) provision() (Instance, bool, error) {
 	sp := r.t.stageCtx(r.ctx, StageProvision, in.To.Provider, "")
 	var inst Instance
 	var rt refusalTally
-	attempts, err := r.retrier(&sp).Do(sp.ctx, func(ctx context.Context) error {
+	attempts, err := r.s.retrier(&sp).Do(sp.ctx, func(ctx context.Context) error {
 		var err error
 		inst, err = p.Provision(ctx, req)
 		return rt.note(foreignCause(err))
@@ -522,11 +510,11 @@ func (r *run) write(stage Stage, mutate func(*Workspace)) error {
 // errStoreBroken marks a Store answer that contradicts what was written.
 var errStoreBroken = errors.New("the store broke its contract")
 
-// lostClaim explains a record that no longer holds this run's claim: another
-// process took the same intent over (it goes on with it), or the intent is
-// gone from the record altogether — the workspace was deleted and created
-// again, or someone cleared the journal — and nothing of this switch
-// remains in it.
+// lostClaim explains a record that no longer holds this run's claim. Either
+// another process took the same intent over, and it goes on with it. Or the
+// intent is gone from the record altogether: the workspace was deleted and
+// created again, or someone cleared the journal. Then nothing of this
+// switch remains in the record.
 func (r *run) lostClaim(fresh Workspace, claim *Intent) error {
 	if fresh.Pending != nil && fresh.Pending.ID == claim.ID {
 		return fmt.Errorf("switch %s of workspace %q was taken over by another process: %w", claim.ID, fresh.ID, ErrSwitchInProgress)
@@ -570,8 +558,6 @@ func (r *run) liveCtx() (context.Context, context.CancelFunc) {
 	}
 	return context.WithTimeout(context.WithoutCancel(r.ctx), cleanupTimeout)
 }
-
-func (r *run) retrier(sp *span) retry.Retrier { return r.s.retrier(sp) }
 
 func isTransient(err error) bool { return errors.Is(err, ErrTransient) }
 

@@ -22,8 +22,8 @@ type Instance struct {
 	// ID is the provider's identifier of the VM; opaque to everyone but its
 	// driver.
 	ID string `json:"id"`
-	// Region is where the VM runs: an AWS region, a GCP zone, a Hetzner
-	// location.
+	// Region is where the VM runs, in its provider's terms: an AWS region,
+	// a GCP zone or a Hetzner location, for example.
 	Region string `json:"region,omitempty"`
 	// WorkspaceID is the workspace named by the VM's ownership tags.
 	WorkspaceID string `json:"workspace_id,omitempty"`
@@ -91,6 +91,12 @@ func (req ProvisionRequest) Check(provider string) error {
 // and the ownership checks. providers/providertest checks an implementation
 // against this contract.
 //
+// The contract is a driver's part of the guarantees listed in the package
+// documentation. Creation is idempotent by token, every VM carries its
+// ownership tags, destruction is fenced by them, a VM is "gone" only when
+// the driver is sure, refusals and transient errors are marked, and no
+// error carries a credential.
+//
 // Errors: a driver wraps an error the caller may retry (throttling, 5xx,
 // timeouts, broken connections) so that it matches ErrTransient, and an
 // instance the cloud does not know so that it matches ErrInstanceNotFound.
@@ -104,23 +110,25 @@ type Provider interface {
 	// req.Installation, req.WorkspaceID and req.Token, or returns the live
 	// VM an earlier request with the same Token created: the same Token
 	// never yields two live VMs. Once the token's VM is gone, a driver
-	// either refuses to create another (ErrTokenSpent) or — past the
-	// cloud's idempotency window, which no stateless driver can see —
-	// creates one carrying the same tags, so that the journal holding the
-	// token, or the Reconciler, still finds it. A refusal (ErrRefused)
-	// means no VM was created for the token by this call; any other error
-	// leaves that unknown until Provision is called again with it.
+	// refuses to create another (ErrTokenSpent). Past the cloud's
+	// idempotency window, which no stateless driver can see, it may create
+	// one instead; that one carries the same tags, so that the journal
+	// holding the token, or the Reconciler, still finds it. A refusal
+	// (ErrRefused) means no VM was created for the token by this call; any
+	// other error leaves that unknown until Provision is called again with
+	// it.
 	Provision(ctx context.Context, req ProvisionRequest) (Instance, error)
 
 	// Deprovision destroys inst. It returns nil once the VM is gone (billing
-	// stopped); a VM that is already gone is success, reported either as nil
-	// or as an error matching ErrInstanceNotFound — which a driver returns
-	// only when it is sure the VM does not exist, never for one it merely
-	// cannot see yet. It destroys only a VM whose ownership tags agree with
-	// inst: when inst.WorkspaceID (or inst.Installation) is set and the VM's
-	// tags name another workspace (or installation), it destroys nothing and
-	// returns an error matching ErrNotOurs. A VM without such a tag (created
-	// outside cloudswitch, or before the tag existed) is not fenced by it.
+	// stopped). A VM that is already gone is success, reported either as
+	// nil or as an error matching ErrInstanceNotFound. A driver returns that
+	// error only when it is sure the VM does not exist, never for one it
+	// merely cannot see yet. It destroys only a VM whose ownership tags
+	// agree with inst. When inst.WorkspaceID (or inst.Installation) is set
+	// and the VM's tags name another workspace (or installation), it
+	// destroys nothing and returns an error matching ErrNotOurs. A VM
+	// without such a tag (created outside cloudswitch, or before the tag
+	// existed) is not fenced by it.
 	Deprovision(ctx context.Context, inst Instance) error
 
 	// Instances yields every live VM carrying owner's ownership tags, page by

@@ -6,45 +6,42 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
-	"maps"
 	"time"
 )
 
-// Reconciler finds and settles what switches left behind: it resumes every
-// intent whose lease has expired, then lists every provider's VMs carrying
-// its owner's tags and classifies each one — referenced by its workspace's
-// record, held by a pending intent, too young to judge, or an orphan that no
-// record points at. Orphans are reported, and destroyed only when
-// WithDeleteOrphans says so. A control plane calls Reconcile every few
-// minutes; a Reconciler is safe for concurrent use, though passes are meant to
-// run one at a time.
+// Reconciler finds and settles what switches left behind. It resumes every
+// intent whose lease has expired. Then it lists every provider's VMs
+// carrying its owner's tags: the WithOwner of the Switcher it resumes with.
+// Each VM is referenced by its workspace's record, held by a pending
+// intent, too young to judge, or an orphan that no record points at.
+// Orphans are reported, and destroyed only when WithDeleteOrphans says so.
+// A control plane calls Reconcile every few minutes. A Reconciler is safe
+// for concurrent use, though passes are meant to run one at a time.
 //
-// It fails closed: a VM whose workspace cannot be read, or whose age is
-// unknown, is never an orphan to delete; a provider whose listing fails
-// part-way reports what it saw and the error; an orphan is read again just
+// It fails closed. A VM whose workspace cannot be read, or whose age is
+// unknown, is never an orphan to delete. A provider whose listing fails
+// part-way reports what it saw and the error. An orphan is read again just
 // before it is destroyed.
 //
 // Its reach is fenced. It judges only the VMs of its own installation (see
 // InstallationStore): installations sharing a cloud account and an owner
 // never touch each other's VMs. It deletes nothing in a pass whose store
-// holds no workspace at all (a database that is new, empty or not the one
-// the VMs belong to), and nothing in a pass that finds more orphans to delete
-// than WithDeleteLimit allows; the Report says why. It never advances a
-// switch whose journal requires a BeforeDeprovision hook its resume options
-// lack; the Report lists such switches as Blocked.
+// holds no workspace at all: a database that is new, empty or not the one
+// the VMs belong to. It deletes nothing in a pass that finds more orphans
+// to delete than WithDeleteLimit allows. The Report says why. It never
+// advances a switch whose journal requires a BeforeDeprovision hook its
+// resume options lack; the Report lists such switches as Blocked.
 type Reconciler struct {
 	store     Store
 	providers map[string]Provider
 	cfg       reconcileConfig
 	sw        *Switcher
-	err       error // configuration error, returned by every Reconcile
 }
 
 // ReconcilerOption configures a Reconciler.
 type ReconcilerOption func(*reconcileConfig)
 
 type reconcileConfig struct {
-	owner       string
 	grace       time.Duration
 	delete      bool
 	deleteLimit int
@@ -77,18 +74,6 @@ func WithDeleteLimit(n int) ReconcilerOption {
 // it an orphan, when WithGracePeriod is not given. It is longer than
 // DefaultLease, so a switch in flight is never mistaken for a leak.
 const DefaultGracePeriod = 30 * time.Minute
-
-// WithReconcileOwner sets the ownership tag whose VMs the Reconciler lists
-// (default: the owner of the resume options, else DefaultOwner).
-func WithReconcileOwner(owner string) ReconcilerOption {
-	return func(c *reconcileConfig) {
-		if !ownerName.MatchString(owner) {
-			c.errs = append(c.errs, fmt.Errorf("cloudswitch: WithReconcileOwner: owner %q must be 1 to 63 lowercase letters, digits, '-' or '_'", owner))
-			return
-		}
-		c.owner = owner
-	}
-}
 
 // WithGracePeriod sets how old a VM must be before it may be called an
 // orphan (default DefaultGracePeriod): clouds list new VMs late, and a switch
@@ -123,9 +108,10 @@ func WithConcurrency(n int) ReconcilerOption {
 	}
 }
 
-// WithResumeOptions configures the Switcher the Reconciler resumes
-// intents with; its logger, observer, clock and retry policy are the
-// Reconciler's too.
+// WithResumeOptions configures the Switcher a Reconciler made by
+// NewReconciler resumes intents with. Its owner (WithOwner) is the
+// ownership tag whose VMs the Reconciler lists. Its logger, observer, clock
+// and retry policy are the Reconciler's too.
 func WithResumeOptions(opts ...Option) ReconcilerOption {
 	return func(c *reconcileConfig) { c.resumeOpts = append(c.resumeOpts, opts...) }
 }
@@ -181,66 +167,57 @@ type BlockedSwitch struct {
 }
 
 // NewReconciler returns a Reconciler over store and the drivers in
-// providers. A configuration error (no providers, a negative grace period, a
-// bad option) is returned by every Reconcile.
-func NewReconciler(store Store, providers map[string]Provider, opts ...ReconcilerOption) *Reconciler {
-	cfg := reconcileConfig{grace: DefaultGracePeriod, concurrency: 8, deleteLimit: DefaultDeleteLimit}
-	for _, o := range opts {
-		if o != nil {
-			o(&cfg)
-		}
-	}
-	r := &Reconciler{store: store, providers: maps.Clone(providers), cfg: cfg}
+// providers. It resumes intents with a Switcher built from the
+// WithResumeOptions, exactly as New would build it. Every problem with its
+// arguments and options is returned at once, wrapping the errors New
+// returns; the Reconciler is then nil.
+func NewReconciler(store Store, providers map[string]Provider, opts ...ReconcilerOption) (*Reconciler, error) {
+	cfg := reconcileOptions(opts)
 	errs := cfg.errs
 	sw, err := New(store, providers, cfg.resumeOpts...)
 	if err != nil {
 		errs = append(errs, err)
 	}
-	r.sw = sw
-	if r.cfg.owner == "" && sw != nil {
-		r.cfg.owner = sw.cfg.owner
-	}
 	if len(errs) > 0 {
-		r.err = fmt.Errorf("cloudswitch: NewReconciler: %w", errors.Join(errs...))
+		return nil, fmt.Errorf("cloudswitch: NewReconciler: %w", errors.Join(errs...))
 	}
-	return r
+	return &Reconciler{store: sw.store, providers: sw.providers, cfg: cfg, sw: sw}, nil
 }
 
 // Reconciler returns a Reconciler over the Switcher's store and drivers that
 // resumes with the Switcher itself: the same owner, hooks, installation,
-// retry policy, logger, observer and clock, so that what the Reconciler
-// lists and how it finishes a switch can never drift from how the switch
-// was started. WithResumeOptions and WithReconcileOwner cannot be combined
-// with it; a Reconcile then returns the configuration error.
-func (s *Switcher) Reconciler(opts ...ReconcilerOption) *Reconciler {
+// retry policy, logger, observer and clock. What the Reconciler lists and
+// how it finishes a switch can then never drift from how the switch was
+// started. It returns an error for a bad option, and for WithResumeOptions:
+// the Switcher's options already decide what those would set.
+func (s *Switcher) Reconciler(opts ...ReconcilerOption) (*Reconciler, error) {
+	cfg := reconcileOptions(opts)
+	errs := cfg.errs
+	if len(cfg.resumeOpts) > 0 {
+		errs = append(errs, errors.New("WithResumeOptions: the Reconciler resumes with the Switcher's own options"))
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("cloudswitch: Switcher.Reconciler: %w", errors.Join(errs...))
+	}
+	return &Reconciler{store: s.store, providers: s.providers, cfg: cfg, sw: s}, nil
+}
+
+// reconcileOptions applies opts to the defaults. Option errors are
+// collected in the result's errs.
+func reconcileOptions(opts []ReconcilerOption) reconcileConfig {
 	cfg := reconcileConfig{grace: DefaultGracePeriod, concurrency: 8, deleteLimit: DefaultDeleteLimit}
 	for _, o := range opts {
 		if o != nil {
 			o(&cfg)
 		}
 	}
-	errs := cfg.errs
-	if len(cfg.resumeOpts) > 0 {
-		errs = append(errs, errors.New("WithResumeOptions: the Reconciler resumes with the Switcher's own options"))
-	}
-	if cfg.owner != "" && cfg.owner != s.cfg.owner {
-		errs = append(errs, fmt.Errorf("WithReconcileOwner(%q): the Switcher's owner is %q", cfg.owner, s.cfg.owner))
-	}
-	cfg.owner = s.cfg.owner
-	r := &Reconciler{store: s.store, providers: s.providers, cfg: cfg, sw: s}
-	if len(errs) > 0 {
-		r.err = fmt.Errorf("cloudswitch: Switcher.Reconciler: %w", errors.Join(errs...))
-	}
-	return r
+	return cfg
 }
 
 // Reconcile runs one pass and returns its report, with errors.Join of the
 // report's errors (nil on a clean pass). A cancelled context ends the pass
 // promptly; the report then holds what was done.
 func (r *Reconciler) Reconcile(ctx context.Context) (Report, error) {
-	if r.err != nil {
-		return Report{}, r.err
-	}
 	start := time.Now()
 	p := &pass{r: r, rep: Report{Listed: make(map[string]int), Foreign: make(map[string]int)}, cache: newWorkspaceCache(r.store),
 		complete: make(map[string]bool)}

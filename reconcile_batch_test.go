@@ -82,7 +82,7 @@ func batchWorld(t *testing.T, n int) (*batchStore, *memprovider.Provider, func(.
 		opts = append([]cloudswitch.ReconcilerOption{
 			cloudswitch.WithResumeOptions(cloudswitch.WithClock(func() time.Time { return now }), fastRetries),
 		}, opts...)
-		return cloudswitch.NewReconciler(st, map[string]cloudswitch.Provider{cloudswitch.AWS: aws}, opts...)
+		return newReconciler(t, st, map[string]cloudswitch.Provider{cloudswitch.AWS: aws}, opts...)
 	}
 }
 

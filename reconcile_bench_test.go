@@ -48,7 +48,7 @@ func BenchmarkReconcile100k(b *testing.B) {
 			p.AddForInstallation(cloudswitch.DefaultOwner, installation, fmt.Sprintf("%s-gone-%d", name, i), c)
 		}
 	}
-	r := cloudswitch.NewReconciler(counting, providers, cloudswitch.WithResumeOptions(cloudswitch.WithClock(clock)))
+	r := newReconciler(b, counting, providers, cloudswitch.WithResumeOptions(cloudswitch.WithClock(clock)))
 	vms := 3 * (perProvider + 10)
 
 	b.ReportAllocs()

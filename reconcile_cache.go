@@ -13,11 +13,11 @@ import (
 // It bounds what a pass holds beyond its per-workspace entries.
 const reconcileBatch = 1000
 
-// workspaceCache reads each workspace at most once per pass and keeps what
-// classifying its VMs needs — and, once its recorded VM has been listed and
-// it has no intent, only a 64-bit hash of its id: a pass over many VMs holds
-// one batch of them and about 16 bytes per settled workspace, never a table
-// of VMs.
+// workspaceCache reads each workspace at most once per pass. It keeps what
+// classifying the workspace's VMs needs. Once its recorded VM has been
+// listed and it has no intent, it keeps only a 64-bit hash of its id. So a
+// pass over many VMs holds one batch of them and about 16 bytes per settled
+// workspace, never a table of VMs.
 //
 // Two ids whose hashes collide (about one pass in 10^7 at a million
 // workspaces, with a seed drawn per pass) make the second workspace look

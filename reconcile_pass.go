@@ -29,7 +29,6 @@ type pass struct {
 
 // candidate is an orphan a pass may delete once every provider is listed.
 type candidate struct {
-	prov   Provider
 	inst   Instance
 	reason string
 }
@@ -155,7 +154,7 @@ func (p *pass) scan(ctx context.Context, name string, prov Provider) {
 		go func() {
 			defer wg.Done()
 			for inst := range work {
-				p.classify(ctx, prov, inst)
+				p.classify(ctx, inst)
 			}
 		}()
 	}
@@ -184,7 +183,7 @@ func (p *pass) scan(ctx context.Context, name string, prov Provider) {
 		p.complete[name] = complete
 		p.mu.Unlock()
 	}()
-	for inst, err := range orNoSequence(prov.Instances(ctx, p.r.cfg.owner), "the driver's Instances") {
+	for inst, err := range orNoSequence(prov.Instances(ctx, p.r.sw.cfg.owner), "the driver's Instances") {
 		if err != nil {
 			p.fail(fmt.Errorf("cloudswitch: listing %s after %d VMs: %w", name, listed, err))
 			flush() // what was listed before the failure is judged
@@ -227,9 +226,9 @@ func (p *pass) scan(ctx context.Context, name string, prov Provider) {
 
 // classify decides what one listed VM is, and acts on an orphan. Its
 // workspace was read by prefetch, or is read now.
-func (p *pass) classify(ctx context.Context, prov Provider, inst Instance) {
+func (p *pass) classify(ctx context.Context, inst Instance) {
 	if inst.WorkspaceID == "" {
-		p.orphan(ctx, prov, inst, "carries the owner tag but no workspace tag", false)
+		p.orphan(ctx, inst, "carries the owner tag but no workspace tag", false)
 		return
 	}
 	e := p.cache.get(ctx, inst.WorkspaceID)
@@ -258,14 +257,14 @@ func (p *pass) classify(ctx context.Context, prov Provider, inst Instance) {
 	if young, known := p.young(inst); young {
 		return
 	} else if !known {
-		p.orphan(ctx, prov, inst, "is not referenced by its workspace, and its age is unknown", false)
+		p.orphan(ctx, inst, "is not referenced by its workspace, and its age is unknown", false)
 		return
 	}
 	reason := "is not referenced by its workspace's record"
 	if !e.exists {
 		reason = "belongs to a workspace that no longer exists"
 	}
-	p.orphan(ctx, prov, inst, reason, true)
+	p.orphan(ctx, inst, reason, true)
 }
 
 // young reports whether inst is within the grace period, and whether its
@@ -279,7 +278,7 @@ func (p *pass) young(inst Instance) (young, known bool) {
 
 // orphan reports inst, after a fresh read of its workspace confirms it, and
 // keeps it for deletion when the policy says so.
-func (p *pass) orphan(ctx context.Context, prov Provider, inst Instance, reason string, deletable bool) {
+func (p *pass) orphan(ctx context.Context, inst Instance, reason string, deletable bool) {
 	if !p.confirm(ctx, inst) {
 		return
 	}
@@ -289,7 +288,7 @@ func (p *pass) orphan(ctx context.Context, prov Provider, inst Instance, reason 
 	if keep {
 		p.toDelete++
 		if len(p.candidates) <= p.r.cfg.deleteLimit {
-			p.candidates = append(p.candidates, candidate{prov: prov, inst: inst, reason: reason})
+			p.candidates = append(p.candidates, candidate{inst: inst, reason: reason})
 		}
 	}
 	p.mu.Unlock()
@@ -360,7 +359,7 @@ func (p *pass) deleteOrphans(ctx context.Context) {
 			if !p.confirm(ctx, c.inst) {
 				return
 			}
-			err := p.destroy(ctx, c.prov, c.inst)
+			err := p.destroy(ctx, c.inst)
 			ev.Deleted, ev.Err = err == nil, redact.Error(err)
 			if err != nil {
 				p.fail(fmt.Errorf("cloudswitch: destroying orphan %s/%s: %w", c.inst.Provider, c.inst.ID, err))
@@ -408,15 +407,15 @@ func (p *pass) reportOrphan(ctx context.Context, inst Instance, reason string, e
 	p.r.sw.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "VM with no record pointing at it", attrs...)
 }
 
-func (p *pass) destroy(ctx context.Context, prov Provider, inst Instance) error {
+// destroy destroys an orphan with the retrying deprovision of a switch.
+func (p *pass) destroy(ctx context.Context, inst Instance) error {
 	// Bounded like a switch's calls: no provider call runs without a
 	// deadline, however long the caller's pass may run.
 	ctx, cancel := context.WithTimeout(ctx, p.r.sw.cfg.lease)
 	defer cancel()
 	// Not a switch: stage and retry events are reported, with no intent.
-	t := &tracer{s: p.r.sw, ctx: ctx, ev: SwitchEvent{WorkspaceID: inst.WorkspaceID}}
-	r := &run{s: p.r.sw, t: t, ctx: ctx}
-	_, err := r.deprovision(StageDeprovision, inst)
+	at := StageEvent{WorkspaceID: inst.WorkspaceID, Stage: StageDeprovision}
+	_, err := p.r.sw.deprovision(ctx, at, false, inst)
 	return err
 }
 
@@ -473,8 +472,8 @@ func (p *pass) checkOwner() {
 	dangling := len(p.rep.Dangling)
 	p.mu.Unlock()
 	if listed == 0 && dangling > 0 {
-		p.fail(fmt.Errorf("cloudswitch: reconcile: no provider listed any VM with owner %q, yet %d records name VMs: is the owner (WithOwner, WithReconcileOwner) the one the Switcher creates VMs with?",
-			p.r.cfg.owner, dangling))
+		p.fail(fmt.Errorf("cloudswitch: reconcile: no provider listed any VM with owner %q, yet %d records name VMs: is the owner (WithOwner) the one the Switcher creates VMs with?",
+			p.r.sw.cfg.owner, dangling))
 	}
 }
 

@@ -60,7 +60,7 @@ func (w *recWorld) reconciler(opts ...cloudswitch.ReconcilerOption) *cloudswitch
 		cloudswitch.WithGracePeriod(time.Hour),
 		cloudswitch.WithResumeOptions(cloudswitch.WithClock(w.clock), fastRetries),
 	}, opts...)
-	return cloudswitch.NewReconciler(w.store, w.providers(), opts...)
+	return newReconciler(w.t, w.store, w.providers(), opts...)
 }
 
 func (w *recWorld) switcher() *cloudswitch.Switcher {
@@ -146,6 +146,22 @@ func TestReconcileReportsOnlyTrueOrphans(t *testing.T) {
 	}
 	if rep.Listed["aws"] != 2 || rep.Listed["hetzner"] != 2 || rep.Listed["gcp"] != 0 {
 		t.Fatalf("listed %v; want aws 2, hetzner 2, gcp 0 (only the owner's VMs)", rep.Listed)
+	}
+}
+
+// A Reconciler lists the VMs of the owner its Switcher creates them with.
+func TestReconcileListsTheOwnerOfItsResumeOptions(t *testing.T) {
+	w := newRecWorld(t)
+	mine := w.aws.Add("acme-prod", "gone", cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"})
+	w.aws.Add(cloudswitch.DefaultOwner, "gone", cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"})
+	w.advance(2 * time.Hour)
+
+	rep, err := w.reconciler(cloudswitch.WithResumeOptions(cloudswitch.WithOwner("acme-prod"))).Reconcile(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(rep.Orphans); len(got) != 1 || got[0] != "aws/"+mine.ID || rep.Listed["aws"] != 1 {
+		t.Fatalf("listed %v, orphans %v; want only acme-prod's VM aws/%s", rep.Listed, got, mine.ID)
 	}
 }
 
@@ -331,14 +347,34 @@ func TestReconcileStopsPromptlyWhenCancelled(t *testing.T) {
 
 func TestReconcileRefusesBadConfiguration(t *testing.T) {
 	st := memstore.New()
-	for name, r := range map[string]*cloudswitch.Reconciler{
-		"no providers":          cloudswitch.NewReconciler(st, nil),
-		"negative grace period": cloudswitch.NewReconciler(st, map[string]cloudswitch.Provider{"aws": memprovider.New("aws")}, cloudswitch.WithGracePeriod(-time.Minute)),
-		"bad owner":             cloudswitch.NewReconciler(st, map[string]cloudswitch.Provider{"aws": memprovider.New("aws")}, cloudswitch.WithReconcileOwner("Bad Owner")),
-		"zero concurrency":      cloudswitch.NewReconciler(st, map[string]cloudswitch.Provider{"aws": memprovider.New("aws")}, cloudswitch.WithConcurrency(0)),
+	aws := map[string]cloudswitch.Provider{"aws": memprovider.New("aws")}
+	for name, opts := range map[string]struct {
+		providers map[string]cloudswitch.Provider
+		opts      []cloudswitch.ReconcilerOption
+	}{
+		"no providers":          {nil, nil},
+		"negative grace period": {aws, []cloudswitch.ReconcilerOption{cloudswitch.WithGracePeriod(-time.Minute)}},
+		"bad owner":             {aws, []cloudswitch.ReconcilerOption{cloudswitch.WithResumeOptions(cloudswitch.WithOwner("Bad Owner"))}},
+		"zero concurrency":      {aws, []cloudswitch.ReconcilerOption{cloudswitch.WithConcurrency(0)}},
 	} {
-		if _, err := r.Reconcile(ctx); err == nil {
-			t.Errorf("%s: Reconcile ran", name)
+		if r, err := cloudswitch.NewReconciler(st, opts.providers, opts.opts...); err == nil || r != nil {
+			t.Errorf("%s: NewReconciler returned %v, %v; want no Reconciler and an error", name, r, err)
+		}
+	}
+}
+
+func TestSwitcherReconcilerRefusesBadConfiguration(t *testing.T) {
+	sw, err := cloudswitch.New(memstore.New(), map[string]cloudswitch.Provider{"aws": memprovider.New("aws")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, opt := range map[string]cloudswitch.ReconcilerOption{
+		"negative grace period": cloudswitch.WithGracePeriod(-time.Minute),
+		"zero concurrency":      cloudswitch.WithConcurrency(0),
+		"resume options":        cloudswitch.WithResumeOptions(cloudswitch.WithLease(time.Hour)),
+	} {
+		if r, err := sw.Reconciler(opt); err == nil || r != nil {
+			t.Errorf("%s: Switcher.Reconciler returned %v, %v; want no Reconciler and an error", name, r, err)
 		}
 	}
 }
@@ -347,7 +383,7 @@ func TestReconcileReportsWorkspacesOnProvidersWithoutDriver(t *testing.T) {
 	w := newRecWorld(t)
 	w.workspace("on-gcp", cloudswitch.GCP)
 	w.advance(2 * time.Hour)
-	r := cloudswitch.NewReconciler(w.store, map[string]cloudswitch.Provider{cloudswitch.AWS: w.aws},
+	r := newReconciler(t, w.store, map[string]cloudswitch.Provider{cloudswitch.AWS: w.aws},
 		cloudswitch.WithResumeOptions(cloudswitch.WithClock(w.clock)), cloudswitch.WithDeleteOrphans(true))
 	rep, err := r.Reconcile(ctx)
 	if !errors.Is(err, cloudswitch.ErrUnknownProvider) {
@@ -367,7 +403,7 @@ func TestReconcileLogsAndObservesOrphans(t *testing.T) {
 	logger := slog.New(slog.NewJSONHandler(&buf, nil))
 	var orphans []cloudswitch.OrphanEvent
 	obs := &orphanRecorder{events: &orphans}
-	r := cloudswitch.NewReconciler(w.store, w.providers(), cloudswitch.WithGracePeriod(time.Hour), cloudswitch.WithDeleteOrphans(true),
+	r := newReconciler(t, w.store, w.providers(), cloudswitch.WithGracePeriod(time.Hour), cloudswitch.WithDeleteOrphans(true),
 		cloudswitch.WithResumeOptions(cloudswitch.WithClock(w.clock), cloudswitch.WithLogger(logger), cloudswitch.WithObserver(obs)))
 	if _, err := r.Reconcile(ctx); err != nil {
 		t.Fatal(err)

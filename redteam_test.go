@@ -94,9 +94,9 @@ func (p listsUnderAnotherName) Instances(ctx context.Context, owner string) iter
 // VMs' provider differently from the name the driver is registered under
 // (a display name, a case difference — a wrong Instance, as issue 11 #5
 // found for Provision) makes the VM the record references (aws, id) look
-// like an orphan (AWS, id); pass.destroy then hands it to run.deprovision,
-// which looks the driver up by the listed name (phases.go, deprovision:
-// r.s.providers[inst.Provider]), gets nil and panics in a deleteOrphans
+// like an orphan (AWS, id); pass.destroy then hands it to the retrying
+// deprovision, which looks the driver up by the listed name (deprovision.go:
+// s.providers[inst.Provider]), gets nil and panics in a deleteOrphans
 // goroutine: the whole process dies. (Had the name been another registered
 // provider's, the deprovision would go to that other cloud and be reported
 // as Deleted when it answers "not found".) The pass runs in a child process
@@ -107,7 +107,7 @@ func TestReconcilerSurvivesADriverThatListsVMsUnderAnotherProviderName(t *testin
 		w := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 		providers := f.providers()
 		providers[cloudswitch.AWS] = listsUnderAnotherName{f.aws, "AWS"}
-		rep, _ := cloudswitch.NewReconciler(f.store, providers, cloudswitch.WithDeleteOrphans(true),
+		rep, _ := newReconciler(t, f.store, providers, cloudswitch.WithDeleteOrphans(true),
 			cloudswitch.WithGracePeriod(0)).Reconcile(ctx)
 		require.Empty(t, rep.Deleted, "the Reconciler destroyed a VM a record references")
 		require.True(t, f.aws.Exists(w.Instance.ID), "the workspace's recorded VM was destroyed")
@@ -152,7 +152,7 @@ func TestReconcilerSurvivesPlugInsThatReturnNoSequence(t *testing.T) {
 			f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 			providers := f.providers()
 			providers[cloudswitch.GCP] = nilListing{f.gcp}
-			_, err := cloudswitch.NewReconciler(f.store, providers).Reconcile(ctx)
+			_, err := newReconciler(t, f.store, providers).Reconcile(ctx)
 			require.Error(t, err, "a listing that could not be had must be reported")
 		})
 	})
@@ -160,7 +160,7 @@ func TestReconcilerSurvivesPlugInsThatReturnNoSequence(t *testing.T) {
 		inChildProcess(t, func() {
 			f := newFixture(t)
 			f.seed("ws", cloudswitch.AWS, "t3.medium", true)
-			_, err := cloudswitch.NewReconciler(nilPending{f.store}, f.providers()).Reconcile(ctx)
+			_, err := newReconciler(t, nilPending{f.store}, f.providers()).Reconcile(ctx)
 			require.Error(t, err, "pending intents that could not be listed must be reported")
 		})
 	})
@@ -204,7 +204,7 @@ func TestReconcilerNeverDestroysAVMOfAWorkspaceWhoseSwitchIsPending(t *testing.T
 	providers := f.providers()
 	providers[cloudswitch.Hetzner] = forgetsTokens{f.hz}
 	later := func() time.Time { return time.Now().Add(2 * time.Hour) }
-	rep, _ := cloudswitch.NewReconciler(f.store, providers, cloudswitch.WithDeleteOrphans(true), cloudswitch.WithGracePeriod(0),
+	rep, _ := newReconciler(t, f.store, providers, cloudswitch.WithDeleteOrphans(true), cloudswitch.WithGracePeriod(0),
 		cloudswitch.WithResumeOptions(cloudswitch.WithClock(later))).Reconcile(ctx)
 	require.Len(t, rep.Blocked, 1)
 	require.NotNil(t, f.get("ws").Pending, "the switch is still pending")
@@ -362,7 +362,7 @@ func TestAResizedVMReportedUnderAnotherProviderNameIsNeitherRecordedSoNorDestroy
 	require.NoError(t, err)
 	_, _ = sw.Switch(ctx, "ws", cloudswitch.Request{Compute: cloudswitch.Compute{InstanceType: "t3.large"}})
 
-	_, _ = cloudswitch.NewReconciler(f.store, f.providers(), cloudswitch.WithDeleteOrphans(true), cloudswitch.WithGracePeriod(0)).Reconcile(ctx)
+	_, _ = newReconciler(t, f.store, f.providers(), cloudswitch.WithDeleteOrphans(true), cloudswitch.WithGracePeriod(0)).Reconcile(ctx)
 	require.True(t, f.aws.Exists(w.Instance.ID), "the Reconciler destroyed the workspace's only VM after a resize")
 	now := f.get("ws")
 	require.NotNil(t, now.Instance)

@@ -22,7 +22,7 @@ func (r *run) resize() (Result, error) {
 	sp := r.t.stageCtx(r.ctx, StageResize, in.Old.Provider, in.Old.ID)
 	var inst Instance
 	var rt refusalTally
-	attempts, err := r.retrier(&sp).Do(sp.ctx, func(ctx context.Context) error {
+	attempts, err := r.s.retrier(&sp).Do(sp.ctx, func(ctx context.Context) error {
 		var err error
 		inst, err = rz.Resize(ctx, *in.Old, in.To.InstanceType)
 		return rt.note(foreignCause(err))

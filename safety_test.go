@@ -57,7 +57,7 @@ func TestResumeWithoutTheHookNeverDestroysUnbackedData(t *testing.T) {
 	require.ErrorIs(t, err, cloudswitch.ErrHookRequired, "a Switcher without the hook must not advance the switch")
 	require.True(t, f.aws.Exists(seeded.Instance.ID), "the old VM was destroyed before its backup ran")
 
-	rec := cloudswitch.NewReconciler(f.store, f.providers(), cloudswitch.WithResumeOptions(cloudswitch.WithClock(func() time.Time { return time.Now().Add(time.Hour) })))
+	rec := newReconciler(t, f.store, f.providers(), cloudswitch.WithResumeOptions(cloudswitch.WithClock(func() time.Time { return time.Now().Add(time.Hour) })))
 	rep, err := rec.Reconcile(ctx)
 	require.ErrorIs(t, err, cloudswitch.ErrHookRequired)
 	require.Len(t, rep.Blocked, 1, "the Report must say which switch is blocked and why")
@@ -86,7 +86,7 @@ func TestSwitcherReconcilerResumesWithTheSwitchersHooks(t *testing.T) {
 	}})).Switch(ctx, "ws", toHetzner)
 	requireIncomplete(t, err, cloudswitch.StageClaim)
 
-	rep, err := sw.Reconciler().Reconcile(ctx)
+	rep, err := reconcilerOf(t, sw).Reconcile(ctx)
 	require.NoError(t, err)
 	require.Equal(t, []string{"ws"}, rep.Resumed)
 	require.Equal(t, 1, backups)
@@ -242,7 +242,7 @@ func TestReconcilerDeletesNothingWhenItsStoreIsEmpty(t *testing.T) {
 	for i := range 9 {
 		f.aws.AddForInstallation(cloudswitch.DefaultOwner, installation, fmt.Sprintf("ws-%d", i), cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"})
 	}
-	rec := cloudswitch.NewReconciler(empty, f.providers(), cloudswitch.WithDeleteOrphans(true), cloudswitch.WithGracePeriod(0))
+	rec := newReconciler(t, empty, f.providers(), cloudswitch.WithDeleteOrphans(true), cloudswitch.WithGracePeriod(0))
 	rep, err := rec.Reconcile(ctx)
 	require.Error(t, err)
 	require.Len(t, rep.Orphans, 9)
@@ -258,7 +258,7 @@ func TestReconcilerDeletesNothingBeyondItsLimit(t *testing.T) {
 	for i := range 5 {
 		f.aws.AddForInstallation(cloudswitch.DefaultOwner, installation, fmt.Sprintf("gone-%d", i), cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"})
 	}
-	rec := cloudswitch.NewReconciler(f.store, f.providers(), cloudswitch.WithDeleteOrphans(true), cloudswitch.WithGracePeriod(0), cloudswitch.WithDeleteLimit(4))
+	rec := newReconciler(t, f.store, f.providers(), cloudswitch.WithDeleteOrphans(true), cloudswitch.WithGracePeriod(0), cloudswitch.WithDeleteLimit(4))
 	rep, err := rec.Reconcile(ctx)
 	require.Error(t, err, "%+v", rep)
 	require.Len(t, rep.Orphans, 5)
@@ -266,7 +266,7 @@ func TestReconcilerDeletesNothingBeyondItsLimit(t *testing.T) {
 	require.Contains(t, rep.Withheld, "exceed the limit of 4")
 	require.Len(t, f.aws.Live(), 6)
 
-	rep, err = cloudswitch.NewReconciler(f.store, f.providers(), cloudswitch.WithDeleteOrphans(true), cloudswitch.WithGracePeriod(0), cloudswitch.WithDeleteLimit(5)).Reconcile(ctx)
+	rep, err = newReconciler(t, f.store, f.providers(), cloudswitch.WithDeleteOrphans(true), cloudswitch.WithGracePeriod(0), cloudswitch.WithDeleteLimit(5)).Reconcile(ctx)
 	require.NoError(t, err)
 	require.Len(t, rep.Deleted, 5)
 	f.requireOnlyRecordedVM("kept")
@@ -289,7 +289,7 @@ func TestTwoInstallationsOnOneCloudNeverTouchEachOthersVMs(t *testing.T) {
 	require.NoError(t, err)
 
 	// Same owner (the default), same cloud account, another database.
-	rep, err := cloudswitch.NewReconciler(f.store, f.providers(), cloudswitch.WithDeleteOrphans(true), cloudswitch.WithGracePeriod(0)).Reconcile(ctx)
+	rep, err := newReconciler(t, f.store, f.providers(), cloudswitch.WithDeleteOrphans(true), cloudswitch.WithGracePeriod(0)).Reconcile(ctx)
 	require.NoError(t, err)
 	require.Empty(t, rep.Orphans, "another installation's VMs were judged")
 	require.Equal(t, 3, rep.Foreign[cloudswitch.AWS])

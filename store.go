@@ -10,9 +10,10 @@ import (
 //
 // An empty Provider in a stored record means [AWS], for records written before
 // providers existed (see [NormalizeProvider]); an empty Provider in a [Request]
-// means "keep the current provider". Region is an AWS region, a GCP zone or a
-// Hetzner location; Region and Image may be empty, in which case the provider's
-// driver chooses its defaults.
+// means "keep the current provider". Region is a region, zone or location in
+// the provider's terms (an AWS region, a GCP zone, a Hetzner location). Region
+// and Image may be empty, in which case the provider's driver chooses its
+// defaults.
 type Compute struct {
 	Provider     string `json:"provider,omitempty"`
 	InstanceType string `json:"instance_type,omitempty"`

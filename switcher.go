@@ -101,10 +101,10 @@ func New(store Store, providers map[string]Provider, opts ...Option) (*Switcher,
 //
 // On the same provider it writes the new compute (compare-and-swap) and
 // destroys nothing; if the workspace has no VM and provisioning is on, it
-// creates one. On a provider change it journals an intent in the record,
-// then — in the order of the Strategy — destroys the old VM on the old
-// provider, writes the new compute (clearing the old VM from the record in
-// the same write), and creates and records the new VM.
+// creates one. On a provider change it first journals an intent in the
+// record. Then, in the order of the Strategy, it destroys the old VM on the
+// old provider, writes the new compute, and creates and records the new VM.
+// The write of the new compute clears the old VM from the record.
 //
 // Errors: a *ValidationError (ErrInvalid) for a target the allowlist refuses;
 // ErrConfirmRequired; ErrNotFound; ErrConflict when IfVersion does not match
@@ -119,83 +119,111 @@ func (s *Switcher) Switch(ctx context.Context, id string, req Request) (Result, 
 	return res, err
 }
 
+// doSwitch runs the steps of a switch: check the request, read the
+// workspace, plan the change, journal it, and carry it out.
 func (s *Switcher) doSwitch(t *tracer, id string, req Request) (Result, error) {
 	if err := s.precheck(id, req); err != nil {
 		return Result{}, err
 	}
-
 	w, err := s.read(t, id)
 	if err != nil {
 		return Result{}, err
 	}
 	res := Result{Workspace: w}
-
-	target, change, err := s.resolve(w, req.Compute)
+	target, switched, err := s.resolve(w, req.Compute)
 	if err != nil {
 		return res, err
 	}
-	t.ev.From, t.ev.To = NormalizeProvider(w.Compute.Provider), target.Provider
-	if w.Pending != nil {
-		return res, fmt.Errorf("workspace %q: switch %s at phase %s: %w", id, w.Pending.ID, w.Pending.Phase, ErrSwitchInProgress)
-	}
-	if req.IfVersion != 0 && req.IfVersion != w.Version {
-		return res, fmt.Errorf("workspace %q is at version %d, not %d: %w", id, w.Version, req.IfVersion, ErrConflict)
-	}
-	recreate, resize := change, false
-	if !change {
-		recreate, resize = s.sameProviderChange(w, target)
-	}
-	if recreate && !req.ConfirmRecreate {
-		what := fmt.Sprintf("%s to %s", t.ev.From, target.Provider)
-		if !change {
-			what = fmt.Sprintf("a change of region or image on %s recreates the VM", target.Provider)
-		}
-		return res, fmt.Errorf("workspace %q: %s: %w", id, what, ErrConfirmRequired)
-	}
-
-	var old *Instance
-	if w.Instance != nil && (recreate || resize) {
-		// The VM is destroyed or resized; a record-only edit touches none.
-		inst, err := s.oldInstance(w)
-		if err != nil {
-			return res, &AbortError{Stage: StageValidate, WorkspaceID: id, Err: err}
-		}
-		old = &inst
-	}
-	provision := s.cfg.provisioning && (recreate || w.Instance == nil)
-	if provision {
-		if _, ok := s.providers[target.Provider]; !ok {
-			return res, s.noDriver(target.Provider)
-		}
-	}
-
-	if old == nil && !provision {
-		// Nothing to destroy, resize or create: one compare-and-swap write.
-		return s.update(t, w, target, change)
-	}
-
-	installation, err := s.installationID(t)
+	t.routed(w.Compute.Provider, target.Provider)
+	c, err := s.plan(id, w, req, target, switched)
 	if err != nil {
-		return res, &AbortError{Stage: StageRead, WorkspaceID: id, Err: err}
+		return res, err
 	}
-	if old != nil && old.Installation == "" {
-		old.Installation = installation // fence: never another installation's VM
+	if c.old == nil && !c.provision {
+		// Nothing to destroy, resize or create: one compare-and-swap write.
+		return s.update(t, w, target, switched)
 	}
-	in := s.newIntent(w, target, old, provision)
-	in.Installation = installation
-	t.ev.IntentID = in.ID
-	if provision || resize {
+	in, err := s.switchIntent(t, id, w, c)
+	if err != nil {
+		return res, err
+	}
+	t.journaled(in)
+	if c.provision || c.resize {
 		if err := s.preflight(t, ProvisionRequest{WorkspaceID: id, Compute: target, Token: in.ID,
 			Owner: s.cfg.owner, Installation: in.Installation}); err != nil {
 			return res, err
 		}
 	}
-	if resize {
+	t.claiming(in)
+	return s.claimAndRun(t, w, in)
+}
+
+// change is what a switch does to a workspace's VMs. It is planned before
+// anything is written.
+type change struct {
+	target    Compute   // the compute the record gets
+	resize    bool      // the VM's instance type is changed in place
+	old       *Instance // the VM destroyed or resized; nil when none is
+	provision bool      // a VM is created on the target
+}
+
+// plan decides what switching workspace id (read as w) to target does to
+// its VMs; switched says the provider changes. It refuses a workspace with a
+// switch pending, a version other than req.IfVersion, a recreation req does
+// not confirm, a VM it cannot name safely, and a VM to create without a
+// driver.
+func (s *Switcher) plan(id string, w Workspace, req Request, target Compute, switched bool) (change, error) {
+	c := change{target: target}
+	if w.Pending != nil {
+		return c, fmt.Errorf("workspace %q: switch %s at phase %s: %w", id, w.Pending.ID, w.Pending.Phase, ErrSwitchInProgress)
+	}
+	if req.IfVersion != 0 && req.IfVersion != w.Version {
+		return c, fmt.Errorf("workspace %q is at version %d, not %d: %w", id, w.Version, req.IfVersion, ErrConflict)
+	}
+	recreate := switched
+	if !switched {
+		recreate, c.resize = s.sameProviderChange(w, target)
+	}
+	if recreate && !req.ConfirmRecreate {
+		what := fmt.Sprintf("%s to %s", NormalizeProvider(w.Compute.Provider), target.Provider)
+		if !switched {
+			what = fmt.Sprintf("a change of region or image on %s recreates the VM", target.Provider)
+		}
+		return c, fmt.Errorf("workspace %q: %s: %w", id, what, ErrConfirmRequired)
+	}
+	if w.Instance != nil && (recreate || c.resize) {
+		// The VM is destroyed or resized; a record-only edit touches none.
+		inst, err := s.oldInstance(w)
+		if err != nil {
+			return c, &AbortError{Stage: StageValidate, WorkspaceID: id, Err: err}
+		}
+		c.old = &inst
+	}
+	c.provision = s.cfg.provisioning && (recreate || w.Instance == nil)
+	if _, ok := s.providers[target.Provider]; c.provision && !ok {
+		return c, s.noDriver(target.Provider)
+	}
+	return c, nil
+}
+
+// switchIntent is the journal of the change c of workspace id (read as w).
+// The VMs it destroys and creates are fenced by the store's installation.
+func (s *Switcher) switchIntent(t *tracer, id string, w Workspace, c change) (*Intent, error) {
+	installation, err := s.installationID(t)
+	if err != nil {
+		return nil, &AbortError{Stage: StageRead, WorkspaceID: id, Err: err}
+	}
+	if c.old != nil && c.old.Installation == "" {
+		c.old.Installation = installation // fence: never another installation's VM
+	}
+	in := s.newIntent(w, c.target, c.old, c.provision)
+	in.Installation = installation
+	if c.resize {
+		// Changed in place: nothing is created, and nothing destroyed.
 		in.Phase, in.Provision, in.Token, in.Owner, in.Hook = PhaseResize, false, "", "", false
 		in.Strategy = BreakBeforeMake
 	}
-	t.ev.Strategy = in.Strategy
-	return s.claimAndRun(t, w, in)
+	return in, nil
 }
 
 // newIntent is the journal of a switch of w to target that destroys old (if
@@ -283,9 +311,8 @@ func (s *Switcher) precheck(id string, req Request) error {
 // checkFields validates the parts of a compute that do not depend on the
 // provider: region and image syntax.
 func (s *Switcher) checkFields(c Compute) error {
-	if c.Region != "" && !regionName.MatchString(c.Region) {
-		return &ValidationError{Field: "region", Value: c.Region,
-			Reason: "must be lowercase letters, digits and dashes (an AWS region, a GCP zone or a Hetzner location)"}
+	if err := checkRegion(c.Region); err != nil {
+		return err
 	}
 	return checkImage(c.Image)
 }

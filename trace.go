@@ -32,6 +32,22 @@ func (s *Switcher) trace(ctx context.Context, ev SwitchEvent) *tracer {
 	return t
 }
 
+// routed records where a switch goes, once its target is known.
+func (t *tracer) routed(from, to string) {
+	t.ev.From, t.ev.To = NormalizeProvider(from), to
+}
+
+// journaled records the intent a switch is about to journal: the stages
+// from here on carry its id.
+func (t *tracer) journaled(in *Intent) {
+	t.ev.IntentID = in.ID
+}
+
+// claiming records the strategy of the intent a switch is about to claim.
+func (t *tracer) claiming(in *Intent) {
+	t.ev.Strategy = in.Strategy
+}
+
 // end reports how the call ended.
 func (t *tracer) end(res Result, err error) {
 	if t.quiet {
@@ -114,7 +130,8 @@ func errAttrs(err error) []slog.Attr {
 
 // span reports one stage.
 type span struct {
-	t     *tracer
+	s     *Switcher
+	quiet bool // report nothing (see tracer.quiet)
 	ctx   context.Context
 	ev    StageEvent
 	start time.Time
@@ -124,31 +141,36 @@ func (t *tracer) stage(stage Stage, provider, instanceID string) span {
 	return t.stageCtx(t.ctx, stage, provider, instanceID)
 }
 
-// stageCtx starts a stage. A span is a value so that reporting a stage
-// costs no allocation of its own.
+// stageCtx starts a stage of the traced call.
 func (t *tracer) stageCtx(ctx context.Context, stage Stage, provider, instanceID string) span {
-	if t.quiet {
-		return span{t: t, ctx: ctx}
-	}
-	sp := span{t: t, start: time.Now(), ev: StageEvent{
+	return t.s.startStage(ctx, t.quiet, StageEvent{
 		WorkspaceID: t.ev.WorkspaceID, IntentID: t.ev.IntentID,
 		Stage: stage, Provider: provider, InstanceID: instanceID,
-	}}
-	sp.ctx = scoped(ctx, t.s.cfg.observer.StageStarted(ctx, sp.ev))
+	})
+}
+
+// startStage starts reporting the stage ev, unless quiet. A span is a value
+// so that reporting a stage costs no allocation of its own.
+func (s *Switcher) startStage(ctx context.Context, quiet bool, ev StageEvent) span {
+	if quiet {
+		return span{s: s, quiet: true, ctx: ctx}
+	}
+	sp := span{s: s, start: time.Now(), ev: ev}
+	sp.ctx = scoped(ctx, s.cfg.observer.StageStarted(ctx, ev))
 	return sp
 }
 
 // retried reports a transient failure that will be retried after wait.
 func (sp *span) retried(attempt int, err error, wait time.Duration) {
-	if sp.t.quiet {
+	if sp.quiet {
 		return
 	}
 	e := RetryEvent{
 		WorkspaceID: sp.ev.WorkspaceID, IntentID: sp.ev.IntentID, Stage: sp.ev.Stage,
 		Provider: sp.ev.Provider, Attempt: attempt, Wait: wait, Err: redact.Error(err),
 	}
-	sp.t.s.cfg.observer.Retried(sp.ctx, e)
-	logger := sp.t.s.cfg.logger
+	sp.s.cfg.observer.Retried(sp.ctx, e)
+	logger := sp.s.cfg.logger
 	if logger.Enabled(sp.ctx, slog.LevelInfo) {
 		attrs := append(sp.attrs(), slog.Int("attempt", attempt), slog.Duration("wait", wait))
 		attrs = append(attrs, errAttrs(err)...)
@@ -159,12 +181,12 @@ func (sp *span) retried(attempt int, err error, wait time.Duration) {
 // end reports the stage's end; attempts is set by stages that call
 // providers.
 func (sp *span) end(err error) {
-	if sp.t.quiet {
+	if sp.quiet {
 		return
 	}
 	sp.ev.Duration = time.Since(sp.start)
 	sp.ev.Err = redact.Error(err)
-	sp.t.s.cfg.observer.StageEnded(sp.ctx, sp.ev)
+	sp.s.cfg.observer.StageEnded(sp.ctx, sp.ev)
 
 	level := slog.LevelInfo
 	if sp.ev.Stage == StageRead || sp.ev.Stage == StageValidate {
@@ -173,7 +195,7 @@ func (sp *span) end(err error) {
 	if err != nil {
 		level = slog.LevelWarn
 	}
-	logger := sp.t.s.cfg.logger
+	logger := sp.s.cfg.logger
 	if !logger.Enabled(sp.ctx, level) {
 		return
 	}

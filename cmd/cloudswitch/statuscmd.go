@@ -194,7 +194,10 @@ func reconcileCmd(ctx context.Context, args []string, std stdio) error {
 	if err != nil {
 		return err
 	}
-	rec := sw.Reconciler(cfg.control.ReconcilerOptions(*deleteOrphans)...)
+	rec, err := sw.Reconciler(cfg.control.ReconcilerOptions(*deleteOrphans)...)
+	if err != nil {
+		return err
+	}
 	report, err := rec.Reconcile(ctx)
 	out := struct {
 		Listed   map[string]int         `json:"listed"`

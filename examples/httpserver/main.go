@@ -254,7 +254,10 @@ func run(ctx context.Context, stop func(), cfg config, logger *slog.Logger) (err
 	}
 	// The background reconciler resumes with this very Switcher: its owner,
 	// hooks, logger and observer.
-	rec := sw.Reconciler(cfg.control.ReconcilerOptions(cfg.deleteOrphans)...)
+	rec, err := sw.Reconciler(cfg.control.ReconcilerOptions(cfg.deleteOrphans)...)
+	if err != nil {
+		return err
+	}
 
 	// No request works longer than this: a switch runs at most the lease.
 	requestBound := cfg.control.Lease + 20*time.Second

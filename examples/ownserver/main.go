@@ -70,10 +70,14 @@ func main() {
 	// The reconciler comes from the Switcher: it lists the VMs of the same
 	// owner and finishes interrupted switches with the same hooks. Call
 	// Reconcile every few minutes.
-	rec := sw.Reconciler(
+	rec, err := sw.Reconciler(
 		cloudswitch.WithGracePeriod(30*time.Minute), // longer than the lease: clouds list new VMs late
 		cloudswitch.WithDeleteOrphans(false),        // report only (the default); true destroys them
 	)
+	if err != nil {
+		logger.Error("configuring the reconciler", "err", err)
+		os.Exit(1)
+	}
 	report, err := rec.Reconcile(ctx)
 	fmt.Println("reconcile:", err, "listed", report.Listed, "orphans", len(report.Orphans))
 }

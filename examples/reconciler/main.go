@@ -133,7 +133,10 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) (err error) {
 	if err != nil {
 		return err
 	}
-	rec := sw.Reconciler(cfg.control.ReconcilerOptions(cfg.delete)...)
+	rec, err := sw.Reconciler(cfg.control.ReconcilerOptions(cfg.delete)...)
+	if err != nil {
+		return err
+	}
 	mode := "report"
 	if cfg.delete {
 		mode = "delete"
@@ -145,10 +148,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) (err error) {
 		rep, err := rec.Reconcile(ctx)
 		summarize(ctx, logger, mode, rep)
 		if err != nil {
-			if len(rep.Errors) == 0 { // not a pass at all: a configuration error
-				return err
-			}
-			return errPass
+			return errPass // the report holds the errors; a configuration error ended run above
 		}
 		return nil
 	}

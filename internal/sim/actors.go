@@ -236,7 +236,12 @@ func (w *world) startProcess(p *process, withRec bool, roles ...string) {
 			// the default limit (every deleted workspace leaves its VM).
 			recOpts = append(recOpts, cloudswitch.WithDeleteLimit(1000))
 		}
-		p.rec = cloudswitch.NewReconciler(w.gstore, w.provs, recOpts...)
+		rec, err := cloudswitch.NewReconciler(w.gstore, w.provs, recOpts...)
+		if err != nil {
+			w.violate("building a Reconciler: %v", err)
+			return
+		}
+		p.rec = rec
 		roles = append(roles, "reconciler")
 	}
 	w.mu.Lock()

@@ -92,8 +92,11 @@ func (f *fleet) checkNoOrphan(ctx context.Context, t *testing.T, history func(id
 // period over the settled fleet, whose emulators hold live VMs.
 func (f *fleet) checkReconcilerAgrees(ctx context.Context, t *testing.T, live int, fail func(id, format string, args ...any)) {
 	t.Helper()
-	r := cloudswitch.NewReconciler(f.store, f.drivers, cloudswitch.WithGracePeriod(0),
+	r, err := cloudswitch.NewReconciler(f.store, f.drivers, cloudswitch.WithGracePeriod(0),
 		cloudswitch.WithResumeOptions(baseOptions(cloudswitch.WithClock(afterEveryLease))...))
+	if err != nil {
+		t.Fatal(err)
+	}
 	rep, err := r.Reconcile(ctx)
 	if err != nil {
 		t.Errorf("a report-only Reconciler pass over the settled fleet failed: %v", err)

@@ -75,10 +75,14 @@ func newWorker(t *testing.T, cfg workerConfig, st *sqlstore.Store, remote emulat
 	w.inj = newInjector(rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64())), w.tokenTaken)
 	w.providers = w.inj.wrap(drivers)
 	w.obs = newResumeObserver(logf)
-	w.rec = cloudswitch.NewReconciler(st, w.providers,
+	rec, err := cloudswitch.NewReconciler(st, w.providers,
 		cloudswitch.WithResumeOptions(baseOptions(cloudswitch.WithObserver(w.obs))...),
 		cloudswitch.WithDeleteOrphans(true),
 		cloudswitch.WithGracePeriod(grace))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.rec = rec
 	return w
 }
 

@@ -180,8 +180,12 @@ func (w *world) cleanOrphans(sw *cloudswitch.Switcher, round int) {
 	if _, ok := w.store.(cloudswitch.InstallationStore); !ok {
 		return
 	}
-	rep, err := sw.Reconciler(cloudswitch.WithDeleteOrphans(true), cloudswitch.WithGracePeriod(0),
-		cloudswitch.WithDeleteLimit(1000)).Reconcile(context.Background())
+	rec, err := sw.Reconciler(cloudswitch.WithDeleteOrphans(true), cloudswitch.WithGracePeriod(0),
+		cloudswitch.WithDeleteLimit(1000))
+	if err != nil {
+		w.t.Fatalf("round %d: cleaning orphans: %v", round, err)
+	}
+	rep, err := rec.Reconcile(context.Background())
 	if err != nil {
 		w.t.Errorf("round %d: cleaning orphans: %v", round, err)
 	}

@@ -361,8 +361,11 @@ func (w *world) checkReconcilerAgrees(round int) {
 	for _, c := range w.clouds {
 		providers[c.Name] = c.Provider
 	}
-	r := cloudswitch.NewReconciler(w.store, providers, cloudswitch.WithReconcileOwner(Owner), cloudswitch.WithGracePeriod(0),
+	r, err := cloudswitch.NewReconciler(w.store, providers, cloudswitch.WithGracePeriod(0),
 		cloudswitch.WithResumeOptions(w.options(w.hooks(nil))...))
+	if err != nil {
+		w.t.Fatalf("round %d: %v", round, err)
+	}
 	rep, err := r.Reconcile(context.Background())
 	if err != nil {
 		w.t.Fatalf("round %d: reconcile pass over a settled world: %v", round, err)

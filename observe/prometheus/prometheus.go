@@ -4,7 +4,7 @@
 //
 //	obs, err := prometheus.NewObserver(prom.DefaultRegisterer)
 //	sw, err := cloudswitch.New(store, drivers, cloudswitch.WithObserver(obs))
-//	rec := cloudswitch.NewReconciler(store, drivers, cloudswitch.WithResumeOptions(cloudswitch.WithObserver(obs)))
+//	rec, err := sw.Reconciler() // reports to the Switcher's observer
 //
 // Metrics (namespace "cloudswitch"):
 //

@@ -93,8 +93,11 @@ func TestReconcileMetrics(t *testing.T) {
 	if _, err := w.store.Create(context.Background(), cloudswitch.Workspace{ID: "kept", Compute: cloudswitch.Compute{Provider: "aws", InstanceType: "t3.medium"}}); err != nil {
 		t.Fatal(err)
 	}
-	r := cloudswitch.NewReconciler(w.store, w.providers(), cloudswitch.WithDeleteOrphans(true),
+	r, err := cloudswitch.NewReconciler(w.store, w.providers(), cloudswitch.WithDeleteOrphans(true),
 		cloudswitch.WithResumeOptions(cloudswitch.WithObserver(w.obs), cloudswitch.WithClock(func() time.Time { return now })))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := r.Reconcile(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,10 @@
 // Package aws is the cloudswitch driver for Amazon EC2, on aws-sdk-go-v2: a
 // cloudswitch.Provider whose VMs are EC2 instances.
 //
+// The driver honours the [cloudswitch.Provider] contract: that is its part of
+// the guarantees listed in package cloudswitch's documentation. The sections
+// below say how it does so on EC2.
+//
 // # Making a driver
 //
 // From a client you built (your credentials, region, endpoint, HTTP client),

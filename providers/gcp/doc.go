@@ -2,6 +2,10 @@
 // creates, deletes and lists the VM instances of one project through the
 // Compute Engine REST clients of cloud.google.com/go/compute/apiv1.
 //
+// The driver honours the [cloudswitch.Provider] contract: that is its part of
+// the guarantees listed in package cloudswitch's documentation. The sections
+// below say how it does so on Compute Engine.
+//
 // # Use
 //
 //	d, err := gcp.NewFromClientOptions(ctx, "my-project", nil, // Application Default Credentials

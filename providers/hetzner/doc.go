@@ -2,6 +2,10 @@
 // github.com/hetznercloud/hcloud-go/v2/hcloud: a workspace's VM is a Hetzner
 // server.
 //
+// The driver honours the [cloudswitch.Provider] contract: that is its part of
+// the guarantees listed in package cloudswitch's documentation. The sections
+// below say how it does so on Hetzner Cloud.
+//
 //	driver, err := hetzner.NewFromToken(os.Getenv("HCLOUD_TOKEN"),
 //		hetzner.WithLocation("nbg1"), hetzner.WithSSHKeys("ops"))
 //	…

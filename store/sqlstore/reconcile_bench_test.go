@@ -90,8 +90,11 @@ func benchReconcile(b *testing.B, db *sql.DB, c *counter, st *sqlstore.Store, ta
 		aws.AddForInstallation(cloudswitch.DefaultOwner, installation, fmt.Sprintf("gone-%d", i), compute)
 	}
 	seedFleet(b, db, table, d, installation, n)
-	r := cloudswitch.NewReconciler(st, map[string]cloudswitch.Provider{cloudswitch.AWS: aws},
+	r, err := cloudswitch.NewReconciler(st, map[string]cloudswitch.Provider{cloudswitch.AWS: aws},
 		cloudswitch.WithResumeOptions(cloudswitch.WithClock(func() time.Time { return now })))
+	if err != nil {
+		b.Fatal(err)
+	}
 
 	pass := func() {
 		rep, err := r.Reconcile(ctx)
@@ -111,8 +114,11 @@ func benchReconcile(b *testing.B, db *sql.DB, c *counter, st *sqlstore.Store, ta
 	b.ReportMetric(float64(c.statements.Load())/float64(b.N), "statements/pass")
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/pass")
 	cp := &checkpointed{Provider: aws, every: max(n/10, 1000)}
-	measured := cloudswitch.NewReconciler(st, map[string]cloudswitch.Provider{cloudswitch.AWS: cp},
+	measured, err := cloudswitch.NewReconciler(st, map[string]cloudswitch.Provider{cloudswitch.AWS: cp},
 		cloudswitch.WithResumeOptions(cloudswitch.WithClock(func() time.Time { return now })))
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.ReportMetric(heldPeak(b, measured, cp)/(1<<20), "peak-held-MiB")
 }
 
