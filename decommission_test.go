@@ -16,6 +16,7 @@ import (
 // through the journal, so that no VM outlives the record naming it.
 
 func TestDecommissionOfAWorkspaceWithoutAVMIsOneCompareAndSwap(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", false)
 	res, err := f.switcher().Decommission(ctx, "ws", cloudswitch.DecommissionRequest{})
@@ -27,6 +28,7 @@ func TestDecommissionOfAWorkspaceWithoutAVMIsOneCompareAndSwap(t *testing.T) {
 }
 
 func TestDecommissionRunsTheHookDestroysTheVMThenDeletesTheRecord(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	var order []string
@@ -53,6 +55,7 @@ func TestDecommissionRunsTheHookDestroysTheVMThenDeletesTheRecord(t *testing.T) 
 }
 
 func TestRefusedDestroyAbortsADecommissionWithTheWorkspaceIntact(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	f.aws.FailNext(memprovider.OpDeprovision, 1, memprovider.ErrDenied)
@@ -65,6 +68,7 @@ func TestRefusedDestroyAbortsADecommissionWithTheWorkspaceIntact(t *testing.T) {
 }
 
 func TestInterruptedDecommissionIsFinishedByResumeAndBlocksSwitches(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	f.aws.LoseResponse(memprovider.OpDeprovision, 1, memprovider.ErrUnexplained)
@@ -85,6 +89,7 @@ func TestInterruptedDecommissionIsFinishedByResumeAndBlocksSwitches(t *testing.T
 }
 
 func TestDecommissionNeedsAStoreThatDeletesWithCompareAndSwap(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	sw, err := cloudswitch.New(noDelete{f.mem}, f.providers())

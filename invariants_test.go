@@ -16,11 +16,10 @@ import (
 	"github.com/cloudswitch/cloudswitch/providers/memprovider"
 )
 
-var ctx = context.Background()
-
 // Invariant 1: validate first.
 
 func TestSwitchRefusesUnknownProviderBeforeAnyIO(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	_, err := f.switcher().Switch(ctx, "ws", cloudswitch.Request{Compute: cloudswitch.Compute{Provider: "azure"}, ConfirmRecreate: true})
@@ -40,6 +39,7 @@ func TestSwitchRefusesUnknownProviderBeforeAnyIO(t *testing.T) {
 }
 
 func TestSwitchRefusesWrongCaseProviderWithAHint(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	_, err := f.switcher().Switch(ctx, "ws", cloudswitch.Request{Compute: cloudswitch.Compute{Provider: "AWS"}, ConfirmRecreate: true})
 	if !errors.Is(err, cloudswitch.ErrInvalid) || !strings.Contains(err.Error(), `"aws"`) {
@@ -51,6 +51,7 @@ func TestSwitchRefusesWrongCaseProviderWithAHint(t *testing.T) {
 }
 
 func TestSwitchRefusesAnotherProvidersInstanceTypeBeforeAnyIO(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	_, err := f.switcher().Switch(ctx, "ws", cloudswitch.Request{
@@ -65,6 +66,7 @@ func TestSwitchRefusesAnotherProvidersInstanceTypeBeforeAnyIO(t *testing.T) {
 }
 
 func TestSwitchValidatesKeptProviderRightAfterTheRead(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	// No provider named: the target is known only once the record is read.
@@ -78,6 +80,7 @@ func TestSwitchValidatesKeptProviderRightAfterTheRead(t *testing.T) {
 }
 
 func TestProviderChangeTakesTheNewProvidersDefaultsForEmptyFields(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.AWS, "t3.large", true)
 	seeded.Compute.Region, seeded.Compute.Image = "eu-west-1", ubuntuAMI
@@ -98,6 +101,7 @@ func TestProviderChangeTakesTheNewProvidersDefaultsForEmptyFields(t *testing.T) 
 const ubuntuAMI = "resolve:ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id"
 
 func TestSameProviderEditKeepsEmptyFields(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.AWS, "t3.large", false)
 	seeded.Compute.Region, seeded.Compute.Image = "eu-west-1", ubuntuAMI
@@ -115,6 +119,7 @@ func TestSameProviderEditKeepsEmptyFields(t *testing.T) {
 }
 
 func TestSwitchRefusesEmptyWorkspaceIDAndNegativeVersion(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	sw := f.switcher()
 	if _, err := sw.Switch(ctx, "", cloudswitch.Request{}); !errors.Is(err, cloudswitch.ErrInvalid) {
@@ -134,6 +139,7 @@ func TestSwitchRefusesEmptyWorkspaceIDAndNegativeVersion(t *testing.T) {
 // Invariant 2: fail-closed read.
 
 func TestReadFailureAbortsWithoutProviderCallOrWrite(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	f.store.getErr = errors.New("dial tcp 10.0.0.5:5432: connection refused")
@@ -147,6 +153,7 @@ func TestReadFailureAbortsWithoutProviderCallOrWrite(t *testing.T) {
 }
 
 func TestMissingWorkspaceIsNotFoundNotAbort(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	_, err := f.switcher().Switch(ctx, "nope", toHetzner)
 	if !errors.Is(err, cloudswitch.ErrNotFound) {
@@ -162,6 +169,7 @@ func TestMissingWorkspaceIsNotFoundNotAbort(t *testing.T) {
 // Invariant 3: same provider.
 
 func TestSameProviderTypeChangeResizesTheVMInPlace(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	res, err := f.switcher().Switch(ctx, "ws", cloudswitch.Request{Compute: cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.xlarge"}})
@@ -186,6 +194,7 @@ func TestSameProviderTypeChangeResizesTheVMInPlace(t *testing.T) {
 }
 
 func TestSameProviderEditIsCompareAndSwap(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	_, err := f.switcher().Switch(ctx, "ws", cloudswitch.Request{Compute: cloudswitch.Compute{InstanceType: "t3.large"}, IfVersion: seeded.Version + 1})
@@ -196,6 +205,7 @@ func TestSameProviderEditIsCompareAndSwap(t *testing.T) {
 }
 
 func TestUnchangedRequestWritesNothing(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	res, err := f.switcher().Switch(ctx, "ws", cloudswitch.Request{Compute: cloudswitch.Compute{Provider: cloudswitch.AWS}})
@@ -209,6 +219,7 @@ func TestUnchangedRequestWritesNothing(t *testing.T) {
 // Invariant 4: deprovision before write.
 
 func TestOldVMIsDestroyedOnOldProviderBeforeNewComputeIsWritten(t *testing.T) {
+	ctx := t.Context()
 	for _, strategy := range []cloudswitch.Strategy{cloudswitch.BreakBeforeMake, cloudswitch.MakeBeforeBreak} {
 		t.Run(string(strategy), func(t *testing.T) {
 			f := newFixture(t)
@@ -243,6 +254,7 @@ func TestOldVMIsDestroyedOnOldProviderBeforeNewComputeIsWritten(t *testing.T) {
 }
 
 func TestSuccessfulSwitchTakesFourRoundTrips(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	if _, err := f.switcher().Switch(ctx, "ws", toHetzner); err != nil {
@@ -256,6 +268,7 @@ func TestSuccessfulSwitchTakesFourRoundTrips(t *testing.T) {
 // Invariant 5: retrying, error-returning stop.
 
 func TestTransientStopErrorsAreRetried(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	f.aws.FailNext(memprovider.OpDeprovision, 2, memprovider.ErrThrottled)
@@ -285,6 +298,7 @@ func (r *retryRecorder) Retried(_ context.Context, e cloudswitch.RetryEvent) {
 }
 
 func TestPermanentStopErrorIsTriedOnceAndNeverSleeps(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	f.aws.FailNext(memprovider.OpDeprovision, 1, memprovider.ErrDenied)
@@ -301,6 +315,7 @@ func TestPermanentStopErrorIsTriedOnceAndNeverSleeps(t *testing.T) {
 }
 
 func TestVMAlreadyGoneCountsAsStopped(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	if err := f.aws.Deprovision(ctx, *seeded.Instance); err != nil { // gone behind our back
@@ -313,6 +328,7 @@ func TestVMAlreadyGoneCountsAsStopped(t *testing.T) {
 }
 
 func TestRetriesStopAtMaxAttempts(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	f.aws.FailNext(memprovider.OpDeprovision, 10, memprovider.ErrUnavailable)
@@ -334,6 +350,7 @@ func TestRetriesStopAtMaxAttempts(t *testing.T) {
 // Invariant 6: abort before write.
 
 func TestFailedStopAbortsWithRecordUntouchedAndRetryWorks(t *testing.T) {
+	ctx := t.Context()
 	for _, strategy := range []cloudswitch.Strategy{cloudswitch.BreakBeforeMake, cloudswitch.MakeBeforeBreak} {
 		t.Run(string(strategy), func(t *testing.T) {
 			f := newFixture(t)
@@ -362,6 +379,7 @@ func TestFailedStopAbortsWithRecordUntouchedAndRetryWorks(t *testing.T) {
 }
 
 func TestFailedHookAbortsBeforeTheStop(t *testing.T) {
+	ctx := t.Context()
 	for _, strategy := range []cloudswitch.Strategy{cloudswitch.BreakBeforeMake, cloudswitch.MakeBeforeBreak} {
 		t.Run(string(strategy), func(t *testing.T) {
 			f := newFixture(t)
@@ -385,6 +403,7 @@ func TestFailedHookAbortsBeforeTheStop(t *testing.T) {
 }
 
 func TestRollbackThatCannotDestroyTheNewVMStaysJournaled(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	f.aws.FailNext(memprovider.OpDeprovision, 1, memprovider.ErrDenied) // the old VM cannot be stopped
@@ -412,6 +431,7 @@ func TestRollbackThatCannotDestroyTheNewVMStaysJournaled(t *testing.T) {
 // Invariant 7: one switch at a time, across processes.
 
 func TestSecondSwitcherGetsSwitchInProgress(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	entered, release := make(chan struct{}), make(chan struct{})
@@ -449,6 +469,7 @@ func TestSecondSwitcherGetsSwitchInProgress(t *testing.T) {
 }
 
 func TestExpiredIntentStillBlocksSwitchUntilResumed(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	f.hz.FailNext(memprovider.OpProvision, 3, memprovider.ErrUnavailable)
@@ -473,6 +494,7 @@ func TestExpiredIntentStillBlocksSwitchUntilResumed(t *testing.T) {
 }
 
 func TestSwitchNeverRunsPastItsLease(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	f.aws.Inject(memprovider.OpDeprovision, 1, memprovider.Fault{Latency: time.Minute})
@@ -490,6 +512,7 @@ func TestSwitchNeverRunsPastItsLease(t *testing.T) {
 }
 
 func TestLeaseCanBeResumedOnlyAfterExpiry(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	now := time.Now()
@@ -523,6 +546,7 @@ func TestLeaseCanBeResumedOnlyAfterExpiry(t *testing.T) {
 // Invariant 8: crash safety (see also suite_test.go).
 
 func TestWriteWithUnknownOutcomeIsIncompleteNotAbort(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	f.store.updateErr = func(w cloudswitch.Workspace) (error, bool) {
@@ -543,6 +567,7 @@ func TestWriteWithUnknownOutcomeIsIncompleteNotAbort(t *testing.T) {
 }
 
 func TestResumeWithoutIntentChangesNothing(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	res, err := f.switcher().Resume(ctx, "ws")
@@ -554,6 +579,7 @@ func TestResumeWithoutIntentChangesNothing(t *testing.T) {
 }
 
 func TestResumeFollowsTheJournalNotItsOptions(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	f.hz.FailNext(memprovider.OpProvision, 3, memprovider.ErrUnavailable)
@@ -567,6 +593,7 @@ func TestResumeFollowsTheJournalNotItsOptions(t *testing.T) {
 }
 
 func TestWorkspaceDeletedMidSwitchLeavesNoVMBehind(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	hooks := cloudswitch.Hooks{BeforeDeprovision: func(context.Context, cloudswitch.Workspace) error {
@@ -584,6 +611,7 @@ func TestWorkspaceDeletedMidSwitchLeavesNoVMBehind(t *testing.T) {
 // Invariant 9: no stale pointers.
 
 func TestProviderChangeClearsTheOldInstanceInTheSameWrite(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	res, err := f.switcher(cloudswitch.WithProvisioning(false)).Switch(ctx, "ws", toHetzner)
@@ -603,6 +631,7 @@ func TestProviderChangeClearsTheOldInstanceInTheSameWrite(t *testing.T) {
 // Invariant 10: never trust a guess.
 
 func TestUnknownStoredProviderAborts(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	w, _ := f.mem.Create(ctx, cloudswitch.Workspace{ID: "ws", Compute: cloudswitch.Compute{Provider: "azure", InstanceType: "b2s"},
 		Instance: &cloudswitch.Instance{Provider: "azure", ID: "vm-1"}})
@@ -617,6 +646,7 @@ func TestUnknownStoredProviderAborts(t *testing.T) {
 }
 
 func TestProviderWithoutDriverAborts(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.GCP, "e2-small", true)
 	ps := f.providers()
@@ -635,6 +665,7 @@ func TestProviderWithoutDriverAborts(t *testing.T) {
 }
 
 func TestInstanceOnAnotherProviderThanItsComputeAborts(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	// The original server's bug left rows like this: an aws instance id
 	// under a hetzner compute.
@@ -648,6 +679,7 @@ func TestInstanceOnAnotherProviderThanItsComputeAborts(t *testing.T) {
 // An error a driver did not mark as a refusal leaves the outcome unknown: the
 // switch neither assumes the VM gone nor claims that nothing changed.
 func TestDriverThatCannotTellLeavesTheSwitchJournaled(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	f.aws.FailNext(memprovider.OpDeprovision, 1, errors.New("describe instances: malformed response"))
@@ -659,6 +691,7 @@ func TestDriverThatCannotTellLeavesTheSwitchJournaled(t *testing.T) {
 }
 
 func TestLegacyEmptyProviderMeansAWS(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	seeded := f.seed("ws", "", "t3.medium", true) // a row written before providers existed
 	res, err := f.switcher().Switch(ctx, "ws", toHetzner)
@@ -673,6 +706,7 @@ func TestLegacyEmptyProviderMeansAWS(t *testing.T) {
 // Invariant 11: no implicit switch.
 
 func TestEmptyProviderInRequestKeepsCurrentProvider(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.Hetzner, "cpx31", true)
 	res, err := f.switcher().Switch(ctx, "ws", cloudswitch.Request{Compute: cloudswitch.Compute{InstanceType: "cpx41"}})
@@ -686,6 +720,7 @@ func TestEmptyProviderInRequestKeepsCurrentProvider(t *testing.T) {
 }
 
 func TestProviderChangeWithoutConfirmationChangesNothing(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	_, err := f.switcher().Switch(ctx, "ws", cloudswitch.Request{Compute: cloudswitch.Compute{Provider: cloudswitch.Hetzner}})
@@ -698,6 +733,7 @@ func TestProviderChangeWithoutConfirmationChangesNothing(t *testing.T) {
 
 // Every VM a switch creates carries the ownership the drivers tag it with.
 func TestProvisionRequestCarriesOwnershipAndAStableToken(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	f.hz.LoseResponse(memprovider.OpProvision, 1, memprovider.ErrUnavailable) // created, reply lost
@@ -738,6 +774,7 @@ func TestProvisionRequestCarriesOwnershipAndAStableToken(t *testing.T) {
 }
 
 func TestFirstVMIsProvisionedThroughTheJournal(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.Hetzner, "cpx21", false)
 	res, err := f.switcher().Switch(ctx, "ws", cloudswitch.Request{})
@@ -760,6 +797,7 @@ func TestFirstVMIsProvisionedThroughTheJournal(t *testing.T) {
 // a record naming a VM that is gone — or, make-before-break, no VM at all —
 // so the switch stays journaled until the refusal is lifted.
 func TestResumeNeverUndoesASwitchWhoseOldVMMayBeGone(t *testing.T) {
+	ctx := t.Context()
 	for _, strategy := range []cloudswitch.Strategy{cloudswitch.BreakBeforeMake, cloudswitch.MakeBeforeBreak} {
 		t.Run(string(strategy), func(t *testing.T) {
 			f := newFixture(t)
@@ -796,6 +834,7 @@ func TestResumeNeverUndoesASwitchWhoseOldVMMayBeGone(t *testing.T) {
 // again — against an old VM that may already be gone, where a backup hook
 // would fail and block the switch for good.
 func TestResumeDoesNotRerunAHookThatCompleted(t *testing.T) {
+	ctx := t.Context()
 	for _, strategy := range []cloudswitch.Strategy{cloudswitch.BreakBeforeMake, cloudswitch.MakeBeforeBreak} {
 		t.Run(string(strategy), func(t *testing.T) {
 			f := newFixture(t)
@@ -835,6 +874,7 @@ func TestResumeDoesNotRerunAHookThatCompleted(t *testing.T) {
 // does not prove that no VM exists for the token, since the interrupted run
 // may have created it before losing the answer.
 func TestResumeNeverAbandonsAVMAnEarlierRunMayHaveCreated(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	f.hz.LoseResponse(memprovider.OpProvision, 1, memprovider.ErrUnavailable) // created, answer lost
@@ -859,6 +899,7 @@ func TestResumeNeverAbandonsAVMAnEarlierRunMayHaveCreated(t *testing.T) {
 
 // A journal this version cannot act on is refused, never guessed at.
 func TestResumeRefusesAnIntentItCannotRead(t *testing.T) {
+	ctx := t.Context()
 	for name, corrupt := range map[string]func(*cloudswitch.Intent){
 		"unknown phase":              func(in *cloudswitch.Intent) { in.Phase = "teleport" },
 		"unknown strategy":           func(in *cloudswitch.Intent) { in.Strategy = "sideways" },

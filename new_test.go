@@ -71,6 +71,7 @@ func TestNewRefusesRetryPoliciesThatNeverStop(t *testing.T) {
 }
 
 func TestSwitcherIsSilentByDefault(t *testing.T) {
+	ctx := t.Context()
 	var buf bytes.Buffer
 	prev := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))

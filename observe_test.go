@@ -63,6 +63,7 @@ func (l *eventLog) OrphanFound(context.Context, cloudswitch.OrphanEvent)   {}
 func (l *eventLog) Reconciled(context.Context, cloudswitch.ReconcileEvent) {}
 
 func TestObserverSeesEveryStageOfASwitchInOrder(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	f.aws.FailNext(memprovider.OpDeprovision, 1, memprovider.ErrThrottled)
@@ -99,6 +100,7 @@ func TestObserverSeesEveryStageOfASwitchInOrder(t *testing.T) {
 }
 
 func TestObserverOutcomes(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	var l eventLog
@@ -128,6 +130,7 @@ func TestObserverOutcomes(t *testing.T) {
 // A provider error that carries a credential must not carry it into an
 // error string, a log line or an observer event.
 func TestNoSecretReachesErrorsLogsOrEvents(t *testing.T) {
+	ctx := t.Context()
 	const secret = "hc_Zx8Qw3Er5Ty7Ui9Op1As3Df5Gh7Jk9Lz2Xc4Vb6"
 	leaky := fmt.Errorf("POST /servers: 403 forbidden (Authorization: Bearer %s)", secret)
 	f := newFixture(t)
@@ -166,6 +169,7 @@ func TestNoSecretReachesErrorsLogsOrEvents(t *testing.T) {
 }
 
 func TestLogsSayWhatHappened(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	f.aws.FailNext(memprovider.OpDeprovision, 1, memprovider.ErrDenied)

@@ -14,6 +14,7 @@ import (
 // VM before anything is written or destroyed.
 
 func TestPreflightRefusalIsAValidationErrorWithNothingDestroyed(t *testing.T) {
+	ctx := t.Context()
 	for _, strategy := range []cloudswitch.Strategy{cloudswitch.BreakBeforeMake, cloudswitch.MakeBeforeBreak} {
 		t.Run(string(strategy), func(t *testing.T) {
 			f := newFixture(t)
@@ -33,6 +34,7 @@ func TestPreflightRefusalIsAValidationErrorWithNothingDestroyed(t *testing.T) {
 }
 
 func TestPreflightGuardsAWorkspacesFirstVM(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", false)
 	f.aws.SetCatalog(memprovider.Catalog{Regions: []string{"us-east-1"}})
@@ -45,6 +47,7 @@ func TestPreflightGuardsAWorkspacesFirstVM(t *testing.T) {
 }
 
 func TestPreflightRetriesTransientErrorsAndAbortsWhenItCannotBeAsked(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	f.hz.FailNext(memprovider.OpPreflight, 1, memprovider.ErrThrottled)
@@ -78,6 +81,7 @@ func TestPreflightAgreesWithProvision(t *testing.T) {
 // the VM is not.
 
 func TestSameProviderRegionOrImageChangeRecreatesThroughTheJournal(t *testing.T) {
+	ctx := t.Context()
 	for name, change := range map[string]cloudswitch.Compute{
 		"region": {Region: "eu-west-1"},
 		"image":  {Image: ubuntuAMI},
@@ -109,6 +113,7 @@ func TestSameProviderRegionOrImageChangeRecreatesThroughTheJournal(t *testing.T)
 type plainProvider struct{ cloudswitch.Provider }
 
 func TestTypeChangeOnADriverThatCannotResizeRecreates(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	providers := f.providers()
@@ -126,6 +131,7 @@ func TestTypeChangeOnADriverThatCannotResizeRecreates(t *testing.T) {
 }
 
 func TestResizeIsJournaledAndResumable(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	f.aws.LoseResponse(memprovider.OpResize, 1, memprovider.ErrUnavailable)
@@ -145,6 +151,7 @@ func TestResizeIsJournaledAndResumable(t *testing.T) {
 }
 
 func TestRefusedResizeAbortsWithNothingChanged(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	f.aws.FailNext(memprovider.OpResize, 1, memprovider.ErrDenied)
@@ -156,6 +163,7 @@ func TestRefusedResizeAbortsWithNothingChanged(t *testing.T) {
 }
 
 func TestRecordOnlyEditWhenTheWorkspaceHasNoVM(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", false)
 	_, err := f.switcher(cloudswitch.WithProvisioning(false)).Switch(ctx, "ws", cloudswitch.Request{Compute: cloudswitch.Compute{Region: "eu-west-1", InstanceType: "t3.large"}})
@@ -203,6 +211,7 @@ func TestAllowlistRegionsAndImagesRoundTripThroughJSON(t *testing.T) {
 }
 
 func TestProviderChangeTakesTheAllowlistsDefaultRegionAndImage(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	a, err := cloudswitch.DefaultAllowlist().WithRegions(cloudswitch.Hetzner, []string{"fsn1", "nbg1"}, "nbg1")

@@ -61,6 +61,7 @@ func (s *batchStore) GetBatch(ctx context.Context, ids []string) ([]cloudswitch.
 // batchWorld is n workspaces on AWS, each with its recorded VM, listed in
 // pages of 100, plus the VMs of two deleted workspaces, old enough to judge.
 func batchWorld(t *testing.T, n int) (*batchStore, *memprovider.Provider, func(...cloudswitch.ReconcilerOption) *cloudswitch.Reconciler) {
+	ctx := t.Context()
 	t.Helper()
 	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 	mem := memstore.New()
@@ -87,6 +88,7 @@ func batchWorld(t *testing.T, n int) (*batchStore, *memprovider.Provider, func(.
 }
 
 func TestReconcileReadsWorkspacesABatchAtATimeFromABatchGetter(t *testing.T) {
+	ctx := t.Context()
 	st, _, reconciler := batchWorld(t, 2500)
 	rep, err := reconciler().Reconcile(ctx)
 	if err != nil {
@@ -104,6 +106,7 @@ func TestReconcileReadsWorkspacesABatchAtATimeFromABatchGetter(t *testing.T) {
 }
 
 func TestReconcileNeverJudgesVMsWhoseBatchFailed(t *testing.T) {
+	ctx := t.Context()
 	st, aws, reconciler := batchWorld(t, 10)
 	st.failBatch = errors.New("connection reset")
 	rep, err := reconciler(cloudswitch.WithDeleteOrphans(true)).Reconcile(ctx)
@@ -116,6 +119,7 @@ func TestReconcileNeverJudgesVMsWhoseBatchFailed(t *testing.T) {
 }
 
 func TestReconcileJudgesOnlyWhatTheBatchAnswered(t *testing.T) {
+	ctx := t.Context()
 	st, aws, reconciler := batchWorld(t, 10)
 	// The flaky workspace's record is gone too, but its read failed: its
 	// VM must not be taken for an orphan.
@@ -138,6 +142,7 @@ func TestReconcileJudgesOnlyWhatTheBatchAnswered(t *testing.T) {
 }
 
 func TestReconcileRefusesABatchAnsweredOutOfOrder(t *testing.T) {
+	ctx := t.Context()
 	st, _, reconciler := batchWorld(t, 10)
 	st.scramble = true
 	rep, err := reconciler(cloudswitch.WithDeleteOrphans(true)).Reconcile(ctx)

@@ -73,6 +73,7 @@ func (w *recWorld) switcher() *cloudswitch.Switcher {
 
 // workspace creates a workspace on provider with a VM made by a switch.
 func (w *recWorld) workspace(id, provider string) cloudswitch.Workspace {
+	ctx := w.t.Context()
 	w.t.Helper()
 	typ := cloudswitch.DefaultAllowlist().DefaultInstanceType(provider)
 	if _, err := w.mem.Create(ctx, cloudswitch.Workspace{ID: id, Compute: cloudswitch.Compute{Provider: provider, InstanceType: typ}}); err != nil {
@@ -121,6 +122,7 @@ func ids(insts []cloudswitch.Instance) []string {
 }
 
 func TestReconcileReportsOnlyTrueOrphans(t *testing.T) {
+	ctx := t.Context()
 	w := newRecWorld(t)
 	w.workspace("referenced", cloudswitch.AWS)
 	gone := w.workspace("deleted-later", cloudswitch.Hetzner)
@@ -151,6 +153,7 @@ func TestReconcileReportsOnlyTrueOrphans(t *testing.T) {
 
 // A Reconciler lists the VMs of the owner its Switcher creates them with.
 func TestReconcileListsTheOwnerOfItsResumeOptions(t *testing.T) {
+	ctx := t.Context()
 	w := newRecWorld(t)
 	mine := w.aws.Add("acme-prod", "gone", cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"})
 	w.aws.Add(cloudswitch.DefaultOwner, "gone", cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"})
@@ -166,6 +169,7 @@ func TestReconcileListsTheOwnerOfItsResumeOptions(t *testing.T) {
 }
 
 func TestReconcileDeletesOrphansOnlyWhenTold(t *testing.T) {
+	ctx := t.Context()
 	w := newRecWorld(t)
 	ref := w.workspace("ws", cloudswitch.AWS)
 	stray := w.aws.Add(cloudswitch.DefaultOwner, "ws", cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"})
@@ -183,6 +187,7 @@ func TestReconcileDeletesOrphansOnlyWhenTold(t *testing.T) {
 }
 
 func TestReconcileNeverJudgesVMsOfAnUnreadableWorkspace(t *testing.T) {
+	ctx := t.Context()
 	w := newRecWorld(t)
 	w.workspace("ok", cloudswitch.AWS)
 	w.workspace("flaky", cloudswitch.AWS)
@@ -200,6 +205,7 @@ func TestReconcileNeverJudgesVMsOfAnUnreadableWorkspace(t *testing.T) {
 }
 
 func TestReconcileReportsWhatAFailedListingSaw(t *testing.T) {
+	ctx := t.Context()
 	w := newRecWorld(t)
 	for _, id := range []string{"a", "b", "c", "d", "e"} {
 		w.workspace(id, cloudswitch.AWS)
@@ -223,6 +229,7 @@ func TestReconcileReportsWhatAFailedListingSaw(t *testing.T) {
 }
 
 func TestReconcileReportsDanglingRecords(t *testing.T) {
+	ctx := t.Context()
 	w := newRecWorld(t)
 	w.workspace("fine", cloudswitch.GCP)
 	lost := w.workspace("lost", cloudswitch.GCP)
@@ -243,6 +250,7 @@ func TestReconcileReportsDanglingRecords(t *testing.T) {
 }
 
 func TestReconcileResumesExpiredIntentsOnly(t *testing.T) {
+	ctx := t.Context()
 	w := newRecWorld(t)
 	w.workspace("stuck", cloudswitch.AWS)
 	w.workspace("running", cloudswitch.AWS)
@@ -282,6 +290,7 @@ func TestReconcileResumesExpiredIntentsOnly(t *testing.T) {
 }
 
 func TestReconcileTreatsVMsHeldByAPendingIntentAsOurs(t *testing.T) {
+	ctx := t.Context()
 	w := newRecWorld(t)
 	w.workspace("ws", cloudswitch.AWS)
 	entered, release := make(chan struct{}), make(chan struct{})
@@ -310,6 +319,7 @@ func TestReconcileTreatsVMsHeldByAPendingIntentAsOurs(t *testing.T) {
 }
 
 func TestReconcileReadsEachWorkspaceOnce(t *testing.T) {
+	ctx := t.Context()
 	w := newRecWorld(t)
 	w.workspace("ws", cloudswitch.AWS)
 	// The same workspace has VMs on three providers (one referenced, two
@@ -326,6 +336,7 @@ func TestReconcileReadsEachWorkspaceOnce(t *testing.T) {
 }
 
 func TestReconcileStopsPromptlyWhenCancelled(t *testing.T) {
+	ctx := t.Context()
 	w := newRecWorld(t)
 	for _, id := range []string{"a", "b", "c", "d"} {
 		w.workspace(id, cloudswitch.AWS)
@@ -380,6 +391,7 @@ func TestSwitcherReconcilerRefusesBadConfiguration(t *testing.T) {
 }
 
 func TestReconcileReportsWorkspacesOnProvidersWithoutDriver(t *testing.T) {
+	ctx := t.Context()
 	w := newRecWorld(t)
 	w.workspace("on-gcp", cloudswitch.GCP)
 	w.advance(2 * time.Hour)
@@ -395,6 +407,7 @@ func TestReconcileReportsWorkspacesOnProvidersWithoutDriver(t *testing.T) {
 }
 
 func TestReconcileLogsAndObservesOrphans(t *testing.T) {
+	ctx := t.Context()
 	w := newRecWorld(t)
 	w.workspace("ws", cloudswitch.AWS)
 	stray := w.aws.Add(cloudswitch.DefaultOwner, "ws", cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium", Region: "eu-west-1"})

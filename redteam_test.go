@@ -26,6 +26,7 @@ import (
 // way a record written before instances carried their ownership does: a
 // provider and an id, nothing else.
 func (f *fixture) legacyRecord(id, vmID string) {
+	ctx := f.t.Context()
 	f.t.Helper()
 	_, err := f.mem.Create(ctx, cloudswitch.Workspace{ID: id,
 		Compute:  cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"},
@@ -39,6 +40,7 @@ func (f *fixture) legacyRecord(id, vmID string) {
 // Instance repeats it. A record that names another workspace's VM (restored
 // from a stale backup, an id an emulator reused) must never reach that VM.
 func TestDestructionIsFencedByTheRecordsWorkspaceEvenWhenTheStoredInstanceOmitsIt(t *testing.T) {
+	ctx := t.Context()
 	t.Run("switch", func(t *testing.T) {
 		f := newFixture(t)
 		theirs := f.seed("theirs", cloudswitch.AWS, "t3.medium", true)
@@ -102,6 +104,7 @@ func (p listsUnderAnotherName) Instances(ctx context.Context, owner string) iter
 // as Deleted when it answers "not found".) The pass runs in a child process
 // so that the crash fails this test only.
 func TestReconcilerSurvivesADriverThatListsVMsUnderAnotherProviderName(t *testing.T) {
+	ctx := t.Context()
 	inChildProcess(t, func() {
 		f := newFixture(t)
 		w := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
@@ -146,6 +149,7 @@ func (nilPending) Pending(context.Context) iter.Seq2[cloudswitch.Workspace, erro
 // inside pass.scan's goroutine (reconcile.go, scan: range prov.Instances),
 // which kills the process, and for a store in resumeExpired.
 func TestReconcilerSurvivesPlugInsThatReturnNoSequence(t *testing.T) {
+	ctx := t.Context()
 	t.Run("a driver's Instances", func(t *testing.T) {
 		inChildProcess(t, func() {
 			f := newFixture(t)
@@ -187,6 +191,7 @@ func (p forgetsTokens) Instances(ctx context.Context, owner string) iter.Seq2[cl
 // workspace's record is mid-switch and says so. Afterwards the switch can
 // never finish: its token names a destroyed VM.
 func TestReconcilerNeverDestroysAVMOfAWorkspaceWhoseSwitchIsPending(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	failing := cloudswitch.WithHooks(cloudswitch.Hooks{BeforeDeprovision: func(context.Context, cloudswitch.Workspace) error {
@@ -230,6 +235,7 @@ func (p slowPreflight) Preflight(ctx context.Context, req cloudswitch.ProvisionR
 // resumer — which trusts the journal — may already have taken the switch
 // over. With the default retry policy a preflight may take two minutes.
 func TestNoCallOfASwitchOutlivesTheLeaseItsJournalShows(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	var deadline, lease time.Time
@@ -278,6 +284,7 @@ func (p recreateAfterProvision) Provision(ctx context.Context, req cloudswitch.P
 // left anywhere, and the VM is neither destroyed (as vanished() would for a
 // deleted workspace) nor journaled.
 func TestAVMCreatedForAWorkspaceDeletedAndCreatedAgainMidSwitchIsNotLeftBehind(t *testing.T) {
+	ctx := t.Context()
 	requireNoUnheldVM := func(t *testing.T, f *fixture, err error) {
 		t.Helper()
 		w := f.get("ws")
@@ -328,6 +335,7 @@ func (s dropsIntent) Update(ctx context.Context, w cloudswitch.Workspace) (cloud
 // store whose successful Update answers without the intent just written makes
 // the Switcher dereference a nil intent (run.drive).
 func TestAStoreAnsweringAClaimWithoutItsIntentNeverPanicsTheSwitcher(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	sw, err := cloudswitch.New(dropsIntent{f.store}, f.providers(), fastRetries)
@@ -354,6 +362,7 @@ func (p resizesUnderAnotherName) Resize(ctx context.Context, inst cloudswitch.In
 // (aws, id), and the next Reconcile pass destroys the workspace's only VM
 // through the aws driver, whose tags agree.
 func TestAResizedVMReportedUnderAnotherProviderNameIsNeitherRecordedSoNorDestroyed(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	w := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	providers := f.providers()
@@ -391,6 +400,7 @@ func (p returnsExisting) Provision(ctx context.Context, req cloudswitch.Provisio
 // at nothing while the VM really created runs unreferenced. Nothing in
 // completeInstance checks that a "new" VM is not the intent's Old.
 func TestAProvisionedVMThatIsTheOldVMIsNeverDestroyedAndRecorded(t *testing.T) {
+	ctx := t.Context()
 	recreate := cloudswitch.Request{Compute: cloudswitch.Compute{Region: "eu-west-1"}, ConfirmRecreate: true}
 	t.Run("the switch goes through", func(t *testing.T) {
 		f := newFixture(t)
@@ -444,6 +454,7 @@ func TestAProvisionedVMThatIsTheOldVMIsNeverDestroyedAndRecorded(t *testing.T) {
 // IncompleteError it returns unwraps to the driver's *ValidationError, so
 // the caller is told to fix a field while the workspace has no VM.
 func TestAnErrorMatchingErrInvalidMeansNothingWasWrittenOrDestroyed(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	w := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	hooks := cloudswitch.WithHooks(cloudswitch.Hooks{BeforeDeprovision: func(context.Context, cloudswitch.Workspace) error {
@@ -466,6 +477,7 @@ func TestAnErrorMatchingErrInvalidMeansNothingWasWrittenOrDestroyed(t *testing.T
 // the deprovision happened — and with claims > 1 every such resume stays
 // incomplete.
 func TestResumeNeverRunsTheHookAgainstAnOldVMTheSwitchAlreadyDestroyed(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	w := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	f.store.mu.Lock()
@@ -506,6 +518,7 @@ func TestResumeNeverRunsTheHookAgainstAnOldVMTheSwitchAlreadyDestroyed(t *testin
 // installation sharing the cloud account destroys the first one's VM for a
 // workspace of the same id.
 func TestASwitchNeverDestroysAVMTaggedForAnotherInstallation(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	theirs := f.seed("ws", cloudswitch.AWS, "t3.medium", true) // installation A: the fixture's store
 	require.NotEmpty(t, theirs.Instance.Installation)
@@ -530,6 +543,7 @@ func TestASwitchNeverDestroysAVMTaggedForAnotherInstallation(t *testing.T) {
 // way for ever, and the pending intent blocks every later switch and the
 // workspace's decommission.
 func TestAResizeOfAVMThatNoLongerExistsNeverWedgesTheWorkspace(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	w := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	require.NoError(t, f.aws.Deprovision(ctx, *w.Instance)) // gone out of band
@@ -551,6 +565,7 @@ func TestAnImagePatternCannotBeEscapedWithDotDot(t *testing.T) {
 // A hook's error that carries another switch's IncompleteError must not
 // make this switch's abort read as "journaled".
 func TestAHookErrorCarryingAnIncompleteErrorIsNotThisSwitchsOutcome(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	hooks := cloudswitch.WithHooks(cloudswitch.Hooks{BeforeDeprovision: func(context.Context, cloudswitch.Workspace) error {

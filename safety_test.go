@@ -41,6 +41,7 @@ func (f *fixture) resumer(opts ...cloudswitch.Option) *cloudswitch.Switcher {
 }
 
 func TestResumeWithoutTheHookNeverDestroysUnbackedData(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	backups := 0
@@ -73,6 +74,7 @@ func TestResumeWithoutTheHookNeverDestroysUnbackedData(t *testing.T) {
 }
 
 func TestSwitcherReconcilerResumesWithTheSwitchersHooks(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	backups := 0
@@ -94,6 +96,7 @@ func TestSwitcherReconcilerResumesWithTheSwitchersHooks(t *testing.T) {
 }
 
 func TestCompareAndSwapNeverLandsOnARecreatedWorkspace(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	var successor cloudswitch.Workspace
@@ -121,6 +124,7 @@ func TestCompareAndSwapNeverLandsOnARecreatedWorkspace(t *testing.T) {
 }
 
 func TestUnmarkedErrorAfterTheEffectIsNeverANothingChanged(t *testing.T) {
+	ctx := t.Context()
 	for _, c := range []struct {
 		name     string
 		strategy cloudswitch.Strategy
@@ -158,6 +162,7 @@ func TestUnmarkedErrorAfterTheEffectIsNeverANothingChanged(t *testing.T) {
 }
 
 func TestHookErrorWrappingNotFoundIsNotAVanishedWorkspace(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	hooks := cloudswitch.WithHooks(cloudswitch.Hooks{BeforeDeprovision: func(context.Context, cloudswitch.Workspace) error {
@@ -175,6 +180,7 @@ func TestHookErrorWrappingNotFoundIsNotAVanishedWorkspace(t *testing.T) {
 }
 
 func TestNoProviderCallOutlivesTheLease(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	hooks := cloudswitch.WithHooks(cloudswitch.Hooks{BeforeDeprovision: func(ctx context.Context, _ cloudswitch.Workspace) error {
@@ -200,6 +206,7 @@ func (w wrongName) Provision(ctx context.Context, req cloudswitch.ProvisionReque
 }
 
 func TestAVMTheDriverMisreportsIsJournaledNotForgotten(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	providers := f.providers()
@@ -220,6 +227,7 @@ func TestAVMTheDriverMisreportsIsJournaledNotForgotten(t *testing.T) {
 }
 
 func TestResumeReportsSettledOnlyWhenNoIntentRemains(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	f.loseFirstClaim()
@@ -236,6 +244,7 @@ func TestResumeReportsSettledOnlyWhenNoIntentRemains(t *testing.T) {
 }
 
 func TestReconcilerDeletesNothingWhenItsStoreIsEmpty(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	empty := memstore.New()
 	installation, _ := empty.InstallationID(ctx)
@@ -252,6 +261,7 @@ func TestReconcilerDeletesNothingWhenItsStoreIsEmpty(t *testing.T) {
 }
 
 func TestReconcilerDeletesNothingBeyondItsLimit(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("kept", cloudswitch.AWS, "t3.medium", true)
 	installation, _ := f.mem.InstallationID(ctx)
@@ -273,6 +283,7 @@ func TestReconcilerDeletesNothingBeyondItsLimit(t *testing.T) {
 }
 
 func TestTwoInstallationsOnOneCloudNeverTouchEachOthersVMs(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	other := memstore.New()
 	otherSw, err := cloudswitch.New(other, f.providers())
@@ -297,6 +308,7 @@ func TestTwoInstallationsOnOneCloudNeverTouchEachOthersVMs(t *testing.T) {
 }
 
 func TestSwitchRefusesToDestroyAVMTaggedForAnotherWorkspace(t *testing.T) {
+	ctx := t.Context()
 	t.Run("the record says so", func(t *testing.T) {
 		f := newFixture(t)
 		w := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
@@ -361,6 +373,7 @@ func (d deadlineRecorder) Provision(ctx context.Context, req cloudswitch.Provisi
 }
 
 func TestAnObserverCannotLiftTheLeaseFromProviderCalls(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	var missing []string
@@ -375,6 +388,7 @@ func TestAnObserverCannotLiftTheLeaseFromProviderCalls(t *testing.T) {
 }
 
 func TestResumeRefusesAnIntentNeverClaimed(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	w := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	w.Pending = &cloudswitch.Intent{ID: "x1", Strategy: cloudswitch.BreakBeforeMake, Phase: cloudswitch.PhaseDeprovision,
@@ -388,6 +402,7 @@ func TestResumeRefusesAnIntentNeverClaimed(t *testing.T) {
 }
 
 func TestEmptyStoredInstanceTypeMeansTheProvidersDefault(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.Hetzner, "", false) // as the original table stored it
 	res, err := f.switcher(cloudswitch.WithProvisioning(false)).Switch(ctx, "ws", cloudswitch.Request{})
@@ -399,6 +414,7 @@ func TestEmptyStoredInstanceTypeMeansTheProvidersDefault(t *testing.T) {
 // create another: a switch past its commit would wait for ever. It journals
 // a fresh token and goes on.
 func TestASpentTokenIsReplacedInTheJournalNotRetriedForEver(t *testing.T) {
+	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	f.hz.LoseResponse(memprovider.OpProvision, 1, memprovider.ErrUnavailable)

@@ -15,6 +15,7 @@ import (
 // the termination. The emulator's consistency delay is off, so no poll
 // waits out a backoff and the figure is the driver's work.
 func BenchmarkProvisionDeprovision(b *testing.B) {
+	ctx := b.Context()
 	srv := awstest.NewServer(b, awstest.WithConsistencyDelay(0))
 	drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI))
 	if err != nil {
@@ -37,6 +38,7 @@ func BenchmarkProvisionDeprovision(b *testing.B) {
 
 // Listing 10,000 instances in pages of 1,000: calls/op must be 10.
 func BenchmarkInstances10000(b *testing.B) {
+	ctx := b.Context()
 	const n, pageSize = 10_000, 1000
 	srv := awstest.NewServer(b)
 	drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI))

@@ -12,6 +12,7 @@ import (
 )
 
 func TestDeprovisionTerminatesAndGoneIsSuccess(t *testing.T) {
+	ctx := t.Context()
 	drv, srv := newDriver(t)
 	inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
 	if err != nil {
@@ -36,6 +37,7 @@ func TestDeprovisionTerminatesAndGoneIsSuccess(t *testing.T) {
 }
 
 func TestDeprovisionAfterADroppedResponseSucceeds(t *testing.T) {
+	ctx := t.Context()
 	drv, srv := newDriver(t)
 	inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
 	if err != nil {
@@ -54,6 +56,7 @@ func TestDeprovisionAfterADroppedResponseSucceeds(t *testing.T) {
 }
 
 func TestDeprovisionUsesTheInstancesRegion(t *testing.T) {
+	ctx := t.Context()
 	srv := awstest.NewServer(t)
 	drv, err := aws.NewFromConfig(srv.Config(), aws.WithImage(testAMI), aws.WithRegions("us-east-1", "eu-west-1"))
 	if err != nil {
@@ -74,6 +77,7 @@ func TestDeprovisionUsesTheInstancesRegion(t *testing.T) {
 }
 
 func TestDeprovisionRefusesWhatIsNotAnEC2Instance(t *testing.T) {
+	ctx := t.Context()
 	drv, srv := newDriver(t)
 	for name, inst := range map[string]cloudswitch.Instance{
 		"empty id":          {Provider: cloudswitch.AWS},
@@ -91,6 +95,7 @@ func TestDeprovisionRefusesWhatIsNotAnEC2Instance(t *testing.T) {
 }
 
 func TestWithWaitTerminatedWaitsForTerminated(t *testing.T) {
+	ctx := t.Context()
 	t.Run("waits", func(t *testing.T) {
 		srv := awstest.NewServer(t, awstest.WithShutdownTime(150*time.Millisecond))
 		drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI), aws.WithWaitTerminated(true), aws.WithPollInterval(10*time.Millisecond))
@@ -191,6 +196,7 @@ func TestWithWaitTerminatedWaitsForTerminated(t *testing.T) {
 // cloudswitch, as a workspace's VM adopted from an existing table is — is not
 // fenced by it.
 func TestDeprovisionRefusesAnInstanceTaggedForAnotherWorkspace(t *testing.T) {
+	ctx := t.Context()
 	drv, srv := newDriver(t)
 	theirs := srv.AddInstance("", map[string]string{"cloudswitch-workspace": "ws-2", "cloudswitch-installation": "inst-a"})
 	for name, inst := range map[string]cloudswitch.Instance{
@@ -218,6 +224,7 @@ func TestDeprovisionRefusesAnInstanceTaggedForAnotherWorkspace(t *testing.T) {
 // An instance without a region is gone only when no region the driver
 // lists knows it: each is asked, by id and filtered on the id.
 func TestDeprovisionWithoutARegionIsGoneOnlyWhenNoListedRegionKnowsIt(t *testing.T) {
+	ctx := t.Context()
 	srv := awstest.NewServer(t)
 	drv, err := aws.NewFromConfig(srv.Config(), aws.WithImage(testAMI), aws.WithRegions("us-east-1", "eu-west-1"))
 	if err != nil {

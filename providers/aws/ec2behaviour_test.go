@@ -20,6 +20,7 @@ import (
 // moments ago; that "does not mean the instance does not exist". Deprovision
 // must not count it gone — a rollback would leak the fresh VM.
 func TestDeprovisionOfAnInstanceEC2DoesNotKnowYetIsNotGone(t *testing.T) {
+	ctx := t.Context()
 	srv := awstest.NewServer(t, awstest.WithConsistencyDelay(time.Hour))
 	drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI), aws.WithWaitRunning(false))
 	if err != nil {
@@ -47,6 +48,7 @@ func TestDeprovisionOfAnInstanceEC2DoesNotKnowYetIsNotGone(t *testing.T) {
 
 // Past the consistency window, an instance EC2 does not know is gone.
 func TestDeprovisionOfAnOldInstanceEC2DoesNotKnowIsGone(t *testing.T) {
+	ctx := t.Context()
 	drv, _ := newDriver(t, aws.WithConsistencyWindow(time.Minute))
 	err := drv.Deprovision(ctx, cloudswitch.Instance{Provider: cloudswitch.AWS, ID: "i-0000000000000dead", CreatedAt: time.Now().Add(-2 * time.Minute)})
 	if !errors.Is(err, cloudswitch.ErrInstanceNotFound) || errors.Is(err, cloudswitch.ErrTransient) {
@@ -59,6 +61,7 @@ func TestDeprovisionOfAnOldInstanceEC2DoesNotKnowIsGone(t *testing.T) {
 // the token, spent on a dead instance, is answered ErrTokenSpent — never a
 // silent second launch, and never a refusal (the token did launch a VM).
 func TestALaunchThatFailsIsNotProvisioned(t *testing.T) {
+	ctx := t.Context()
 	drv, srv := newDriver(t)
 	srv.FailLaunches(1, awstest.ReasonVolumeLimitExceeded)
 	_, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
@@ -81,6 +84,7 @@ func TestALaunchThatFailsIsNotProvisioned(t *testing.T) {
 // answered IdempotentInstanceTerminated: ErrTokenSpent, not a new launch,
 // and not a refusal (the token did launch a VM once).
 func TestATokenWhoseInstanceWasTerminatedIsSpent(t *testing.T) {
+	ctx := t.Context()
 	drv, srv := newDriver(t)
 	req := request("acme", "ws-1", "tok-1")
 	inst, err := drv.Provision(ctx, req)
@@ -104,6 +108,7 @@ func TestATokenWhoseInstanceWasTerminatedIsSpent(t *testing.T) {
 // EC2 lets a NextToken expire (InvalidPaginationToken); a listing that meets
 // it starts over and still yields every instance exactly once.
 func TestInstancesSurvivesAnExpiredPageToken(t *testing.T) {
+	ctx := t.Context()
 	drv, srv := newDriver(t)
 	srv.SetPageSize(3)
 	want := map[string]bool{}
@@ -138,6 +143,7 @@ func TestInstancesSurvivesAnExpiredPageToken(t *testing.T) {
 // (the switch may say nothing changed), not transient; it clears once the
 // instances that count against it are terminated.
 func TestInstanceLimitIsARefusalThatClears(t *testing.T) {
+	ctx := t.Context()
 	srv := awstest.NewServer(t, awstest.WithInstanceLimit(1), awstest.WithShutdownTime(time.Minute))
 	drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI), aws.WithPollInterval(testPoll))
 	if err != nil {
@@ -163,6 +169,7 @@ func TestInstanceLimitIsARefusalThatClears(t *testing.T) {
 // InsufficientInstanceCapacity is one of EC2's server errors: transient, and
 // never a refusal.
 func TestInsufficientCapacityIsTransientNotARefusal(t *testing.T) {
+	ctx := t.Context()
 	drv, srv := newDriver(t)
 	srv.Inject(awstest.Fault{Op: awstest.OpRunInstances, Times: 1, Status: 500, Code: "InsufficientInstanceCapacity"})
 	_, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))

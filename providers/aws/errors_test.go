@@ -45,18 +45,18 @@ func classOf(err error) errClass {
 type call struct {
 	name   string
 	action string
-	run    func(drv *aws.Driver, inst cloudswitch.Instance) error
+	run    func(ctx context.Context, drv *aws.Driver, inst cloudswitch.Instance) error
 }
 
 var calls = []call{
-	{"Provision", "RunInstances", func(drv *aws.Driver, _ cloudswitch.Instance) error {
+	{"Provision", "RunInstances", func(ctx context.Context, drv *aws.Driver, _ cloudswitch.Instance) error {
 		_, err := drv.Provision(ctx, request("me", "ws-err", "tok-err"))
 		return err
 	}},
-	{"Deprovision", "TerminateInstances", func(drv *aws.Driver, inst cloudswitch.Instance) error {
+	{"Deprovision", "TerminateInstances", func(ctx context.Context, drv *aws.Driver, inst cloudswitch.Instance) error {
 		return drv.Deprovision(ctx, inst)
 	}},
-	{"Instances", "DescribeInstances", func(drv *aws.Driver, _ cloudswitch.Instance) error {
+	{"Instances", "DescribeInstances", func(ctx context.Context, drv *aws.Driver, _ cloudswitch.Instance) error {
 		for _, err := range drv.Instances(ctx, "me") {
 			if err != nil {
 				return err
@@ -72,6 +72,7 @@ var calls = []call{
 // refusal; a 5xx, capacity and an unknown code never are); and the SDK's
 // error stays reachable under the driver's.
 func TestEC2ErrorsAreClassified(t *testing.T) {
+	ctx := t.Context()
 	cases := []struct {
 		status  int
 		code    string
@@ -118,7 +119,7 @@ func TestEC2ErrorsAreClassified(t *testing.T) {
 					want = isTransient
 				}
 				srv.Inject(awstest.Fault{Op: c.action, Times: 1, Status: tc.status, Code: tc.code})
-				err = c.run(drv, inst)
+				err = c.run(t.Context(), drv, inst)
 				if err == nil {
 					t.Fatalf("%s succeeded through an injected %d %s", c.name, tc.status, tc.code)
 				}
@@ -138,6 +139,7 @@ func TestEC2ErrorsAreClassified(t *testing.T) {
 }
 
 func TestUnknownInstanceIsNotFound(t *testing.T) {
+	ctx := t.Context()
 	drv, _ := newDriver(t)
 	err := drv.Deprovision(ctx, cloudswitch.Instance{Provider: cloudswitch.AWS, ID: "i-0000000000000dead"})
 	if classOf(err) != isNotFound {
@@ -150,6 +152,7 @@ func TestUnknownInstanceIsNotFound(t *testing.T) {
 }
 
 func TestDroppedConnectionIsTransient(t *testing.T) {
+	ctx := t.Context()
 	for _, c := range calls {
 		t.Run(c.name, func(t *testing.T) {
 			drv, srv := newDriver(t)
@@ -158,7 +161,7 @@ func TestDroppedConnectionIsTransient(t *testing.T) {
 				t.Fatal(err)
 			}
 			srv.Inject(awstest.Fault{Op: c.action, Times: 1, Drop: true})
-			err = c.run(drv, inst)
+			err = c.run(t.Context(), drv, inst)
 			if classOf(err) != isTransient {
 				t.Fatalf("%s over a dropped connection: %v; want ErrTransient", c.name, err)
 			}
@@ -170,6 +173,7 @@ func TestDroppedConnectionIsTransient(t *testing.T) {
 }
 
 func TestRefusedConnectionIsTransient(t *testing.T) {
+	ctx := t.Context()
 	drv, srv := newDriver(t)
 	inst, err := drv.Provision(ctx, request("me", "ws-1", "tok-1"))
 	if err != nil {
@@ -177,7 +181,7 @@ func TestRefusedConnectionIsTransient(t *testing.T) {
 	}
 	srv.Close()
 	for _, c := range calls {
-		if err := c.run(drv, inst); classOf(err) != isTransient {
+		if err := c.run(t.Context(), drv, inst); classOf(err) != isTransient {
 			t.Errorf("%s with the endpoint down: %v; want ErrTransient", c.name, err)
 		}
 	}
@@ -188,6 +192,7 @@ func TestRefusedConnectionIsTransient(t *testing.T) {
 // pool of its own, so that no call is sent on a connection opened before
 // the endpoint went down (which may have carried the request).
 func TestAConnectionThatNeverOpenedIsATransientRefusal(t *testing.T) {
+	ctx := t.Context()
 	drv, srv := newDriver(t)
 	inst, err := drv.Provision(ctx, request("me", "ws-1", "tok-1"))
 	if err != nil {
@@ -203,7 +208,7 @@ func TestAConnectionThatNeverOpenedIsATransientRefusal(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range calls {
-		err := c.run(down, inst)
+		err := c.run(t.Context(), down, inst)
 		if classOf(err) != isTransient || !errors.Is(err, cloudswitch.ErrRefused) {
 			t.Errorf("%s with the endpoint down: %v; want ErrTransient and ErrRefused: the request never left", c.name, err)
 		}
@@ -214,6 +219,7 @@ func TestAConnectionThatNeverOpenedIsATransientRefusal(t *testing.T) {
 // is classified as every driver classifies it: 408, 429 and 5xx transient,
 // other statuses permanent, and none a refusal.
 func TestBareStatusesAreClassifiedAsByEveryDriver(t *testing.T) {
+	ctx := t.Context()
 	for status, want := range map[int]errClass{
 		408: isTransient, 429: isTransient, 500: isTransient, 502: isTransient, 503: isTransient, 504: isTransient,
 		400: isPermanent, 403: isPermanent, 404: isPermanent,
@@ -245,6 +251,7 @@ func TestBareStatusesAreClassifiedAsByEveryDriver(t *testing.T) {
 }
 
 func TestHTTPTimeoutIsTransient(t *testing.T) {
+	ctx := t.Context()
 	srv := awstest.NewServer(t)
 	client := ec2.New(ec2.Options{
 		Region: "us-east-1", BaseEndpoint: awssdk.String(srv.URL()),
@@ -263,6 +270,7 @@ func TestHTTPTimeoutIsTransient(t *testing.T) {
 }
 
 func TestEndedContextStaysAContextError(t *testing.T) {
+	ctx := t.Context()
 	for _, c := range calls {
 		t.Run(c.name+"/cancelled", func(t *testing.T) {
 			drv, _ := newDriver(t)
@@ -315,6 +323,7 @@ func runWith(ctx context.Context, c call, drv *aws.Driver, inst cloudswitch.Inst
 // The SDK makes one attempt per call whatever the client or config says, so
 // the Switcher's retries do not multiply with the SDK's.
 func TestSDKRetriesAreBounded(t *testing.T) {
+	ctx := t.Context()
 	srv := awstest.NewServer(t)
 	retrying := ec2.New(ec2.Options{
 		Region: "us-east-1", BaseEndpoint: awssdk.String(srv.URL()),
@@ -350,6 +359,7 @@ func TestSDKRetriesAreBounded(t *testing.T) {
 // fast server sometimes broke the connection under the answer. The client
 // here is the SDK's default, as a user builds it.
 func TestSuccessfulCallsAreNotBrokenByTheSDKsBodyRace(t *testing.T) {
+	ctx := t.Context()
 	srv := awstest.NewServer(t)
 	client := ec2.New(ec2.Options{
 		Region: "us-east-1", BaseEndpoint: awssdk.String(srv.URL()),

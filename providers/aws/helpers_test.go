@@ -1,7 +1,6 @@
 package aws_test
 
 import (
-	"context"
 	"slices"
 	"testing"
 	"time"
@@ -10,8 +9,6 @@ import (
 	"github.com/cloudswitch/cloudswitch/providers/aws"
 	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
 )
-
-var ctx = context.Background()
 
 // testAMI is the image of the tests' drivers.
 const testAMI = "ami-0123456789abcdef0"
@@ -44,6 +41,7 @@ func request(owner, ws, token string) cloudswitch.ProvisionRequest {
 // list collects what Instances yields for owner, failing the test on an
 // error.
 func list(t *testing.T, drv *aws.Driver, owner string) []cloudswitch.Instance {
+	ctx := t.Context()
 	t.Helper()
 	var out []cloudswitch.Instance
 	for inst, err := range drv.Instances(ctx, owner) {

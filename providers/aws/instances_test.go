@@ -13,6 +13,7 @@ import (
 )
 
 func TestInstancesListsOnlyTheOwnersLiveInstances(t *testing.T) {
+	ctx := t.Context()
 	drv, srv := newDriver(t)
 	mine, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
 	if err != nil {
@@ -44,6 +45,7 @@ func TestInstancesListsOnlyTheOwnersLiveInstances(t *testing.T) {
 }
 
 func TestInstancesFollowsEveryPageOfEveryRegion(t *testing.T) {
+	ctx := t.Context()
 	srv := awstest.NewServer(t)
 	drv, err := aws.NewFromConfig(srv.Config(), aws.WithImage(testAMI), aws.WithRegions("us-east-1", "eu-west-1"))
 	if err != nil {
@@ -99,6 +101,7 @@ func TestListingCostsOneCallPerPage(t *testing.T) {
 }
 
 func TestInstancesStopsWhenTheCallerDoes(t *testing.T) {
+	ctx := t.Context()
 	drv, srv := newDriver(t)
 	for range 7 {
 		srv.AddInstance("us-east-1", map[string]string{ownership.OwnerKey: "acme"})
@@ -113,6 +116,7 @@ func TestInstancesStopsWhenTheCallerDoes(t *testing.T) {
 }
 
 func TestAnErrorMidListingEndsIt(t *testing.T) {
+	ctx := t.Context()
 	drv, srv := newDriver(t)
 	for range 7 {
 		srv.AddInstance("us-east-1", map[string]string{ownership.OwnerKey: "acme"})
@@ -139,6 +143,7 @@ func TestAnErrorMidListingEndsIt(t *testing.T) {
 }
 
 func TestInstancesRefusesAnEmptyOwner(t *testing.T) {
+	ctx := t.Context()
 	drv, srv := newDriver(t)
 	srv.AddInstance("us-east-1", map[string]string{ownership.OwnerKey: ""})
 	for inst, err := range drv.Instances(ctx, "") {

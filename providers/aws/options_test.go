@@ -84,6 +84,7 @@ func TestOptionsAcceptGoodArguments(t *testing.T) {
 // Without a region in the config, the first region of WithRegions is the
 // default.
 func TestNewFromConfigDefaultsToTheFirstListedRegion(t *testing.T) {
+	ctx := t.Context()
 	srv := awstest.NewServer(t)
 	cfg := srv.Config()
 	cfg.Region = ""
@@ -103,6 +104,7 @@ func TestNewFromConfigDefaultsToTheFirstListedRegion(t *testing.T) {
 // A driver made from a config keeps one client per region, safe to make
 // from many goroutines at once.
 func TestNewFromConfigServesRegionsConcurrently(t *testing.T) {
+	ctx := t.Context()
 	srv := awstest.NewServer(t)
 	regions := []string{"us-east-1", "eu-west-1", "ap-south-1", "sa-east-1"}
 	drv, err := aws.NewFromConfig(srv.Config(), aws.WithImage(testAMI), aws.WithRegions(regions...))
@@ -137,6 +139,7 @@ func TestNewFromConfigServesRegionsConcurrently(t *testing.T) {
 // New keeps the caller's client: its endpoint and credentials are the ones
 // used.
 func TestNewUsesTheGivenClient(t *testing.T) {
+	ctx := t.Context()
 	srv := awstest.NewServer(t)
 	other := awstest.NewServer(t)
 	client := ec2.New(srv.Client("us-east-1").Options(), func(o *ec2.Options) { o.BaseEndpoint = awssdk.String(other.URL()) })

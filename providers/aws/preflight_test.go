@@ -12,6 +12,7 @@ import (
 // ValidationError naming the field EC2 refused, and it launches nothing.
 // What it refuses, Provision refuses.
 func TestPreflightAsksEC2WithADryRun(t *testing.T) {
+	ctx := t.Context()
 	t.Run("a launch EC2 accepts", func(t *testing.T) {
 		drv, srv := newDriver(t)
 		if err := drv.Preflight(ctx, request("acme", "ws-1", "tok-1")); err != nil {

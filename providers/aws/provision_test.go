@@ -26,6 +26,7 @@ import (
 )
 
 func TestProvisionLaunchesOneTaggedInstance(t *testing.T) {
+	ctx := t.Context()
 	drv, srv := newDriver(t, aws.WithTags(map[string]string{"team": "platform", "cost-centre": "42"}))
 	before := time.Now().Add(-time.Second)
 	req := request("acme", "Team_A.Workspace-42", "0123456789abcdef0123456789abcdef")
@@ -63,6 +64,7 @@ func TestProvisionLaunchesOneTaggedInstance(t *testing.T) {
 }
 
 func TestProvisionIsIdempotentAcrossADroppedResponse(t *testing.T) {
+	ctx := t.Context()
 	drv, srv := newDriver(t)
 	req := request("acme", "ws-1", "tok-dropped")
 	srv.Inject(awstest.Fault{Op: awstest.OpRunInstances, Times: 1, Drop: true})
@@ -89,6 +91,7 @@ func TestProvisionIsIdempotentAcrossADroppedResponse(t *testing.T) {
 }
 
 func TestProvisionRefusesATokenReusedForOtherParameters(t *testing.T) {
+	ctx := t.Context()
 	drv, srv := newDriver(t)
 	if _, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1")); err != nil {
 		t.Fatal(err)
@@ -104,6 +107,7 @@ func TestProvisionRefusesATokenReusedForOtherParameters(t *testing.T) {
 }
 
 func TestProvisionRefusesATokenWhoseInstanceIsGone(t *testing.T) {
+	ctx := t.Context()
 	drv, _ := newDriver(t)
 	req := request("acme", "ws-1", "tok-1")
 	inst, err := drv.Provision(ctx, req)
@@ -153,6 +157,7 @@ func TestClientTokenIsDeterministicAndFitsEC2(t *testing.T) {
 }
 
 func TestProvisionWithALongTokenIsIdempotent(t *testing.T) {
+	ctx := t.Context()
 	drv, srv := newDriver(t)
 	req := request("acme", "ws-1", strings.Repeat("long-token/", 20))
 	a, err := drv.Provision(ctx, req)
@@ -169,6 +174,7 @@ func TestProvisionWithALongTokenIsIdempotent(t *testing.T) {
 }
 
 func TestProvisionRefusesBadRequestsWithoutACall(t *testing.T) {
+	ctx := t.Context()
 	drv, srv := newDriver(t)
 	long := strings.Repeat("w", 257)
 	for name, mutate := range map[string]func(*cloudswitch.ProvisionRequest){
@@ -202,6 +208,7 @@ func TestProvisionRefusesBadRequestsWithoutACall(t *testing.T) {
 }
 
 func TestProvisionPicksTheImageAndRegion(t *testing.T) {
+	ctx := t.Context()
 	srv := awstest.NewServer(t)
 	drv, err := aws.NewFromConfig(srv.Config(),
 		aws.WithImage("ami-00000000000000001"),
@@ -256,6 +263,7 @@ func (r *recorder) Do(req *http.Request) (*http.Response, error) {
 }
 
 func TestProvisionSendsTheLaunchOptions(t *testing.T) {
+	ctx := t.Context()
 	srv := awstest.NewServer(t)
 	rec := &recorder{}
 	client := ec2.New(ec2.Options{
@@ -298,6 +306,7 @@ func TestProvisionSendsTheLaunchOptions(t *testing.T) {
 }
 
 func TestWithWaitRunningReturnsARunningInstance(t *testing.T) {
+	ctx := t.Context()
 	t.Run("waits", func(t *testing.T) {
 		srv := awstest.NewServer(t, awstest.WithBootTime(150*time.Millisecond))
 		drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI), aws.WithWaitRunning(true), aws.WithPollInterval(10*time.Millisecond))
@@ -387,6 +396,7 @@ func TestWithWaitRunningReturnsARunningInstance(t *testing.T) {
 // it) and never a refusal, so no switch reports "nothing changed" while a
 // new VM runs.
 func TestProvisionErrorAfterTheLaunchWasAcceptedIsNotARefusal(t *testing.T) {
+	ctx := t.Context()
 	for _, f := range []awstest.Fault{
 		{Status: 403, Code: "UnauthorizedOperation"},
 		{Status: 400, Code: "InvalidParameterValue"},
@@ -414,6 +424,7 @@ func TestProvisionErrorAfterTheLaunchWasAcceptedIsNotARefusal(t *testing.T) {
 
 // Provision and Instances say what the VM runs.
 func TestProvisionReportsTheTypeAndImage(t *testing.T) {
+	ctx := t.Context()
 	drv, _ := newDriver(t)
 	inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
 	if err != nil {
@@ -431,6 +442,7 @@ func TestProvisionReportsTheTypeAndImage(t *testing.T) {
 // A VM in a region Instances does not list could never be found as an
 // orphan: Provision refuses the region before any call.
 func TestProvisionRefusesARegionInstancesDoesNotList(t *testing.T) {
+	ctx := t.Context()
 	srv := awstest.NewServer(t)
 	drv, err := aws.NewFromConfig(srv.Config(), aws.WithImage(testAMI), aws.WithRegions("us-east-1", "eu-west-1"))
 	if err != nil {

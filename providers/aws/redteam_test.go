@@ -19,6 +19,7 @@ import (
 // for this token — a live VM carries it — so the error must not be a
 // refusal ("nothing changed"), just as IdempotentInstanceTerminated is not.
 func TestIdempotentParameterMismatchIsNotARefusalWhileTheTokensVMLives(t *testing.T) {
+	ctx := t.Context()
 	drv, srv := newDriver(t)
 	req := request("acme", "ws-1", "tok-mismatch-0001")
 	srv.Inject(awstest.Fault{Op: awstest.OpRunInstances, Times: 1, Drop: true})
@@ -41,6 +42,7 @@ func TestIdempotentParameterMismatchIsNotARefusalWhileTheTokensVMLives(t *testin
 // account answer it for every instance). The instance is listed, live, by
 // a filtered DescribeInstances, yet Deprovision calls it gone.
 func TestDeprovisionDoesNotCallAListedInstanceGone(t *testing.T) {
+	ctx := t.Context()
 	drv, srv := newDriver(t)
 	inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-hidden-0001"))
 	require.NoError(t, err)
@@ -62,6 +64,7 @@ func TestDeprovisionDoesNotCallAListedInstanceGone(t *testing.T) {
 // Instance without a zone for this reason; the EC2 driver looks for it in
 // every region it lists, and terminates it where it finds it.)
 func TestDeprovisionWithoutARegionNeverCallsAnotherRegionsInstanceGone(t *testing.T) {
+	ctx := t.Context()
 	srv := awstest.NewServer(t)
 	drv, err := aws.NewFromConfig(srv.Config(), aws.WithImage(testAMI), aws.WithPollInterval(testPoll), aws.WithRegions("us-east-1", "eu-west-1"))
 	require.NoError(t, err)
@@ -90,6 +93,7 @@ func TestDeprovisionWithoutARegionNeverCallsAnotherRegionsInstanceGone(t *testin
 // leaks: never two LIVE instances for one token, and any instance launched
 // is tagged with the token, so the journal that holds the token tracks it.
 func TestASpentTokenNeverHasTwoLiveInstancesPastTheTokenWindow(t *testing.T) {
+	ctx := t.Context()
 	drv, srv := newDriver(t)
 	req := request("acme", "ws-1", "tok-spent-0001")
 	first, err := drv.Provision(ctx, req)
@@ -116,6 +120,7 @@ func TestASpentTokenNeverHasTwoLiveInstancesPastTheTokenWindow(t *testing.T) {
 // its public IPv4 address and moves it to another host. The error is
 // nevertheless a refusal.
 func TestResizeIsNoRefusalOnceTheInstanceWasStopped(t *testing.T) {
+	ctx := t.Context()
 	drv, srv := newDriver(t)
 	inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-resize-0001"))
 	require.NoError(t, err)
@@ -133,6 +138,7 @@ func TestResizeIsNoRefusalOnceTheInstanceWasStopped(t *testing.T) {
 // find the orphan. (The GCP driver refuses a zone outside WithZones for
 // this reason: "its VM could not be found again".)
 func TestProvisionNeverLaunchesWhereInstancesDoesNotList(t *testing.T) {
+	ctx := t.Context()
 	srv := awstest.NewServer(t)
 	drv, err := aws.NewFromConfig(srv.Config(), aws.WithImage(testAMI), aws.WithPollInterval(testPoll)) // lists us-east-1
 	require.NoError(t, err)

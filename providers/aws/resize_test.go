@@ -26,6 +26,7 @@ func groundTruth(t *testing.T, srv *awstest.Server, id string) awstest.Instance 
 // Resize stops the instance, changes its type and starts it again, keeping
 // its id; it is idempotent, and finishes a resize stopped half-way.
 func TestResizeChangesTheTypeInPlace(t *testing.T) {
+	ctx := t.Context()
 	drv, srv := newDriver(t)
 	inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
 	if err != nil {
@@ -67,6 +68,7 @@ func TestResizeChangesTheTypeInPlace(t *testing.T) {
 // starts the instance again with its old type, and is no refusal since the
 // stop took effect (the guest was stopped and started again).
 func TestResizeRefusedLeavesTheInstanceAsItWas(t *testing.T) {
+	ctx := t.Context()
 	drv, srv := newDriver(t)
 	inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
 	if err != nil {
@@ -96,6 +98,7 @@ func TestResizeRefusedLeavesTheInstanceAsItWas(t *testing.T) {
 
 // Resize touches only an instance tagged for the workspace it names.
 func TestResizeRefusesAnotherWorkspacesInstance(t *testing.T) {
+	ctx := t.Context()
 	drv, srv := newDriver(t)
 	inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
 	if err != nil {
@@ -113,6 +116,7 @@ func TestResizeRefusesAnotherWorkspacesInstance(t *testing.T) {
 // A VM that is gone is ErrInstanceNotFound, so that a resize of it is given
 // up rather than retried for ever.
 func TestResizeOfATerminatedInstanceIsNotFound(t *testing.T) {
+	ctx := t.Context()
 	drv, _ := newDriver(t)
 	inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
 	if err != nil {

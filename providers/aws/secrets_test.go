@@ -45,6 +45,7 @@ func (s *syncBuffer) String() string {
 }
 
 func TestNoSecretInAnyErrorOrLogLine(t *testing.T) {
+	ctx := t.Context()
 	srv := awstest.NewServer(t, awstest.WithBootTime(time.Hour), awstest.WithConsistencyDelay(0))
 	var logs syncBuffer
 	client := ec2.New(ec2.Options{

@@ -17,6 +17,7 @@ import (
 // changed" (AbortError) while that VM runs with no record holding it; it
 // stays journaled, and Resume records the VM.
 func TestASwitchWhoseWaitFailsAfterTheLaunchStaysJournaled(t *testing.T) {
+	ctx := t.Context()
 	srv := awstest.NewServer(t, awstest.WithBootTime(time.Hour))
 	drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI), aws.WithPollInterval(testPoll),
 		aws.WithWaitTimeout(time.Second))

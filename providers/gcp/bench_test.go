@@ -49,6 +49,7 @@ func TestListingTenThousandInstancesTakesOneCallAPage(t *testing.T) {
 // clients and the emulator: insert, poll, get; get (the labels Deprovision
 // checks before it deletes), delete, poll.
 func BenchmarkProvisionDeprovision(b *testing.B) {
+	ctx := b.Context()
 	e := newEnv(b, nil)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -65,6 +66,7 @@ func BenchmarkProvisionDeprovision(b *testing.B) {
 // BenchmarkInstances10000 lists 10,000 instances in pages of 500 and
 // reports the API calls one listing takes.
 func BenchmarkInstances10000(b *testing.B) {
+	ctx := b.Context()
 	e := newEnv(b, nil)
 	addFleet(b, e.srv, "owner", fleet)
 	addFleet(b, e.srv, "other", fleet/10)

@@ -12,6 +12,7 @@ import (
 )
 
 func TestDeprovisionDeletesAndWaitsForTheOperation(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, []gcptest.Option{gcptest.WithOperationTime(30 * time.Millisecond)})
 	inst, err := e.d.Provision(ctx, request("owner", "ws"))
 	if err != nil {
@@ -30,6 +31,7 @@ func TestDeprovisionDeletesAndWaitsForTheOperation(t *testing.T) {
 }
 
 func TestDeprovisionOfAnInstanceAlreadyGoneSucceeds(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, nil)
 	inst, err := e.d.Provision(ctx, request("owner", "ws"))
 	if err != nil {
@@ -42,6 +44,7 @@ func TestDeprovisionOfAnInstanceAlreadyGoneSucceeds(t *testing.T) {
 }
 
 func TestDeprovisionAfterALostAnswerSucceeds(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, nil)
 	inst, err := e.d.Provision(ctx, request("owner", "ws"))
 	if err != nil {
@@ -60,6 +63,7 @@ func TestDeprovisionAfterALostAnswerSucceeds(t *testing.T) {
 }
 
 func TestDeprovisionFailedOperationIsClassifiedAndCanBeRetried(t *testing.T) {
+	ctx := t.Context()
 	for _, c := range []struct {
 		status    int
 		transient bool
@@ -92,6 +96,7 @@ func TestDeprovisionFailedOperationIsClassifiedAndCanBeRetried(t *testing.T) {
 }
 
 func TestDeprovisionRefusesAnInstanceItCannotPlace(t *testing.T) {
+	ctx := t.Context()
 	for name, inst := range map[string]cloudswitch.Instance{
 		"no zone":           {Provider: cloudswitch.GCP, ID: "cs-1"},
 		"bad zone":          {Provider: cloudswitch.GCP, ID: "cs-1", Region: "us-central1"},

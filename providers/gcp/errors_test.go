@@ -23,19 +23,19 @@ import (
 type call struct {
 	name string
 	op   string
-	do   func(e *env) error
+	do   func(ctx context.Context, e *env) error
 }
 
 // calls makes one call of each Provider method against e.
 var calls = []call{
-	{"Provision", gcptest.OpInsert, func(e *env) error {
+	{"Provision", gcptest.OpInsert, func(ctx context.Context, e *env) error {
 		_, err := e.d.Provision(ctx, request("owner", "ws"))
 		return err
 	}},
-	{"Deprovision", gcptest.OpDelete, func(e *env) error {
+	{"Deprovision", gcptest.OpDelete, func(ctx context.Context, e *env) error {
 		return e.d.Deprovision(ctx, cloudswitch.Instance{Provider: cloudswitch.GCP, ID: e.srv.AddInstance(zone, "cs-victim", nil).Name, Region: zone})
 	}},
-	{"Instances", gcptest.OpAggregatedList, func(e *env) error {
+	{"Instances", gcptest.OpAggregatedList, func(ctx context.Context, e *env) error {
 		_, err := listErr(e.d, ctx, "owner")
 		return err
 	}},
@@ -68,7 +68,7 @@ func TestErrorsThrottlingAndServerErrorsAreTransient(t *testing.T) {
 				e := newEnv(t, nil)
 				f.Op, f.Times = c.op, 1
 				e.srv.Inject(f)
-				err := c.do(e)
+				err := c.do(t.Context(), e)
 				if !errors.Is(err, cloudswitch.ErrTransient) {
 					t.Fatalf("got %v; want an error matching ErrTransient", err)
 				}
@@ -96,7 +96,7 @@ func TestErrorsRefusalsArePermanent(t *testing.T) {
 				e := newEnv(t, nil)
 				f.Op, f.Times = c.op, 1
 				e.srv.Inject(f)
-				err := c.do(e)
+				err := c.do(t.Context(), e)
 				if err == nil || errors.Is(err, cloudswitch.ErrTransient) || errors.Is(err, cloudswitch.ErrInstanceNotFound) {
 					t.Fatalf("got %v; want a permanent error, neither transient nor not-found", err)
 				}
@@ -107,6 +107,7 @@ func TestErrorsRefusalsArePermanent(t *testing.T) {
 }
 
 func TestErrorsNotFoundNamingTheInstanceIsErrInstanceNotFound(t *testing.T) {
+	ctx := t.Context()
 	// Deprovision is the one call for which "not found" has a meaning: the
 	// instance is gone, which is success.
 	e := newEnv(t, nil)
@@ -120,6 +121,7 @@ func TestErrorsNotFoundNamingTheInstanceIsErrInstanceNotFound(t *testing.T) {
 }
 
 func TestErrorsNotFoundAboutAnythingElseIsPermanent(t *testing.T) {
+	ctx := t.Context()
 	// A 404 for the project or the zone is a misconfiguration: a delete
 	// answered so must fail, never look done, and a listing must fail.
 	e := newEnv(t, nil)
@@ -160,7 +162,7 @@ func TestErrorsBrokenConnectionsAreTransient(t *testing.T) {
 		t.Run(c.name+"/dropped", func(t *testing.T) {
 			e := newEnv(t, nil)
 			e.srv.Inject(gcptest.Fault{Op: c.op, Times: 1, Drop: true})
-			err := c.do(e)
+			err := c.do(t.Context(), e)
 			if !errors.Is(err, cloudswitch.ErrTransient) {
 				t.Fatalf("a dropped connection: %v; want ErrTransient", err)
 			}
@@ -171,7 +173,7 @@ func TestErrorsBrokenConnectionsAreTransient(t *testing.T) {
 		t.Run(c.name+"/refused", func(t *testing.T) {
 			e := newEnv(t, nil)
 			down := newDriver(t, "http://127.0.0.1:1", e.srv.Project(), e.secret) // nothing listens on port 1
-			err := call{do: c.do}.do(&env{srv: e.srv, d: down})
+			err := call{do: c.do}.do(t.Context(), &env{srv: e.srv, d: down})
 			if !errors.Is(err, cloudswitch.ErrTransient) {
 				t.Fatalf("a refused connection: %v; want ErrTransient", err)
 			}
@@ -200,7 +202,7 @@ func TestErrorsBareStatusesAreClassifiedAsByEveryDriver(t *testing.T) {
 			t.Cleanup(proxy.Close)
 			d := newDriver(t, proxy.URL, "proxied-project", "ya29.secret"+randomHex(8))
 			for _, c := range calls {
-				err := call{do: c.do}.do(&env{d: d, srv: gcptest.NewServer(t)})
+				err := call{do: c.do}.do(t.Context(), &env{d: d, srv: gcptest.NewServer(t)})
 				if err == nil {
 					t.Fatalf("%s answered a bare %d: no error", c.name, status)
 				}
@@ -217,6 +219,7 @@ func TestErrorsBareStatusesAreClassifiedAsByEveryDriver(t *testing.T) {
 }
 
 func TestErrorsContextEndingIsAContextError(t *testing.T) {
+	ctx := t.Context()
 	for _, c := range calls {
 		t.Run(c.name+"/cancelled", func(t *testing.T) {
 			e := newEnv(t, nil)
@@ -262,6 +265,7 @@ func callWith(e *env, c call, c2 context.Context) error {
 }
 
 func TestErrorsFailedOperationIsAnOperationError(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, nil)
 	e.srv.FailOperation(gcptest.OpInsert, 1, http.StatusForbidden, "QUOTA_EXCEEDED", "Quota 'CPUS' exceeded. Limit: 8.0 in region us-central1.")
 	_, err := e.d.Provision(ctx, request("owner", "ws"))

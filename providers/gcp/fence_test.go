@@ -12,6 +12,7 @@ import (
 )
 
 func TestDeprovisionDestroysOnlyAVMWhoseLabelsAgreeWithTheRecord(t *testing.T) {
+	ctx := t.Context()
 	for name, c := range map[string]struct {
 		labels map[string]string
 		inst   cloudswitch.Instance
@@ -46,6 +47,7 @@ func TestDeprovisionDestroysOnlyAVMWhoseLabelsAgreeWithTheRecord(t *testing.T) {
 // installation label existed — is not fenced by it: a workspace server's
 // pre-existing VMs must stay switchable.
 func TestDeprovisionOfAnUnlabelledVMIsNotFencedByTheMissingLabel(t *testing.T) {
+	ctx := t.Context()
 	for name, c := range map[string]struct {
 		labels map[string]string
 		inst   cloudswitch.Instance
@@ -68,6 +70,7 @@ func TestDeprovisionOfAnUnlabelledVMIsNotFencedByTheMissingLabel(t *testing.T) {
 }
 
 func TestDeprovisionOfARecordNamingNoWorkspaceDeletesByName(t *testing.T) {
+	ctx := t.Context()
 	// The Reconciler's orphans and records of old versions name no
 	// workspace: the instance is deleted by name, as before.
 	e := newEnv(t, nil)
@@ -77,6 +80,7 @@ func TestDeprovisionOfARecordNamingNoWorkspaceDeletesByName(t *testing.T) {
 }
 
 func TestProvisionLabelsTheInstallationAndReadsItBack(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, nil)
 	req := request("owner", "ws")
 	req.Installation = "Install/One" // not a plain label value: encoded
@@ -106,6 +110,7 @@ func TestProvisionLabelsTheInstallationAndReadsItBack(t *testing.T) {
 }
 
 func TestProvisionNeverAdoptsTheTokensInstanceOfAnotherInstallation(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, nil)
 	req := request("owner", "ws")
 	token, _ := ownership.EncodeLabel(req.Token)

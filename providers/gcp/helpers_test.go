@@ -20,8 +20,6 @@ import (
 // zone is the default zone of the drivers the tests make.
 const zone = "us-central1-a"
 
-var ctx = context.Background()
-
 // env is a driver speaking to an emulator through the real REST clients,
 // which send a planted OAuth token with every request.
 type env struct {
@@ -69,6 +67,7 @@ func newEnv(t testing.TB, srvOpts []gcptest.Option, opts ...gcp.Option) *env {
 
 // newDriver returns a driver of project at url whose clients send secret.
 func newDriver(t testing.TB, url, project, secret string, opts ...gcp.Option) *gcp.Driver {
+	ctx := t.Context()
 	t.Helper()
 	copts := clientOptions(t, url, secret)
 	instances, err := compute.NewInstancesRESTClient(ctx, copts...)
@@ -113,6 +112,7 @@ func request(owner, workspace string) cloudswitch.ProvisionRequest {
 // list collects what Instances yields for owner, failing the test on an
 // error.
 func list(t testing.TB, d *gcp.Driver, owner string) []cloudswitch.Instance {
+	ctx := t.Context()
 	t.Helper()
 	var out []cloudswitch.Instance
 	for inst, err := range d.Instances(ctx, owner) {

@@ -18,6 +18,7 @@ import (
 
 // provisionIn provisions n VMs of owner in zone and returns their names.
 func provisionIn(t *testing.T, d *gcp.Driver, owner, zone string, n int) []string {
+	ctx := t.Context()
 	t.Helper()
 	var out []string
 	for i := range n {
@@ -81,6 +82,7 @@ func TestInstancesWithZonesListsThoseZonesOneByOne(t *testing.T) {
 }
 
 func TestInstancesYieldsAsPagesArrive(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, nil)
 	provisionIn(t, e.d, "owner", zone, 6)
 	e.srv.SetPageSize(2)
@@ -115,6 +117,7 @@ func TestInstancesListsInstancesWhateverTheirStatus(t *testing.T) {
 }
 
 func TestInstancesListsOnlyTheOwnersLabelledInstances(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, nil)
 	mine := provisionIn(t, e.d, "owner", zone, 1)
 	provisionIn(t, e.d, "owner-2", zone, 1)
@@ -136,6 +139,7 @@ func TestInstancesListsOnlyTheOwnersLabelledInstances(t *testing.T) {
 }
 
 func TestInstancesSkipsAnInstanceWithAnUndecodableLabel(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, nil)
 	mine := provisionIn(t, e.d, "owner", zone, 1)
 	e.srv.AddInstance(zone, "garbled", map[string]string{ownership.OwnerKey: "owner", ownership.WorkspaceKey: "x-zzzz"})
@@ -149,6 +153,7 @@ func TestInstancesSkipsAnInstanceWithAnUndecodableLabel(t *testing.T) {
 }
 
 func TestInstancesHonoursTheContextWhileAPageIsInFlight(t *testing.T) {
+	ctx := t.Context()
 	// The REST client sends listings without the caller's context; the
 	// driver must not wait for a stalled page past the caller's deadline.
 	e := newEnv(t, nil)
@@ -178,6 +183,7 @@ func scriptedAPI(t *testing.T, body string) *gcp.Driver {
 }
 
 func TestInstancesReportsAnUnreachableZoneAsAnIncompleteListing(t *testing.T) {
+	ctx := t.Context()
 	d := scriptedAPI(t, `{"items":{
 		"zones/us-central1-a":{"instances":[{"name":"cs-1","zone":"https://www.googleapis.com/compute/v1/projects/p/zones/us-central1-a","status":"RUNNING","creationTimestamp":"2026-01-02T03:04:05.678-08:00","labels":{"cloudswitch-owner":"owner"}}]},
 		"zones/us-central1-b":{"warning":{"code":"UNREACHABLE","message":"The zone 'us-central1-b' is unreachable."}}}}`)
@@ -191,6 +197,7 @@ func TestInstancesReportsAnUnreachableZoneAsAnIncompleteListing(t *testing.T) {
 }
 
 func TestInstancesRefusesAnInstanceWithoutACreationTime(t *testing.T) {
+	ctx := t.Context()
 	d := scriptedAPI(t, `{"items":{"zones/us-central1-a":{"instances":[
 		{"name":"cs-1","zone":"zones/us-central1-a","status":"RUNNING","labels":{"cloudswitch-owner":"owner"}}]}}}`)
 	if _, err := listErr(d, ctx, "owner"); err == nil || errors.Is(err, cloudswitch.ErrTransient) {
@@ -207,6 +214,7 @@ func sameSet(a, b []string) bool {
 }
 
 func TestCloseWaitsForAListingItsCallerAbandoned(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, nil)
 	e.srv.Inject(gcptest.Fault{Op: gcptest.OpAggregatedList, Times: 1, Latency: 300 * time.Millisecond})
 	dctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)

@@ -16,6 +16,7 @@ import (
 )
 
 func TestOptionsThatDoNotHoldAreRefusedByNew(t *testing.T) {
+	ctx := t.Context()
 	srv := gcptest.NewServer(t)
 	instances, operations, err := srv.Clients(ctx)
 	if err != nil {
@@ -71,6 +72,7 @@ func TestOptionsThatDoNotHoldAreRefusedByNew(t *testing.T) {
 }
 
 func TestNewRefusesMissingClientsAndBadProjects(t *testing.T) {
+	ctx := t.Context()
 	srv := gcptest.NewServer(t)
 	instances, operations, err := srv.Clients(ctx)
 	if err != nil {
@@ -103,6 +105,7 @@ func TestNewRefusesMissingClientsAndBadProjects(t *testing.T) {
 }
 
 func TestOptionsShapeTheInstances(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, nil,
 		gcp.WithSourceImage("projects/cos-cloud/global/images/family/cos-stable"),
 		gcp.WithNetwork("workspaces"),
@@ -136,6 +139,7 @@ func TestOptionsShapeTheInstances(t *testing.T) {
 }
 
 func TestOptionsPathsArePassedAsGiven(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, nil,
 		gcp.WithNetwork("projects/host/global/networks/shared"),
 		gcp.WithSubnetwork("projects/host/regions/us-central1/subnetworks/shared-us"),
@@ -154,6 +158,7 @@ func TestOptionsPathsArePassedAsGiven(t *testing.T) {
 }
 
 func TestNewFromClientOptionsMakesClientsThatCloseCloses(t *testing.T) {
+	ctx := t.Context()
 	srv := gcptest.NewServer(t)
 	d, err := gcp.NewFromClientOptions(ctx, srv.Project(), srv.ClientOptions(), gcp.WithZone(zone), gcp.WithPollInterval(time.Millisecond))
 	if err != nil {
@@ -178,6 +183,7 @@ func TestNewFromClientOptionsMakesClientsThatCloseCloses(t *testing.T) {
 }
 
 func TestCloseLeavesTheCallersClientsOpen(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, nil)
 	if err := e.d.Close(); err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 
 // newLookupEnv is newEnv with the lookup clients Preflight asks.
 func newLookupEnv(t *testing.T, srvOpts []gcptest.Option, opts ...gcp.Option) *env {
+	ctx := t.Context()
 	t.Helper()
 	srv := gcptest.NewServer(t, srvOpts...)
 	secret := "ya29.a0Planted" + randomHex(24) + "SecretToken"
@@ -41,6 +42,7 @@ func wantInvalidField(t *testing.T, err error, field string) {
 }
 
 func TestPreflightAcceptsWhatProvisionCreates(t *testing.T) {
+	ctx := t.Context()
 	e := newLookupEnv(t, nil)
 	req := request("owner", "ws")
 	req.Compute.Image = "projects/ubuntu-os-cloud/global/images/family/ubuntu-2404-lts-amd64"
@@ -53,6 +55,7 @@ func TestPreflightAcceptsWhatProvisionCreates(t *testing.T) {
 }
 
 func TestPreflightRefusesWhatProvisionWouldRefuseNamingTheField(t *testing.T) {
+	ctx := t.Context()
 	for name, c := range map[string]struct {
 		mutate func(*cloudswitch.ProvisionRequest)
 		field  string
@@ -83,6 +86,7 @@ func TestPreflightRefusesWhatProvisionWouldRefuseNamingTheField(t *testing.T) {
 }
 
 func TestPreflightKnowsWhatATestAddsToTheCatalogue(t *testing.T) {
+	ctx := t.Context()
 	e := newLookupEnv(t, nil)
 	req := request("owner", "ws")
 	req.Compute.InstanceType = "c3-standard-4"
@@ -97,6 +101,7 @@ func TestPreflightKnowsWhatATestAddsToTheCatalogue(t *testing.T) {
 }
 
 func TestPreflightErrorsThatAreNoVerdict(t *testing.T) {
+	ctx := t.Context()
 	e := newLookupEnv(t, nil)
 	e.srv.Inject(gcptest.Fault{Op: gcptest.OpMachineTypeGet, Times: 1, Status: http.StatusServiceUnavailable})
 	err := e.d.Preflight(ctx, request("owner", "ws"))
@@ -112,6 +117,7 @@ func TestPreflightErrorsThatAreNoVerdict(t *testing.T) {
 }
 
 func TestPreflightWithoutLookupClientsChecksWhatTheDriverCan(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, nil)
 	req := request("owner", "ws")
 	require.NoError(t, e.d.Preflight(ctx, req))
@@ -121,6 +127,7 @@ func TestPreflightWithoutLookupClientsChecksWhatTheDriverCan(t *testing.T) {
 }
 
 func TestPreflightOfADriverFromClientOptionsMakesTheLookups(t *testing.T) {
+	ctx := t.Context()
 	srv := gcptest.NewServer(t)
 	d, err := gcp.NewFromClientOptions(ctx, srv.Project(), srv.ClientOptions(), gcp.WithZone(zone))
 	require.NoError(t, err)

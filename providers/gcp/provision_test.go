@@ -15,6 +15,7 @@ import (
 )
 
 func TestProvisionInsertsALabelledInstanceNamedAfterTheToken(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, nil)
 	req := request("team-a", "Workspace/42")
 	inst, err := e.d.Provision(ctx, req)
@@ -44,6 +45,7 @@ func TestProvisionInsertsALabelledInstanceNamedAfterTheToken(t *testing.T) {
 }
 
 func TestProvisionHonoursTheComputesZoneImageAndMachineTypePath(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, nil)
 	req := request("owner", "ws")
 	req.Compute.Region = "europe-west1-b"
@@ -60,6 +62,7 @@ func TestProvisionHonoursTheComputesZoneImageAndMachineTypePath(t *testing.T) {
 }
 
 func TestProvisionIsIdempotentThroughTheRequestID(t *testing.T) {
+	ctx := t.Context()
 	// The insert's answer is lost; Compute Engine still knows the requestId
 	// and answers the repeat with the first insert's operation.
 	e := newEnv(t, nil)
@@ -81,6 +84,7 @@ func TestProvisionIsIdempotentThroughTheRequestID(t *testing.T) {
 }
 
 func TestProvisionIsIdempotentThroughAlreadyExists(t *testing.T) {
+	ctx := t.Context()
 	// The insert's answer is lost and its requestId forgotten (Compute
 	// Engine keeps them for about an hour): the repeat finds the name taken,
 	// 409 alreadyExists, and adopts the instance, whose labels are ours.
@@ -104,6 +108,7 @@ func TestProvisionIsIdempotentThroughAlreadyExists(t *testing.T) {
 }
 
 func TestProvisionNeverAdoptsSomeoneElsesInstance(t *testing.T) {
+	ctx := t.Context()
 	req := request("owner", "ws")
 	token, _ := ownership.EncodeLabel(req.Token)
 	for name, labels := range map[string]map[string]string{
@@ -127,6 +132,7 @@ func TestProvisionNeverAdoptsSomeoneElsesInstance(t *testing.T) {
 }
 
 func TestProvisionRefusesATokenOfAnotherWorkspace(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, nil)
 	req := request("owner", "ws-1")
 	if _, err := e.d.Provision(ctx, req); err != nil {
@@ -153,6 +159,7 @@ func TestProvisionRefusesATokenOfAnotherWorkspace(t *testing.T) {
 }
 
 func TestProvisionFailedOperationIsPermanentAndLeavesNoInstance(t *testing.T) {
+	ctx := t.Context()
 	// The insert is accepted, then its operation finishes DONE with
 	// QUOTA_EXCEEDED: the SDK's Wait would report success.
 	e := newEnv(t, nil)
@@ -183,6 +190,7 @@ func TestProvisionFailedOperationIsPermanentAndLeavesNoInstance(t *testing.T) {
 }
 
 func TestProvisionOfADeletedTokenIsRefused(t *testing.T) {
+	ctx := t.Context()
 	// A token names one VM for good: once its instance is deleted, a repeat
 	// (whose requestId replays the successful insert) must not report the
 	// instance as alive nor create another.
@@ -203,6 +211,7 @@ func TestProvisionOfADeletedTokenIsRefused(t *testing.T) {
 }
 
 func TestProvisionUncertainOutcomesAreTransient(t *testing.T) {
+	ctx := t.Context()
 	// Once the insert is accepted, any failure is transient, even a 403: a
 	// permanent error would claim that no VM exists for the token.
 	for _, op := range []string{gcptest.OpOperationGet, gcptest.OpGet} {
@@ -225,6 +234,7 @@ func TestProvisionUncertainOutcomesAreTransient(t *testing.T) {
 }
 
 func TestProvisionOfAStoppingInstanceIsTransient(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, nil)
 	req := request("owner", "ws")
 	inst, err := e.d.Provision(ctx, req)
@@ -243,6 +253,7 @@ func TestProvisionOfAStoppingInstanceIsTransient(t *testing.T) {
 }
 
 func TestProvisionPollsAnOperationUntilItIsDone(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, []gcptest.Option{gcptest.WithOperationTime(30 * time.Millisecond)})
 	if _, err := e.d.Provision(ctx, request("owner", "ws")); err != nil {
 		t.Fatal(err)
@@ -256,6 +267,7 @@ func TestProvisionPollsAnOperationUntilItIsDone(t *testing.T) {
 }
 
 func TestProvisionRefusesBadRequestsWithoutAnAPICall(t *testing.T) {
+	ctx := t.Context()
 	long := strings.Repeat("W", ownership.MaxEncodedLen+1)
 	cases := map[string]struct {
 		opts   []gcp.Option
@@ -293,6 +305,7 @@ func TestProvisionRefusesBadRequestsWithoutAnAPICall(t *testing.T) {
 }
 
 func TestProvisionWithoutAZoneIsRefused(t *testing.T) {
+	ctx := t.Context()
 	srv := gcptest.NewServer(t)
 	instances, operations, err := srv.Clients(ctx)
 	if err != nil {
@@ -314,6 +327,7 @@ func TestProvisionWithoutAZoneIsRefused(t *testing.T) {
 }
 
 func TestProvisionWithACancelledContextMakesNoCall(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, nil)
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()

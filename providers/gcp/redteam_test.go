@@ -18,6 +18,7 @@ import (
 // it: a listing without it lets the Reconciler call its record dangling
 // (or miss it as an orphan) for the whole stop.
 func TestInstancesListsAnInstanceBeingStopped(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, nil)
 	inst, err := e.d.Provision(ctx, request("acme", "ws-1"))
 	require.NoError(t, err)
@@ -34,6 +35,7 @@ func TestInstancesListsAnInstanceBeingStopped(t *testing.T) {
 // Reconciler pass is incomplete for as long as that VM exists, so no orphan
 // is ever found.
 func TestInstancesIsNotBlockedByOneUndecodableLabel(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, nil)
 	orphan, err := e.d.Provision(ctx, request("acme", "ws-orphan"))
 	require.NoError(t, err)
@@ -52,6 +54,7 @@ func TestInstancesIsNotBlockedByOneUndecodableLabel(t *testing.T) {
 // the same name — a token that yields two VMs — and its Deprovision is
 // answered with the old, DONE delete: nil, while the second VM runs.
 func TestDeprovisionNeverTakesAnEarlierDeleteOfTheSameNameForThisOne(t *testing.T) {
+	ctx := t.Context()
 	c := &clock{now: time.Now()}
 	e := newEnv(t, []gcptest.Option{gcptest.WithClock(c.Now)})
 	req := request("acme", "ws-1")
@@ -81,6 +84,7 @@ func TestDeprovisionNeverTakesAnEarlierDeleteOfTheSameNameForThisOne(t *testing.
 // stays stopped because of this very resize (the AWS and Hetzner drivers
 // at least start it again).
 func TestResizeIsNoRefusalWhileItLeavesTheInstanceItStoppedDown(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, nil)
 	inst, err := e.d.Provision(ctx, request("acme", "ws-1"))
 	require.NoError(t, err)

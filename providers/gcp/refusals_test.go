@@ -50,7 +50,7 @@ func TestRefusalsAreTheAnswersComputeEngineGivesBeforeActing(t *testing.T) {
 				f := a.fault
 				f.Op, f.Times = c.op, 1
 				e.srv.Inject(f)
-				err := c.do(e)
+				err := c.do(t.Context(), e)
 				require.Error(t, err)
 				assert.Equal(t, a.transient, errors.Is(err, cloudswitch.ErrTransient), "transient? %v", err)
 				assert.Equal(t, a.refused, errors.Is(err, cloudswitch.ErrRefused), "a refusal (the cloud did not act)? %v", err)
@@ -61,6 +61,7 @@ func TestRefusalsAreTheAnswersComputeEngineGivesBeforeActing(t *testing.T) {
 }
 
 func TestRefusalsIncludeA404ForAMissingImageOrMachineTypeOnInsert(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, nil)
 	e.srv.Inject(gcptest.Fault{Op: gcptest.OpInsert, Times: 1, Status: http.StatusNotFound,
 		Message: "The resource 'projects/debian-cloud/global/images/family/debian-99' was not found"})
@@ -72,6 +73,7 @@ func TestRefusalsIncludeA404ForAMissingImageOrMachineTypeOnInsert(t *testing.T) 
 }
 
 func TestRefusalsIncludeRequestsTheDriverRejectsBeforeAnyCall(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, nil)
 	req := request("owner", "ws")
 	req.Token = ""
@@ -82,6 +84,7 @@ func TestRefusalsIncludeRequestsTheDriverRejectsBeforeAnyCall(t *testing.T) {
 }
 
 func TestRefusalsNeverIncludeWhatHappensAfterACallWasAccepted(t *testing.T) {
+	ctx := t.Context()
 	t.Run("an insert operation that fails", func(t *testing.T) {
 		e := newEnv(t, nil)
 		e.srv.FailOperation(gcptest.OpInsert, 1, http.StatusForbidden, "QUOTA_EXCEEDED", "Quota 'CPUS' exceeded.")

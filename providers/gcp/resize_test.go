@@ -29,6 +29,7 @@ func resizeCalls(srv *gcptest.Server) [3]int {
 }
 
 func TestResizeStopsChangesTheMachineTypeAndStartsTheSameVM(t *testing.T) {
+	ctx := t.Context()
 	e := newLookupEnv(t, nil)
 	inst, err := e.d.Provision(ctx, request("owner", "ws"))
 	require.NoError(t, err)
@@ -45,6 +46,7 @@ func TestResizeStopsChangesTheMachineTypeAndStartsTheSameVM(t *testing.T) {
 }
 
 func TestResizeIsIdempotent(t *testing.T) {
+	ctx := t.Context()
 	t.Run("a VM that already has the type is returned as is", func(t *testing.T) {
 		e := newLookupEnv(t, nil)
 		inst, err := e.d.Provision(ctx, request("owner", "ws"))
@@ -83,6 +85,7 @@ func TestResizeIsIdempotent(t *testing.T) {
 }
 
 func TestResizeRefusesOnlyWhatLeftTheVMAsItWas(t *testing.T) {
+	ctx := t.Context()
 	t.Run("a 403 to the stop", func(t *testing.T) {
 		e := newLookupEnv(t, nil)
 		inst, err := e.d.Provision(ctx, request("owner", "ws"))
@@ -125,6 +128,7 @@ func TestResizeRefusesOnlyWhatLeftTheVMAsItWas(t *testing.T) {
 }
 
 func TestResizeOfAVMThatIsSettlingIsTransient(t *testing.T) {
+	ctx := t.Context()
 	e := newLookupEnv(t, nil)
 	inst, err := e.d.Provision(ctx, request("owner", "ws"))
 	require.NoError(t, err)
@@ -135,6 +139,7 @@ func TestResizeOfAVMThatIsSettlingIsTransient(t *testing.T) {
 }
 
 func TestResizeOfAVMThatIsGoneIsInstanceNotFoundOnlyWhenSure(t *testing.T) {
+	ctx := t.Context()
 	e := newLookupEnv(t, nil)
 	inst, err := e.d.Provision(ctx, request("owner", "ws"))
 	require.NoError(t, err)

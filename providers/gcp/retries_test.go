@@ -20,6 +20,7 @@ import (
 const promptly = 2 * time.Second
 
 func TestRetriesA503OnGetSurfacesAtOnce(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, nil)
 	e.srv.Inject(gcptest.Fault{Op: gcptest.OpGet, Status: http.StatusServiceUnavailable}) // every call
 	start := time.Now()
@@ -37,6 +38,7 @@ func TestRetriesA503OnGetSurfacesAtOnce(t *testing.T) {
 }
 
 func TestRetriesA503OnOperationPollSurfacesAtOnce(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, nil)
 	e.srv.Inject(gcptest.Fault{Op: gcptest.OpOperationGet, Status: http.StatusServiceUnavailable})
 	start := time.Now()
@@ -54,6 +56,7 @@ func TestRetriesA503OnOperationPollSurfacesAtOnce(t *testing.T) {
 }
 
 func TestRetriesA503OnListSurfacesAtOnce(t *testing.T) {
+	ctx := t.Context()
 	for _, op := range []string{gcptest.OpAggregatedList, gcptest.OpList} {
 		t.Run(op, func(t *testing.T) {
 			var e *env

@@ -2,6 +2,7 @@ package gcp_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,7 +38,7 @@ func echoingAPI(t *testing.T, status int, reason string) *httptest.Server {
 }
 
 // every makes each Provider call once and returns their errors.
-func every(d *gcp.Driver) []error {
+func every(ctx context.Context, d *gcp.Driver) []error {
 	_, perr := d.Provision(ctx, request("owner", "ws"))
 	derr := d.Deprovision(ctx, cloudswitch.Instance{Provider: cloudswitch.GCP, ID: "cs-1", Region: zone})
 	_, lerr := listErr(d, ctx, "owner")
@@ -50,7 +51,7 @@ func TestNoAccessTokenInErrorsEvenWhenTheAPIEchoesIt(t *testing.T) {
 			ts := echoingAPI(t, status, "forbidden")
 			secret := "ya29.a0AfB_byPlanted" + randomHex(20)
 			d := newDriver(t, ts.URL, "echo-project", secret)
-			for _, err := range every(d) {
+			for _, err := range every(t.Context(), d) {
 				if err == nil {
 					t.Fatal("a call succeeded against an API that refuses everything")
 				}
@@ -62,6 +63,7 @@ func TestNoAccessTokenInErrorsEvenWhenTheAPIEchoesIt(t *testing.T) {
 }
 
 func TestNoAPIKeyInErrorsEvenWhenTheAPIEchoesIt(t *testing.T) {
+	ctx := t.Context()
 	ts := echoingAPI(t, http.StatusBadRequest, "keyInvalid")
 	key := "AIzaSy" + strings.ToUpper(randomHex(6)) + randomHex(6) + "_-Zq" + "Plant" // 39 characters, as Google API keys
 	if len(key) != 39 {
@@ -72,7 +74,7 @@ func TestNoAPIKeyInErrorsEvenWhenTheAPIEchoesIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	for _, err := range every(d) {
+	for _, err := range every(t.Context(), d) {
 		if err == nil {
 			t.Fatal("a call succeeded against an API that refuses everything")
 		}
@@ -84,6 +86,7 @@ func TestNoAPIKeyInErrorsEvenWhenTheAPIEchoesIt(t *testing.T) {
 }
 
 func TestNoAccessTokenInErrorsOrLogsAcrossFaults(t *testing.T) {
+	ctx := t.Context()
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e := newEnv(t, nil, gcp.WithLogger(logger))
@@ -129,6 +132,7 @@ func TestNoAccessTokenInErrorsOrLogsAcrossFaults(t *testing.T) {
 }
 
 func TestTheDriverIsSilentByDefault(t *testing.T) {
+	ctx := t.Context()
 	// slog's default logger writes to the standard logger; the driver must
 	// not use it.
 	var out bytes.Buffer
@@ -149,6 +153,7 @@ func TestTheDriverIsSilentByDefault(t *testing.T) {
 }
 
 func TestScrubKeepsTheCausesReachable(t *testing.T) {
+	ctx := t.Context()
 	ts := echoingAPI(t, http.StatusServiceUnavailable, "backendError")
 	d := newDriver(t, ts.URL, "echo-project", "ya29.secret"+randomHex(8))
 	_, err := listErr(d, ctx, "owner")

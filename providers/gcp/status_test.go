@@ -36,6 +36,7 @@ var statusMeanings = []struct {
 }
 
 func TestStatusesInstancesListsEveryInstanceWhateverItsStatus(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, nil)
 	var want []string
 	for _, m := range statusMeanings {
@@ -49,6 +50,7 @@ func TestStatusesInstancesListsEveryInstanceWhateverItsStatus(t *testing.T) {
 }
 
 func TestStatusesProvisionAdoptsOnlyAHealthyInstance(t *testing.T) {
+	ctx := t.Context()
 	for _, m := range statusMeanings {
 		t.Run(m.status, func(t *testing.T) {
 			e := newEnv(t, nil)
@@ -74,6 +76,7 @@ func TestStatusesProvisionAdoptsOnlyAHealthyInstance(t *testing.T) {
 }
 
 func TestResourceNotReadyIsTransientAndNotARefusal(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, []gcptest.Option{gcptest.WithOperationTime(time.Hour)})
 	vm := e.srv.AddInstance(zone, "cs-busy", nil)
 	require.True(t, e.srv.Stop(zone, vm.Name)) // a stop runs for an hour
@@ -86,6 +89,7 @@ func TestResourceNotReadyIsTransientAndNotARefusal(t *testing.T) {
 }
 
 func TestDeprovisionRetriedAfterALostAnswerIsDeduplicated(t *testing.T) {
+	ctx := t.Context()
 	// The first delete is accepted and its answer lost; its operation is
 	// still running when the caller retries. A retry with a fresh requestId
 	// would meet resourceNotReady; the VM's own requestId is answered with
@@ -110,6 +114,7 @@ func TestDeprovisionRetriedAfterALostAnswerIsDeduplicated(t *testing.T) {
 }
 
 func TestDeprovisionAfterAFailedDeleteOperationTriesAgain(t *testing.T) {
+	ctx := t.Context()
 	// The VM's requestId is deterministic; a delete whose operation failed
 	// must still be retried for real, not answered with the failed
 	// operation for the rest of the window.
@@ -123,6 +128,7 @@ func TestDeprovisionAfterAFailedDeleteOperationTriesAgain(t *testing.T) {
 }
 
 func TestDeprovisionNeverTakesA404FromCredentialsOfAnotherProjectForGone(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, nil)
 	inst, err := e.d.Provision(ctx, request("owner", "ws"))
 	require.NoError(t, err)
@@ -139,6 +145,7 @@ func TestDeprovisionNeverTakesA404FromCredentialsOfAnotherProjectForGone(t *test
 }
 
 func TestDeprovisionDoesNotTakeA404ForGoneWhileTheZoneListsTheInstance(t *testing.T) {
+	ctx := t.Context()
 	e := newEnv(t, nil)
 	vm := e.srv.AddInstance(zone, "cs-victim", nil)
 	e.srv.Inject(gcptest.Fault{Op: gcptest.OpGet, Times: 1, Status: 404,
@@ -170,6 +177,7 @@ func (c *clock) Advance(d time.Duration) {
 }
 
 func TestRequestIDWindowProvisionAndDeprovisionConvergeAfterIt(t *testing.T) {
+	ctx := t.Context()
 	// Google keeps a requestId for at least 60 minutes and promises nothing
 	// after: past the window a repeated insert is a new insert (answered 409
 	// alreadyExists while the VM lives) and a repeated delete a new delete.

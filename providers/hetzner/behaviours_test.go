@@ -20,6 +20,7 @@ import (
 // emulator models: failed actions, locks, capacity, another project's token.
 
 func TestAServerWhoseCreateFailedIsNeverAdoptedButReplaced(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, nil)
 	req := request("ws-broken")
 	srv.FailActions(hetznertest.ActionFailure{Command: hetznertest.CommandCreateServer, Times: 1})
@@ -40,6 +41,7 @@ func TestAServerWhoseCreateFailedIsNeverAdoptedButReplaced(t *testing.T) {
 }
 
 func TestAFailedServerThatCannotBeDeletedIsNotAdoptedNorARefusal(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, nil)
 	req := request("ws-stuck")
 	srv.FailActions(hetznertest.ActionFailure{Command: hetznertest.CommandCreateServer, Times: 1})
@@ -53,6 +55,7 @@ func TestAFailedServerThatCannotBeDeletedIsNotAdoptedNorARefusal(t *testing.T) {
 }
 
 func TestAnAdoptedServerWhoseCreateStillRunsIsWaitedFor(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, []hetznertest.Option{hetznertest.WithActionDuration(40 * time.Millisecond)})
 	req := request("ws-slow")
 	srv.FailActions(hetznertest.ActionFailure{Command: hetznertest.CommandCreateServer, Times: 1})
@@ -67,6 +70,7 @@ func TestAnAdoptedServerWhoseCreateStillRunsIsWaitedFor(t *testing.T) {
 }
 
 func TestADeleteLockedByARunningActionWaitsForItAndDeletes(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, []hetznertest.Option{hetznertest.WithActionDuration(300 * time.Millisecond)})
 	req := request("ws-locked")
 	// Created, the answer lost: its create action runs on.
@@ -81,6 +85,7 @@ func TestADeleteLockedByARunningActionWaitsForItAndDeletes(t *testing.T) {
 }
 
 func TestALockThatOutlastsTheRetriesIsTransientAndNotARefusal(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, []hetznertest.Option{hetznertest.WithActionDuration(time.Hour)})
 	req := request("ws-locked-long")
 	srv.Inject(hetznertest.Fault{Op: hetznertest.OpCreateServer, Times: 1, Drop: true})
@@ -97,6 +102,7 @@ func TestALockThatOutlastsTheRetriesIsTransientAndNotARefusal(t *testing.T) {
 }
 
 func TestNoCapacityIsARefusalThatCreatesNothing(t *testing.T) {
+	ctx := t.Context()
 	for name, u := range map[string]hetznertest.Unavailable{
 		"resource_unavailable": {ServerType: "cpx21"},
 		"placement_error":      {Location: hetzner.DefaultLocation, Placement: true},
@@ -113,6 +119,7 @@ func TestNoCapacityIsARefusalThatCreatesNothing(t *testing.T) {
 }
 
 func TestATokenOfAnotherProjectNeverReportsAServerGone(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, nil)
 	inst := provision(t, d, request("ws-elsewhere"))
 	other, err := hetzner.New(srv.Client(hcloud.WithToken(srv.OtherProjectToken()), hcloud.WithRetryOpts(hcloud.RetryOpts{MaxRetries: 0})))
@@ -125,6 +132,7 @@ func TestATokenOfAnotherProjectNeverReportsAServerGone(t *testing.T) {
 }
 
 func TestA404IsGoneWhenTheProjectIsVisible(t *testing.T) {
+	ctx := t.Context()
 	t.Run("through another server of the installation", func(t *testing.T) {
 		_, d := setup(t, nil)
 		req := request("ws-a")

@@ -35,6 +35,7 @@ func TestListing10000ServersTakesOneCallPerPageAndOnePerBoundary(t *testing.T) {
 // and the emulator: create, wait for the create and start actions, delete,
 // wait for the delete action; it reports the API calls one round trip takes.
 func BenchmarkProvisionDeprovision(b *testing.B) {
+	ctx := b.Context()
 	srv, d := setup(b, nil)
 	b.ReportAllocs()
 	trips := 0
@@ -55,6 +56,7 @@ func BenchmarkProvisionDeprovision(b *testing.B) {
 // BenchmarkInstances10000 lists 10,000 servers of one owner (among 1,000 of
 // another) and reports the API calls one listing takes.
 func BenchmarkInstances10000(b *testing.B) {
+	ctx := b.Context()
 	srv, d := setup(b, nil)
 	plant(srv, owner, fleet)
 	plant(srv, "other-owner", fleet/10)

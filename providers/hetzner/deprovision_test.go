@@ -13,6 +13,7 @@ import (
 )
 
 func TestDeprovisionDeletesAndWaitsUntilTheServerIsGone(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, []hetznertest.Option{hetznertest.WithActionDuration(20 * time.Millisecond)})
 	inst := provision(t, d, request("ws-del"))
 	keep := provision(t, d, request("ws-keep"))
@@ -36,6 +37,7 @@ func TestDeprovisionDeletesAndWaitsUntilTheServerIsGone(t *testing.T) {
 }
 
 func TestDeprovisionOfAServerBeingDeletedWaitsForThatDelete(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, []hetznertest.Option{hetznertest.WithActionDuration(50 * time.Millisecond)})
 	inst := provision(t, d, request("ws-twice"))
 	short, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
@@ -55,6 +57,7 @@ func TestDeprovisionOfAServerBeingDeletedWaitsForThatDelete(t *testing.T) {
 }
 
 func TestDeprovisionRefusesWhatIsNotAHetznerServerWithoutAnAPICall(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, nil)
 	for _, inst := range []cloudswitch.Instance{
 		{Provider: cloudswitch.Hetzner, ID: "i-0123456789abcdef0"},
@@ -74,6 +77,7 @@ func TestDeprovisionRefusesWhatIsNotAHetznerServerWithoutAnAPICall(t *testing.T)
 }
 
 func TestAFailedDeleteActionIsTransientWhileTheServerExists(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t)
 	var failLookup atomic.Bool
 	fail := failActions("delete_server")

@@ -18,20 +18,20 @@ import (
 type operation struct {
 	name string
 	api  string
-	call func(d *hetzner.Driver, inst cloudswitch.Instance) error
+	call func(ctx context.Context, d *hetzner.Driver, inst cloudswitch.Instance) error
 }
 
 // operations are the Provider methods, each run against an existing server
 // (inst).
 var operations = []operation{
-	{"Provision", hetznertest.OpCreateServer, func(d *hetzner.Driver, _ cloudswitch.Instance) error {
+	{"Provision", hetznertest.OpCreateServer, func(ctx context.Context, d *hetzner.Driver, _ cloudswitch.Instance) error {
 		_, err := d.Provision(ctx, request("ws-err"))
 		return err
 	}},
-	{"Deprovision", hetznertest.OpDeleteServer, func(d *hetzner.Driver, inst cloudswitch.Instance) error {
+	{"Deprovision", hetznertest.OpDeleteServer, func(ctx context.Context, d *hetzner.Driver, inst cloudswitch.Instance) error {
 		return d.Deprovision(ctx, inst)
 	}},
-	{"Instances", hetznertest.OpListServers, func(d *hetzner.Driver, _ cloudswitch.Instance) error {
+	{"Instances", hetznertest.OpListServers, func(ctx context.Context, d *hetzner.Driver, _ cloudswitch.Instance) error {
 		_, err := listErr(d, ctx, owner)
 		return err
 	}},
@@ -48,7 +48,7 @@ func eachOperation(t *testing.T, f hetznertest.Fault, check func(t *testing.T, e
 			f := f
 			f.Op = op.api
 			srv.Inject(f)
-			err := op.call(d, inst)
+			err := op.call(t.Context(), d, inst)
 			if err == nil {
 				t.Fatal("the call succeeded despite the fault")
 			}
@@ -61,6 +61,7 @@ func eachOperation(t *testing.T, f hetznertest.Fault, check func(t *testing.T, e
 }
 
 func TestNotFoundIsErrInstanceNotFoundOnlyForTheInstance(t *testing.T) {
+	ctx := t.Context()
 	// The SSH key, given by id (ids are unique across Hetzner, names are
 	// not), shows the driver sees the project, so a 404 is trusted. The
 	// emulator numbers its keys 1, 2, ….
@@ -128,6 +129,7 @@ func TestBareGatewayAnswersAreTransientAndOtherBareAnswersPermanent(t *testing.T
 }
 
 func TestBrokenConnectionsAreTransient(t *testing.T) {
+	ctx := t.Context()
 	t.Run("dropped", func(t *testing.T) {
 		// Twice: net/http sends a GET again once on a reused connection.
 		eachOperation(t, hetznertest.Fault{Times: 2, Drop: true}, func(t *testing.T, err error) {
@@ -141,7 +143,7 @@ func TestBrokenConnectionsAreTransient(t *testing.T) {
 		inst := provision(t, d, request("ws-refused"))
 		srv.Close()
 		for _, op := range operations {
-			if err := op.call(d, inst); !errors.Is(err, cloudswitch.ErrTransient) {
+			if err := op.call(t.Context(), d, inst); !errors.Is(err, cloudswitch.ErrTransient) {
 				t.Errorf("%s on a closed server: %v; want ErrTransient", op.name, err)
 			}
 		}
@@ -189,6 +191,7 @@ func TestPermanentAPIErrorsDoNotMatchErrTransient(t *testing.T) {
 }
 
 func TestAnEndedContextStaysAContextError(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, nil)
 	inst := provision(t, d, request("ws-ctx"))
 	cancelled, cancel := context.WithCancel(ctx)

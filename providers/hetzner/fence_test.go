@@ -17,6 +17,7 @@ import (
 // installation the Instance names.
 
 func TestDeprovisionNeverDeletesAServerLabelledForAnotherWorkspace(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, nil)
 	inst := provision(t, d, request("ws-mine"))
 	wrong := inst
@@ -31,6 +32,7 @@ func TestDeprovisionNeverDeletesAServerLabelledForAnotherWorkspace(t *testing.T)
 }
 
 func TestDeprovisionNeverDeletesAServerOfAnotherInstallation(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, nil)
 	req := request("ws-inst")
 	req.Installation = "Install.A"
@@ -44,6 +46,7 @@ func TestDeprovisionNeverDeletesAServerOfAnotherInstallation(t *testing.T) {
 }
 
 func TestDeprovisionNeverDeletesAServerWithoutOwnershipLabels(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, nil)
 	vm := srv.AddInstance("someone-elses", map[string]string{"team": "red"})
 	err := d.Deprovision(ctx, cloudswitch.Instance{Provider: cloudswitch.Hetzner, ID: itoa(vm.ID), WorkspaceID: "ws-1"})
@@ -80,6 +83,7 @@ func TestTheInstallationIsLabelledAndReadBack(t *testing.T) {
 }
 
 func TestAServerOfAnotherInstallationIsNeverAdopted(t *testing.T) {
+	ctx := t.Context()
 	_, d := setup(t, nil)
 	req := request("ws-adopt")
 	req.Installation = "inst-a"

@@ -23,8 +23,6 @@ import (
 	"github.com/cloudswitch/cloudswitch/providers/hetzner/hetznertest"
 )
 
-var ctx = context.Background()
-
 const owner = "cloudswitch-test"
 
 // setup starts an emulator and a driver on it whose client makes no SDK
@@ -55,6 +53,7 @@ func token() string {
 }
 
 func provision(t testing.TB, d *hetzner.Driver, req cloudswitch.ProvisionRequest) cloudswitch.Instance {
+	ctx := t.Context()
 	t.Helper()
 	inst, err := d.Provision(ctx, req)
 	if err != nil {
@@ -65,6 +64,7 @@ func provision(t testing.TB, d *hetzner.Driver, req cloudswitch.ProvisionRequest
 
 // list collects Instances(owner), failing on an error.
 func list(t testing.TB, d *hetzner.Driver, owner string) []cloudswitch.Instance {
+	ctx := t.Context()
 	t.Helper()
 	var out []cloudswitch.Instance
 	for inst, err := range d.Instances(ctx, owner) {

@@ -58,6 +58,7 @@ func TestInstancesFollowsEveryPageWithOneCallEachAndOnePerBoundary(t *testing.T)
 }
 
 func TestInstancesLeavesOutServersBeingDeleted(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, []hetznertest.Option{hetznertest.WithActionDuration(time.Hour)})
 	plant(srv, owner, 3)
 	vm := srv.Instances()[1]
@@ -71,6 +72,7 @@ func TestInstancesLeavesOutServersBeingDeleted(t *testing.T) {
 }
 
 func TestInstancesStopsWhenTheCallerStops(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, nil)
 	plant(srv, owner, 120)
 	srv.ResetCalls()
@@ -83,6 +85,7 @@ func TestInstancesStopsWhenTheCallerStops(t *testing.T) {
 }
 
 func TestAnErrorOnALaterPageEndsTheListing(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, nil)
 	plant(srv, owner, 75)
 	srv.Inject(hetznertest.Fault{Op: hetznertest.OpListServers, Times: 1})                                   // page 1 passes
@@ -107,6 +110,7 @@ func TestInstancesNeverReportsAServerWithoutTheOwnerLabel(t *testing.T) {
 }
 
 func TestInstancesRefusesPaginationThatGoesBackwards(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t)
 	plant(srv, owner, 60)
 	d := newProxy(t, srv, &proxy{body: func(path string, answer map[string]any) {
@@ -134,6 +138,7 @@ func TestInstancesYieldsUndecodableLabelsAsTheyAreAndWarns(t *testing.T) {
 }
 
 func TestInstancesRefusesAnInvalidOwnerWithoutAnAPICall(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, nil)
 	for _, o := range []string{"", "two words", "a,b", "x=y", strings.Repeat("o", 64)} {
 		if _, err := listErr(d, ctx, o); err == nil || errors.Is(err, cloudswitch.ErrTransient) {
@@ -149,6 +154,7 @@ func TestInstancesRefusesAnInvalidOwnerWithoutAnAPICall(t *testing.T) {
 // bounded number of restarts it ends with a transient error, and it never
 // yields a server twice.
 func TestInstancesThatKeepShiftingEndInATransientErrorAndNeverRepeatAServer(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, nil)
 	var insts []cloudswitch.Instance
 	for i := range 20 {

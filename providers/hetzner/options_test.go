@@ -73,6 +73,7 @@ func TestNewFromTokenRefusesBadTokensWithoutEchoingThem(t *testing.T) {
 }
 
 func TestNewFromTokenAuthenticatesWithTheToken(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t)
 	fast := hetzner.WithClientOptions(hcloud.WithEndpoint(srv.URL()),
 		hcloud.WithPollOpts(hcloud.PollOpts{BackoffFunc: hcloud.ConstantBackoff(time.Millisecond)}))

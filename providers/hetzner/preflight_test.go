@@ -14,6 +14,7 @@ import (
 )
 
 func TestPreflightAcceptsWhatProvisionCreatesAndCreatesNothing(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, []hetznertest.Option{hetznertest.WithImages("my-distro-1")})
 	for _, c := range []cloudswitch.Compute{
 		{Provider: cloudswitch.Hetzner, InstanceType: "cpx31"},
@@ -29,6 +30,7 @@ func TestPreflightAcceptsWhatProvisionCreatesAndCreatesNothing(t *testing.T) {
 }
 
 func TestPreflightNamesTheFieldTheCloudRefuses(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, nil)
 	srv.SetUnavailable(hetznertest.Unavailable{ServerType: "cpx51", Location: "sin"})
 	for name, c := range map[string]struct {
@@ -55,6 +57,7 @@ func TestPreflightNamesTheFieldTheCloudRefuses(t *testing.T) {
 }
 
 func TestPreflightRefusesWhatTheDriverRefusesAndClassifiesLookupErrors(t *testing.T) {
+	ctx := t.Context()
 	_, d := setup(t, nil, hetzner.WithSSHKeys("missing"))
 	err := d.Preflight(ctx, request("ws-keys"))
 	require.Error(t, err, "an SSH key that does not exist")

@@ -70,6 +70,7 @@ func TestProvisionDefaultsLocationAndImageAndTakesTheComputes(t *testing.T) {
 }
 
 func TestALostCreateAnswerIsAdoptedByTheRepeat(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, nil)
 	req := request("ws-lost")
 	srv.Inject(hetznertest.Fault{Op: hetznertest.OpCreateServer, Times: 1, Drop: true})
@@ -97,6 +98,7 @@ func TestALostCreateAnswerIsAdoptedByTheRepeat(t *testing.T) {
 }
 
 func TestAServerWithOurNameButOtherLabelsIsNeverAdopted(t *testing.T) {
+	ctx := t.Context()
 	req := request("ws-mine")
 	encodedToken, _ := ownership.EncodeLabel(req.Token)
 	for name, labels := range map[string]map[string]string{
@@ -126,6 +128,7 @@ func TestAServerWithOurNameButOtherLabelsIsNeverAdopted(t *testing.T) {
 }
 
 func TestATokenReusedForAnotherWorkspaceIsRefused(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, nil)
 	req := request("ws-first")
 	provision(t, d, req)
@@ -140,6 +143,7 @@ func TestATokenReusedForAnotherWorkspaceIsRefused(t *testing.T) {
 }
 
 func TestANameTakenButNotYetListedIsTransient(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, nil)
 	srv.SetListLag(time.Hour)
 	req := request("ws-lag")
@@ -155,6 +159,7 @@ func TestANameTakenButNotYetListedIsTransient(t *testing.T) {
 }
 
 func TestAServerBeingDeletedIsNotAdopted(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, []hetznertest.Option{hetznertest.WithActionDuration(time.Hour)})
 	srv.SetLocking(false) // delete it while its create runs
 	req := request("ws-deleting")
@@ -173,6 +178,7 @@ func TestAServerBeingDeletedIsNotAdopted(t *testing.T) {
 }
 
 func TestWaitingIsBoundedByTheContextAndTheRepeatAdoptsOnceCreated(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, []hetznertest.Option{hetznertest.WithActionDuration(300 * time.Millisecond)})
 	req := request("ws-wait")
 	short, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
@@ -195,6 +201,7 @@ func TestWaitingIsBoundedByTheContextAndTheRepeatAdoptsOnceCreated(t *testing.T)
 }
 
 func TestAFailedCreateActionDeletesTheServerAgain(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t)
 	d := newProxy(t, srv, &proxy{body: failActions("create_server")})
 	_, err := d.Provision(ctx, request("ws-failed"))
@@ -208,6 +215,7 @@ func TestAFailedCreateActionDeletesTheServerAgain(t *testing.T) {
 }
 
 func TestAFailedCreateActionThatCannotBeUndoneIsTransient(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t)
 	d := newProxy(t, srv, &proxy{body: failActions("create_server")})
 	srv.Inject(hetznertest.Fault{Op: hetznertest.OpDeleteServer, Status: 503, Code: "service_error"})
@@ -231,6 +239,7 @@ func TestAFailedCreateActionThatCannotBeUndoneIsTransient(t *testing.T) {
 }
 
 func TestBadRequestsAreRefusedWithoutAnAPICall(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, nil)
 	for name, mutate := range map[string]func(*cloudswitch.ProvisionRequest){
 		"empty token":           func(r *cloudswitch.ProvisionRequest) { r.Token = "" },
@@ -296,6 +305,7 @@ func TestOddWorkspaceIDsRoundTripThroughLabels(t *testing.T) {
 }
 
 func TestAnUnknownSSHKeyNameIsPermanent(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, []hetznertest.Option{hetznertest.WithSSHKeys("ops")}, hetzner.WithSSHKeys("nobody"))
 	_, err := d.Provision(ctx, request("ws-key"))
 	if err == nil || errors.Is(err, cloudswitch.ErrTransient) || !strings.Contains(err.Error(), `"nobody"`) {

@@ -19,6 +19,7 @@ import (
 // (another installation's, created earlier). Deprovision must not call the
 // P1 server gone: P2's servers prove only that the token sees P2.
 func TestATokenOfAnotherProjectWithCloudswitchServersNeverReportsALegacyServerGone(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, nil)
 	other, err := hetzner.New(srv.Client(hcloud.WithToken(srv.OtherProjectToken()), hcloud.WithRetryOpts(hcloud.RetryOpts{MaxRetries: 0})))
 	require.NoError(t, err)
@@ -44,6 +45,7 @@ func TestATokenOfAnotherProjectWithCloudswitchServersNeverReportsALegacyServerGo
 // cloudswitch, or before installations were tagged) is not fenced by it.
 // The Hetzner driver fences a server whose installation label is missing.
 func TestDeprovisionDoesNotFenceAServerWithoutAnInstallationLabel(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, nil)
 	inst := provision(t, d, request("ws-before-installations")) // no installation label
 	inst.Installation = "inst-1"                                // the record, written later, names one
@@ -65,6 +67,7 @@ func TestDeprovisionDoesNotFenceAServerWithoutAnInstallationLabel(t *testing.T) 
 // it, reports it as an orphan (and destroys it under WithDeleteOrphans): it
 // is never a VM that nothing can find.
 func TestASpentTokenNeverHasTwoLiveServersAndALateOneIsListed(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, nil)
 	req := request("ws-spent")
 	first := provision(t, d, req)
@@ -93,6 +96,7 @@ func TestASpentTokenNeverHasTwoLiveServersAndALateOneIsListed(t *testing.T) {
 // is the one the contract asks for: once the stop was accepted no error is
 // a refusal.
 func TestResizeIsNoRefusalOnceTheServerWasShutDown(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, nil)
 	inst := provision(t, d, request("ws-resize"))
 	srv.SetUnavailable(hetznertest.Unavailable{ServerType: "cpx31"})
@@ -109,6 +113,7 @@ func TestResizeIsNoRefusalOnceTheServerWasShutDown(t *testing.T) {
 // without an error: the Reconciler takes it for complete and may call that
 // VM's record dangling, or miss it as an orphan.
 func TestInstancesListsEveryServerThatLivesThroughTheListing(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, nil)
 	var insts []cloudswitch.Instance
 	for _, ws := range []string{"ws-a", "ws-b", "ws-c", "ws-d"} {
@@ -139,6 +144,7 @@ func TestInstancesListsEveryServerThatLivesThroughTheListing(t *testing.T) {
 // project that holds a key of that name makes every server of the first
 // project "gone". (Two emulators stand for two projects.)
 func TestAnSSHKeyOfTheSameNameInAnotherProjectIsNoEvidenceOfGone(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, []hetznertest.Option{hetznertest.WithSSHKeys("ops")}, hetzner.WithSSHKeys("ops"))
 	req := request("ws-p1")
 	req.Installation = "inst-1"

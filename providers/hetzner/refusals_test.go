@@ -87,6 +87,7 @@ func TestServerErrorsLocksAndConflictsAreNeverRefusals(t *testing.T) {
 }
 
 func TestAFailedCreateActionIsNotARefusal(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t)
 	d := newProxy(t, srv, &proxy{body: failActions("create_server")})
 	_, err := d.Provision(ctx, request("ws-failed"))
@@ -96,6 +97,7 @@ func TestAFailedCreateActionIsNotARefusal(t *testing.T) {
 }
 
 func TestRequestsRefusedBeforeAnyCallAreRefusals(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, nil)
 	bad := request("ws-bad")
 	bad.Compute.InstanceType = ""
@@ -127,7 +129,7 @@ func TestAConnectionThatNeverOpenedIsATransientRefusal(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, op := range operations {
-		err := op.call(down, inst)
+		err := op.call(t.Context(), down, inst)
 		if !errors.Is(err, cloudswitch.ErrTransient) || !errors.Is(err, cloudswitch.ErrRefused) {
 			t.Errorf("%s on a closed endpoint: %v; want ErrTransient and ErrRefused", op.name, err)
 		}

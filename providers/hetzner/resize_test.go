@@ -12,6 +12,7 @@ import (
 )
 
 func TestResizeStopsChangesTheTypeAndStartsKeepingTheServer(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, nil)
 	inst := provision(t, d, request("ws-resize"))
 	got, err := d.Resize(ctx, inst, "cpx41")
@@ -27,6 +28,7 @@ func TestResizeStopsChangesTheTypeAndStartsKeepingTheServer(t *testing.T) {
 }
 
 func TestResizeIsIdempotentAndFinishesAnInterruptedResize(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, nil)
 	inst := provision(t, d, request("ws-again"))
 	_, err := d.Resize(ctx, inst, "cpx41")
@@ -51,6 +53,7 @@ func TestResizeIsIdempotentAndFinishesAnInterruptedResize(t *testing.T) {
 }
 
 func TestAResizeRefusedByTheAPIStartsTheServerAgain(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, nil)
 	inst := provision(t, d, request("ws-norooom"))
 	srv.SetUnavailable(hetznertest.Unavailable{ServerType: "cpx51"})
@@ -70,6 +73,7 @@ func TestAResizeRefusedByTheAPIStartsTheServerAgain(t *testing.T) {
 }
 
 func TestResizeNeverTouchesAnotherWorkspacesServer(t *testing.T) {
+	ctx := t.Context()
 	srv, d := setup(t, nil)
 	inst := provision(t, d, request("ws-mine"))
 	wrong := inst

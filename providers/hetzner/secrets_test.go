@@ -19,6 +19,7 @@ import (
 // might echo it — and on every failing path of every method, and checks
 // that no error string and no log line carries it.
 func TestTheTokenNeverAppearsInErrorsOrLogs(t *testing.T) {
+	ctx := t.Context()
 	for name, build := range map[string]func(srv *hetznertest.Server, log *slog.Logger) (*hetzner.Driver, error){
 		"NewFromToken": func(srv *hetznertest.Server, log *slog.Logger) (*hetzner.Driver, error) {
 			return hetzner.NewFromToken(srv.Token(), hetzner.WithLogger(log), hetzner.WithSSHKeys("ops"),

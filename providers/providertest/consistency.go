@@ -17,6 +17,7 @@ import (
 // not show yet, right after its creation — is not "gone": Deprovision must
 // neither succeed nor say ErrInstanceNotFound, or a rollback leaks the VM.
 func (s *suite) unseenIsNotGone() {
+	ctx := s.t.Context()
 	if s.h.Hide == nil {
 		s.t.Skip("providertest: Harness.Hide is nil")
 	}
@@ -42,6 +43,7 @@ func (s *suite) unseenIsNotGone() {
 // then failed (a launch that ends terminated, an action that ends in error)
 // is never returned as provisioned, and the token never yields a dead VM.
 func (s *suite) failedCreateIsNotProvisioned() {
+	ctx := s.t.Context()
 	if s.h.FailCreate == nil {
 		s.t.Skip("providertest: Harness.FailCreate is nil")
 	}

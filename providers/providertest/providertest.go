@@ -245,8 +245,6 @@ type suite struct {
 	errs  []error
 }
 
-var ctx = context.Background()
-
 func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
@@ -265,6 +263,7 @@ func (s *suite) note(err error) error {
 }
 
 func (s *suite) provision(req cloudswitch.ProvisionRequest) cloudswitch.Instance {
+	ctx := s.t.Context()
 	s.t.Helper()
 	inst, err := s.h.Provider.Provision(ctx, req)
 	if s.note(err) != nil {
@@ -275,6 +274,7 @@ func (s *suite) provision(req cloudswitch.ProvisionRequest) cloudswitch.Instance
 
 // listed returns the VMs Instances yields for owner.
 func (s *suite) listed(owner string) []cloudswitch.Instance {
+	ctx := s.t.Context()
 	s.t.Helper()
 	var out []cloudswitch.Instance
 	for inst, err := range s.h.Provider.Instances(ctx, owner) {
@@ -334,6 +334,7 @@ func (s *suite) provisionIdempotent() {
 }
 
 func (s *suite) provisionLostResponse() {
+	ctx := s.t.Context()
 	req := s.req("ws-lost")
 	s.h.LoseResponse(OpProvision)
 	_, err := s.h.Provider.Provision(ctx, req)
@@ -359,6 +360,7 @@ func (s *suite) differentTokens() {
 }
 
 func (s *suite) deprovisionGone() {
+	ctx := s.t.Context()
 	inst := s.provision(s.req("ws-gone"))
 	if err := s.note(s.h.Provider.Deprovision(ctx, inst)); err != nil {
 		s.t.Fatalf("Deprovision: %v", err)
@@ -376,6 +378,7 @@ func (s *suite) deprovisionGone() {
 }
 
 func (s *suite) deprovisionLostResponse() {
+	ctx := s.t.Context()
 	inst := s.provision(s.req("ws-dlost"))
 	s.h.LoseResponse(OpDeprovision)
 	err := s.note(s.h.Provider.Deprovision(ctx, inst))
@@ -408,6 +411,7 @@ func (s *suite) instancesByOwner() {
 }
 
 func (s *suite) instancesPages() {
+	ctx := s.t.Context()
 	const n = 7
 	if s.h.SetPageSize != nil {
 		s.h.SetPageSize(3)
@@ -436,6 +440,7 @@ func (s *suite) instancesPages() {
 }
 
 func (s *suite) workspaceIDsRoundTrip() {
+	ctx := s.t.Context()
 	for _, id := range []string{"ws-1", "Team_A.Workspace-42", "0f8fad5b-d9cb-469f-a165-70867728950e", "UPPER"} {
 		req := s.req(id)
 		inst, err := s.h.Provider.Provision(ctx, req)
@@ -461,6 +466,7 @@ func (s *suite) workspaceIDsRoundTrip() {
 }
 
 func (s *suite) transientErrors() {
+	ctx := s.t.Context()
 	inst := s.provision(s.req("ws-tr"))
 	s.h.Fail(OpProvision, 1, Transient)
 	if _, err := s.h.Provider.Provision(ctx, s.req("ws-tr2")); !errors.Is(s.note(err), cloudswitch.ErrTransient) {
@@ -487,6 +493,7 @@ func (s *suite) transientErrors() {
 }
 
 func (s *suite) permanentErrors() {
+	ctx := s.t.Context()
 	inst := s.provision(s.req("ws-pe"))
 	s.h.Fail(OpProvision, 1, Permanent)
 	_, err := s.h.Provider.Provision(ctx, s.req("ws-pe2"))
@@ -517,6 +524,7 @@ func (s *suite) permanentErrors() {
 // refusals checks the one distinction the Switcher's "nothing changed" rests
 // on: an error matches ErrRefused only when the cloud said it did not act.
 func (s *suite) refusals() {
+	ctx := s.t.Context()
 	inst := s.provision(s.req("ws-ref"))
 	type check struct {
 		kind               FaultKind
@@ -557,6 +565,7 @@ func (s *suite) refusals() {
 // deprovisionNotOurs: a driver destroys a VM only if its tags name the
 // workspace the Instance names.
 func (s *suite) deprovisionNotOurs() {
+	ctx := s.t.Context()
 	req := s.req("ws-mine")
 	inst := s.provision(req)
 	wrong := inst
@@ -576,6 +585,7 @@ func (s *suite) deprovisionNotOurs() {
 
 // deprovisionOtherInstallation: the same for the installation tag.
 func (s *suite) deprovisionOtherInstallation() {
+	ctx := s.t.Context()
 	req := s.req("ws-inst")
 	req.Installation = "inst-a-" + randomHex(4)
 	inst := s.provision(req)
@@ -613,6 +623,7 @@ func (s *suite) installationRoundTrip() {
 }
 
 func (s *suite) cancelled() {
+	ctx := s.t.Context()
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	if _, err := s.h.Provider.Provision(cctx, s.req("ws-cancel")); s.note(err) == nil {
@@ -630,6 +641,7 @@ func (s *suite) cancelled() {
 }
 
 func (s *suite) badRequests() {
+	ctx := s.t.Context()
 	for name, mutate := range map[string]func(*cloudswitch.ProvisionRequest){
 		"empty token":        func(r *cloudswitch.ProvisionRequest) { r.Token = "" },
 		"empty owner":        func(r *cloudswitch.ProvisionRequest) { r.Owner = "" },

@@ -16,6 +16,7 @@ import (
 // be retried, and is not a refusal — the running action may be the VM's
 // own deletion.
 func (s *suite) deprovisionBusy() {
+	ctx := s.t.Context()
 	if s.h.Busy == nil {
 		s.t.Skip("providertest: Harness.Busy is nil")
 	}
@@ -44,6 +45,7 @@ func (s *suite) deprovisionBusy() {
 // told "not found" about every VM; a driver that takes that for "gone"
 // reports every switch's old VM destroyed while it runs on.
 func (s *suite) foreignCredentials() {
+	ctx := s.t.Context()
 	if s.h.ForeignCredentials == nil {
 		s.t.Skip("providertest: Harness.ForeignCredentials is nil")
 	}
@@ -66,6 +68,7 @@ func (s *suite) foreignCredentials() {
 // is down (stopped, dead on launch) never reports it provisioned, and never
 // claims that nothing happened.
 func (s *suite) provisionDown() {
+	ctx := s.t.Context()
 	if s.h.SetDown == nil {
 		s.t.Skip("providertest: Harness.SetDown is nil")
 	}

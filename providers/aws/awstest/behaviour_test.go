@@ -1,6 +1,7 @@
 package awstest_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -12,7 +13,7 @@ import (
 )
 
 // byID describes one instance by id.
-func byID(c *ec2.Client, id string) (types.Instance, error) {
+func byID(ctx context.Context, c *ec2.Client, id string) (types.Instance, error) {
 	out, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
 	if err != nil {
 		return types.Instance{}, err
@@ -25,7 +26,7 @@ func byID(c *ec2.Client, id string) (types.Instance, error) {
 	return types.Instance{}, nil
 }
 
-func terminate(c *ec2.Client, id string) error {
+func terminate(ctx context.Context, c *ec2.Client, id string) error {
 	_, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}})
 	return err
 }
@@ -36,14 +37,14 @@ func TestANewInstanceIsUnknownByIDForTheConsistencyDelay(t *testing.T) {
 	srv := awstest.NewServer(t, awstest.WithConsistencyDelay(time.Hour))
 	c := srv.Client("us-east-1")
 	id := awssdk.ToString(run(t, c, "tok", nil).InstanceId)
-	_, err := byID(c, id)
+	_, err := byID(t.Context(), c, id)
 	wantAPIError(t, err, "InvalidInstanceID.NotFound", 400)
-	wantAPIError(t, terminate(c, id), "InvalidInstanceID.NotFound", 400)
+	wantAPIError(t, terminate(t.Context(), c, id), "InvalidInstanceID.NotFound", 400)
 	if !srv.Instances()[0].Live() {
 		t.Fatal("the instance EC2 did not know yet was terminated")
 	}
 	srv.Advance(time.Hour)
-	if _, err := byID(c, id); err != nil {
+	if _, err := byID(t.Context(), c, id); err != nil {
 		t.Fatalf("after the consistency delay: %v", err)
 	}
 }
@@ -53,9 +54,9 @@ func TestHideMakesOneInstanceUnknownUntilRevealed(t *testing.T) {
 	c := srv.Client("us-east-1")
 	id := awssdk.ToString(run(t, c, "tok", nil).InstanceId)
 	reveal := srv.Hide(id)
-	wantAPIError(t, terminate(c, id), "InvalidInstanceID.NotFound", 400)
+	wantAPIError(t, terminate(t.Context(), c, id), "InvalidInstanceID.NotFound", 400)
 	reveal()
-	if err := terminate(c, id); err != nil {
+	if err := terminate(t.Context(), c, id); err != nil {
 		t.Fatalf("after reveal: %v", err)
 	}
 }
@@ -70,7 +71,7 @@ func TestFailLaunchesEndsInTerminatedWithAStateReason(t *testing.T) {
 	if launched.State.Name != types.InstanceStateNamePending {
 		t.Fatalf("RunInstances answered %s; want pending", launched.State.Name)
 	}
-	got, err := byID(c, awssdk.ToString(launched.InstanceId))
+	got, err := byID(t.Context(), c, awssdk.ToString(launched.InstanceId))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,10 +89,11 @@ func TestFailLaunchesEndsInTerminatedWithAStateReason(t *testing.T) {
 // A token whose instance terminated answers IdempotentInstanceTerminated
 // within its window and launches anew after it.
 func TestAClientTokenOfATerminatedInstanceIsRefusedThenForgotten(t *testing.T) {
+	ctx := t.Context()
 	srv := newServer(t)
 	c := srv.Client("us-east-1")
 	id := awssdk.ToString(run(t, c, "tok", nil).InstanceId)
-	if err := terminate(c, id); err != nil {
+	if err := terminate(t.Context(), c, id); err != nil {
 		t.Fatal(err)
 	}
 	_, err := c.RunInstances(ctx, runInput("tok", nil))
@@ -110,19 +112,20 @@ func TestATerminatedInstanceIsForgottenAfterAWhile(t *testing.T) {
 	srv := newServer(t)
 	c := srv.Client("us-east-1")
 	id := awssdk.ToString(run(t, c, "tok", nil).InstanceId)
-	if err := terminate(c, id); err != nil {
+	if err := terminate(t.Context(), c, id); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := byID(c, id); err != nil || got.State.Name != types.InstanceStateNameTerminated {
+	if got, err := byID(t.Context(), c, id); err != nil || got.State.Name != types.InstanceStateNameTerminated {
 		t.Fatalf("a terminated instance: %v %v; want it describable as terminated", got.State, err)
 	}
 	srv.Advance(awstest.DefaultTerminatedVisibility)
-	_, err := byID(c, id)
+	_, err := byID(t.Context(), c, id)
 	wantAPIError(t, err, "InvalidInstanceID.NotFound", 400)
 }
 
 // An expired NextToken is answered InvalidPaginationToken.
 func TestAnExpiredPageTokenIsRefused(t *testing.T) {
+	ctx := t.Context()
 	for name, expire := range map[string]func(*awstest.Server){
 		"ExpirePageTokens": (*awstest.Server).ExpirePageTokens,
 		"after its TTL":    func(s *awstest.Server) { s.Advance(awstest.DefaultPageTokenTTL) },
@@ -146,10 +149,11 @@ func TestAnExpiredPageTokenIsRefused(t *testing.T) {
 
 // The instance quota counts instances until they are terminated.
 func TestTheInstanceLimitClearsAsInstancesTerminate(t *testing.T) {
+	ctx := t.Context()
 	srv := newServer(t, awstest.WithInstanceLimit(1), awstest.WithShutdownTime(time.Minute))
 	c := srv.Client("us-east-1")
 	id := awssdk.ToString(run(t, c, "a", nil).InstanceId)
-	if err := terminate(c, id); err != nil {
+	if err := terminate(t.Context(), c, id); err != nil {
 		t.Fatal(err)
 	}
 	_, err := c.RunInstances(ctx, runInput("b", nil))

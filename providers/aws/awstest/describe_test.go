@@ -13,6 +13,7 @@ import (
 )
 
 func TestDescribeInstancesFiltersByTagAndState(t *testing.T) {
+	ctx := t.Context()
 	srv := newServer(t)
 	c := srv.Client("us-east-1")
 	mine := awssdk.ToString(run(t, c, "", map[string]string{"owner": "me"}).InstanceId)
@@ -53,6 +54,7 @@ func TestDescribeInstancesFiltersByTagAndState(t *testing.T) {
 }
 
 func TestDescribeInstancesPaginates(t *testing.T) {
+	ctx := t.Context()
 	srv := newServer(t)
 	c := srv.Client("us-east-1")
 	var want []string
@@ -96,6 +98,7 @@ func TestDescribeInstancesPaginates(t *testing.T) {
 }
 
 func TestDescribeInstancesChecksMaxResults(t *testing.T) {
+	ctx := t.Context()
 	srv := newServer(t)
 	c := srv.Client("us-east-1")
 	id := awssdk.ToString(run(t, c, "", nil).InstanceId)
@@ -108,6 +111,7 @@ func TestDescribeInstancesChecksMaxResults(t *testing.T) {
 }
 
 func TestDescribeInstancesByIDAnswersNotFoundForUnknownIDs(t *testing.T) {
+	ctx := t.Context()
 	srv := newServer(t)
 	c := srv.Client("us-east-1")
 	id := awssdk.ToString(run(t, c, "", nil).InstanceId)
@@ -118,6 +122,7 @@ func TestDescribeInstancesByIDAnswersNotFoundForUnknownIDs(t *testing.T) {
 }
 
 func TestRegionsAreSeparate(t *testing.T) {
+	ctx := t.Context()
 	srv := newServer(t)
 	cfg := srv.Config()
 	east := ec2.NewFromConfig(cfg)
@@ -141,6 +146,7 @@ func TestRegionsAreSeparate(t *testing.T) {
 }
 
 func TestListLagHidesNewInstancesFromDescribe(t *testing.T) {
+	ctx := t.Context()
 	srv := newServer(t)
 	c := srv.Client("us-east-1")
 	srv.SetListLag(time.Hour)
@@ -164,6 +170,7 @@ func TestListLagHidesNewInstancesFromDescribe(t *testing.T) {
 }
 
 func TestManyReservationsPageByInstance(t *testing.T) {
+	ctx := t.Context()
 	srv := newServer(t)
 	c := srv.Client("us-east-1")
 	in := runInput("", map[string]string{"owner": "me"})

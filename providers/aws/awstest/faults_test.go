@@ -17,6 +17,7 @@ import (
 )
 
 func TestInjectedFaultsFailWithoutEffect(t *testing.T) {
+	ctx := t.Context()
 	srv := awstest.NewServer(t)
 	c := srv.Client("us-east-1")
 	srv.Inject(awstest.Fault{Op: awstest.OpRunInstances, Times: 2, Status: 503, Code: "RequestLimitExceeded", Message: "slow down"})
@@ -37,6 +38,7 @@ func TestInjectedFaultsFailWithoutEffect(t *testing.T) {
 }
 
 func TestFaultDefaults(t *testing.T) {
+	ctx := t.Context()
 	srv := awstest.NewServer(t)
 	c := srv.Client("us-east-1")
 	for _, tc := range []struct {
@@ -58,6 +60,7 @@ func TestFaultDefaults(t *testing.T) {
 }
 
 func TestClearFaultsDropsStandingFaults(t *testing.T) {
+	ctx := t.Context()
 	srv := awstest.NewServer(t)
 	c := srv.Client("us-east-1")
 	srv.Inject(awstest.Fault{Op: awstest.OpDescribeInstances, Status: 500}) // every call until cleared
@@ -77,6 +80,7 @@ func TestClearFaultsDropsStandingFaults(t *testing.T) {
 }
 
 func TestDropTakesEffectAndLosesTheAnswer(t *testing.T) {
+	ctx := t.Context()
 	srv := awstest.NewServer(t)
 	c := srv.Client("us-east-1")
 	srv.Inject(awstest.Fault{Op: awstest.OpRunInstances, Times: 1, Drop: true})
@@ -99,6 +103,7 @@ func TestDropTakesEffectAndLosesTheAnswer(t *testing.T) {
 }
 
 func TestLatencyDelaysAndHonoursTheCallersDeadline(t *testing.T) {
+	ctx := t.Context()
 	srv := awstest.NewServer(t)
 	c := srv.Client("us-east-1")
 	srv.SetLatency(30 * time.Millisecond)
@@ -141,6 +146,7 @@ func TestUnsignedRequestsFailWithAuthFailure(t *testing.T) {
 }
 
 func TestStartServesAProgramUntilClose(t *testing.T) {
+	ctx := t.Context()
 	srv, err := awstest.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -160,6 +166,7 @@ func TestStartServesAProgramUntilClose(t *testing.T) {
 }
 
 func TestCloseEndsCallsHeldUpByLatency(t *testing.T) {
+	ctx := t.Context()
 	srv, err := awstest.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

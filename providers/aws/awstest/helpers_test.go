@@ -1,7 +1,6 @@
 package awstest_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -14,8 +13,6 @@ import (
 
 	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
 )
-
-var ctx = context.Background()
 
 const testAMI = "ami-0123456789abcdef0"
 
@@ -40,6 +37,7 @@ func runInput(token string, tags map[string]string) *ec2.RunInstancesInput {
 
 // run launches one instance and returns it.
 func run(t *testing.T, c *ec2.Client, token string, tags map[string]string) types.Instance {
+	ctx := t.Context()
 	t.Helper()
 	out, err := c.RunInstances(ctx, runInput(token, tags))
 	if err != nil {
@@ -81,6 +79,7 @@ func wantAPIError(t *testing.T, err error, code string, status int) {
 // describe lists every instance of the client's region that passes filters,
 // following every page, and counts the pages.
 func describe(t *testing.T, c *ec2.Client, maxResults int32, filters ...types.Filter) ([]types.Instance, int) {
+	ctx := t.Context()
 	t.Helper()
 	in := &ec2.DescribeInstancesInput{Filters: filters}
 	if maxResults > 0 {

@@ -48,6 +48,7 @@ func TestRunInstancesLaunchesAPendingTaggedInstance(t *testing.T) {
 }
 
 func TestClientTokenMakesRunInstancesIdempotent(t *testing.T) {
+	ctx := t.Context()
 	srv := newServer(t)
 	c := srv.Client("us-east-1")
 	first, err := c.RunInstances(ctx, runInput("same", map[string]string{"k": "v"}))
@@ -80,6 +81,7 @@ func TestClientTokenMakesRunInstancesIdempotent(t *testing.T) {
 }
 
 func TestRunInstancesRefusesWhatEC2Refuses(t *testing.T) {
+	ctx := t.Context()
 	srv := newServer(t)
 	c := srv.Client("us-east-1")
 	cases := []struct {
@@ -115,6 +117,7 @@ func TestRunInstancesRefusesWhatEC2Refuses(t *testing.T) {
 }
 
 func TestDryRunChecksWithoutEffect(t *testing.T) {
+	ctx := t.Context()
 	srv := newServer(t)
 	c := srv.Client("us-east-1")
 	in := runInput("dry", nil)
@@ -127,6 +130,7 @@ func TestDryRunChecksWithoutEffect(t *testing.T) {
 }
 
 func TestInstancesBootAndShutDown(t *testing.T) {
+	ctx := t.Context()
 	t.Run("on the next DescribeInstances by default", func(t *testing.T) {
 		srv := newServer(t)
 		c := srv.Client("us-east-1")
@@ -175,6 +179,7 @@ func TestInstancesBootAndShutDown(t *testing.T) {
 
 // state returns the state DescribeInstances reports for id.
 func state(t *testing.T, c *ec2.Client, id string) string {
+	ctx := t.Context()
 	t.Helper()
 	out, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
 	if err != nil {

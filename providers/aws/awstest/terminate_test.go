@@ -12,6 +12,7 @@ import (
 )
 
 func TestTerminateInstancesIsIdempotent(t *testing.T) {
+	ctx := t.Context()
 	srv := newServer(t)
 	c := srv.Client("us-east-1")
 	id := awssdk.ToString(run(t, c, "", nil).InstanceId)
@@ -40,6 +41,7 @@ func TestTerminateInstancesIsIdempotent(t *testing.T) {
 }
 
 func TestTerminateInstancesRefusesUnknownAndMalformedIDs(t *testing.T) {
+	ctx := t.Context()
 	srv := newServer(t)
 	c := srv.Client("us-east-1")
 	id := awssdk.ToString(run(t, c, "", nil).InstanceId)

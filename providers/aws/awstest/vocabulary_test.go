@@ -49,6 +49,7 @@ func TestInjectRefusesAnActionItDoesNotServe(t *testing.T) {
 // Live is the ground truth of the instances that exist, with what their
 // tags say about their owner.
 func TestLiveIsTheGroundTruthWithOwnership(t *testing.T) {
+	ctx := t.Context()
 	srv := newServer(t)
 	kept := srv.AddInstance("eu-west-1", map[string]string{
 		ownership.WorkspaceKey: "ws-1", ownership.TokenKey: "tok-1", ownership.InstallationKey: "inst-1",
@@ -68,6 +69,7 @@ func TestLiveIsTheGroundTruthWithOwnership(t *testing.T) {
 
 // The harness's levers act on the emulator as EC2 would answer.
 func TestHarnessLeversActOnTheEmulator(t *testing.T) {
+	ctx := t.Context()
 	srv := newServer(t)
 	h := srv.Harness(nil)
 	if h.Name != cloudswitch.AWS || h.Compute.Provider != cloudswitch.AWS || h.Fail == nil || h.LoseResponse == nil ||

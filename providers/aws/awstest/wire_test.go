@@ -87,6 +87,7 @@ func TestAnswersUseTheEC2WireFormat(t *testing.T) {
 // closes a request body net/http may still read) from breaking connections
 // under answers from a server this fast.
 func TestClientSurvivesFastAnswers(t *testing.T) {
+	ctx := t.Context()
 	srv := awstest.NewServer(t)
 	c := srv.Client("us-east-1")
 	for range 8 {

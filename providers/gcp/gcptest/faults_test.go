@@ -17,7 +17,7 @@ func TestInjectedFaultsFailWithoutEffectInTheErrorEnvelope(t *testing.T) {
 	ic, _ := clients(t, srv)
 	srv.Inject(gcptest.Fault{Op: gcptest.OpInsert, Times: 2, Status: http.StatusForbidden, Code: "quotaExceeded", Message: "Quota exceeded for quota metric 'Instances'."})
 	for range 2 {
-		_, err := insert(ic, srv.Project(), "", resource("vm-1", nil))
+		_, err := insert(t.Context(), ic, srv.Project(), "", resource("vm-1", nil))
 		gerr := wantAPIError(t, err, http.StatusForbidden, "quotaExceeded")
 		if gerr.Message != "Quota exceeded for quota metric 'Instances'." {
 			t.Errorf("message %q", gerr.Message)
@@ -38,6 +38,7 @@ func TestInjectedFaultsFailWithoutEffectInTheErrorEnvelope(t *testing.T) {
 }
 
 func TestFaultsGetComputeEnginesReasonForTheirStatus(t *testing.T) {
+	ctx := t.Context()
 	for status, reason := range map[int]string{400: "invalid", 401: "required", 403: "forbidden", 404: "notFound", 409: "conflict", 429: "rateLimitExceeded", 500: "backendError", 503: "backendError"} {
 		srv := gcptest.NewServer(t)
 		ic, _ := clients(t, srv)
@@ -58,7 +59,7 @@ func TestStandingFaultsLastUntilClearFaults(t *testing.T) {
 	srv.Inject(gcptest.Fault{Status: http.StatusTooManyRequests}) // every operation, every call
 	srv.FailOperation("", 5, http.StatusForbidden, "", "")
 	for range 3 {
-		_, err := insert(ic, srv.Project(), "", resource("vm-1", nil))
+		_, err := insert(t.Context(), ic, srv.Project(), "", resource("vm-1", nil))
 		wantAPIError(t, err, http.StatusTooManyRequests, "rateLimitExceeded")
 	}
 	srv.ClearFaults()
@@ -76,7 +77,7 @@ func TestDropTakesEffectAndLosesTheAnswer(t *testing.T) {
 	srv := gcptest.NewServer(t)
 	ic, _ := clients(t, srv)
 	srv.Inject(gcptest.Fault{Op: gcptest.OpInsert, Times: 1, Drop: true})
-	_, err := insert(ic, srv.Project(), "", resource("vm-1", nil))
+	_, err := insert(t.Context(), ic, srv.Project(), "", resource("vm-1", nil))
 	if err == nil {
 		t.Fatal("the insert's answer arrived although it was dropped")
 	}
@@ -86,6 +87,7 @@ func TestDropTakesEffectAndLosesTheAnswer(t *testing.T) {
 }
 
 func TestLatencyDelaysAndHonoursTheCallersDeadline(t *testing.T) {
+	ctx := t.Context()
 	srv := gcptest.NewServer(t)
 	ic, _ := clients(t, srv)
 	srv.SetLatency(30 * time.Millisecond)

@@ -20,13 +20,12 @@ import (
 
 const zone = "us-central1-a"
 
-var ctx = context.Background()
-
 // noRetry keeps the clients from retrying, so tests see every answer.
 var noRetry = gax.WithRetry(func() gax.Retryer { return nil })
 
 // clients returns SDK clients pointed at srv.
 func clients(t *testing.T, srv *gcptest.Server) (*compute.InstancesClient, *compute.ZoneOperationsClient) {
+	ctx := t.Context()
 	t.Helper()
 	instances, operations, err := srv.Clients(ctx)
 	if err != nil {
@@ -51,7 +50,7 @@ func resource(name string, labels map[string]string) *computepb.Instance {
 }
 
 // insert inserts resource into zone with requestId rid ("" for none).
-func insert(ic *compute.InstancesClient, project, rid string, r *computepb.Instance) (*compute.Operation, error) {
+func insert(ctx context.Context, ic *compute.InstancesClient, project, rid string, r *computepb.Instance) (*compute.Operation, error) {
 	req := &computepb.InsertInstanceRequest{Project: project, Zone: zone, InstanceResource: r}
 	if rid != "" {
 		req.RequestId = proto.String(rid)
@@ -61,8 +60,9 @@ func insert(ic *compute.InstancesClient, project, rid string, r *computepb.Insta
 
 // mustInsert inserts a valid instance and waits for it.
 func mustInsert(t *testing.T, srv *gcptest.Server, ic *compute.InstancesClient, name string, labels map[string]string) {
+	ctx := t.Context()
 	t.Helper()
-	op, err := insert(ic, srv.Project(), "", resource(name, labels))
+	op, err := insert(t.Context(), ic, srv.Project(), "", resource(name, labels))
 	if err != nil {
 		t.Fatal(err)
 	}

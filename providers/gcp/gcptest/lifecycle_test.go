@@ -48,10 +48,11 @@ func status(t *testing.T, srv *gcptest.Server, name string) string {
 const rid1 = "8b9e2f5a-0c1d-4e6f-9a7b-2c3d4e5f6a7b"
 
 func TestLifecycleInsertGoesProvisioningStagingRunningAndDeleteStoppingDeprovisioningGone(t *testing.T) {
+	ctx := t.Context()
 	c := newClock()
 	srv := gcptest.NewServer(t, gcptest.WithOperationTime(10*time.Second), gcptest.WithClock(c.Now))
 	ic, _ := clients(t, srv)
-	_, err := insert(ic, srv.Project(), "", resource("vm-1", nil))
+	_, err := insert(t.Context(), ic, srv.Project(), "", resource("vm-1", nil))
 	require.NoError(t, err)
 	assert.Equal(t, gcptest.StatusProvisioning, status(t, srv, "vm-1"))
 	c.Advance(5 * time.Second)
@@ -92,10 +93,11 @@ func TestLifecycleSetStatusKnowsAllTwelveStatuses(t *testing.T) {
 }
 
 func TestResourceNotReadyWhileAnOperationRunsOnTheInstance(t *testing.T) {
+	ctx := t.Context()
 	for name, setup := range map[string]func(*gcptest.Server, *clock) string{
 		"its insert runs": func(srv *gcptest.Server, _ *clock) string {
 			ic, _ := clients(t, srv)
-			_, err := insert(ic, srv.Project(), "", resource("vm-1", nil))
+			_, err := insert(t.Context(), ic, srv.Project(), "", resource("vm-1", nil))
 			require.NoError(t, err)
 			return "vm-1"
 		},
@@ -131,9 +133,10 @@ func TestResourceNotReadyWhileAnOperationRunsOnTheInstance(t *testing.T) {
 }
 
 func TestResourceNotReadyCanBeTurnedOff(t *testing.T) {
+	ctx := t.Context()
 	srv := gcptest.NewServer(t, gcptest.WithOperationTime(time.Hour), gcptest.WithoutResourceNotReady())
 	ic, _ := clients(t, srv)
-	_, err := insert(ic, srv.Project(), "", resource("vm-1", nil))
+	_, err := insert(t.Context(), ic, srv.Project(), "", resource("vm-1", nil))
 	require.NoError(t, err)
 	_, err = ic.Delete(ctx, &computepb.DeleteInstanceRequest{Project: srv.Project(), Zone: zone, Instance: "vm-1"}, noRetry)
 	assert.NoError(t, err)
@@ -143,20 +146,21 @@ func TestRequestIDsAreRememberedOnlyForTheirWindow(t *testing.T) {
 	c := newClock()
 	srv := gcptest.NewServer(t, gcptest.WithClock(c.Now))
 	ic, _ := clients(t, srv)
-	first, err := insert(ic, srv.Project(), rid1, resource("vm-1", nil))
+	first, err := insert(t.Context(), ic, srv.Project(), rid1, resource("vm-1", nil))
 	require.NoError(t, err)
 
 	c.Advance(gcptest.DefaultRequestIDWindow - time.Second)
-	again, err := insert(ic, srv.Project(), rid1, resource("vm-1", nil))
+	again, err := insert(t.Context(), ic, srv.Project(), rid1, resource("vm-1", nil))
 	require.NoError(t, err, "within the 60 minutes Google guarantees, the first operation answers")
 	assert.Equal(t, first.Name(), again.Name())
 
 	c.Advance(time.Second)
-	_, err = insert(ic, srv.Project(), rid1, resource("vm-1", nil))
+	_, err = insert(t.Context(), ic, srv.Project(), rid1, resource("vm-1", nil))
 	wantAPIError(t, err, http.StatusConflict, "alreadyExists")
 }
 
 func TestRequestIDWindowIsAKnob(t *testing.T) {
+	ctx := t.Context()
 	c := newClock()
 	srv := gcptest.NewServer(t, gcptest.WithClock(c.Now), gcptest.WithRequestIDWindow(time.Minute))
 	srv.AddInstance(zone, "vm-1", nil)
@@ -172,6 +176,7 @@ func TestRequestIDWindowIsAKnob(t *testing.T) {
 }
 
 func TestCredentialsOfAnotherProjectSeeNoInstanceAndMayNotList(t *testing.T) {
+	ctx := t.Context()
 	srv := gcptest.NewServer(t)
 	srv.AddInstance(zone, "vm-1", nil)
 	srv.SetCallerProject("someone-elses-project")

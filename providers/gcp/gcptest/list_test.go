@@ -19,6 +19,7 @@ import (
 // listAll lists zone with filter in pages of size and returns the names in
 // order.
 func listAll(t *testing.T, ic *compute.InstancesClient, project, zone, filter string, size uint32) []string {
+	ctx := t.Context()
 	t.Helper()
 	it := ic.List(ctx, &computepb.ListInstancesRequest{Project: project, Zone: zone, Filter: proto.String(filter), MaxResults: proto.Uint32(size)}, noRetry)
 	var out []string
@@ -89,6 +90,7 @@ func TestListRefusesWhatComputeEngineRefuses(t *testing.T) {
 }
 
 func TestAggregatedListGroupsEachPageByZone(t *testing.T) {
+	ctx := t.Context()
 	srv := gcptest.NewServer(t, gcptest.WithZones("us-central1-a", "us-central1-b", "europe-west1-b"))
 	srv.AddInstance("us-central1-a", "a-1", map[string]string{"owner": "me"})
 	srv.AddInstance("us-central1-b", "b-1", map[string]string{"owner": "me"})
@@ -156,6 +158,7 @@ func TestSetPageSizeCapsPagesBelowMaxResults(t *testing.T) {
 }
 
 func TestListLagHidesNewInstancesFromListingsOnly(t *testing.T) {
+	ctx := t.Context()
 	srv := gcptest.NewServer(t)
 	ic, _ := clients(t, srv)
 	srv.SetListLag(100 * time.Millisecond)

@@ -13,6 +13,7 @@ import (
 )
 
 func TestMachineTypeChangesOnlyOnAStoppedInstanceToATypeTheZoneOffers(t *testing.T) {
+	ctx := t.Context()
 	srv := gcptest.NewServer(t)
 	srv.AddInstance(zone, "vm-1", nil)
 	ic, _ := clients(t, srv)
@@ -51,12 +52,12 @@ func TestInsertRefusesMachineTypesAndImagesComputeEngineDoesNotHave(t *testing.T
 	ic, _ := clients(t, srv)
 	r := resource("vm-1", nil)
 	r.MachineType = proto.String("zones/" + zone + "/machineTypes/e2-standard-96")
-	_, err := insert(ic, srv.Project(), "", r)
+	_, err := insert(t.Context(), ic, srv.Project(), "", r)
 	wantAPIError(t, err, http.StatusBadRequest, "invalid")
 
 	r = resource("vm-1", nil)
 	r.Disks[0].InitializeParams.SourceImage = proto.String("projects/debian-cloud/global/images/family/debian-99")
-	_, err = insert(ic, srv.Project(), "", r)
+	_, err = insert(t.Context(), ic, srv.Project(), "", r)
 	gerr := wantAPIError(t, err, http.StatusNotFound, "notFound")
 	assert.Equal(t, "The resource 'projects/debian-cloud/global/images/family/debian-99' was not found", gerr.Message)
 	assert.Empty(t, srv.Instances())

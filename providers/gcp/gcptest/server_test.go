@@ -17,9 +17,10 @@ import (
 const rid = "2b6f0cc9-04c2-4a8f-9e0e-7a3c3f1d2e11"
 
 func TestInsertAnswersARunningOperationThatIsDoneAtTheFirstPoll(t *testing.T) {
+	ctx := t.Context()
 	srv := gcptest.NewServer(t)
 	ic, _ := clients(t, srv)
-	op, err := insert(ic, srv.Project(), rid, resource("vm-1", map[string]string{"team": "a"}))
+	op, err := insert(t.Context(), ic, srv.Project(), rid, resource("vm-1", map[string]string{"team": "a"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,11 +50,11 @@ func TestInsertAnswersARunningOperationThatIsDoneAtTheFirstPoll(t *testing.T) {
 func TestInsertWithASeenRequestIDAnswersTheFirstOperation(t *testing.T) {
 	srv := gcptest.NewServer(t)
 	ic, _ := clients(t, srv)
-	first, err := insert(ic, srv.Project(), rid, resource("vm-1", nil))
+	first, err := insert(t.Context(), ic, srv.Project(), rid, resource("vm-1", nil))
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := insert(ic, srv.Project(), rid, resource("vm-1", nil))
+	again, err := insert(t.Context(), ic, srv.Project(), rid, resource("vm-1", nil))
 	if err != nil {
 		t.Fatalf("a repeated insert with the same requestId: %v", err)
 	}
@@ -64,7 +65,7 @@ func TestInsertWithASeenRequestIDAnswersTheFirstOperation(t *testing.T) {
 		t.Errorf("%d instances; want 1", n)
 	}
 	srv.ExpireRequestIDs()
-	_, err = insert(ic, srv.Project(), rid, resource("vm-1", nil))
+	_, err = insert(t.Context(), ic, srv.Project(), rid, resource("vm-1", nil))
 	wantAPIError(t, err, http.StatusConflict, "alreadyExists")
 }
 
@@ -72,7 +73,7 @@ func TestInsertRefusesAnInvalidRequestID(t *testing.T) {
 	srv := gcptest.NewServer(t)
 	ic, _ := clients(t, srv)
 	for _, id := range []string{"00000000-0000-0000-0000-000000000000", "not-a-uuid", "2b6f0cc904c24a8f9e0e7a3c3f1d2e11"} {
-		_, err := insert(ic, srv.Project(), id, resource("vm-1", nil))
+		_, err := insert(t.Context(), ic, srv.Project(), id, resource("vm-1", nil))
 		wantAPIError(t, err, http.StatusBadRequest, "invalid")
 	}
 	if n := len(srv.Instances()); n != 0 {
@@ -81,10 +82,11 @@ func TestInsertRefusesAnInvalidRequestID(t *testing.T) {
 }
 
 func TestInsertOfATakenNameIsAlreadyExists(t *testing.T) {
+	ctx := t.Context()
 	srv := gcptest.NewServer(t)
 	ic, _ := clients(t, srv)
 	mustInsert(t, srv, ic, "vm-1", nil)
-	_, err := insert(ic, srv.Project(), "", resource("vm-1", nil))
+	_, err := insert(t.Context(), ic, srv.Project(), "", resource("vm-1", nil))
 	gerr := wantAPIError(t, err, http.StatusConflict, "alreadyExists")
 	if !strings.Contains(gerr.Message, "projects/"+srv.Project()+"/zones/"+zone+"/instances/vm-1") {
 		t.Errorf("message %q does not name the instance", gerr.Message)
@@ -123,7 +125,7 @@ func TestInsertChecksTheInstanceAsComputeEngineWould(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			r := resource("vm-1", nil)
 			mutate(r)
-			_, err := insert(ic, srv.Project(), "", r)
+			_, err := insert(t.Context(), ic, srv.Project(), "", r)
 			wantAPIError(t, err, http.StatusBadRequest, "invalid")
 			if n := len(srv.Instances()); n != 0 {
 				t.Errorf("a refused insert created %d instances", n)
@@ -133,10 +135,11 @@ func TestInsertChecksTheInstanceAsComputeEngineWould(t *testing.T) {
 }
 
 func TestAFailedOperationIsDoneWithItsErrorAndUndoesItsEffect(t *testing.T) {
+	ctx := t.Context()
 	srv := gcptest.NewServer(t)
 	ic, oc := clients(t, srv)
 	srv.FailOperation(gcptest.OpInsert, 1, http.StatusForbidden, "QUOTA_EXCEEDED", "Quota 'CPUS' exceeded.")
-	op, err := insert(ic, srv.Project(), rid, resource("vm-1", nil))
+	op, err := insert(t.Context(), ic, srv.Project(), rid, resource("vm-1", nil))
 	if err != nil {
 		t.Fatalf("the insert must be accepted before it fails: %v", err)
 	}
@@ -172,6 +175,7 @@ func TestAFailedOperationIsDoneWithItsErrorAndUndoesItsEffect(t *testing.T) {
 }
 
 func TestDeleteAndGetAnswerNotFoundNamingWhatIsMissing(t *testing.T) {
+	ctx := t.Context()
 	srv := gcptest.NewServer(t)
 	ic, _ := clients(t, srv)
 	mustInsert(t, srv, ic, "vm-1", nil)
@@ -201,9 +205,10 @@ func TestDeleteAndGetAnswerNotFoundNamingWhatIsMissing(t *testing.T) {
 }
 
 func TestInstancesLiveThroughTheirLifecycle(t *testing.T) {
+	ctx := t.Context()
 	srv := gcptest.NewServer(t, gcptest.WithOperationTime(100*time.Millisecond))
 	ic, _ := clients(t, srv)
-	op, err := insert(ic, srv.Project(), "", resource("vm-1", nil))
+	op, err := insert(t.Context(), ic, srv.Project(), "", resource("vm-1", nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,6 +67,7 @@ func TestLiveIsTheGroundTruthWithOwnership(t *testing.T) {
 
 // The harness's levers act on the emulator as Compute Engine would answer.
 func TestHarnessLeversActOnTheEmulator(t *testing.T) {
+	ctx := t.Context()
 	srv := gcptest.NewServer(t)
 	h := srv.Harness(nil)
 	if h.Name != cloudswitch.GCP || h.Compute.Provider != cloudswitch.GCP || h.Fail == nil || h.LoseResponse == nil ||

@@ -13,6 +13,7 @@ import (
 )
 
 func TestAFailedCreateActionEndsInErrorAndLeavesTheServerOff(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t)
 	srv.FailActions(hetznertest.ActionFailure{Command: hetznertest.CommandCreateServer, Times: 1, Code: "create_failed"})
 	c := srv.Client()
@@ -36,6 +37,7 @@ func TestAFailedCreateActionEndsInErrorAndLeavesTheServerOff(t *testing.T) {
 }
 
 func TestAFailedDeleteActionLeavesTheServerAsItWas(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t)
 	c := srv.Client()
 	s := create(t, c, "stays", nil)
@@ -49,6 +51,7 @@ func TestAFailedDeleteActionLeavesTheServerAsItWas(t *testing.T) {
 }
 
 func TestDeletingAServerWhileAnActionRunsIsLocked(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t, hetznertest.WithActionDuration(time.Hour))
 	c := srv.Client(hcloud.WithRetryOpts(hcloud.RetryOpts{MaxRetries: 0}))
 	res, _, err := c.Server.Create(ctx, createOpts("busy", nil))
@@ -63,6 +66,7 @@ func TestDeletingAServerWhileAnActionRunsIsLocked(t *testing.T) {
 }
 
 func TestCapacityTheProjectLacksIsRefused(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t)
 	c := srv.Client(hcloud.WithRetryOpts(hcloud.RetryOpts{MaxRetries: 0}))
 	srv.SetUnavailable(hetznertest.Unavailable{ServerType: "cpx31", Location: "nbg1"})
@@ -80,6 +84,7 @@ func TestCapacityTheProjectLacksIsRefused(t *testing.T) {
 }
 
 func TestATokenOfAnotherProjectSeesNoneOfTheProjectsServers(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t, hetznertest.WithSSHKeys("ops"))
 	mine := create(t, srv.Client(), "mine", map[string]string{"k": "v"})
 	other := srv.Client(hcloud.WithToken(srv.OtherProjectToken()))

@@ -14,6 +14,7 @@ import (
 )
 
 func TestInjectedErrorsFailWithoutEffect(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t)
 	c := srv.Client(hcloud.WithRetryOpts(hcloud.RetryOpts{MaxRetries: 0}))
 	srv.Inject(hetznertest.Fault{Op: hetznertest.OpCreateServer, Times: 2, Status: http.StatusServiceUnavailable, Code: "service_error"})
@@ -34,6 +35,7 @@ func TestInjectedErrorsFailWithoutEffect(t *testing.T) {
 }
 
 func TestFaultWithoutCodeAnswersABareStatus(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t)
 	srv.Inject(hetznertest.Fault{Op: hetznertest.OpListServers, Times: 1, Status: http.StatusServiceUnavailable, Message: "upstream down"})
 	_, resp, err := srv.Client().Server.List(ctx, hcloud.ServerListOpts{})
@@ -43,6 +45,7 @@ func TestFaultWithoutCodeAnswersABareStatus(t *testing.T) {
 }
 
 func TestFaultsApplyInOrderToTheirOperationOrAll(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t)
 	c := srv.Client(hcloud.WithRetryOpts(hcloud.RetryOpts{MaxRetries: 0}))
 	srv.Inject(hetznertest.Fault{Op: hetznertest.OpListServers, Times: 1, Status: 403, Code: "forbidden"})
@@ -57,6 +60,7 @@ func TestFaultsApplyInOrderToTheirOperationOrAll(t *testing.T) {
 }
 
 func TestClearFaultsDropsStandingFaults(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t)
 	c := srv.Client(hcloud.WithRetryOpts(hcloud.RetryOpts{MaxRetries: 0}))
 	srv.Inject(hetznertest.Fault{Op: hetznertest.OpListServers, Status: 429, Code: "rate_limit_exceeded"})
@@ -71,6 +75,7 @@ func TestClearFaultsDropsStandingFaults(t *testing.T) {
 }
 
 func TestDropTakesEffectAndLosesTheAnswer(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t)
 	c := srv.Client()
 	srv.Inject(hetznertest.Fault{Op: hetznertest.OpCreateServer, Times: 1, Drop: true})
@@ -84,6 +89,7 @@ func TestDropTakesEffectAndLosesTheAnswer(t *testing.T) {
 }
 
 func TestLatencyDelaysCallsAndHonoursTheCallersDeadline(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t)
 	c := srv.Client()
 	srv.SetLatency(30 * time.Millisecond)
@@ -104,6 +110,7 @@ func TestLatencyDelaysCallsAndHonoursTheCallersDeadline(t *testing.T) {
 }
 
 func TestCallsCountsPerOperationUntilReset(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t)
 	c := srv.Client()
 	s := create(t, c, "counted", nil)

@@ -1,7 +1,6 @@
 package hetznertest_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -14,8 +13,6 @@ import (
 	"github.com/cloudswitch/cloudswitch/providers/hetzner/hetznertest"
 )
 
-var ctx = context.Background()
-
 // createOpts is a valid create request for a server named name.
 func createOpts(name string, labels map[string]string) hcloud.ServerCreateOpts {
 	return hcloud.ServerCreateOpts{
@@ -26,6 +23,7 @@ func createOpts(name string, labels map[string]string) hcloud.ServerCreateOpts {
 
 // create creates a server and waits for its actions.
 func create(t *testing.T, c *hcloud.Client, name string, labels map[string]string) *hcloud.Server {
+	ctx := t.Context()
 	t.Helper()
 	res, _, err := c.Server.Create(ctx, createOpts(name, labels))
 	if err != nil {
@@ -56,6 +54,7 @@ func wantAPIError(t *testing.T, err error, code hcloud.ErrorCode, status int) hc
 // call makes a raw request and returns the status, content type and
 // decoded JSON body.
 func call(t *testing.T, srv *hetznertest.Server, method, path, token string, body string) (int, string, map[string]any) {
+	ctx := t.Context()
 	t.Helper()
 	var r io.Reader
 	if body != "" {

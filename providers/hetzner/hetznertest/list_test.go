@@ -13,6 +13,7 @@ import (
 )
 
 func TestListServersFiltersByLabelSelector(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t)
 	c := srv.Client()
 	create(t, c, "a", map[string]string{"env": "prod", "team": "blue"})
@@ -48,6 +49,7 @@ func TestListServersFiltersByLabelSelector(t *testing.T) {
 }
 
 func TestListServersByNameStatusAndSort(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t)
 	c := srv.Client()
 	for _, n := range []string{"b", "c", "a"} {
@@ -74,6 +76,7 @@ func TestListServersByNameStatusAndSort(t *testing.T) {
 }
 
 func TestListServersPaginatesAsTheAPIDoes(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t)
 	for i := range 120 {
 		srv.AddInstance(fmt.Sprintf("s-%03d", i), map[string]string{"k": "v"})
@@ -133,6 +136,7 @@ func pagination(t *testing.T, status int, body map[string]any) map[string]any {
 }
 
 func TestListLagHidesNewServersFromListingsOnly(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t)
 	c := srv.Client()
 	create(t, c, "early", nil)
@@ -157,6 +161,7 @@ func TestListLagHidesNewServersFromListingsOnly(t *testing.T) {
 }
 
 func TestActionsAreListedByID(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t)
 	c := srv.Client()
 	res, _, err := c.Server.Create(ctx, createOpts("acted", nil))
@@ -181,6 +186,7 @@ func TestActionsAreListedByID(t *testing.T) {
 }
 
 func TestListingsSeeChangesBetweenTheirPages(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t)
 	c := srv.Client()
 	for i := range 3 {

@@ -16,6 +16,7 @@ import (
 )
 
 func TestCreateServerStartsRunningActionsThatSucceedOnTheNextLook(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t)
 	c := srv.Client()
 	res, _, err := c.Server.Create(ctx, createOpts("web-1", map[string]string{"team": "blue"}))
@@ -50,6 +51,7 @@ func TestCreateServerStartsRunningActionsThatSucceedOnTheNextLook(t *testing.T) 
 }
 
 func TestActionDurationKeepsServersInitializingAndDeleting(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t, hetznertest.WithActionDuration(time.Hour))
 	srv.SetLocking(false) // delete it while its create runs
 	c := srv.Client()
@@ -84,6 +86,7 @@ func TestActionDurationKeepsServersInitializingAndDeleting(t *testing.T) {
 }
 
 func TestDeletedServersAreGone(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t)
 	c := srv.Client()
 	s := create(t, c, "doomed", nil)
@@ -110,6 +113,7 @@ func TestDeletedServersAreGone(t *testing.T) {
 }
 
 func TestCreateServerRefusesATakenName(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t)
 	c := srv.Client()
 	first := create(t, c, "taken", map[string]string{"who": "first"})
@@ -122,6 +126,7 @@ func TestCreateServerRefusesATakenName(t *testing.T) {
 }
 
 func TestCreateServerChecksTheRequest(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t, hetznertest.WithSSHKeys("ops"))
 	c := srv.Client()
 	for field, mutate := range map[string]func(*hcloud.ServerCreateOpts){
@@ -158,6 +163,7 @@ func TestCreateServerChecksTheRequest(t *testing.T) {
 }
 
 func TestCreateServerRecordsKeysNetworksFirewallsAndUserData(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t, hetznertest.WithSSHKeys("ops", "ci"), hetznertest.WithServerTypes("cx22"),
 		hetznertest.WithLocations("hel1", "fsn1"))
 	c := srv.Client()
@@ -194,6 +200,7 @@ func TestCreateServerRecordsKeysNetworksFirewallsAndUserData(t *testing.T) {
 }
 
 func TestWrongTokenIsUnauthorized(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t, hetznertest.WithToken("right-token"))
 	if srv.Token() != "right-token" {
 		t.Fatalf("Token() = %q", srv.Token())
@@ -222,6 +229,7 @@ func TestUnknownEndpointsAreNotFound(t *testing.T) {
 }
 
 func TestAddInstancePlantsAServerCreatedElsewhere(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t)
 	vm := srv.AddInstance("cs-planted", map[string]string{"cloudswitch-owner": "someone-else"})
 	if vm.ID == 0 || vm.Status != hetznertest.StatusRunning || vm.Labels["cloudswitch-owner"] != "someone-else" {
@@ -260,6 +268,7 @@ func code(body map[string]any) string {
 }
 
 func TestActionsEndAfterTheirDuration(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t, hetznertest.WithActionDuration(30*time.Millisecond))
 	c := srv.Client()
 	start := time.Now()

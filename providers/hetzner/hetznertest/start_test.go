@@ -9,6 +9,7 @@ import (
 )
 
 func TestStartServesAProgramUntilClose(t *testing.T) {
+	ctx := t.Context()
 	srv, err := hetznertest.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -29,6 +30,7 @@ func TestStartServesAProgramUntilClose(t *testing.T) {
 }
 
 func TestCloseCutsSlowCallsShort(t *testing.T) {
+	ctx := t.Context()
 	srv, err := hetznertest.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

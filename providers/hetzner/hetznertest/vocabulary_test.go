@@ -75,6 +75,7 @@ func TestLiveIsTheGroundTruthWithOwnership(t *testing.T) {
 
 // The harness's levers act on the emulator as Hetzner would answer.
 func TestHarnessLeversActOnTheEmulator(t *testing.T) {
+	ctx := t.Context()
 	srv := hetznertest.NewServer(t)
 	h := srv.Harness(nil)
 	if h.Name != cloudswitch.Hetzner || h.Compute.Provider != cloudswitch.Hetzner || h.Fail == nil || h.LoseResponse == nil ||
