@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 )
 
@@ -110,13 +112,9 @@ func TestNewAllowlistRefusesInconsistentInput(t *testing.T) {
 func TestAllowlistJSONRoundTrips(t *testing.T) {
 	a := cloudswitch.DefaultAllowlist()
 	data, err := json.Marshal(a)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, err := cloudswitch.ReadAllowlist(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, p := range a.Providers() {
 		if !slices.Equal(a.InstanceTypes(p), b.InstanceTypes(p)) || a.DefaultInstanceType(p) != b.DefaultInstanceType(p) {
 			t.Fatalf("provider %s did not survive a JSON round trip", p)
@@ -130,9 +128,7 @@ func TestAllowlistFromOperatorJSON(t *testing.T) {
 		"hetzner": {"default": "cpx21", "instance_types": ["cpx21"]}
 	}}`
 	a, err := cloudswitch.ReadAllowlist(strings.NewReader(doc))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if a.DefaultInstanceType("aws") != "t3.large" || a.Validate(cloudswitch.Compute{Provider: "gcp", InstanceType: "e2-small"}) == nil {
 		t.Fatal("the operator's allowlist was not the one loaded")
 	}
@@ -185,9 +181,7 @@ func FuzzComputeJSON(f *testing.F) {
 			return
 		}
 		out, err := json.Marshal(c)
-		if err != nil {
-			t.Fatalf("Marshal(%+v): %v", c, err)
-		}
+		require.NoErrorf(t, err, "Marshal(%+v)", c)
 		var back cloudswitch.Compute
 		if err := json.Unmarshal(out, &back); err != nil || back != c {
 			t.Fatalf("round trip of %+v gave %+v, %v", c, back, err)
@@ -206,9 +200,7 @@ func FuzzReadAllowlist(f *testing.F) {
 			return
 		}
 		for _, p := range a.Providers() {
-			if err := a.Validate(cloudswitch.Compute{Provider: p, InstanceType: a.DefaultInstanceType(p)}); err != nil {
-				t.Fatalf("a loaded allowlist refuses its own default for %s: %v", p, err)
-			}
+			require.NoErrorf(t, a.Validate(cloudswitch.Compute{Provider: p, InstanceType: a.DefaultInstanceType(p)}), "a loaded allowlist refuses its own default for %s", p)
 		}
 	})
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/memprovider"
 	"github.com/cloudswitch/cloudswitch/store/memstore"
@@ -42,9 +44,7 @@ func BenchmarkSwitch(b *testing.B) {
 			st, aws, hz := benchWorld(b, b.N, 0)
 			sw, err := cloudswitch.New(st, map[string]cloudswitch.Provider{cloudswitch.AWS: aws, cloudswitch.Hetzner: hz},
 				cloudswitch.WithProvisioning(provisioning))
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
@@ -60,9 +60,7 @@ func BenchmarkSwitch(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := range b.N {
-			if err := naiveSwitch(ctx, st, aws, allow, fmt.Sprintf("ws-%d", i), cloudswitch.Hetzner); err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, naiveSwitch(ctx, st, aws, allow, fmt.Sprintf("ws-%d", i), cloudswitch.Hetzner))
 		}
 	})
 }
@@ -107,9 +105,7 @@ func BenchmarkSwitchPermanentError(b *testing.B) {
 	counting := countingProvider{Provider: aws, calls: &calls}
 	sw, err := cloudswitch.New(st, map[string]cloudswitch.Provider{cloudswitch.AWS: counting, cloudswitch.Hetzner: hz},
 		cloudswitch.WithRetryPolicy(cloudswitch.RetryPolicy{InitialInterval: time.Second, MaxInterval: time.Minute, MaxAttempts: 5}))
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	req := cloudswitch.Request{Compute: cloudswitch.Compute{Provider: cloudswitch.Hetzner}, ConfirmRecreate: true}
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -149,9 +145,7 @@ func BenchmarkSwitchConcurrent(b *testing.B) {
 		b.StopTimer()
 		st, aws, hz := benchWorld(b, workspaces, latency)
 		sw, err := cloudswitch.New(st, map[string]cloudswitch.Provider{cloudswitch.AWS: aws, cloudswitch.Hetzner: hz})
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		ids := make(chan string, workspaces)
 		for i := range workspaces {
 			ids <- fmt.Sprintf("ws-%d", i)

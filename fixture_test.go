@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/memprovider"
 	"github.com/cloudswitch/cloudswitch/store/memstore"
@@ -324,9 +326,7 @@ var toHetzner = cloudswitch.Request{Compute: cloudswitch.Compute{Provider: cloud
 func newReconciler(t testing.TB, store cloudswitch.Store, providers map[string]cloudswitch.Provider, opts ...cloudswitch.ReconcilerOption) *cloudswitch.Reconciler {
 	t.Helper()
 	r, err := cloudswitch.NewReconciler(store, providers, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return r
 }
 
@@ -335,8 +335,6 @@ func newReconciler(t testing.TB, store cloudswitch.Store, providers map[string]c
 func reconcilerOf(t testing.TB, sw *cloudswitch.Switcher, opts ...cloudswitch.ReconcilerOption) *cloudswitch.Reconciler {
 	t.Helper()
 	r, err := sw.Reconciler(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return r
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/memprovider"
 )
@@ -88,9 +90,7 @@ func TestProviderChangeTakesTheNewProvidersDefaultsForEmptyFields(t *testing.T) 
 		t.Fatal(err)
 	}
 	res, err := f.switcher().Switch(ctx, "ws", toHetzner)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx31"}
 	if res.Workspace.Compute != want {
 		t.Fatalf("switched to %+v; want %+v: the new provider's default type, the driver's default region and image", res.Workspace.Compute, want)
@@ -109,9 +109,7 @@ func TestSameProviderEditKeepsEmptyFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := f.switcher().Switch(ctx, "ws", cloudswitch.Request{Compute: cloudswitch.Compute{Region: "us-east-1"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.large", Region: "us-east-1", Image: ubuntuAMI}
 	if res.Workspace.Compute != want {
 		t.Fatalf("got %+v; want %+v: empty fields keep their values on the same provider", res.Workspace.Compute, want)
@@ -173,9 +171,7 @@ func TestSameProviderTypeChangeResizesTheVMInPlace(t *testing.T) {
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	res, err := f.switcher().Switch(ctx, "ws", cloudswitch.Request{Compute: cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.xlarge"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if n := f.log.count("aws.deprovision") + f.log.count("aws.provision"); n != 0 {
 		t.Fatalf("a resize destroyed or created a VM: %v", f.log.all())
 	}
@@ -225,9 +221,7 @@ func TestOldVMIsDestroyedOnOldProviderBeforeNewComputeIsWritten(t *testing.T) {
 			f := newFixture(t)
 			seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 			res, err := f.switcher(cloudswitch.WithStrategy(strategy)).Switch(ctx, "ws", toHetzner)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			stop := f.log.index("aws.deprovision " + seeded.Instance.ID)
 			write := f.log.index("store.update compute=hetzner")
 			if stop < 0 || write < 0 || stop > write {
@@ -462,9 +456,7 @@ func TestSecondSwitcherGetsSwitchInProgress(t *testing.T) {
 		t.Errorf("Resume within the lease: got %v; want ErrSwitchInProgress", err)
 	}
 	close(release)
-	if err := <-done; err != nil {
-		t.Fatalf("the first switch failed: %v", err)
-	}
+	require.NoError(t, <-done, "the first switch failed")
 	f.requireOnlyRecordedVM("ws")
 }
 
@@ -615,9 +607,7 @@ func TestProviderChangeClearsTheOldInstanceInTheSameWrite(t *testing.T) {
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	res, err := f.switcher(cloudswitch.WithProvisioning(false)).Switch(ctx, "ws", toHetzner)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if res.Workspace.Instance != nil {
 		t.Fatalf("the record names %s under provider hetzner: a stale pointer to the old aws VM", res.Workspace.Instance.ID)
 	}
@@ -652,9 +642,7 @@ func TestProviderWithoutDriverAborts(t *testing.T) {
 	ps := f.providers()
 	delete(ps, cloudswitch.GCP)
 	sw, err := cloudswitch.New(f.store, ps)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	_, err = sw.Switch(ctx, "ws", toHetzner)
 	requireAbort(t, err, cloudswitch.StageValidate)
 	if !errors.Is(err, cloudswitch.ErrUnknownProvider) {
@@ -695,9 +683,7 @@ func TestLegacyEmptyProviderMeansAWS(t *testing.T) {
 	f := newFixture(t)
 	seeded := f.seed("ws", "", "t3.medium", true) // a row written before providers existed
 	res, err := f.switcher().Switch(ctx, "ws", toHetzner)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if res.Deprovisioned == nil || res.Deprovisioned.ID != seeded.Instance.ID || f.aws.Exists(seeded.Instance.ID) {
 		t.Fatalf("the stored empty provider must be read as aws and its VM destroyed there: %+v", res)
 	}
@@ -710,9 +696,7 @@ func TestEmptyProviderInRequestKeepsCurrentProvider(t *testing.T) {
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.Hetzner, "cpx31", true)
 	res, err := f.switcher().Switch(ctx, "ws", cloudswitch.Request{Compute: cloudswitch.Compute{InstanceType: "cpx41"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if res.Workspace.Compute.Provider != cloudswitch.Hetzner || res.Switched || !f.hz.Exists(seeded.Instance.ID) {
 		t.Fatalf("an omitted provider was read as a switch (the original server read it as aws): %+v", res)
 	}
@@ -738,9 +722,7 @@ func TestProvisionRequestCarriesOwnershipAndAStableToken(t *testing.T) {
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	f.hz.LoseResponse(memprovider.OpProvision, 1, memprovider.ErrUnavailable) // created, reply lost
 	res, err := f.switcher(cloudswitch.WithOwner("acme-prod")).Switch(ctx, "ws", toHetzner)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var tokens []string
 	for _, c := range f.hz.Calls() {
 		if c.Op == memprovider.OpProvision {
@@ -761,9 +743,7 @@ func TestProvisionRequestCarriesOwnershipAndAStableToken(t *testing.T) {
 	}
 	n := 0
 	for inst, err := range f.hz.Instances(ctx, "acme-prod") {
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if inst.ID == res.Provisioned.ID {
 			n++
 		}

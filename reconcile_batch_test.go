@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/memprovider"
 	"github.com/cloudswitch/cloudswitch/store/memstore"
@@ -91,9 +93,7 @@ func TestReconcileReadsWorkspacesABatchAtATimeFromABatchGetter(t *testing.T) {
 	ctx := t.Context()
 	st, _, reconciler := batchWorld(t, 2500)
 	rep, err := reconciler().Reconcile(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if got := ids(rep.Orphans); len(got) != 2 {
 		t.Fatalf("found orphans %v; want the VMs of the two deleted workspaces", got)
 	}
@@ -123,9 +123,7 @@ func TestReconcileJudgesOnlyWhatTheBatchAnswered(t *testing.T) {
 	st, aws, reconciler := batchWorld(t, 10)
 	// The flaky workspace's record is gone too, but its read failed: its
 	// VM must not be taken for an orphan.
-	if err := st.mem.Delete(ctx, "ws-0003"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, st.mem.Delete(ctx, "ws-0003"))
 	st.failOne = map[string]error{"ws-0003": errors.New("the record does not decode")}
 	rep, err := reconciler(cloudswitch.WithDeleteOrphans(true)).Reconcile(ctx)
 	if err == nil || !strings.Contains(err.Error(), "ws-0003") {

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/memprovider"
 	"github.com/cloudswitch/cloudswitch/store/memstore"
@@ -56,9 +58,7 @@ func BenchmarkReconcile100k(b *testing.B) {
 	for range b.N {
 		counting.n.Store(0)
 		rep, err := r.Reconcile(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		if len(rep.Orphans) != 30 {
 			b.Fatalf("found %d orphans; want 30", len(rep.Orphans))
 		}

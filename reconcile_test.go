@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/memprovider"
 	"github.com/cloudswitch/cloudswitch/store/memstore"
@@ -136,9 +138,7 @@ func TestReconcileReportsOnlyTrueOrphans(t *testing.T) {
 	young := w.hz.Add(cloudswitch.DefaultOwner, "referenced", cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx31"})
 
 	rep, err := w.reconciler().Reconcile(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := []string{"aws/" + stray.ID, "hetzner/" + gone.Instance.ID}
 	if got := ids(rep.Orphans); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("orphans %v; want %v (not the referenced VM, not another owner's, not the untagged one, not the young %s)", got, want, young.ID)
@@ -160,9 +160,7 @@ func TestReconcileListsTheOwnerOfItsResumeOptions(t *testing.T) {
 	w.advance(2 * time.Hour)
 
 	rep, err := w.reconciler(cloudswitch.WithResumeOptions(cloudswitch.WithOwner("acme-prod"))).Reconcile(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if got := ids(rep.Orphans); len(got) != 1 || got[0] != "aws/"+mine.ID || rep.Listed["aws"] != 1 {
 		t.Fatalf("listed %v, orphans %v; want only acme-prod's VM aws/%s", rep.Listed, got, mine.ID)
 	}
@@ -175,9 +173,7 @@ func TestReconcileDeletesOrphansOnlyWhenTold(t *testing.T) {
 	stray := w.aws.Add(cloudswitch.DefaultOwner, "ws", cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"})
 	w.advance(2 * time.Hour)
 	rep, err := w.reconciler(cloudswitch.WithDeleteOrphans(true)).Reconcile(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if got := ids(rep.Deleted); len(got) != 1 || got[0] != "aws/"+stray.ID || w.aws.Exists(stray.ID) {
 		t.Fatalf("deleted %v; want exactly the orphan %s, destroyed", got, stray.ID)
 	}
@@ -238,9 +234,7 @@ func TestReconcileReportsDanglingRecords(t *testing.T) {
 	}
 	w.advance(2 * time.Hour)
 	rep, err := w.reconciler(cloudswitch.WithDeleteOrphans(true)).Reconcile(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if len(rep.Dangling) != 1 || rep.Dangling[0].ID != lost.Instance.ID || rep.Dangling[0].WorkspaceID != "lost" {
 		t.Fatalf("dangling %+v; want the record of workspace lost", rep.Dangling)
 	}
@@ -275,9 +269,7 @@ func TestReconcileResumesExpiredIntentsOnly(t *testing.T) {
 	}
 
 	rep, err := w.reconciler().Reconcile(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if strings.Join(rep.Resumed, ",") != "stuck" || rep.Pending != 1 {
 		t.Fatalf("resumed %v, pending %d; want stuck resumed and running left to its holder", rep.Resumed, rep.Pending)
 	}
@@ -307,15 +299,11 @@ func TestReconcileTreatsVMsHeldByAPendingIntentAsOurs(t *testing.T) {
 	w.advance(2 * time.Hour)
 	rep, err := w.reconciler(cloudswitch.WithDeleteOrphans(true)).Reconcile(ctx)
 	close(release)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if len(rep.Orphans) != 0 {
 		t.Fatalf("a VM held by a pending intent was called an orphan: %v", ids(rep.Orphans))
 	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, <-done)
 }
 
 func TestReconcileReadsEachWorkspaceOnce(t *testing.T) {
@@ -376,9 +364,7 @@ func TestReconcileRefusesBadConfiguration(t *testing.T) {
 
 func TestSwitcherReconcilerRefusesBadConfiguration(t *testing.T) {
 	sw, err := cloudswitch.New(memstore.New(), map[string]cloudswitch.Provider{"aws": memprovider.New("aws")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for name, opt := range map[string]cloudswitch.ReconcilerOption{
 		"negative grace period": cloudswitch.WithGracePeriod(-time.Minute),
 		"zero concurrency":      cloudswitch.WithConcurrency(0),

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 var gceName = regexp.MustCompile(`^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$`)
@@ -14,9 +16,7 @@ func TestEncodeLabelRoundTripsAndStaysValid(t *testing.T) {
 		strings.Repeat("a", 63), "ends-with-dash-", "_leading",
 	} {
 		enc, err := EncodeLabel(v)
-		if err != nil {
-			t.Fatalf("EncodeLabel(%q): %v", v, err)
-		}
+		require.NoErrorf(t, err, "EncodeLabel(%q)", v)
 		if !plain.MatchString(enc) {
 			t.Errorf("EncodeLabel(%q) = %q, which GCP or Hetzner would refuse", v, enc)
 		}

@@ -200,9 +200,7 @@ func TestEndToEnd(t *testing.T) {
 func buildServer(t *testing.T) string {
 	t.Helper()
 	goCmd, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("no go command in PATH: %v", err)
-	}
+	require.NoError(t, err, "no go command in PATH")
 	bin := filepath.Join(t.TempDir(), "httpserver")
 	cmd := exec.Command(goCmd, "build", "-o", bin, ".")
 	if out, err := cmd.CombinedOutput(); err != nil {

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/emulated"
 	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
@@ -17,9 +19,7 @@ import (
 // three emulated clouds, and the ground truth shows exactly one live VM.
 func TestDriversOnRemoteEmulatorsSwitchAcrossAllThreeClouds(t *testing.T) {
 	set, err := emulated.Start(emulated.Addrs{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer set.Close()
 	ctl := httptest.NewServer(set.Handler())
 	defer ctl.Close()
@@ -27,20 +27,14 @@ func TestDriversOnRemoteEmulatorsSwitchAcrossAllThreeClouds(t *testing.T) {
 
 	ctx := context.Background()
 	ep, err := remote.Endpoints(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	drivers, closeDrivers, err := emulated.Drivers(ctx, ep)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer closeDrivers()
 	store := memstore.New()
 	sw, err := cloudswitch.New(store, drivers, cloudswitch.WithRetryPolicy(cloudswitch.RetryPolicy{
 		InitialInterval: 10 * time.Millisecond, MaxAttempts: 3}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if _, err := store.Create(ctx, cloudswitch.Workspace{ID: "ws-1", Compute: cloudswitch.Compute{Provider: "aws", InstanceType: "t3.medium"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -48,18 +42,12 @@ func TestDriversOnRemoteEmulatorsSwitchAcrossAllThreeClouds(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A throttled stop on the way, injected through the control API.
-	if err := remote.Inject(ctx, emulated.Fault{Provider: "aws", Op: awstest.OpTerminateInstances, Times: 1, Status: 503}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, remote.Inject(ctx, emulated.Fault{Provider: "aws", Op: awstest.OpTerminateInstances, Times: 1, Status: 503}))
 	for _, to := range []string{cloudswitch.Hetzner, cloudswitch.GCP, cloudswitch.AWS} {
 		res, err := sw.Switch(ctx, "ws-1", cloudswitch.Request{Compute: cloudswitch.Compute{Provider: to}, ConfirmRecreate: true})
-		if err != nil {
-			t.Fatalf("switch to %s: %v", to, err)
-		}
+		require.NoErrorf(t, err, "switch to %s", to)
 		vms, err := remote.VMs(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var live []emulated.VM
 		for _, v := range vms {
 			if v.Live {
@@ -76,9 +64,7 @@ func TestDriversOnRemoteEmulatorsSwitchAcrossAllThreeClouds(t *testing.T) {
 	if err := remote.Inject(ctx, emulated.Fault{Provider: "aws", Op: "TerminateInstance", Times: 1}); err == nil {
 		t.Fatal("a fault for an action the EC2 emulator does not serve was accepted")
 	}
-	if err := remote.ClearFaults(ctx); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, remote.ClearFaults(ctx))
 	if _, _, err := emulated.Drivers(ctx, emulated.Endpoints{}); err == nil || errors.Is(err, context.Canceled) {
 		t.Fatal("Drivers accepted empty endpoints")
 	}

@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/emulated"
 	"github.com/cloudswitch/cloudswitch/store/sqlstore"
@@ -33,9 +35,7 @@ func newFleet(ctx context.Context, t *testing.T) *fleet {
 	t.Helper()
 	f := &fleet{}
 	set, err := emulated.Start(emulated.Addrs{})
-	if err != nil {
-		t.Fatalf("starting the emulators: %v", err)
-	}
+	require.NoError(t, err, "starting the emulators")
 	t.Cleanup(set.Close)
 	f.set = set
 	ctl := httptest.NewServer(set.Handler())
@@ -44,9 +44,7 @@ func newFleet(ctx context.Context, t *testing.T) *fleet {
 
 	f.db = chooseDatabase(t)
 	pool, st, err := f.db.open()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	f.pool, f.store = pool, st
 	t.Cleanup(func() {
 		if err := f.db.drop(context.Background(), pool); err != nil {
@@ -55,21 +53,15 @@ func newFleet(ctx context.Context, t *testing.T) *fleet {
 		st.Close()
 		pool.Close()
 	})
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatalf("Migrate: %v", err)
-	}
+	require.NoError(t, st.Migrate(ctx), "Migrate")
 
 	drivers, closeDrivers, err := emulated.Drivers(ctx, set.Endpoints())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(closeDrivers)
 	f.drivers = drivers
 
 	sw, err := cloudswitch.New(st, drivers, baseOptions()...)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
+	require.NoError(t, err, "New")
 	for i := range workspaces {
 		id := fmt.Sprintf("ws-%02d", i)
 		cloud := clouds[i%len(clouds)]

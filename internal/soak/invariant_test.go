@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/emulated"
 )
@@ -33,9 +35,7 @@ func (f *fleet) checkNoOrphan(ctx context.Context, t *testing.T, history func(id
 	vms := f.set.VMs()
 	rows := map[string]cloudswitch.Workspace{}
 	for ws, err := range f.store.List(ctx) {
-		if err != nil {
-			t.Fatalf("listing the workspaces: %v", err)
-		}
+		require.NoError(t, err, "listing the workspaces")
 		rows[ws.ID] = ws
 	}
 	if len(rows) != len(f.ids) {
@@ -94,9 +94,7 @@ func (f *fleet) checkReconcilerAgrees(ctx context.Context, t *testing.T, live in
 	t.Helper()
 	r, err := cloudswitch.NewReconciler(f.store, f.drivers, cloudswitch.WithGracePeriod(0),
 		cloudswitch.WithResumeOptions(baseOptions(cloudswitch.WithClock(afterEveryLease))...))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rep, err := r.Reconcile(ctx)
 	if err != nil {
 		t.Errorf("a report-only Reconciler pass over the settled fleet failed: %v", err)

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 )
 
@@ -21,9 +23,7 @@ func (f *fleet) settle(ctx context.Context, t *testing.T) int {
 	t.Helper()
 	f.set.ClearFaults()
 	sw, err := cloudswitch.New(f.store, f.drivers, baseOptions(cloudswitch.WithClock(afterEveryLease))...)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
+	require.NoError(t, err, "New")
 	resumed := 0
 	for _, id := range f.ids {
 		for try := 0; ; try++ {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // TestSoak proves the no-orphan guarantee on real processes. Four worker
@@ -27,13 +29,9 @@ func TestSoak(t *testing.T) {
 		deadline = d.Add(-time.Minute)
 	}
 	seed, err := envUint(envSeed, rand.Uint64())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	n, err := envUint(envRounds, defaultRounds)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rounds := int(n)
 	if rounds < 4 {
 		t.Fatalf("%s=%d: a worker needs at least 4 rounds, so that one can be killed in the middle of its run", envRounds, rounds)
@@ -63,9 +61,7 @@ func TestSoak(t *testing.T) {
 			at = killAt
 		}
 		p, err := ps.start(config(fmt.Sprintf("worker-%d", i+1), rounds), at)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if i == victim {
 			doomed = p
 		}
@@ -80,9 +76,7 @@ func TestSoak(t *testing.T) {
 		t.Fatalf("%s did not reach its switch %d, where it was to be killed, by the guard deadline", doomed.name, killAt)
 	}
 	time.Sleep(time.Duration(rng.IntN(30)) * time.Millisecond) // somewhere inside that switch
-	if err := doomed.kill(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, doomed.kill())
 	<-doomed.done
 	begun, last := doomed.progress()
 	if !doomed.killedBySignal() {

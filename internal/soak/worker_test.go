@@ -8,6 +8,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/emulated"
 	"github.com/cloudswitch/cloudswitch/store/sqlstore"
@@ -23,35 +25,25 @@ func TestSoakWorker(t *testing.T) {
 	if !ok {
 		t.Skip("a worker of TestSoak, which starts it in a process of its own")
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx, cancel := context.WithDeadline(context.Background(), cfg.Deadline)
 	defer cancel()
 
 	remote := emulated.Remote{URL: cfg.ControlURL}
 	ep, err := remote.Endpoints(ctx)
-	if err != nil {
-		t.Fatalf("reaching the emulators' control API: %v", err)
-	}
+	require.NoError(t, err, "reaching the emulators' control API")
 	drivers, closeDrivers, err := emulated.Drivers(ctx, ep)
-	if err != nil {
-		t.Fatalf("connecting the drivers to the emulators: %v", err)
-	}
+	require.NoError(t, err, "connecting the drivers to the emulators")
 	defer closeDrivers()
 	db, st, err := cfg.Database.open()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer db.Close()
 	defer st.Close()
 
 	w := newWorker(t, cfg, st, remote, drivers)
 	w.run(ctx)
 	line, err := w.summary().summaryLine()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	fmt.Fprintln(os.Stderr, line)
 }
 
@@ -79,9 +71,7 @@ func newWorker(t *testing.T, cfg workerConfig, st *sqlstore.Store, remote emulat
 		cloudswitch.WithResumeOptions(baseOptions(cloudswitch.WithObserver(w.obs))...),
 		cloudswitch.WithDeleteOrphans(true),
 		cloudswitch.WithGracePeriod(grace))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	w.rec = rec
 	return w
 }
@@ -115,9 +105,7 @@ func (w *worker) run(ctx context.Context) {
 		}
 		w.inj.setWeather(climates[w.rng.IntN(len(climates))])
 		if w.rng.IntN(5) == 0 {
-			if err := w.remote.Inject(ctx, cloudFault(w.rng)); err != nil {
-				t.Fatalf("%s: injecting a fault through the control API: %v", w.cfg.Name, err)
-			}
+			require.NoErrorf(t, w.remote.Inject(ctx, cloudFault(w.rng)), "%s: injecting a fault through the control API", w.cfg.Name)
 			w.tally.CloudFaults++
 		}
 		if round%reconcileEvery == 0 {
@@ -134,15 +122,11 @@ func (w *worker) switchOnce(ctx context.Context, round int) {
 	t := w.t
 	id := w.cfg.Workspaces[w.rng.IntN(len(w.cfg.Workspaces))]
 	cur, err := w.store.Get(ctx, id)
-	if err != nil {
-		t.Fatalf("%s: round %d: reading workspace %s: %v", w.cfg.Name, round, id, err)
-	}
+	require.NoErrorf(t, err, "%s: round %d: reading workspace %s", w.cfg.Name, round, id)
 	p := randomPlan(w.rng, cur)
 	sw, err := cloudswitch.New(w.store, w.providers, baseOptions(
 		cloudswitch.WithStrategy(p.strategy), cloudswitch.WithProvisioning(p.provisioning), cloudswitch.WithObserver(w.obs))...)
-	if err != nil {
-		t.Fatalf("%s: New: %v", w.cfg.Name, err)
-	}
+	require.NoErrorf(t, err, "%s: New", w.cfg.Name)
 	fmt.Fprintf(os.Stderr, "%s %d %s\n", beginMarker, round, id)
 	res, err := sw.Switch(ctx, id, p.req)
 	outcome := w.judgeSwitch(round, id, p, res, err)

@@ -11,6 +11,8 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/observe/otel"
 	"github.com/cloudswitch/cloudswitch/providers/memprovider"
@@ -26,9 +28,7 @@ func setup(t *testing.T) (*tracetest.SpanRecorder, *cloudswitch.Switcher, *mempr
 	sw, err := cloudswitch.New(store, map[string]cloudswitch.Provider{cloudswitch.AWS: aws, cloudswitch.Hetzner: hz},
 		cloudswitch.WithObserver(otel.NewObserver(tp)),
 		cloudswitch.WithRetryPolicy(cloudswitch.RetryPolicy{InitialInterval: time.Microsecond, MaxAttempts: 3}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx := context.Background()
 	_, _ = store.Create(ctx, cloudswitch.Workspace{ID: "ws", Compute: cloudswitch.Compute{Provider: "aws", InstanceType: "t3.medium"}})
 	if _, err := sw.Switch(ctx, "ws", cloudswitch.Request{}); err != nil {

@@ -8,6 +8,7 @@ import (
 
 	prom "github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/observe/prometheus"
@@ -34,9 +35,7 @@ func newWorld(t *testing.T) *world {
 	}
 	w.sw, err = cloudswitch.New(w.store, w.providers(), cloudswitch.WithObserver(w.obs),
 		cloudswitch.WithRetryPolicy(cloudswitch.RetryPolicy{InitialInterval: time.Microsecond, MaxAttempts: 3}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx := context.Background()
 	if _, err := w.store.Create(ctx, cloudswitch.Workspace{ID: "ws", Compute: cloudswitch.Compute{Provider: "aws", InstanceType: "t3.medium"}}); err != nil {
 		t.Fatal(err)
@@ -65,9 +64,7 @@ func TestFailedStopIncrementsTheAbortCounter(t *testing.T) {
 cloudswitch_switches_total{outcome="aborted",resumed="false"} 1
 cloudswitch_switches_total{outcome="switched",resumed="false"} 1
 `
-	if err := testutil.GatherAndCompare(w.reg, strings.NewReader(want), "cloudswitch_switches_total"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, testutil.GatherAndCompare(w.reg, strings.NewReader(want), "cloudswitch_switches_total"))
 	if n := metric(t, w.reg, "cloudswitch_stage_duration_seconds", map[string]string{"stage": "deprovision", "provider": "aws", "result": "error"}); n != 1 {
 		t.Fatalf("failed stops recorded in the stage latencies: %v; want 1", n)
 	}
@@ -95,9 +92,7 @@ func TestReconcileMetrics(t *testing.T) {
 	}
 	r, err := cloudswitch.NewReconciler(w.store, w.providers(), cloudswitch.WithDeleteOrphans(true),
 		cloudswitch.WithResumeOptions(cloudswitch.WithObserver(w.obs), cloudswitch.WithClock(func() time.Time { return now })))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if _, err := r.Reconcile(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -137,9 +132,7 @@ func TestRegisteringTwiceFails(t *testing.T) {
 func metric(t *testing.T, reg *prom.Registry, name string, labels map[string]string) float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, mf := range mfs {
 		if mf.GetName() != name {
 			continue

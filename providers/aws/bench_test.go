@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch/ownership"
 	"github.com/cloudswitch/cloudswitch/providers/aws"
 	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
@@ -18,20 +20,14 @@ func BenchmarkProvisionDeprovision(b *testing.B) {
 	ctx := b.Context()
 	srv := awstest.NewServer(b, awstest.WithConsistencyDelay(0))
 	drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI))
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
 		i++
 		inst, err := drv.Provision(ctx, request("bench", "ws-bench", fmt.Sprintf("tok-%d", i)))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := drv.Deprovision(ctx, inst); err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
+		require.NoError(b, drv.Deprovision(ctx, inst))
 	}
 	b.ReportMetric(float64(srv.CallCount(""))/float64(i), "calls/op")
 }
@@ -42,9 +38,7 @@ func BenchmarkInstances10000(b *testing.B) {
 	const n, pageSize = 10_000, 1000
 	srv := awstest.NewServer(b)
 	drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI))
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	for range n {
 		srv.AddInstance("us-east-1", map[string]string{ownership.OwnerKey: "bench", ownership.WorkspaceKey: "ws"})
 	}
@@ -55,9 +49,7 @@ func BenchmarkInstances10000(b *testing.B) {
 		listings++
 		got := 0
 		for _, err := range drv.Instances(ctx, "bench") {
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			got++
 		}
 		if got != n {

@@ -3,6 +3,8 @@ package aws_test
 import (
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch/providers/aws"
 	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
 	"github.com/cloudswitch/cloudswitch/providers/providertest"
@@ -15,9 +17,7 @@ func TestConformance(t *testing.T) {
 	providertest.Run(t, func(t *testing.T) providertest.Harness {
 		srv := awstest.NewServer(t)
 		drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI), aws.WithPollInterval(testPoll))
-		if err != nil {
-			t.Fatalf("aws.New: %v", err)
-		}
+		require.NoError(t, err, "aws.New")
 		return srv.Harness(drv)
 	})
 }
@@ -31,9 +31,7 @@ func TestConformanceFromConfig(t *testing.T) {
 	providertest.Run(t, func(t *testing.T) providertest.Harness {
 		srv := awstest.NewServer(t)
 		drv, err := aws.NewFromConfig(srv.Config(), aws.WithImage(testAMI), aws.WithPollInterval(testPoll), aws.WithRegions("us-east-1", "eu-west-1"))
-		if err != nil {
-			t.Fatalf("aws.NewFromConfig: %v", err)
-		}
+		require.NoError(t, err, "aws.NewFromConfig")
 		return srv.Harness(drv)
 	})
 }

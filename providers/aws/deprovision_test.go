@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/aws"
 	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
@@ -15,12 +17,8 @@ func TestDeprovisionTerminatesAndGoneIsSuccess(t *testing.T) {
 	ctx := t.Context()
 	drv, srv := newDriver(t)
 	inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := drv.Deprovision(ctx, inst); err != nil {
-		t.Fatalf("Deprovision: %v", err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, drv.Deprovision(ctx, inst), "Deprovision")
 	if got := srv.Instances()[0].State; got != awstest.StateShuttingDown {
 		t.Fatalf("after Deprovision the instance is %s; want shutting-down (billing stopped)", got)
 	}
@@ -40,9 +38,7 @@ func TestDeprovisionAfterADroppedResponseSucceeds(t *testing.T) {
 	ctx := t.Context()
 	drv, srv := newDriver(t)
 	inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	srv.Inject(awstest.Fault{Op: awstest.OpTerminateInstances, Times: 1, Drop: true})
 	if err := drv.Deprovision(ctx, inst); classOf(err) != isTransient {
 		t.Fatalf("Deprovision whose answer was lost: %v; want ErrTransient", err)
@@ -50,27 +46,19 @@ func TestDeprovisionAfterADroppedResponseSucceeds(t *testing.T) {
 	if got := liveIDs(srv); len(got) != 0 {
 		t.Fatalf("the lost TerminateInstances did not take effect: live %v", got)
 	}
-	if err := drv.Deprovision(ctx, inst); err != nil {
-		t.Fatalf("retrying Deprovision: %v", err)
-	}
+	require.NoError(t, drv.Deprovision(ctx, inst), "retrying Deprovision")
 }
 
 func TestDeprovisionUsesTheInstancesRegion(t *testing.T) {
 	ctx := t.Context()
 	srv := awstest.NewServer(t)
 	drv, err := aws.NewFromConfig(srv.Config(), aws.WithImage(testAMI), aws.WithRegions("us-east-1", "eu-west-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	req := request("acme", "ws-1", "tok-1")
 	req.Compute.Region = "eu-west-1"
 	inst, err := drv.Provision(ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := drv.Deprovision(ctx, inst); err != nil {
-		t.Fatalf("Deprovision in eu-west-1: %v", err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, drv.Deprovision(ctx, inst), "Deprovision in eu-west-1")
 	if got := srv.Instances()[0]; got.Live() {
 		t.Fatalf("the eu-west-1 instance is %s after Deprovision", got.State)
 	}
@@ -99,16 +87,10 @@ func TestWithWaitTerminatedWaitsForTerminated(t *testing.T) {
 	t.Run("waits", func(t *testing.T) {
 		srv := awstest.NewServer(t, awstest.WithShutdownTime(150*time.Millisecond))
 		drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI), aws.WithWaitTerminated(true), aws.WithPollInterval(10*time.Millisecond))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := drv.Deprovision(ctx, inst); err != nil {
-			t.Fatalf("Deprovision: %v", err)
-		}
+		require.NoError(t, err)
+		require.NoError(t, drv.Deprovision(ctx, inst), "Deprovision")
 		if got := srv.Instances()[0].State; got != awstest.StateTerminated {
 			t.Fatalf("WithWaitTerminated returned while the instance is %s; want terminated", got)
 		}
@@ -116,17 +98,11 @@ func TestWithWaitTerminatedWaitsForTerminated(t *testing.T) {
 	t.Run("does not wait by default", func(t *testing.T) {
 		srv := awstest.NewServer(t, awstest.WithShutdownTime(time.Hour))
 		drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		srv.ResetCalls()
-		if err := drv.Deprovision(ctx, inst); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, drv.Deprovision(ctx, inst))
 		if n := srv.CallCount(awstest.OpDescribeInstances); n != 1 {
 			t.Errorf("without WithWaitTerminated, Deprovision made %d DescribeInstances calls; want 1 (reading the tags)", n)
 		}
@@ -134,13 +110,9 @@ func TestWithWaitTerminatedWaitsForTerminated(t *testing.T) {
 	t.Run("bounded by the context", func(t *testing.T) {
 		srv := awstest.NewServer(t, awstest.WithShutdownTime(time.Hour))
 		drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI), aws.WithWaitTerminated(true), aws.WithPollInterval(10*time.Millisecond))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		dctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 		defer cancel()
 		err = drv.Deprovision(dctx, inst)
@@ -151,13 +123,9 @@ func TestWithWaitTerminatedWaitsForTerminated(t *testing.T) {
 	t.Run("an instance EC2 forgot is terminated", func(t *testing.T) {
 		srv := awstest.NewServer(t, awstest.WithShutdownTime(time.Hour))
 		drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI), aws.WithWaitTerminated(true), aws.WithPollInterval(10*time.Millisecond))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		srv.Inject(awstest.Fault{Op: awstest.OpDescribeInstances, Times: 1}) // the read before terminating sees it
 		srv.Inject(awstest.Fault{Op: awstest.OpDescribeInstances, Status: 400, Code: "InvalidInstanceID.NotFound"})
 		if err := drv.Deprovision(ctx, inst); err != nil {
@@ -171,13 +139,9 @@ func TestWithWaitTerminatedWaitsForTerminated(t *testing.T) {
 	t.Run("a poll refused after the termination was accepted is transient, not a refusal", func(t *testing.T) {
 		srv := awstest.NewServer(t, awstest.WithShutdownTime(time.Hour))
 		drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI), aws.WithWaitTerminated(true), aws.WithPollInterval(10*time.Millisecond))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		srv.Inject(awstest.Fault{Op: awstest.OpDescribeInstances, Times: 1}) // the read before terminating sees it
 		srv.Inject(awstest.Fault{Op: awstest.OpDescribeInstances, Status: 403, Code: "UnauthorizedOperation"})
 		err = drv.Deprovision(ctx, inst)
@@ -227,9 +191,7 @@ func TestDeprovisionWithoutARegionIsGoneOnlyWhenNoListedRegionKnowsIt(t *testing
 	ctx := t.Context()
 	srv := awstest.NewServer(t)
 	drv, err := aws.NewFromConfig(srv.Config(), aws.WithImage(testAMI), aws.WithRegions("us-east-1", "eu-west-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	err = drv.Deprovision(ctx, cloudswitch.Instance{Provider: cloudswitch.AWS, ID: "i-0123456789abcdef0"})
 	if !errors.Is(err, cloudswitch.ErrInstanceNotFound) {
 		t.Fatalf("Deprovision of an instance no region knows: %v; want ErrInstanceNotFound", err)

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/aws"
 	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
@@ -23,13 +25,9 @@ func TestDeprovisionOfAnInstanceEC2DoesNotKnowYetIsNotGone(t *testing.T) {
 	ctx := t.Context()
 	srv := awstest.NewServer(t, awstest.WithConsistencyDelay(time.Hour))
 	drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI), aws.WithWaitRunning(false))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	err = drv.Deprovision(ctx, inst)
 	if err == nil || errors.Is(err, cloudswitch.ErrInstanceNotFound) || !errors.Is(err, cloudswitch.ErrTransient) || errors.Is(err, cloudswitch.ErrRefused) {
 		t.Fatalf("Deprovision of an instance launched moments ago that EC2 does not know yet: %v; want transient, neither gone nor refused", err)
@@ -38,9 +36,7 @@ func TestDeprovisionOfAnInstanceEC2DoesNotKnowYetIsNotGone(t *testing.T) {
 		t.Fatalf("live %v; want the instance still running", got)
 	}
 	srv.Advance(time.Hour) // EC2 has converged
-	if err := drv.Deprovision(ctx, inst); err != nil {
-		t.Fatalf("Deprovision once EC2 knows the instance: %v", err)
-	}
+	require.NoError(t, drv.Deprovision(ctx, inst), "Deprovision once EC2 knows the instance")
 	if got := liveIDs(srv); len(got) != 0 {
 		t.Fatalf("live %v after Deprovision", got)
 	}
@@ -88,12 +84,8 @@ func TestATokenWhoseInstanceWasTerminatedIsSpent(t *testing.T) {
 	drv, srv := newDriver(t)
 	req := request("acme", "ws-1", "tok-1")
 	inst, err := drv.Provision(ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := drv.Deprovision(ctx, inst); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, drv.Deprovision(ctx, inst))
 	list(t, drv, "acme") // terminated by now
 	srv.Advance(23 * time.Hour)
 	_, err = drv.Provision(ctx, req)
@@ -114,16 +106,12 @@ func TestInstancesSurvivesAnExpiredPageToken(t *testing.T) {
 	want := map[string]bool{}
 	for i := range 7 {
 		inst, err := drv.Provision(ctx, request("acme", "ws", "tok-"+string(rune('a'+i))))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		want[inst.ID] = true
 	}
 	got := map[string]int{}
 	for inst, err := range drv.Instances(ctx, "acme") {
-		if err != nil {
-			t.Fatalf("Instances, its page token expired after the first instance: %v", err)
-		}
+		require.NoError(t, err, "Instances, its page token expired after the first instance")
 		got[inst.ID]++
 		if len(got) == 1 {
 			srv.ExpirePageTokens()
@@ -146,16 +134,10 @@ func TestInstanceLimitIsARefusalThatClears(t *testing.T) {
 	ctx := t.Context()
 	srv := awstest.NewServer(t, awstest.WithInstanceLimit(1), awstest.WithShutdownTime(time.Minute))
 	drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI), aws.WithPollInterval(testPoll))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	first, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := drv.Deprovision(ctx, first); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, drv.Deprovision(ctx, first))
 	_, err = drv.Provision(ctx, request("acme", "ws-2", "tok-2"))
 	if !errors.Is(err, cloudswitch.ErrRefused) || errors.Is(err, cloudswitch.ErrTransient) {
 		t.Fatalf("Provision over the instance limit (one instance still shutting down): %v; want a permanent refusal", err)

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/smithy-go"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/aws"
@@ -109,9 +110,7 @@ func TestEC2ErrorsAreClassified(t *testing.T) {
 			t.Run(c.name+"/"+tc.code+"/"+http.StatusText(tc.status), func(t *testing.T) {
 				drv, srv := newDriver(t)
 				inst, err := drv.Provision(ctx, request("me", "ws-1", "tok-1"))
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				want := tc.want
 				if c.action == "TerminateInstances" && tc.code == "InvalidInstanceID.NotFound" {
 					// Deprovision has just seen the instance: EC2 has not
@@ -157,9 +156,7 @@ func TestDroppedConnectionIsTransient(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			drv, srv := newDriver(t)
 			inst, err := drv.Provision(ctx, request("me", "ws-1", "tok-1"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			srv.Inject(awstest.Fault{Op: c.action, Times: 1, Drop: true})
 			err = c.run(t.Context(), drv, inst)
 			if classOf(err) != isTransient {
@@ -176,9 +173,7 @@ func TestRefusedConnectionIsTransient(t *testing.T) {
 	ctx := t.Context()
 	drv, srv := newDriver(t)
 	inst, err := drv.Provision(ctx, request("me", "ws-1", "tok-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	srv.Close()
 	for _, c := range calls {
 		if err := c.run(t.Context(), drv, inst); classOf(err) != isTransient {
@@ -195,18 +190,14 @@ func TestAConnectionThatNeverOpenedIsATransientRefusal(t *testing.T) {
 	ctx := t.Context()
 	drv, srv := newDriver(t)
 	inst, err := drv.Provision(ctx, request("me", "ws-1", "tok-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	srv.Close()
 	down, err := aws.New(ec2.New(ec2.Options{
 		Region: "us-east-1", BaseEndpoint: awssdk.String(srv.URL()),
 		Credentials: credentials.NewStaticCredentialsProvider(awstest.AccessKeyID, awstest.SecretAccessKey, ""),
 		HTTPClient:  &http.Client{Transport: &http.Transport{}},
 	}), aws.WithImage(testAMI))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, c := range calls {
 		err := c.run(t.Context(), down, inst)
 		if classOf(err) != isTransient || !errors.Is(err, cloudswitch.ErrRefused) {
@@ -236,9 +227,7 @@ func TestBareStatusesAreClassifiedAsByEveryDriver(t *testing.T) {
 				Credentials: credentials.NewStaticCredentialsProvider(awstest.AccessKeyID, awstest.SecretAccessKey, ""),
 			})
 			drv, err := aws.New(client, aws.WithImage(testAMI))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			_, err = drv.Provision(ctx, request("me", "ws-1", "tok-1"))
 			if got := classOf(err); got != want {
 				t.Fatalf("a bare %d: %v; the driver says %s, want %s", status, err, got, want)
@@ -259,9 +248,7 @@ func TestHTTPTimeoutIsTransient(t *testing.T) {
 		HTTPClient:  &http.Client{Timeout: 50 * time.Millisecond},
 	})
 	drv, err := aws.New(client, aws.WithImage(testAMI))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	srv.SetLatency(time.Second)
 	_, err = drv.Provision(ctx, request("me", "ws-1", "tok-1"))
 	if classOf(err) != isTransient {
@@ -275,9 +262,7 @@ func TestEndedContextStaysAContextError(t *testing.T) {
 		t.Run(c.name+"/cancelled", func(t *testing.T) {
 			drv, _ := newDriver(t)
 			inst, err := drv.Provision(ctx, request("me", "ws-1", "tok-1"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			cctx, cancel := context.WithCancel(ctx)
 			cancel()
 			err = runWith(cctx, c, drv, inst)
@@ -288,9 +273,7 @@ func TestEndedContextStaysAContextError(t *testing.T) {
 		t.Run(c.name+"/deadline", func(t *testing.T) {
 			drv, srv := newDriver(t)
 			inst, err := drv.Provision(ctx, request("me", "ws-1", "tok-1"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			srv.SetLatency(time.Second)
 			dctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 			defer cancel()
@@ -331,15 +314,11 @@ func TestSDKRetriesAreBounded(t *testing.T) {
 		RetryMaxAttempts: 5,
 	})
 	fromClient, err := aws.New(retrying, aws.WithImage(testAMI))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cfg := srv.Config()
 	cfg.RetryMaxAttempts = 5
 	fromConfig, err := aws.NewFromConfig(cfg, aws.WithImage(testAMI))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for name, drv := range map[string]*aws.Driver{"New": fromClient, "NewFromConfig": fromConfig} {
 		srv.ResetCalls()
 		srv.Inject(awstest.Fault{Op: "RunInstances", Times: 3, Status: 503, Code: "RequestLimitExceeded"})
@@ -366,9 +345,7 @@ func TestSuccessfulCallsAreNotBrokenByTheSDKsBodyRace(t *testing.T) {
 		Credentials: credentials.NewStaticCredentialsProvider(awstest.AccessKeyID, awstest.SecretAccessKey, ""),
 	})
 	drv, err := aws.New(client, aws.WithImage(testAMI))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for i := range 8 {
 		if _, err := drv.Provision(ctx, request("me", "ws", fmt.Sprintf("tok-%d", i))); err != nil {
 			t.Fatal(err)
@@ -376,9 +353,7 @@ func TestSuccessfulCallsAreNotBrokenByTheSDKsBodyRace(t *testing.T) {
 	}
 	for i := range 1000 {
 		for _, err := range drv.Instances(ctx, "me") {
-			if err != nil {
-				t.Fatalf("listing %d of 1000 failed: %v", i+1, err)
-			}
+			require.NoErrorf(t, err, "listing %d of 1000 failed", i+1)
 		}
 	}
 }

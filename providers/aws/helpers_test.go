@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/aws"
 	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
@@ -24,9 +26,7 @@ func newDriver(t *testing.T, opts ...aws.Option) (*aws.Driver, *awstest.Server) 
 	t.Helper()
 	srv := awstest.NewServer(t)
 	drv, err := aws.New(srv.Client("us-east-1"), append([]aws.Option{aws.WithImage(testAMI), aws.WithPollInterval(testPoll)}, opts...)...)
-	if err != nil {
-		t.Fatalf("aws.New: %v", err)
-	}
+	require.NoError(t, err, "aws.New")
 	return drv, srv
 }
 
@@ -45,9 +45,7 @@ func list(t *testing.T, drv *aws.Driver, owner string) []cloudswitch.Instance {
 	t.Helper()
 	var out []cloudswitch.Instance
 	for inst, err := range drv.Instances(ctx, owner) {
-		if err != nil {
-			t.Fatalf("Instances(%q): %v", owner, err)
-		}
+		require.NoErrorf(t, err, "Instances(%q)", owner)
 		out = append(out, inst)
 	}
 	return out

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/ownership"
 	"github.com/cloudswitch/cloudswitch/providers/aws"
@@ -16,16 +18,10 @@ func TestInstancesListsOnlyTheOwnersLiveInstances(t *testing.T) {
 	ctx := t.Context()
 	drv, srv := newDriver(t)
 	mine, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	gone, err := drv.Provision(ctx, request("acme", "ws-2", "tok-2"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := drv.Deprovision(ctx, gone); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, drv.Deprovision(ctx, gone))
 	if _, err := drv.Provision(ctx, request("acme-other", "ws-3", "tok-3")); err != nil {
 		t.Fatal(err)
 	}
@@ -48,9 +44,7 @@ func TestInstancesFollowsEveryPageOfEveryRegion(t *testing.T) {
 	ctx := t.Context()
 	srv := awstest.NewServer(t)
 	drv, err := aws.NewFromConfig(srv.Config(), aws.WithImage(testAMI), aws.WithRegions("us-east-1", "eu-west-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var want []string
 	for i := range 12 {
 		req := request("acme", fmt.Sprintf("ws-%d", i), fmt.Sprintf("tok-%d", i))
@@ -58,9 +52,7 @@ func TestInstancesFollowsEveryPageOfEveryRegion(t *testing.T) {
 			req.Compute.Region = "eu-west-1"
 		}
 		inst, err := drv.Provision(ctx, req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		want = append(want, inst.ID)
 	}
 	slices.Sort(want)

@@ -7,6 +7,7 @@ import (
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch/ownership"
 	"github.com/cloudswitch/cloudswitch/providers/aws"
@@ -76,9 +77,7 @@ func TestOptionsAcceptGoodArguments(t *testing.T) {
 		aws.WithKeyName("ops"), aws.WithUserData("#!/bin/sh\n"), aws.WithTags(map[string]string{"team": "platform"}),
 		aws.WithRegions("us-east-1", "us-east-1"), aws.WithWaitRunning(true), aws.WithWaitTerminated(true),
 		aws.WithPollInterval(time.Second), aws.WithWaitTimeout(time.Minute))
-	if err != nil {
-		t.Fatalf("New with good options: %v", err)
-	}
+	require.NoError(t, err, "New with good options")
 }
 
 // Without a region in the config, the first region of WithRegions is the
@@ -89,13 +88,9 @@ func TestNewFromConfigDefaultsToTheFirstListedRegion(t *testing.T) {
 	cfg := srv.Config()
 	cfg.Region = ""
 	drv, err := aws.NewFromConfig(cfg, aws.WithImage(testAMI), aws.WithRegions("ca-central-1", "us-east-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if inst.Region != "ca-central-1" || srv.Instances()[0].Region != "ca-central-1" {
 		t.Errorf("an instance without a region went to %s; want the first listed region, ca-central-1", inst.Region)
 	}
@@ -108,9 +103,7 @@ func TestNewFromConfigServesRegionsConcurrently(t *testing.T) {
 	srv := awstest.NewServer(t)
 	regions := []string{"us-east-1", "eu-west-1", "ap-south-1", "sa-east-1"}
 	drv, err := aws.NewFromConfig(srv.Config(), aws.WithImage(testAMI), aws.WithRegions(regions...))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	errs := make(chan error, 16)
 	for i := range 16 {
 		go func() {
@@ -121,9 +114,7 @@ func TestNewFromConfigServesRegionsConcurrently(t *testing.T) {
 		}()
 	}
 	for range 16 {
-		if err := <-errs; err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, <-errs)
 	}
 	per := map[string]int{}
 	for _, i := range srv.Instances() {
@@ -144,9 +135,7 @@ func TestNewUsesTheGivenClient(t *testing.T) {
 	other := awstest.NewServer(t)
 	client := ec2.New(srv.Client("us-east-1").Options(), func(o *ec2.Options) { o.BaseEndpoint = awssdk.String(other.URL()) })
 	drv, err := aws.New(client, aws.WithImage(testAMI))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if _, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1")); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
 )
@@ -15,9 +17,7 @@ func TestPreflightAsksEC2WithADryRun(t *testing.T) {
 	ctx := t.Context()
 	t.Run("a launch EC2 accepts", func(t *testing.T) {
 		drv, srv := newDriver(t)
-		if err := drv.Preflight(ctx, request("acme", "ws-1", "tok-1")); err != nil {
-			t.Fatalf("Preflight of a valid launch: %v", err)
-		}
+		require.NoError(t, drv.Preflight(ctx, request("acme", "ws-1", "tok-1")), "Preflight of a valid launch")
 		if n := len(srv.Instances()); n != 0 {
 			t.Fatalf("Preflight launched %d instances", n)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/smithy-go"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/ownership"
@@ -31,9 +32,7 @@ func TestProvisionLaunchesOneTaggedInstance(t *testing.T) {
 	before := time.Now().Add(-time.Second)
 	req := request("acme", "Team_A.Workspace-42", "0123456789abcdef0123456789abcdef")
 	inst, err := drv.Provision(ctx, req)
-	if err != nil {
-		t.Fatalf("Provision: %v", err)
-	}
+	require.NoError(t, err, "Provision")
 	if inst.Provider != cloudswitch.AWS || inst.Region != "us-east-1" || inst.WorkspaceID != req.WorkspaceID ||
 		inst.Token != req.Token || inst.CreatedAt.Before(before) || !strings.HasPrefix(inst.ID, "i-") {
 		t.Fatalf("Provision returned %+v; want an aws instance in us-east-1 of the request's workspace and token, created now", inst)
@@ -75,9 +74,7 @@ func TestProvisionIsIdempotentAcrossADroppedResponse(t *testing.T) {
 		t.Fatalf("after the lost answer %d instances exist; want 1 (the call took effect)", n)
 	}
 	inst, err := drv.Provision(ctx, req)
-	if err != nil {
-		t.Fatalf("retrying Provision with the token: %v", err)
-	}
+	require.NoError(t, err, "retrying Provision with the token")
 	again, err := drv.Provision(ctx, req)
 	if err != nil || again.ID != inst.ID {
 		t.Fatalf("a third Provision answered %s, %v; want %s", again.ID, err, inst.ID)
@@ -111,12 +108,8 @@ func TestProvisionRefusesATokenWhoseInstanceIsGone(t *testing.T) {
 	drv, _ := newDriver(t)
 	req := request("acme", "ws-1", "tok-1")
 	inst, err := drv.Provision(ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := drv.Deprovision(ctx, inst); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, drv.Deprovision(ctx, inst))
 	_, err = drv.Provision(ctx, req)
 	if err == nil || classOf(err) != isPermanent {
 		t.Fatalf("provisioning a token whose instance was terminated: %v; want a permanent error, not the dead instance", err)
@@ -161,9 +154,7 @@ func TestProvisionWithALongTokenIsIdempotent(t *testing.T) {
 	drv, srv := newDriver(t)
 	req := request("acme", "ws-1", strings.Repeat("long-token/", 20))
 	a, err := drv.Provision(ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, err := drv.Provision(ctx, req)
 	if err != nil || a.ID != b.ID {
 		t.Fatalf("a long token launched %s and %s (%v); want one instance", a.ID, b.ID, err)
@@ -196,9 +187,7 @@ func TestProvisionRefusesBadRequestsWithoutACall(t *testing.T) {
 		}
 	}
 	bare, err := aws.New(srv.Client("us-east-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if _, err := bare.Provision(ctx, request("acme", "ws-1", "tok-1")); err == nil || classOf(err) != isPermanent {
 		t.Errorf("Provision without any image configured: %v; want a permanent error", err)
 	}
@@ -214,9 +203,7 @@ func TestProvisionPicksTheImageAndRegion(t *testing.T) {
 		aws.WithImage("ami-00000000000000001"),
 		aws.WithRegionImages(map[string]string{"eu-west-1": "ami-00000000000000002"}),
 		aws.WithRegions("us-east-1", "eu-west-1", "ap-south-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cases := []struct {
 		region, image, wantRegion, wantImage string
 	}{
@@ -229,9 +216,7 @@ func TestProvisionPicksTheImageAndRegion(t *testing.T) {
 		req := request("acme", "ws-1", "tok-"+string(rune('a'+i)))
 		req.Compute.Region, req.Compute.Image = tc.region, tc.image
 		inst, err := drv.Provision(ctx, req)
-		if err != nil {
-			t.Fatalf("Provision in %q with image %q: %v", tc.region, tc.image, err)
-		}
+		require.NoErrorf(t, err, "Provision in %q with image %q", tc.region, tc.image)
 		got := srv.Instances()[i]
 		if inst.Region != tc.wantRegion || got.Region != tc.wantRegion || got.ImageID != tc.wantImage {
 			t.Errorf("Provision in %q with image %q launched %s from %s (returned region %s); want %s from %s",
@@ -273,9 +258,7 @@ func TestProvisionSendsTheLaunchOptions(t *testing.T) {
 	const script = "#!/bin/sh\necho hello\n"
 	drv, err := aws.New(client, aws.WithImage(testAMI), aws.WithSubnet("subnet-0123456789abcdef0"),
 		aws.WithSecurityGroups("sg-0123456789abcdef0", "sg-0123456789abcdef1"), aws.WithKeyName("ops"), aws.WithUserData(script))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if _, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1")); err != nil {
 		t.Fatal(err)
 	}
@@ -310,9 +293,7 @@ func TestWithWaitRunningReturnsARunningInstance(t *testing.T) {
 	t.Run("waits", func(t *testing.T) {
 		srv := awstest.NewServer(t, awstest.WithBootTime(150*time.Millisecond))
 		drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI), aws.WithWaitRunning(true), aws.WithPollInterval(10*time.Millisecond))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if _, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1")); err != nil {
 			t.Fatalf("Provision: %v", err)
 		}
@@ -326,9 +307,7 @@ func TestWithWaitRunningReturnsARunningInstance(t *testing.T) {
 	t.Run("waits by default", func(t *testing.T) {
 		srv := awstest.NewServer(t, awstest.WithBootTime(50*time.Millisecond))
 		drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if _, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1")); err != nil {
 			t.Fatal(err)
 		}
@@ -339,9 +318,7 @@ func TestWithWaitRunningReturnsARunningInstance(t *testing.T) {
 	t.Run("WithWaitRunning(false) does not wait", func(t *testing.T) {
 		srv := awstest.NewServer(t, awstest.WithBootTime(time.Hour))
 		drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI), aws.WithWaitRunning(false))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if _, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1")); err != nil {
 			t.Fatal(err)
 		}
@@ -355,9 +332,7 @@ func TestWithWaitRunningReturnsARunningInstance(t *testing.T) {
 	t.Run("bounded by the context", func(t *testing.T) {
 		srv := awstest.NewServer(t, awstest.WithBootTime(time.Hour))
 		drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI), aws.WithWaitRunning(true), aws.WithPollInterval(10*time.Millisecond))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		dctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 		defer cancel()
 		_, err = drv.Provision(dctx, request("acme", "ws-1", "tok-1"))
@@ -369,9 +344,7 @@ func TestWithWaitRunningReturnsARunningInstance(t *testing.T) {
 		srv := awstest.NewServer(t, awstest.WithBootTime(time.Hour))
 		drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI), aws.WithWaitRunning(true),
 			aws.WithPollInterval(10*time.Millisecond), aws.WithWaitTimeout(100*time.Millisecond))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		_, err = drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
 		if classOf(err) != isTransient {
 			t.Fatalf("a wait that ran out of time: %v; want ErrTransient (the instance may still start)", err)
@@ -380,9 +353,7 @@ func TestWithWaitRunningReturnsARunningInstance(t *testing.T) {
 	t.Run("through throttling", func(t *testing.T) {
 		srv := awstest.NewServer(t)
 		drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI), aws.WithWaitRunning(true), aws.WithPollInterval(5*time.Millisecond))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		srv.Inject(awstest.Fault{Op: awstest.OpDescribeInstances, Times: 2, Status: 503, Code: "RequestLimitExceeded"})
 		if _, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1")); err != nil {
 			t.Fatalf("a wait whose polls were throttled twice: %v; want it to poll on", err)
@@ -406,9 +377,7 @@ func TestProvisionErrorAfterTheLaunchWasAcceptedIsNotARefusal(t *testing.T) {
 			srv := awstest.NewServer(t, awstest.WithBootTime(time.Hour))
 			drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI), aws.WithPollInterval(5*time.Millisecond),
 				aws.WithWaitTimeout(100*time.Millisecond))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			f.Op = "DescribeInstances"
 			srv.Inject(f)
 			_, err = drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
@@ -427,9 +396,7 @@ func TestProvisionReportsTheTypeAndImage(t *testing.T) {
 	ctx := t.Context()
 	drv, _ := newDriver(t)
 	inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if inst.InstanceType != "t3.medium" || inst.Image != testAMI {
 		t.Fatalf("Provision returned type %q image %q; want t3.medium %s", inst.InstanceType, inst.Image, testAMI)
 	}
@@ -445,9 +412,7 @@ func TestProvisionRefusesARegionInstancesDoesNotList(t *testing.T) {
 	ctx := t.Context()
 	srv := awstest.NewServer(t)
 	drv, err := aws.NewFromConfig(srv.Config(), aws.WithImage(testAMI), aws.WithRegions("us-east-1", "eu-west-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	req := request("acme", "ws-1", "tok-1")
 	req.Compute.Region = "ap-south-1"
 	_, err = drv.Provision(ctx, req)

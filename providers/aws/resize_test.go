@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/smithy-go"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
@@ -29,13 +30,9 @@ func TestResizeChangesTheTypeInPlace(t *testing.T) {
 	ctx := t.Context()
 	drv, srv := newDriver(t)
 	inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	got, err := drv.Resize(ctx, inst, "t3.large")
-	if err != nil {
-		t.Fatalf("Resize: %v", err)
-	}
+	require.NoError(t, err, "Resize")
 	if got.ID != inst.ID || got.InstanceType != "t3.large" || got.WorkspaceID != "ws-1" {
 		t.Fatalf("Resize returned %+v; want instance %s of ws-1 with type t3.large", got, inst.ID)
 	}
@@ -56,9 +53,7 @@ func TestResizeChangesTheTypeInPlace(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err = drv.Resize(ctx, inst, "t3.xlarge")
-	if err != nil {
-		t.Fatalf("Resize of an instance stopped half-way: %v", err)
-	}
+	require.NoError(t, err, "Resize of an instance stopped half-way")
 	if g := groundTruth(t, srv, inst.ID); got.InstanceType != "t3.xlarge" || g.Type != "t3.xlarge" || g.State != awstest.StateRunning {
 		t.Fatalf("after finishing the resize: returned %s, the instance is %s %s; want running t3.xlarge", got.InstanceType, g.State, g.Type)
 	}
@@ -71,9 +66,7 @@ func TestResizeRefusedLeavesTheInstanceAsItWas(t *testing.T) {
 	ctx := t.Context()
 	drv, srv := newDriver(t)
 	inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	srv.Inject(awstest.Fault{Op: awstest.OpStopInstances, Times: 1, Status: 403, Code: "UnauthorizedOperation"})
 	if _, err := drv.Resize(ctx, inst, "t3.large"); !errors.Is(err, cloudswitch.ErrRefused) {
 		t.Fatalf("Resize whose StopInstances was refused: %v; want a refusal", err)
@@ -101,9 +94,7 @@ func TestResizeRefusesAnotherWorkspacesInstance(t *testing.T) {
 	ctx := t.Context()
 	drv, srv := newDriver(t)
 	inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	inst.WorkspaceID = "ws-other"
 	if _, err := drv.Resize(ctx, inst, "t3.large"); !errors.Is(err, cloudswitch.ErrNotOurs) {
 		t.Fatalf("Resize of ws-1's instance as ws-other's: %v; want ErrNotOurs", err)
@@ -119,12 +110,8 @@ func TestResizeOfATerminatedInstanceIsNotFound(t *testing.T) {
 	ctx := t.Context()
 	drv, _ := newDriver(t)
 	inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := drv.Deprovision(ctx, inst); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, drv.Deprovision(ctx, inst))
 	if _, err := drv.Resize(ctx, inst, "t3.large"); !errors.Is(err, cloudswitch.ErrInstanceNotFound) || errors.Is(err, cloudswitch.ErrTransient) {
 		t.Fatalf("Resize of a terminated instance: %v; want ErrInstanceNotFound", err)
 	}

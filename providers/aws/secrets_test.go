@@ -12,6 +12,7 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/aws"
@@ -55,18 +56,12 @@ func TestNoSecretInAnyErrorOrLogLine(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	drv, err := aws.New(client, aws.WithImage(testAMI), aws.WithLogger(logger), aws.WithPollInterval(5*time.Millisecond),
 		aws.WithWaitTimeout(50*time.Millisecond), aws.WithWaitRunning(false))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	waiting, err := aws.New(client, aws.WithImage(testAMI), aws.WithLogger(logger), aws.WithPollInterval(5*time.Millisecond),
 		aws.WithWaitTimeout(50*time.Millisecond), aws.WithWaitRunning(true), aws.WithWaitTerminated(true))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	inst, err := drv.Provision(ctx, request("acme", "ws-1", "tok-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 
 	var errs []error
 	note := func(err error) {

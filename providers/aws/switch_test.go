@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/aws"
 	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
@@ -21,9 +23,7 @@ func TestASwitchWhoseWaitFailsAfterTheLaunchStaysJournaled(t *testing.T) {
 	srv := awstest.NewServer(t, awstest.WithBootTime(time.Hour))
 	drv, err := aws.New(srv.Client("us-east-1"), aws.WithImage(testAMI), aws.WithPollInterval(testPoll),
 		aws.WithWaitTimeout(time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	store := memstore.New()
 	if _, err := store.Create(ctx, cloudswitch.Workspace{ID: "ws-1", Compute: cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx31"}}); err != nil {
 		t.Fatal(err)
@@ -32,9 +32,7 @@ func TestASwitchWhoseWaitFailsAfterTheLaunchStaysJournaled(t *testing.T) {
 		cloudswitch.AWS:     drv,
 		cloudswitch.Hetzner: memprovider.New(cloudswitch.Hetzner),
 	}, cloudswitch.WithRetryPolicy(cloudswitch.RetryPolicy{InitialInterval: time.Millisecond, MaxInterval: time.Millisecond, MaxAttempts: 2}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	srv.Inject(awstest.Fault{Op: awstest.OpDescribeInstances, Status: 403, Code: "UnauthorizedOperation"})
 	_, err = sw.Switch(ctx, "ws-1", cloudswitch.Request{
 		Compute:         cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"},

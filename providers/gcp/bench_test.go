@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch/ownership"
 	"github.com/cloudswitch/cloudswitch/providers/gcp/gcptest"
 )
@@ -54,12 +56,8 @@ func BenchmarkProvisionDeprovision(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		inst, err := e.d.Provision(ctx, request("owner", "ws"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := e.d.Deprovision(ctx, inst); err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
+		require.NoError(b, e.d.Deprovision(ctx, inst))
 	}
 }
 
@@ -76,9 +74,7 @@ func BenchmarkInstances10000(b *testing.B) {
 	for b.Loop() {
 		n := 0
 		for _, err := range e.d.Instances(ctx, "owner") {
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			n++
 		}
 		if n != fleet {

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/gcp"
 	"github.com/cloudswitch/cloudswitch/providers/gcp/gcptest"
@@ -15,13 +17,9 @@ func TestDeprovisionDeletesAndWaitsForTheOperation(t *testing.T) {
 	ctx := t.Context()
 	e := newEnv(t, []gcptest.Option{gcptest.WithOperationTime(30 * time.Millisecond)})
 	inst, err := e.d.Provision(ctx, request("owner", "ws"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	e.srv.ResetCalls()
-	if err := e.d.Deprovision(ctx, inst); err != nil {
-		t.Fatalf("Deprovision: %v", err)
-	}
+	require.NoError(t, e.d.Deprovision(ctx, inst), "Deprovision")
 	if got := e.srv.Instances(); len(got) != 0 {
 		t.Fatalf("Deprovision returned while %v still exist", got)
 	}
@@ -34,9 +32,7 @@ func TestDeprovisionOfAnInstanceAlreadyGoneSucceeds(t *testing.T) {
 	ctx := t.Context()
 	e := newEnv(t, nil)
 	inst, err := e.d.Provision(ctx, request("owner", "ws"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	e.srv.RemoveInstance(zone, inst.ID)
 	if err := e.d.Deprovision(ctx, inst); err != nil {
 		t.Fatalf("Deprovision of an instance already gone: %v; want nil", err)
@@ -47,16 +43,12 @@ func TestDeprovisionAfterALostAnswerSucceeds(t *testing.T) {
 	ctx := t.Context()
 	e := newEnv(t, nil)
 	inst, err := e.d.Provision(ctx, request("owner", "ws"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	e.srv.Inject(gcptest.Fault{Op: gcptest.OpDelete, Times: 1, Drop: true})
 	if err := e.d.Deprovision(ctx, inst); !errors.Is(err, cloudswitch.ErrTransient) {
 		t.Fatalf("Deprovision with its answer lost: %v; want ErrTransient", err)
 	}
-	if err := e.d.Deprovision(ctx, inst); err != nil {
-		t.Fatalf("repeated Deprovision: %v", err)
-	}
+	require.NoError(t, e.d.Deprovision(ctx, inst), "repeated Deprovision")
 	if got := e.srv.Instances(); len(got) != 0 {
 		t.Errorf("instances %v remain", got)
 	}
@@ -71,9 +63,7 @@ func TestDeprovisionFailedOperationIsClassifiedAndCanBeRetried(t *testing.T) {
 		t.Run(http.StatusText(c.status), func(t *testing.T) {
 			e := newEnv(t, nil)
 			inst, err := e.d.Provision(ctx, request("owner", "ws"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			e.srv.FailOperation(gcptest.OpDelete, 1, c.status, "DELETE_FAILED", "the delete failed")
 			err = e.d.Deprovision(ctx, inst)
 			var opErr *gcp.OperationError
@@ -85,9 +75,7 @@ func TestDeprovisionFailedOperationIsClassifiedAndCanBeRetried(t *testing.T) {
 			}
 			// A fresh requestId: the retry is a new delete, not a replay of
 			// the failed one.
-			if err := e.d.Deprovision(ctx, inst); err != nil {
-				t.Fatalf("retried Deprovision: %v", err)
-			}
+			require.NoError(t, e.d.Deprovision(ctx, inst), "retried Deprovision")
 			if got := e.srv.Instances(); len(got) != 0 {
 				t.Errorf("instances %v remain", got)
 			}

@@ -12,6 +12,8 @@ import (
 	compute "cloud.google.com/go/compute/apiv1"
 	"google.golang.org/api/option"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/gcp"
 	"github.com/cloudswitch/cloudswitch/providers/gcp/gcptest"
@@ -71,13 +73,9 @@ func newDriver(t testing.TB, url, project, secret string, opts ...gcp.Option) *g
 	t.Helper()
 	copts := clientOptions(t, url, secret)
 	instances, err := compute.NewInstancesRESTClient(ctx, copts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	operations, err := compute.NewZoneOperationsRESTClient(ctx, copts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	opts = append([]gcp.Option{gcp.WithZone(zone), gcp.WithPollInterval(time.Millisecond)}, opts...)
 	d, err := gcp.New(instances, operations, project, opts...)
 	if err != nil {
@@ -116,9 +114,7 @@ func list(t testing.TB, d *gcp.Driver, owner string) []cloudswitch.Instance {
 	t.Helper()
 	var out []cloudswitch.Instance
 	for inst, err := range d.Instances(ctx, owner) {
-		if err != nil {
-			t.Fatalf("Instances(%q): %v", owner, err)
-		}
+		require.NoErrorf(t, err, "Instances(%q)", owner)
 		out = append(out, inst)
 	}
 	return out

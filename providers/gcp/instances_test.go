@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/ownership"
 	"github.com/cloudswitch/cloudswitch/providers/gcp"
@@ -25,9 +27,7 @@ func provisionIn(t *testing.T, d *gcp.Driver, owner, zone string, n int) []strin
 		req := request(owner, fmt.Sprintf("ws-%s-%d", zone, i))
 		req.Compute.Region = zone
 		inst, err := d.Provision(ctx, req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		out = append(out, inst.ID)
 	}
 	return out
@@ -89,9 +89,7 @@ func TestInstancesYieldsAsPagesArrive(t *testing.T) {
 	e.srv.ResetCalls()
 	seen := 0
 	for _, err := range e.d.Instances(ctx, "owner") {
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		seen++
 		if calls := e.srv.CallCount(gcptest.OpAggregatedList); calls != (seen+1)/2 {
 			t.Fatalf("after %d instances, %d pages were fetched; want %d (one page at a time)", seen, calls, (seen+1)/2)
@@ -223,9 +221,7 @@ func TestCloseWaitsForAListingItsCallerAbandoned(t *testing.T) {
 		t.Fatalf("got %v; want context.DeadlineExceeded", err)
 	}
 	start := time.Now()
-	if err := e.d.Close(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, e.d.Close())
 	if took := time.Since(start); took < 200*time.Millisecond {
 		t.Errorf("Close returned after %v, before the abandoned page (300 ms) was answered", took)
 	}

@@ -10,6 +10,8 @@ import (
 
 	compute "cloud.google.com/go/compute/apiv1"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch/ownership"
 	"github.com/cloudswitch/cloudswitch/providers/gcp"
 	"github.com/cloudswitch/cloudswitch/providers/gcp/gcptest"
@@ -19,9 +21,7 @@ func TestOptionsThatDoNotHoldAreRefusedByNew(t *testing.T) {
 	ctx := t.Context()
 	srv := gcptest.NewServer(t)
 	instances, operations, err := srv.Clients(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { instances.Close(); operations.Close() })
 	tooMany := map[string]string{}
 	for i := range 62 {
@@ -75,9 +75,7 @@ func TestNewRefusesMissingClientsAndBadProjects(t *testing.T) {
 	ctx := t.Context()
 	srv := gcptest.NewServer(t)
 	instances, operations, err := srv.Clients(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { instances.Close(); operations.Close() })
 	for name, c := range map[string]struct {
 		i       *compute.InstancesClient
@@ -161,19 +159,11 @@ func TestNewFromClientOptionsMakesClientsThatCloseCloses(t *testing.T) {
 	ctx := t.Context()
 	srv := gcptest.NewServer(t)
 	d, err := gcp.NewFromClientOptions(ctx, srv.Project(), srv.ClientOptions(), gcp.WithZone(zone), gcp.WithPollInterval(time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	inst, err := d.Provision(ctx, request("owner", "ws"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Deprovision(ctx, inst); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, d.Deprovision(ctx, inst))
+	require.NoError(t, d.Close(), "Close")
 	if _, err := gcp.NewFromClientOptions(ctx, srv.Project(), srv.ClientOptions(), gcp.WithZone("nowhere")); err == nil {
 		t.Error("NewFromClientOptions accepted a bad option")
 	}
@@ -185,9 +175,7 @@ func TestNewFromClientOptionsMakesClientsThatCloseCloses(t *testing.T) {
 func TestCloseLeavesTheCallersClientsOpen(t *testing.T) {
 	ctx := t.Context()
 	e := newEnv(t, nil)
-	if err := e.d.Close(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, e.d.Close())
 	if _, err := e.d.Provision(ctx, request("owner", "ws")); err != nil {
 		t.Fatalf("Provision after Close of a driver made by New: %v; the clients are the caller's", err)
 	}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/ownership"
 	"github.com/cloudswitch/cloudswitch/providers/gcp"
@@ -19,9 +21,7 @@ func TestProvisionInsertsALabelledInstanceNamedAfterTheToken(t *testing.T) {
 	e := newEnv(t, nil)
 	req := request("team-a", "Workspace/42")
 	inst, err := e.d.Provision(ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	name := ownership.Name(req.Token)
 	if inst.Provider != cloudswitch.GCP || inst.ID != name || inst.Region != zone || inst.WorkspaceID != req.WorkspaceID || inst.Token != req.Token {
 		t.Errorf("Provision returned %+v; want gcp instance %s in %s for the request's workspace and token", inst, name, zone)
@@ -52,9 +52,7 @@ func TestProvisionHonoursTheComputesZoneImageAndMachineTypePath(t *testing.T) {
 	req.Compute.Image = "projects/ubuntu-os-cloud/global/images/family/ubuntu-2404-lts-amd64"
 	req.Compute.InstanceType = "zones/europe-west1-b/machineTypes/e2-highmem-4"
 	inst, err := e.d.Provision(ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	vm := e.srv.Instances()[0]
 	if inst.Region != "europe-west1-b" || vm.Zone != "europe-west1-b" || vm.MachineType != "e2-highmem-4" || vm.SourceImage != req.Compute.Image {
 		t.Errorf("returned %+v, created %+v; want the request's zone, machine type and image", inst, vm)
@@ -72,9 +70,7 @@ func TestProvisionIsIdempotentThroughTheRequestID(t *testing.T) {
 		t.Fatalf("Provision with its answer lost: %v; want ErrTransient", err)
 	}
 	inst, err := e.d.Provision(ctx, req)
-	if err != nil {
-		t.Fatalf("repeated Provision: %v", err)
-	}
+	require.NoError(t, err, "repeated Provision")
 	if got := e.srv.Instances(); len(got) != 1 || got[0].Name != inst.ID {
 		t.Fatalf("instances %v; want exactly %s", got, inst.ID)
 	}
@@ -96,9 +92,7 @@ func TestProvisionIsIdempotentThroughAlreadyExists(t *testing.T) {
 	}
 	e.srv.ExpireRequestIDs()
 	inst, err := e.d.Provision(ctx, req)
-	if err != nil {
-		t.Fatalf("repeated Provision: %v", err)
-	}
+	require.NoError(t, err, "repeated Provision")
 	if got := e.srv.Instances(); len(got) != 1 || got[0].Name != inst.ID {
 		t.Fatalf("instances %v; want exactly %s", got, inst.ID)
 	}
@@ -197,9 +191,7 @@ func TestProvisionOfADeletedTokenIsRefused(t *testing.T) {
 	e := newEnv(t, nil)
 	req := request("owner", "ws")
 	inst, err := e.d.Provision(ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	e.srv.RemoveInstance(zone, inst.ID)
 	_, err = e.d.Provision(ctx, req)
 	if err == nil || errors.Is(err, cloudswitch.ErrTransient) || errors.Is(err, cloudswitch.ErrInstanceNotFound) {
@@ -223,9 +215,7 @@ func TestProvisionUncertainOutcomesAreTransient(t *testing.T) {
 				t.Fatalf("got %v; want ErrTransient", err)
 			}
 			inst, err := e.d.Provision(ctx, req)
-			if err != nil {
-				t.Fatalf("repeated Provision: %v", err)
-			}
+			require.NoError(t, err, "repeated Provision")
 			if got := e.srv.Instances(); len(got) != 1 || got[0].Name != inst.ID {
 				t.Errorf("instances %v; want exactly %s", got, inst.ID)
 			}
@@ -238,9 +228,7 @@ func TestProvisionOfAStoppingInstanceIsTransient(t *testing.T) {
 	e := newEnv(t, nil)
 	req := request("owner", "ws")
 	inst, err := e.d.Provision(ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	e.srv.SetStatus(zone, inst.ID, gcptest.StatusStopping)
 	if _, err := e.d.Provision(ctx, req); !errors.Is(err, cloudswitch.ErrTransient) {
 		t.Fatalf("got %v; want ErrTransient while the instance is STOPPING", err)
@@ -308,14 +296,10 @@ func TestProvisionWithoutAZoneIsRefused(t *testing.T) {
 	ctx := t.Context()
 	srv := gcptest.NewServer(t)
 	instances, operations, err := srv.Clients(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { instances.Close(); operations.Close() })
 	d, err := gcp.New(instances, operations, srv.Project()) // no WithZone
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if _, err := d.Provision(ctx, request("owner", "ws")); !errors.Is(err, gcp.ErrInvalidRequest) {
 		t.Fatalf("Provision with no zone anywhere: %v; want ErrInvalidRequest", err)
 	}

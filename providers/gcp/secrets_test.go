@@ -14,6 +14,8 @@ import (
 
 	"google.golang.org/api/option"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/gcp"
 	"github.com/cloudswitch/cloudswitch/providers/gcp/gcptest"
@@ -70,9 +72,7 @@ func TestNoAPIKeyInErrorsEvenWhenTheAPIEchoesIt(t *testing.T) {
 		t.Fatalf("test key has %d characters; want 39", len(key))
 	}
 	d, err := gcp.NewFromClientOptions(ctx, "echo-project", []option.ClientOption{option.WithEndpoint(ts.URL), option.WithAPIKey(key)}, gcp.WithZone(zone))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer d.Close()
 	for _, err := range every(t.Context(), d) {
 		if err == nil {
@@ -141,12 +141,8 @@ func TestTheDriverIsSilentByDefault(t *testing.T) {
 	t.Cleanup(func() { slog.SetDefault(prev) })
 	e := newEnv(t, nil)
 	inst, err := e.d.Provision(ctx, request("owner", "ws"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.d.Deprovision(ctx, inst); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, e.d.Deprovision(ctx, inst))
 	if out.Len() != 0 {
 		t.Errorf("the driver logged without a logger: %s", out.String())
 	}

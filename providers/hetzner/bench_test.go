@@ -3,6 +3,8 @@ package hetzner_test
 import (
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch/providers/hetzner/hetznertest"
 )
 
@@ -41,9 +43,7 @@ func BenchmarkProvisionDeprovision(b *testing.B) {
 	trips := 0
 	for b.Loop() {
 		inst := provision(b, d, request("ws-bench"))
-		if err := d.Deprovision(ctx, inst); err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, d.Deprovision(ctx, inst))
 		trips++
 	}
 	b.StopTimer()
@@ -66,9 +66,7 @@ func BenchmarkInstances10000(b *testing.B) {
 	for b.Loop() {
 		n := 0
 		for _, err := range d.Instances(ctx, owner) {
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			n++
 		}
 		if n != fleet {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch/providers/hetzner"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner/hetznertest"
@@ -33,9 +34,7 @@ func harness(t *testing.T, opts ...hetznertest.Option) providertest.Harness {
 	// and every scripted fault must reach the driver.
 	d, err := hetzner.New(srv.Client(hcloud.WithRetryOpts(hcloud.RetryOpts{MaxRetries: 0}), hcloud.WithHTTPClient(&http.Client{Transport: creds})),
 		hetzner.WithSSHKeys("ops"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	h := srv.Harness(d)
 	h.ForeignCredentials = creds.useForeign
 	// The driver retries a delete of a locked server: every one of its

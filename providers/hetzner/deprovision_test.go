@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner/hetznertest"
 )
@@ -18,9 +20,7 @@ func TestDeprovisionDeletesAndWaitsUntilTheServerIsGone(t *testing.T) {
 	inst := provision(t, d, request("ws-del"))
 	keep := provision(t, d, request("ws-keep"))
 	start := time.Now()
-	if err := d.Deprovision(ctx, inst); err != nil {
-		t.Fatalf("Deprovision: %v", err)
-	}
+	require.NoError(t, d.Deprovision(ctx, inst), "Deprovision")
 	if took := time.Since(start); took < 20*time.Millisecond {
 		t.Errorf("Deprovision returned after %v, before its 20 ms delete action ended", took)
 	}
@@ -45,9 +45,7 @@ func TestDeprovisionOfAServerBeingDeletedWaitsForThatDelete(t *testing.T) {
 	if err := d.Deprovision(short, inst); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Deprovision past its deadline: %v; want the deadline", err)
 	}
-	if err := d.Deprovision(ctx, inst); err != nil {
-		t.Fatalf("Deprovision again: %v", err)
-	}
+	require.NoError(t, d.Deprovision(ctx, inst), "Deprovision again")
 	if n := len(srv.Instances()); n != 0 {
 		t.Fatalf("%d servers; want none", n)
 	}
@@ -90,9 +88,7 @@ func TestAFailedDeleteActionIsTransientWhileTheServerExists(t *testing.T) {
 	}}
 	d := newProxy(t, srv, p)
 	inst, err := d.Provision(ctx, request("ws-faildel"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// The emulator deleted the server; the proxy says the action failed.
 	// Gone is gone: the lookup after the failure tells.
 	if err := d.Deprovision(ctx, inst); err != nil {
@@ -101,9 +97,7 @@ func TestAFailedDeleteActionIsTransientWhileTheServerExists(t *testing.T) {
 
 	// With the lookup failing too, the outcome is unknown: transient.
 	inst, err = d.Provision(ctx, request("ws-faildel-2"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	failLookup.Store(true)
 	if err := d.Deprovision(ctx, inst); !errors.Is(err, cloudswitch.ErrTransient) || errors.Is(err, cloudswitch.ErrRefused) {
 		t.Fatalf("Deprovision whose action failed and whose server could not be looked up: %v; want ErrTransient, not a refusal", err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner"
@@ -154,9 +155,7 @@ func TestBrokenConnectionsAreTransient(t *testing.T) {
 			hcloud.WithRetryOpts(hcloud.RetryOpts{MaxRetries: 0}),
 			hcloud.WithHTTPClient(&http.Client{Timeout: 20 * time.Millisecond}),
 		))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		srv.SetLatency(time.Second)
 		if _, err := d.Provision(ctx, request("ws-slow")); !errors.Is(err, cloudswitch.ErrTransient) {
 			t.Errorf("Provision timed out by the HTTP client: %v; want ErrTransient", err)

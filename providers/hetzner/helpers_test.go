@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner"
@@ -31,9 +32,7 @@ func setup(t testing.TB, emulatorOpts []hetznertest.Option, opts ...hetzner.Opti
 	t.Helper()
 	srv := hetznertest.NewServer(t, emulatorOpts...)
 	d, err := hetzner.New(srv.Client(hcloud.WithRetryOpts(hcloud.RetryOpts{MaxRetries: 0})), opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return srv, d
 }
 
@@ -56,9 +55,7 @@ func provision(t testing.TB, d *hetzner.Driver, req cloudswitch.ProvisionRequest
 	ctx := t.Context()
 	t.Helper()
 	inst, err := d.Provision(ctx, req)
-	if err != nil {
-		t.Fatalf("Provision(%+v): %v", req, err)
-	}
+	require.NoErrorf(t, err, "Provision(%+v)", req)
 	return inst
 }
 
@@ -68,9 +65,7 @@ func list(t testing.TB, d *hetzner.Driver, owner string) []cloudswitch.Instance 
 	t.Helper()
 	var out []cloudswitch.Instance
 	for inst, err := range d.Instances(ctx, owner) {
-		if err != nil {
-			t.Fatalf("Instances(%q): %v", owner, err)
-		}
+		require.NoErrorf(t, err, "Instances(%q)", owner)
 		out = append(out, inst)
 	}
 	return out
@@ -128,9 +123,7 @@ type proxy struct {
 func newProxy(t testing.TB, srv *hetznertest.Server, p *proxy, opts ...hetzner.Option) *hetzner.Driver {
 	t.Helper()
 	target, err := url.Parse(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rp := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
 		r.SetURL(target)
 		if p.query != nil {
@@ -170,9 +163,7 @@ func newProxy(t testing.TB, srv *hetznertest.Server, p *proxy, opts ...hetzner.O
 		hcloud.WithRetryOpts(hcloud.RetryOpts{MaxRetries: 0}),
 	)
 	d, err := hetzner.New(client, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return d
 }
 

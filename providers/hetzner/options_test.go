@@ -78,17 +78,11 @@ func TestNewFromTokenAuthenticatesWithTheToken(t *testing.T) {
 	fast := hetzner.WithClientOptions(hcloud.WithEndpoint(srv.URL()),
 		hcloud.WithPollOpts(hcloud.PollOpts{BackoffFunc: hcloud.ConstantBackoff(time.Millisecond)}))
 	d, err := hetzner.NewFromToken(srv.Token(), fast)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	inst := provision(t, d, request("ws-token"))
-	if err := d.Deprovision(ctx, inst); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, d.Deprovision(ctx, inst))
 	wrong, err := hetzner.NewFromToken("Wr0ngTokenWr0ngTokenWr0ngTokenWr0ngTokenWr0ngTokenWr0ngToken1234", fast)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	_, err = wrong.Provision(ctx, request("ws-token"))
 	if apiCode(err) != hcloud.ErrorCodeUnauthorized || errors.Is(err, cloudswitch.ErrTransient) {
 		t.Fatalf("Provision with a wrong token: %v; want a permanent unauthorized error", err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner"
@@ -125,9 +126,7 @@ func TestAConnectionThatNeverOpenedIsATransientRefusal(t *testing.T) {
 		hcloud.WithRetryOpts(hcloud.RetryOpts{MaxRetries: 0}),
 		hcloud.WithHTTPClient(&http.Client{Transport: &http.Transport{}}),
 	))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, op := range operations {
 		err := op.call(t.Context(), down, inst)
 		if !errors.Is(err, cloudswitch.ErrTransient) || !errors.Is(err, cloudswitch.ErrRefused) {

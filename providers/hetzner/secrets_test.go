@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch/providers/hetzner"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner/hetznertest"
@@ -37,9 +38,7 @@ func TestTheTokenNeverAppearsInErrorsOrLogs(t *testing.T) {
 			log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			srv := hetznertest.NewServer(t, hetznertest.WithSSHKeys("ops"))
 			d, err := build(srv, log)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			secret := srv.Token()
 			echo := "request failed for Authorization: Bearer " + secret + " (token " + secret + ")"
 			var errs []error

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/memprovider"
 	"github.com/cloudswitch/cloudswitch/providers/providertest"
@@ -43,9 +45,7 @@ func TestCallCountAndResetCalls(t *testing.T) {
 	p.FailNext(memprovider.OpDeprovision, 1, memprovider.ErrThrottled)
 	inst, err := p.Provision(ctx, cloudswitch.ProvisionRequest{WorkspaceID: "ws", Owner: "o", Token: "tok",
 		Compute: cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if err := p.Deprovision(ctx, inst); err == nil {
 		t.Fatal("a scripted failure did not fail")
 	}

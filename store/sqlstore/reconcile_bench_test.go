@@ -92,9 +92,7 @@ func benchReconcile(b *testing.B, db *sql.DB, c *counter, st *sqlstore.Store, ta
 	seedFleet(b, db, table, d, installation, n)
 	r, err := cloudswitch.NewReconciler(st, map[string]cloudswitch.Provider{cloudswitch.AWS: aws},
 		cloudswitch.WithResumeOptions(cloudswitch.WithClock(func() time.Time { return now })))
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 
 	pass := func() {
 		rep, err := r.Reconcile(ctx)
@@ -116,9 +114,7 @@ func benchReconcile(b *testing.B, db *sql.DB, c *counter, st *sqlstore.Store, ta
 	cp := &checkpointed{Provider: aws, every: max(n/10, 1000)}
 	measured, err := cloudswitch.NewReconciler(st, map[string]cloudswitch.Provider{cloudswitch.AWS: cp},
 		cloudswitch.WithResumeOptions(cloudswitch.WithClock(func() time.Time { return now })))
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	b.ReportMetric(heldPeak(b, measured, cp)/(1<<20), "peak-held-MiB")
 }
 

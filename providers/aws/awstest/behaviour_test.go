@@ -8,6 +8,7 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
 )
@@ -56,9 +57,7 @@ func TestHideMakesOneInstanceUnknownUntilRevealed(t *testing.T) {
 	reveal := srv.Hide(id)
 	wantAPIError(t, terminate(t.Context(), c, id), "InvalidInstanceID.NotFound", 400)
 	reveal()
-	if err := terminate(t.Context(), c, id); err != nil {
-		t.Fatalf("after reveal: %v", err)
-	}
+	require.NoError(t, terminate(t.Context(), c, id), "after reveal")
 }
 
 // A launch can fail: pending in the answer, then terminated with its state
@@ -72,9 +71,7 @@ func TestFailLaunchesEndsInTerminatedWithAStateReason(t *testing.T) {
 		t.Fatalf("RunInstances answered %s; want pending", launched.State.Name)
 	}
 	got, err := byID(t.Context(), c, awssdk.ToString(launched.InstanceId))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if got.State.Name != types.InstanceStateNameTerminated || got.StateReason == nil || awssdk.ToString(got.StateReason.Code) != awstest.ReasonVolumeLimitExceeded {
 		t.Fatalf("the failed launch is %s with reason %+v; want terminated, %s", got.State.Name, got.StateReason, awstest.ReasonVolumeLimitExceeded)
 	}
@@ -93,9 +90,7 @@ func TestAClientTokenOfATerminatedInstanceIsRefusedThenForgotten(t *testing.T) {
 	srv := newServer(t)
 	c := srv.Client("us-east-1")
 	id := awssdk.ToString(run(t, c, "tok", nil).InstanceId)
-	if err := terminate(t.Context(), c, id); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, terminate(t.Context(), c, id))
 	_, err := c.RunInstances(ctx, runInput("tok", nil))
 	wantAPIError(t, err, "IdempotentInstanceTerminated", 400)
 	srv.Advance(awstest.DefaultTokenWindow - time.Minute)
@@ -112,9 +107,7 @@ func TestATerminatedInstanceIsForgottenAfterAWhile(t *testing.T) {
 	srv := newServer(t)
 	c := srv.Client("us-east-1")
 	id := awssdk.ToString(run(t, c, "tok", nil).InstanceId)
-	if err := terminate(t.Context(), c, id); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, terminate(t.Context(), c, id))
 	if got, err := byID(t.Context(), c, id); err != nil || got.State.Name != types.InstanceStateNameTerminated {
 		t.Fatalf("a terminated instance: %v %v; want it describable as terminated", got.State, err)
 	}
@@ -153,9 +146,7 @@ func TestTheInstanceLimitClearsAsInstancesTerminate(t *testing.T) {
 	srv := newServer(t, awstest.WithInstanceLimit(1), awstest.WithShutdownTime(time.Minute))
 	c := srv.Client("us-east-1")
 	id := awssdk.ToString(run(t, c, "a", nil).InstanceId)
-	if err := terminate(t.Context(), c, id); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, terminate(t.Context(), c, id))
 	_, err := c.RunInstances(ctx, runInput("b", nil))
 	wantAPIError(t, err, "InstanceLimitExceeded", 400)
 	srv.Advance(time.Minute)

@@ -8,6 +8,7 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
 )
@@ -81,9 +82,7 @@ func TestDescribeInstancesPaginates(t *testing.T) {
 	}
 
 	first, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{MaxResults: awssdk.Int32(5), Filters: []types.Filter{tagFilter("owner", "me")}})
-	if err != nil {
-		t.Fatalf("first page: %v", err)
-	}
+	require.NoError(t, err, "first page")
 	if first.NextToken == nil {
 		t.Fatal("a first page of 5 of 7 instances has no NextToken")
 	}

@@ -12,6 +12,7 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/smithy-go"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
 )
@@ -132,9 +133,7 @@ func TestUnsignedRequestsFailWithAuthFailure(t *testing.T) {
 	srv := awstest.NewServer(t)
 	form := url.Values{"Action": {"DescribeInstances"}, "Version": {"2016-11-15"}}
 	resp, err := http.PostForm(srv.URL(), form)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("an unsigned request answered HTTP %d; want 401", resp.StatusCode)
@@ -148,9 +147,7 @@ func TestUnsignedRequestsFailWithAuthFailure(t *testing.T) {
 func TestStartServesAProgramUntilClose(t *testing.T) {
 	ctx := t.Context()
 	srv, err := awstest.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if _, err := srv.Client("us-east-1").DescribeInstances(ctx, &ec2.DescribeInstancesInput{}); err != nil {
 		t.Fatalf("a started server does not answer: %v", err)
 	}
@@ -168,9 +165,7 @@ func TestStartServesAProgramUntilClose(t *testing.T) {
 func TestCloseEndsCallsHeldUpByLatency(t *testing.T) {
 	ctx := t.Context()
 	srv, err := awstest.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	srv.SetLatency(time.Hour)
 	c := srv.Client("us-east-1")
 	done := make(chan error, 1)

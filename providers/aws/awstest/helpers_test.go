@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
 )
@@ -40,9 +41,7 @@ func run(t *testing.T, c *ec2.Client, token string, tags map[string]string) type
 	ctx := t.Context()
 	t.Helper()
 	out, err := c.RunInstances(ctx, runInput(token, tags))
-	if err != nil {
-		t.Fatalf("RunInstances: %v", err)
-	}
+	require.NoError(t, err, "RunInstances")
 	if len(out.Instances) != 1 {
 		t.Fatalf("RunInstances launched %d instances; want 1", len(out.Instances))
 	}
@@ -90,9 +89,7 @@ func describe(t *testing.T, c *ec2.Client, maxResults int32, filters ...types.Fi
 	p := ec2.NewDescribeInstancesPaginator(c, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatalf("DescribeInstances page %d: %v", pages+1, err)
-		}
+		require.NoErrorf(t, err, "DescribeInstances page %d", pages+1)
 		pages++
 		for _, r := range page.Reservations {
 			out = append(out, r.Instances...)

@@ -8,6 +8,7 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
 )
@@ -52,13 +53,9 @@ func TestClientTokenMakesRunInstancesIdempotent(t *testing.T) {
 	srv := newServer(t)
 	c := srv.Client("us-east-1")
 	first, err := c.RunInstances(ctx, runInput("same", map[string]string{"k": "v"}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	again, err := c.RunInstances(ctx, runInput("same", map[string]string{"k": "v"}))
-	if err != nil {
-		t.Fatalf("repeating a RunInstances with its ClientToken: %v", err)
-	}
+	require.NoError(t, err, "repeating a RunInstances with its ClientToken")
 	if awssdk.ToString(first.ReservationId) != awssdk.ToString(again.ReservationId) ||
 		awssdk.ToString(first.Instances[0].InstanceId) != awssdk.ToString(again.Instances[0].InstanceId) {
 		t.Errorf("the same ClientToken launched twice: %s and %s", awssdk.ToString(first.Instances[0].InstanceId), awssdk.ToString(again.Instances[0].InstanceId))
@@ -139,9 +136,7 @@ func TestInstancesBootAndShutDown(t *testing.T) {
 			t.Fatalf("after one DescribeInstances a new instance is %q; want running", got)
 		}
 		out, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if cur, prev := out.TerminatingInstances[0].CurrentState.Name, out.TerminatingInstances[0].PreviousState.Name; cur != "shutting-down" || prev != "running" {
 			t.Fatalf("TerminateInstances answered %s → %s; want running → shutting-down", prev, cur)
 		}
@@ -182,9 +177,7 @@ func state(t *testing.T, c *ec2.Client, id string) string {
 	ctx := t.Context()
 	t.Helper()
 	out, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
-	if err != nil {
-		t.Fatalf("DescribeInstances(%s): %v", id, err)
-	}
+	require.NoErrorf(t, err, "DescribeInstances(%s)", id)
 	if len(out.Reservations) != 1 || len(out.Reservations[0].Instances) != 1 {
 		t.Fatalf("DescribeInstances(%s) answered %d reservations; want the instance", id, len(out.Reservations))
 	}

@@ -7,6 +7,7 @@ import (
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
 )
@@ -21,9 +22,7 @@ func TestTerminateInstancesIsIdempotent(t *testing.T) {
 		{"shutting-down", "shutting-down"},
 	} {
 		out, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}})
-		if err != nil {
-			t.Fatalf("TerminateInstances #%d: %v", i+1, err)
-		}
+		require.NoErrorf(t, err, "TerminateInstances #%d", i+1)
 		ch := out.TerminatingInstances[0]
 		if awssdk.ToString(ch.InstanceId) != id || string(ch.PreviousState.Name) != want.prev || string(ch.CurrentState.Name) != want.cur {
 			t.Fatalf("TerminateInstances #%d answered %s: %s → %s; want %s → %s", i+1,
@@ -32,9 +31,7 @@ func TestTerminateInstancesIsIdempotent(t *testing.T) {
 	}
 	state(t, c, id) // moves it on to terminated
 	out, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}})
-	if err != nil {
-		t.Fatalf("terminating a terminated instance: %v", err)
-	}
+	require.NoError(t, err, "terminating a terminated instance")
 	if cur := out.TerminatingInstances[0].CurrentState; cur.Name != "terminated" || awssdk.ToInt32(cur.Code) != 48 {
 		t.Fatalf("terminating a terminated instance answered %s (%d); want terminated (48)", cur.Name, awssdk.ToInt32(cur.Code))
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/ownership"
@@ -37,9 +38,7 @@ func TestInjectRefusesAnActionItDoesNotServe(t *testing.T) {
 	}
 
 	started, err := awstest.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer started.Close()
 	if err := started.Inject(awstest.Fault{Op: "Describe"}); !errors.Is(err, emulator.ErrUnknownOp) {
 		t.Errorf("a started server's Inject of an unknown action: %v; want ErrUnknownOp", err)

@@ -12,6 +12,7 @@ import (
 	compute "cloud.google.com/go/compute/apiv1"
 	"cloud.google.com/go/compute/apiv1/computepb"
 	"github.com/googleapis/gax-go/v2"
+	"github.com/stretchr/testify/require"
 	"google.golang.org/api/googleapi"
 	"google.golang.org/protobuf/proto"
 
@@ -28,9 +29,7 @@ func clients(t *testing.T, srv *gcptest.Server) (*compute.InstancesClient, *comp
 	ctx := t.Context()
 	t.Helper()
 	instances, operations, err := srv.Clients(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { instances.Close(); operations.Close() })
 	return instances, operations
 }
@@ -63,12 +62,8 @@ func mustInsert(t *testing.T, srv *gcptest.Server, ic *compute.InstancesClient, 
 	ctx := t.Context()
 	t.Helper()
 	op, err := insert(t.Context(), ic, srv.Project(), "", resource(name, labels))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := op.Wait(ctx, noRetry); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, op.Wait(ctx, noRetry))
 }
 
 // wantAPIError fails unless err is the API error status/reason.
@@ -88,22 +83,16 @@ func wantAPIError(t *testing.T, err error, status int, reason string) *googleapi
 func raw(t *testing.T, srv *gcptest.Server, method, path string) (int, map[string]any) {
 	t.Helper()
 	req, err := http.NewRequest(method, srv.URL()+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("Content-Type %q; want application/json", ct)
 	}
 	var out map[string]any
-	if err := json.Unmarshal(body, &out); err != nil {
-		t.Fatalf("answer %q is not JSON: %v", body, err)
-	}
+	require.NoErrorf(t, json.Unmarshal(body, &out), "answer %q is not JSON", body)
 	return resp.StatusCode, out
 }
 

@@ -13,6 +13,8 @@ import (
 	"google.golang.org/api/iterator"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch/providers/gcp/gcptest"
 )
 
@@ -28,9 +30,7 @@ func listAll(t *testing.T, ic *compute.InstancesClient, project, zone, filter st
 		if err == iterator.Done {
 			return out
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		out = append(out, i.GetName())
 	}
 }
@@ -121,9 +121,7 @@ func TestAggregatedListGroupsEachPageByZone(t *testing.T) {
 		if err == iterator.Done {
 			break
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		for _, i := range pair.Value.GetInstances() {
 			got = append(got, pair.Key+"/"+i.GetName())
 		}

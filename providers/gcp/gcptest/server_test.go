@@ -11,6 +11,8 @@ import (
 	"google.golang.org/api/googleapi"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch/providers/gcp/gcptest"
 )
 
@@ -21,23 +23,17 @@ func TestInsertAnswersARunningOperationThatIsDoneAtTheFirstPoll(t *testing.T) {
 	srv := gcptest.NewServer(t)
 	ic, _ := clients(t, srv)
 	op, err := insert(t.Context(), ic, srv.Project(), rid, resource("vm-1", map[string]string{"team": "a"}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if p := op.Proto(); p.GetStatus() != computepb.Operation_RUNNING || p.GetOperationType() != "insert" || !strings.HasSuffix(p.GetTargetLink(), "/zones/"+zone+"/instances/vm-1") {
 		t.Errorf("insert answered %v; want a RUNNING insert operation targeting the instance", p)
 	}
 	start := time.Now()
-	if err := op.Wait(ctx, noRetry); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, op.Wait(ctx, noRetry))
 	if took := time.Since(start); took > 500*time.Millisecond || !op.Done() || srv.CallCount(gcptest.OpOperationGet) != 1 {
 		t.Errorf("Wait took %v and %d polls; want DONE at the first poll", took, srv.CallCount(gcptest.OpOperationGet))
 	}
 	got, err := ic.Get(ctx, &computepb.GetInstanceRequest{Project: srv.Project(), Zone: zone, Instance: "vm-1"}, noRetry)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if got.GetStatus() != gcptest.StatusRunning || got.GetLabels()["team"] != "a" || got.GetId() == 0 ||
 		!strings.HasSuffix(got.GetMachineType(), "/zones/"+zone+"/machineTypes/e2-small") || !strings.HasSuffix(got.GetZone(), "/zones/"+zone) {
 		t.Errorf("get answered %v", got)
@@ -51,13 +47,9 @@ func TestInsertWithASeenRequestIDAnswersTheFirstOperation(t *testing.T) {
 	srv := gcptest.NewServer(t)
 	ic, _ := clients(t, srv)
 	first, err := insert(t.Context(), ic, srv.Project(), rid, resource("vm-1", nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	again, err := insert(t.Context(), ic, srv.Project(), rid, resource("vm-1", nil))
-	if err != nil {
-		t.Fatalf("a repeated insert with the same requestId: %v", err)
-	}
+	require.NoError(t, err, "a repeated insert with the same requestId")
 	if again.Name() != first.Name() {
 		t.Errorf("operations %s and %s; want the same", first.Name(), again.Name())
 	}
@@ -140,13 +132,9 @@ func TestAFailedOperationIsDoneWithItsErrorAndUndoesItsEffect(t *testing.T) {
 	ic, oc := clients(t, srv)
 	srv.FailOperation(gcptest.OpInsert, 1, http.StatusForbidden, "QUOTA_EXCEEDED", "Quota 'CPUS' exceeded.")
 	op, err := insert(t.Context(), ic, srv.Project(), rid, resource("vm-1", nil))
-	if err != nil {
-		t.Fatalf("the insert must be accepted before it fails: %v", err)
-	}
+	require.NoError(t, err, "the insert must be accepted before it fails")
 	got, err := oc.Get(ctx, &computepb.GetZoneOperationRequest{Project: srv.Project(), Zone: zone, Operation: op.Name()}, noRetry)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if got.GetStatus() != computepb.Operation_DONE || got.GetHttpErrorStatusCode() != http.StatusForbidden || got.GetHttpErrorMessage() == "" ||
 		len(got.GetError().GetErrors()) != 1 || got.GetError().GetErrors()[0].GetCode() != "QUOTA_EXCEEDED" || got.GetError().GetErrors()[0].GetMessage() != "Quota 'CPUS' exceeded." {
 		t.Errorf("the failed operation reads %v", got)
@@ -163,9 +151,7 @@ func TestAFailedOperationIsDoneWithItsErrorAndUndoesItsEffect(t *testing.T) {
 	mustInsert(t, srv, ic, "vm-2", nil)
 	srv.FailOperation(gcptest.OpDelete, 1, http.StatusServiceUnavailable, "INTERNAL_ERROR", "try again")
 	del, err := ic.Delete(ctx, &computepb.DeleteInstanceRequest{Project: srv.Project(), Zone: zone, Instance: "vm-2"}, noRetry)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if err := del.Wait(ctx, noRetry); err == nil {
 		t.Error("the failed delete's Wait reported success")
 	}
@@ -180,12 +166,8 @@ func TestDeleteAndGetAnswerNotFoundNamingWhatIsMissing(t *testing.T) {
 	ic, _ := clients(t, srv)
 	mustInsert(t, srv, ic, "vm-1", nil)
 	del, err := ic.Delete(ctx, &computepb.DeleteInstanceRequest{Project: srv.Project(), Zone: zone, Instance: "vm-1", RequestId: proto.String(rid)}, noRetry)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := del.Wait(ctx, noRetry); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, del.Wait(ctx, noRetry))
 	if n := len(srv.Instances()); n != 0 {
 		t.Fatalf("%d instances after the delete", n)
 	}
@@ -209,9 +191,7 @@ func TestInstancesLiveThroughTheirLifecycle(t *testing.T) {
 	srv := gcptest.NewServer(t, gcptest.WithOperationTime(100*time.Millisecond))
 	ic, _ := clients(t, srv)
 	op, err := insert(t.Context(), ic, srv.Project(), "", resource("vm-1", nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if vms := srv.Instances(); len(vms) != 1 || vms[0].Status != gcptest.StatusProvisioning {
 		t.Fatalf("while the insert runs: %+v; want vm-1 PROVISIONING", vms)
 	}
@@ -244,9 +224,7 @@ func TestInstancesLiveThroughTheirLifecycle(t *testing.T) {
 
 func TestStartServesAProgramUntilClose(t *testing.T) {
 	srv, err := gcptest.Start("127.0.0.1:0", gcptest.WithProject("my-program"), gcptest.WithZones("europe-west4-a"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if srv.Project() != "my-program" || len(srv.Zones()) != 1 || srv.Zones()[0] != "europe-west4-a" {
 		t.Errorf("project %q zones %v", srv.Project(), srv.Zones())
 	}

@@ -8,6 +8,8 @@ import (
 
 	"cloud.google.com/go/compute/apiv1/computepb"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/ownership"
 	"github.com/cloudswitch/cloudswitch/providers/emulator"
@@ -36,9 +38,7 @@ func TestInjectRefusesAnOperationItDoesNotServe(t *testing.T) {
 	}
 
 	started, err := gcptest.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer started.Close()
 	if err := started.Inject(gcptest.Fault{Op: "instances.lst"}); !errors.Is(err, emulator.ErrUnknownOp) {
 		t.Errorf("a started server's Inject of an unknown operation: %v; want ErrUnknownOp", err)
@@ -50,9 +50,7 @@ func TestInjectRefusesAnOperationItDoesNotServe(t *testing.T) {
 func TestLiveIsTheGroundTruthWithOwnership(t *testing.T) {
 	srv := gcptest.NewServer(t)
 	token, err := ownership.EncodeLabel("Tok/1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	planted := srv.AddInstance(zone, "planted", map[string]string{
 		ownership.WorkspaceKey: "ws-1", ownership.TokenKey: token, ownership.InstallationKey: "inst-1",
 	})

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch/providers/hetzner/hetznertest"
 )
@@ -26,12 +27,8 @@ func create(t *testing.T, c *hcloud.Client, name string, labels map[string]strin
 	ctx := t.Context()
 	t.Helper()
 	res, _, err := c.Server.Create(ctx, createOpts(name, labels))
-	if err != nil {
-		t.Fatalf("creating %s: %v", name, err)
-	}
-	if err := c.Action.WaitFor(ctx, append([]*hcloud.Action{res.Action}, res.NextActions...)...); err != nil {
-		t.Fatalf("waiting for %s: %v", name, err)
-	}
+	require.NoErrorf(t, err, "creating %s", name)
+	require.NoErrorf(t, c.Action.WaitFor(ctx, append([]*hcloud.Action{res.Action}, res.NextActions...)...), "waiting for %s", name)
 	return res.Server
 }
 
@@ -61,21 +58,15 @@ func call(t *testing.T, srv *hetznertest.Server, method, path, token string, bod
 		r = strings.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, srv.URL()+path, r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
+	require.NoErrorf(t, err, "%s %s", method, path)
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var out map[string]any
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		if err := json.Unmarshal(raw, &out); err != nil {

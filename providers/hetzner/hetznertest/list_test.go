@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch/providers/hetzner/hetznertest"
 )
@@ -35,9 +36,7 @@ func TestListServersFiltersByLabelSelector(t *testing.T) {
 		"env=nothing":                 nil,
 	} {
 		got, err := c.Server.AllWithOpts(ctx, hcloud.ServerListOpts{ListOpts: hcloud.ListOpts{LabelSelector: selector}})
-		if err != nil {
-			t.Fatalf("selector %q: %v", selector, err)
-		}
+		require.NoErrorf(t, err, "selector %q", selector)
 		if !slices.Equal(names(got), want) {
 			t.Errorf("selector %q selected %v; want %v", selector, names(got), want)
 		}
@@ -165,9 +164,7 @@ func TestActionsAreListedByID(t *testing.T) {
 	srv := hetznertest.NewServer(t)
 	c := srv.Client()
 	res, _, err := c.Server.Create(ctx, createOpts("acted", nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ids := []int64{res.NextActions[0].ID, res.Action.ID, 999}
 	got, err := c.Action.AllWithOpts(ctx, hcloud.ActionListOpts{ID: ids, Sort: []string{"status", "id"}})
 	if err != nil || len(got) != 2 || got[0].ID != res.Action.ID || got[0].Status != hcloud.ActionStatusSuccess {
@@ -212,12 +209,8 @@ func TestListingsSeeChangesBetweenTheirPages(t *testing.T) {
 		t.Fatalf("after the lag: %d entries; want 5", resp.Meta.Pagination.TotalEntries)
 	}
 	del, _, err := c.Server.DeleteWithResult(ctx, got[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Action.WaitFor(ctx, del.Action); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, c.Action.WaitFor(ctx, del.Action))
 	if _, resp, _ := c.Server.List(ctx, opts); resp.Meta.Pagination.TotalEntries != 4 {
 		t.Fatalf("after a delete: %d entries; want 4", resp.Meta.Pagination.TotalEntries)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch/providers/hetzner/hetznertest"
 )
@@ -20,9 +21,7 @@ func TestCreateServerStartsRunningActionsThatSucceedOnTheNextLook(t *testing.T) 
 	srv := hetznertest.NewServer(t)
 	c := srv.Client()
 	res, _, err := c.Server.Create(ctx, createOpts("web-1", map[string]string{"team": "blue"}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if res.Action.Status != hcloud.ActionStatusRunning || res.Action.Command != "create_server" {
 		t.Fatalf("create action = %s %s; want create_server running", res.Action.Command, res.Action.Status)
 	}
@@ -33,9 +32,7 @@ func TestCreateServerStartsRunningActionsThatSucceedOnTheNextLook(t *testing.T) 
 		res.Server.ServerType.Name != "cpx31" || res.Server.Location.Name != "nbg1" || res.Server.Labels["team"] != "blue" {
 		t.Fatalf("created server = %+v", res.Server)
 	}
-	if err := c.Action.WaitFor(ctx, append([]*hcloud.Action{res.Action}, res.NextActions...)...); err != nil {
-		t.Fatalf("WaitFor: %v", err)
-	}
+	require.NoError(t, c.Action.WaitFor(ctx, append([]*hcloud.Action{res.Action}, res.NextActions...)...), "WaitFor")
 	if n := srv.CallCount(hetznertest.OpListActions); n != 1 {
 		t.Errorf("waiting took %d polls; want 1: actions succeed on the next look", n)
 	}
@@ -56,9 +53,7 @@ func TestActionDurationKeepsServersInitializingAndDeleting(t *testing.T) {
 	srv.SetLocking(false) // delete it while its create runs
 	c := srv.Client()
 	res, _, err := c.Server.Create(ctx, createOpts("slow", nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	a, _, err := c.Action.GetByID(ctx, res.Action.ID)
 	if err != nil || a.Status != hcloud.ActionStatusRunning {
 		t.Fatalf("GetByID(create action) = %+v, %v; want running for an hour", a, err)
@@ -67,9 +62,7 @@ func TestActionDurationKeepsServersInitializingAndDeleting(t *testing.T) {
 		t.Fatalf("status %q; want initializing while the create action runs", vms[0].Status)
 	}
 	del, _, err := c.Server.DeleteWithResult(ctx, res.Server)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	again, _, err := c.Server.DeleteWithResult(ctx, res.Server)
 	if err != nil || again.Action.ID != del.Action.ID {
 		t.Fatalf("deleting a server being deleted = %+v, %v; want the running delete action %d", again, err, del.Action.ID)
@@ -91,15 +84,11 @@ func TestDeletedServersAreGone(t *testing.T) {
 	c := srv.Client()
 	s := create(t, c, "doomed", nil)
 	res, _, err := c.Server.DeleteWithResult(ctx, s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if res.Action.Command != "delete_server" || res.Action.Status != hcloud.ActionStatusRunning {
 		t.Fatalf("delete action = %+v", res.Action)
 	}
-	if err := c.Action.WaitFor(ctx, res.Action); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.Action.WaitFor(ctx, res.Action))
 	if got, _, err := c.Server.GetByID(ctx, s.ID); got != nil || err != nil {
 		t.Fatalf("GetByID of a deleted server = %+v, %v; want nil, nil (404 not_found)", got, err)
 	}
@@ -180,9 +169,7 @@ func TestCreateServerRecordsKeysNetworksFirewallsAndUserData(t *testing.T) {
 		Firewalls: []*hcloud.ServerCreateFirewall{{Firewall: hcloud.Firewall{ID: 9}}}, UserData: "#cloud-config\n",
 	}
 	res, _, err := c.Server.Create(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if res.RootPassword != "" {
 		t.Errorf("a server with SSH keys got a root password")
 	}
@@ -273,15 +260,11 @@ func TestActionsEndAfterTheirDuration(t *testing.T) {
 	c := srv.Client()
 	start := time.Now()
 	res, _, err := c.Server.Create(ctx, createOpts("timed", nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if a, _, err := c.Action.GetByID(ctx, res.Action.ID); err != nil || a.Status != hcloud.ActionStatusRunning {
 		t.Fatalf("right after the create: %+v, %v; want running", a, err)
 	}
-	if err := c.Action.WaitFor(ctx, res.Action); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.Action.WaitFor(ctx, res.Action))
 	if took := time.Since(start); took < 30*time.Millisecond {
 		t.Fatalf("a 30 ms action ended after %v", took)
 	}

@@ -5,15 +5,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch/providers/hetzner/hetznertest"
 )
 
 func TestStartServesAProgramUntilClose(t *testing.T) {
 	ctx := t.Context()
 	srv, err := hetznertest.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if !strings.HasPrefix(srv.URL(), "http://127.0.0.1:") {
 		t.Errorf("URL() = %q", srv.URL())
 	}
@@ -32,9 +32,7 @@ func TestStartServesAProgramUntilClose(t *testing.T) {
 func TestCloseCutsSlowCallsShort(t *testing.T) {
 	ctx := t.Context()
 	srv, err := hetznertest.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	srv.SetLatency(time.Hour)
 	done := make(chan error, 1)
 	go func() {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/ownership"
@@ -43,9 +44,7 @@ func TestInjectRefusesAnOperationItDoesNotServe(t *testing.T) {
 	}
 
 	started, err := hetznertest.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer started.Close()
 	if err := started.Inject(hetznertest.Fault{Op: "GET /server"}); !errors.Is(err, emulator.ErrUnknownOp) {
 		t.Errorf("a started server's Inject of an unknown operation: %v; want ErrUnknownOp", err)
@@ -57,9 +56,7 @@ func TestInjectRefusesAnOperationItDoesNotServe(t *testing.T) {
 func TestLiveIsTheGroundTruthWithOwnership(t *testing.T) {
 	srv := hetznertest.NewServer(t)
 	token, err := ownership.EncodeLabel("Tok/1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	planted := srv.AddInstance("planted", map[string]string{
 		ownership.WorkspaceKey: "ws-1", ownership.TokenKey: token, ownership.InstallationKey: "inst-1",
 	})

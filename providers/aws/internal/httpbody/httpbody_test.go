@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/cloudswitch/cloudswitch/providers/aws/internal/httpbody"
 )
 
@@ -38,9 +40,7 @@ func TestBufferedBodyOutlivesTheSDKsBody(t *testing.T) {
 	const form = "Action=DescribeInstances&Version=2016-11-15"
 	sdkBody := &closingBody{r: strings.NewReader(form)}
 	req, err := http.NewRequest(http.MethodPost, "http://127.0.0.1/", sdkBody)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	req.ContentLength = int64(len(form))
 	rec := &recorder{}
 	if _, err := httpbody.Wrap(rec).Do(req); err != nil {
@@ -58,9 +58,7 @@ func TestBufferedBodyOutlivesTheSDKsBody(t *testing.T) {
 		t.Errorf("ContentLength %d; want %d", rec.req.ContentLength, len(form))
 	}
 	again, err := rec.req.GetBody()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if b, _ := io.ReadAll(again); !bytes.Equal(b, []byte(form)) {
 		t.Errorf("GetBody reads %q; want %q", b, form)
 	}
