@@ -35,30 +35,19 @@ var harnessFaults = map[providertest.FaultKind]Fault{
 // Compute is a t3.medium. A test may change any field before handing the
 // harness to providertest.Run.
 func (s *Server) Harness(p cloudswitch.Provider) providertest.Harness {
-	return providertest.Harness{
-		Provider: p,
-		Name:     cloudswitch.AWS,
-		Compute:  cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"},
-		Fail: func(op providertest.Op, n int, kind providertest.FaultKind) {
-			f := harnessFaults[kind]
-			f.Op, f.Times = harnessOps[op], n
-			_ = s.Inject(f) // reported to the test, if any, by Inject
-		},
-		LoseResponse: func(op providertest.Op) { _ = s.Inject(Fault{Op: harnessOps[op], Times: 1, Drop: true}) },
-		SetPageSize:  s.SetPageSize,
-		ListCalls:    func() int { return s.CallCount(OpDescribeInstances) },
-		Live:         func(context.Context) ([]cloudswitch.Instance, error) { return s.Live(), nil },
-		Secrets:      []string{SecretAccessKey, SessionToken},
-		Hide:         s.Hide,
-		FailCreate:   func() { s.FailLaunches(1, ReasonServerInternalError) },
-		SetDown: func(inst cloudswitch.Instance) {
-			region := inst.Region
-			if region == "" {
-				region = DefaultRegion
-			}
-			// A stop that fails leaves the instance up; the suite then
-			// sees it running and says so.
-			_, _ = s.Client(region).StopInstances(context.Background(), &ec2.StopInstancesInput{InstanceIds: []string{inst.ID}})
-		},
+	h := providertest.Emulated(s, harnessOps, harnessFaults)
+	h.Provider, h.Name, h.Compute = p, cloudswitch.AWS, cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"}
+	h.Secrets = []string{SecretAccessKey, SessionToken}
+	h.Hide = s.Hide
+	h.FailCreate = func() { s.FailLaunches(1, ReasonServerInternalError) }
+	h.SetDown = func(inst cloudswitch.Instance) {
+		region := inst.Region
+		if region == "" {
+			region = DefaultRegion
+		}
+		// A stop that fails leaves the instance up; the suite then
+		// sees it running and says so.
+		_, _ = s.Client(region).StopInstances(context.Background(), &ec2.StopInstancesInput{InstanceIds: []string{inst.ID}})
 	}
+	return h
 }

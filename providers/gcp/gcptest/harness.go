@@ -1,7 +1,6 @@
 package gcptest
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/cloudswitch/cloudswitch"
@@ -35,35 +34,24 @@ var harnessFaults = map[providertest.FaultKind]Fault{
 // emulator holds no secret: a test whose clients send one adds it to
 // Secrets.
 func (s *Server) Harness(p cloudswitch.Provider) providertest.Harness {
-	return providertest.Harness{
-		Provider: p,
-		Name:     cloudswitch.GCP,
-		Compute:  cloudswitch.Compute{Provider: cloudswitch.GCP, InstanceType: "e2-standard-2"},
-		Fail: func(op providertest.Op, n int, kind providertest.FaultKind) {
-			f := harnessFaults[kind]
-			f.Op, f.Times = harnessOps[op], n
-			_ = s.Inject(f) // reported to the test, if any, by Inject
-		},
-		LoseResponse: func(op providertest.Op) { _ = s.Inject(Fault{Op: harnessOps[op], Times: 1, Drop: true}) },
-		SetPageSize:  s.SetPageSize,
-		ListCalls:    func() int { return s.CallCount(OpAggregatedList) },
-		Live:         func(context.Context) ([]cloudswitch.Instance, error) { return s.Live(), nil },
-		Busy: func(op providertest.Op, n int) {
-			_ = s.Inject(Fault{Op: harnessOps[op], Times: n, Status: http.StatusBadRequest, Code: "resourceNotReady"})
-		},
-		ForeignCredentials: func(on bool) {
-			project := ""
-			if on {
-				project = "someone-elses-project"
-			}
-			s.SetCallerProject(project)
-		},
-		SetDown: func(inst cloudswitch.Instance) { s.SetStatus(inst.Region, inst.ID, StatusTerminated) },
-		// An accepted insert whose operation ends DONE with an error, as
-		// when the zone runs out of the machine type after accepting it.
-		FailCreate: func() {
-			s.FailOperation(OpInsert, 1, http.StatusServiceUnavailable, "ZONE_RESOURCE_POOL_EXHAUSTED",
-				"The zone does not have enough resources available to fulfill the request.")
-		},
+	h := providertest.Emulated(s, harnessOps, harnessFaults)
+	h.Provider, h.Name, h.Compute = p, cloudswitch.GCP, cloudswitch.Compute{Provider: cloudswitch.GCP, InstanceType: "e2-standard-2"}
+	h.Busy = func(op providertest.Op, n int) {
+		_ = s.Inject(Fault{Op: harnessOps[op], Times: n, Status: http.StatusBadRequest, Code: "resourceNotReady"})
 	}
+	h.ForeignCredentials = func(on bool) {
+		project := ""
+		if on {
+			project = "someone-elses-project"
+		}
+		s.SetCallerProject(project)
+	}
+	h.SetDown = func(inst cloudswitch.Instance) { s.SetStatus(inst.Region, inst.ID, StatusTerminated) }
+	// An accepted insert whose operation ends DONE with an error, as when
+	// the zone runs out of the machine type after accepting it.
+	h.FailCreate = func() {
+		s.FailOperation(OpInsert, 1, http.StatusServiceUnavailable, "ZONE_RESOURCE_POOL_EXHAUSTED",
+			"The zone does not have enough resources available to fulfill the request.")
+	}
+	return h
 }

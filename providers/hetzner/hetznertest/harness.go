@@ -1,7 +1,6 @@
 package hetznertest
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 
@@ -38,29 +37,18 @@ var harnessFaults = map[providertest.FaultKind]Fault{
 // OtherProjectToken. Hide is nil too: Hetzner documents no eventual
 // consistency for calls by id.
 func (s *Server) Harness(p cloudswitch.Provider) providertest.Harness {
-	return providertest.Harness{
-		Provider: p,
-		Name:     cloudswitch.Hetzner,
-		Compute:  cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx31", Region: "nbg1"},
-		Fail: func(op providertest.Op, n int, kind providertest.FaultKind) {
-			f := harnessFaults[kind]
-			f.Op, f.Times = harnessOps[op], n
-			_ = s.Inject(f) // reported to the test, if any, by Inject
-		},
-		LoseResponse: func(op providertest.Op) { _ = s.Inject(Fault{Op: harnessOps[op], Times: 1, Drop: true}) },
-		SetPageSize:  s.SetPageSize,
-		ListCalls:    func() int { return s.CallCount(OpListServers) },
-		Live:         func(context.Context) ([]cloudswitch.Instance, error) { return s.Live(), nil },
-		Secrets:      []string{s.Token(), s.OtherProjectToken()},
-		FailCreate: func() {
-			s.FailActions(ActionFailure{Command: CommandCreateServer, Times: 1})
-		},
-		Busy: func(op providertest.Op, n int) {
-			_ = s.Inject(Fault{Op: harnessOps[op], Times: n, Status: http.StatusLocked, Code: "locked"})
-		},
-		SetDown: func(inst cloudswitch.Instance) {
-			id, _ := strconv.ParseInt(inst.ID, 10, 64)
-			s.PowerOff(id)
-		},
+	h := providertest.Emulated(s, harnessOps, harnessFaults)
+	h.Provider, h.Name, h.Compute = p, cloudswitch.Hetzner, cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx31", Region: "nbg1"}
+	h.Secrets = []string{s.Token(), s.OtherProjectToken()}
+	h.FailCreate = func() {
+		s.FailActions(ActionFailure{Command: CommandCreateServer, Times: 1})
 	}
+	h.Busy = func(op providertest.Op, n int) {
+		_ = s.Inject(Fault{Op: harnessOps[op], Times: n, Status: http.StatusLocked, Code: "locked"})
+	}
+	h.SetDown = func(inst cloudswitch.Instance) {
+		id, _ := strconv.ParseInt(inst.ID, 10, 64)
+		s.PowerOff(id)
+	}
+	return h
 }
