@@ -36,3 +36,20 @@ type Decision struct {
 // Fail reports whether the call must fail with an error answer, without
 // effect.
 func (d Decision) Fail() bool { return d.Status != 0 }
+
+// Completed returns f with its error answer filled in: a Code without a
+// Status answers 400, a Status without a Code gets code(Status), and a
+// failing fault without a Message gets one naming the emulator and the
+// code. A fault that does not fail is returned as it is.
+func (f Fault) Completed(emulatorName string, code func(status int) string) Fault {
+	if f.Code != "" && f.Status == 0 {
+		f.Status = 400
+	}
+	if f.Status != 0 && f.Code == "" {
+		f.Code = code(f.Status)
+	}
+	if f.Status != 0 && f.Message == "" {
+		f.Message = emulatorName + ": injected fault " + f.Code
+	}
+	return f
+}

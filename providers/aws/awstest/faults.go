@@ -1,7 +1,6 @@
 package awstest
 
 import (
-	"net/http"
 	"time"
 
 	"github.com/cloudswitch/cloudswitch/providers/emulator"
@@ -38,16 +37,7 @@ func (s *Server) Inject(f Fault) error {
 	if err := emulator.CheckOp(f.Op, ops); err != nil {
 		return s.misuse("Inject: %w", err)
 	}
-	if f.Code != "" && f.Status == 0 {
-		f.Status = http.StatusBadRequest
-	}
-	if f.Status != 0 && f.Code == "" {
-		f.Code = defaultCode(f.Status)
-	}
-	if f.Status != 0 && f.Message == "" {
-		f.Message = "awstest: injected fault " + f.Code
-	}
-	s.faults.Add(f)
+	s.faults.Add(f.Completed("awstest", defaultCode))
 	return nil
 }
 

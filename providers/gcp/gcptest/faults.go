@@ -50,16 +50,7 @@ func (s *Server) Inject(f Fault) error {
 	if err := emulator.CheckOp(f.Op, ops); err != nil {
 		return s.misuse("Inject: %w", err)
 	}
-	if f.Code != "" && f.Status == 0 {
-		f.Status = http.StatusBadRequest
-	}
-	if f.Status != 0 && f.Code == "" {
-		f.Code = defaultReason(f.Status)
-	}
-	if f.Status != 0 && f.Message == "" {
-		f.Message = "gcptest: injected fault " + f.Code
-	}
-	s.faults.Add(f)
+	s.faults.Add(f.Completed("gcptest", defaultReason))
 	return nil
 }
 
