@@ -10,6 +10,7 @@ import (
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/aws"
 	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
+	"github.com/cloudswitch/cloudswitch/providers/providertest"
 )
 
 // testAMI is the image of the tests' drivers.
@@ -41,13 +42,9 @@ func request(owner, ws, token string) cloudswitch.ProvisionRequest {
 // list collects what Instances yields for owner, failing the test on an
 // error.
 func list(t *testing.T, drv *aws.Driver, owner string) []cloudswitch.Instance {
-	ctx := t.Context()
 	t.Helper()
-	var out []cloudswitch.Instance
-	for inst, err := range drv.Instances(ctx, owner) {
-		require.NoErrorf(t, err, "Instances(%q)", owner)
-		out = append(out, inst)
-	}
+	out, err := providertest.Listed(t.Context(), drv, owner)
+	require.NoErrorf(t, err, "Instances(%q)", owner)
 	return out
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/aws"
 	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
+	"github.com/cloudswitch/cloudswitch/providers/providertest"
 )
 
 // Credentials planted in the client: none may appear in an error or a log
@@ -71,14 +72,6 @@ func TestNoSecretInAnyErrorOrLogLine(t *testing.T) {
 		}
 		errs = append(errs, err)
 	}
-	listErr := func(d *aws.Driver, ctx context.Context, owner string) error {
-		for _, err := range d.Instances(ctx, owner) {
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 	faults := []awstest.Fault{
 		{Status: 503, Code: "Unavailable"}, {Status: 503, Code: "RequestLimitExceeded"},
 		{Status: 403, Code: "UnauthorizedOperation"}, {Status: 401, Code: "AuthFailure"},
@@ -94,7 +87,8 @@ func TestNoSecretInAnyErrorOrLogLine(t *testing.T) {
 		srv.Inject(tf)
 		note(drv.Deprovision(ctx, inst))
 		srv.Inject(f)
-		note(listErr(drv, ctx, "acme"))
+		_, err = providertest.Listed(ctx, drv, "acme")
+		note(err)
 	}
 	srv.ClearFaults()
 	note(drv.Deprovision(ctx, cloudswitch.Instance{Provider: cloudswitch.AWS, ID: "i-0000000000000dead"}))
@@ -106,7 +100,8 @@ func TestNoSecretInAnyErrorOrLogLine(t *testing.T) {
 	cancel()
 	_, err = drv.Provision(cancelled, request("acme", "ws-3", "tok-3"))
 	note(err)
-	note(listErr(drv, cancelled, "acme"))
+	_, err = providertest.Listed(cancelled, drv, "acme")
+	note(err)
 	_, err = waiting.Provision(ctx, request("acme", "ws-4", "tok-4")) // the wait runs out
 	note(err)
 	srv.Inject(awstest.Fault{Op: awstest.OpDescribeInstances, Status: 403, Code: "UnauthorizedOperation"})

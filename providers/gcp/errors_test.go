@@ -16,6 +16,7 @@ import (
 	"github.com/cloudswitch/cloudswitch/ownership"
 	"github.com/cloudswitch/cloudswitch/providers/gcp"
 	"github.com/cloudswitch/cloudswitch/providers/gcp/gcptest"
+	"github.com/cloudswitch/cloudswitch/providers/providertest"
 )
 
 // call is one Provider call the error tests inject faults into, with the
@@ -36,7 +37,7 @@ var calls = []call{
 		return e.d.Deprovision(ctx, cloudswitch.Instance{Provider: cloudswitch.GCP, ID: e.srv.AddInstance(zone, "cs-victim", nil).Name, Region: zone})
 	}},
 	{"Instances", gcptest.OpAggregatedList, func(ctx context.Context, e *env) error {
-		_, err := listErr(e.d, ctx, "owner")
+		_, err := providertest.Listed(ctx, e.d, "owner")
 		return err
 	}},
 }
@@ -134,7 +135,7 @@ func TestErrorsNotFoundAboutAnythingElseIsPermanent(t *testing.T) {
 	}
 	wantCause(t, err, http.StatusNotFound)
 
-	_, err = listErr(other, ctx, "owner")
+	_, err = providertest.Listed(ctx, other, "owner")
 	if err == nil || errors.Is(err, cloudswitch.ErrInstanceNotFound) || errors.Is(err, cloudswitch.ErrTransient) {
 		t.Fatalf("Instances in a project that does not exist: %v; want a permanent error", err)
 	}
@@ -259,7 +260,7 @@ func callWith(e *env, c call, c2 context.Context) error {
 	case "Deprovision":
 		return e.d.Deprovision(c2, cloudswitch.Instance{Provider: cloudswitch.GCP, ID: e.srv.AddInstance(zone, "cs-victim", nil).Name, Region: zone})
 	default:
-		_, err := listErr(e.d, c2, "owner")
+		_, err := providertest.Listed(c2, e.d, "owner")
 		return err
 	}
 }

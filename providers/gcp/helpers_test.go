@@ -1,7 +1,6 @@
 package gcp_test
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/gcp"
 	"github.com/cloudswitch/cloudswitch/providers/gcp/gcptest"
+	"github.com/cloudswitch/cloudswitch/providers/providertest"
 )
 
 // zone is the default zone of the drivers the tests make.
@@ -110,27 +110,10 @@ func request(owner, workspace string) cloudswitch.ProvisionRequest {
 // list collects what Instances yields for owner, failing the test on an
 // error.
 func list(t testing.TB, d *gcp.Driver, owner string) []cloudswitch.Instance {
-	ctx := t.Context()
 	t.Helper()
-	var out []cloudswitch.Instance
-	for inst, err := range d.Instances(ctx, owner) {
-		require.NoErrorf(t, err, "Instances(%q)", owner)
-		out = append(out, inst)
-	}
+	out, err := providertest.Listed(t.Context(), d, owner)
+	require.NoErrorf(t, err, "Instances(%q)", owner)
 	return out
-}
-
-// listErr returns the error that ends Instances for owner (nil if none),
-// and what was yielded before it.
-func listErr(d *gcp.Driver, c context.Context, owner string) ([]cloudswitch.Instance, error) {
-	var out []cloudswitch.Instance
-	for inst, err := range d.Instances(c, owner) {
-		if err != nil {
-			return out, err
-		}
-		out = append(out, inst)
-	}
-	return out, nil
 }
 
 // names returns the names of insts.

@@ -16,6 +16,7 @@ import (
 	"github.com/cloudswitch/cloudswitch/ownership"
 	"github.com/cloudswitch/cloudswitch/providers/gcp"
 	"github.com/cloudswitch/cloudswitch/providers/gcp/gcptest"
+	"github.com/cloudswitch/cloudswitch/providers/providertest"
 )
 
 // provisionIn provisions n VMs of owner in zone and returns their names.
@@ -131,7 +132,7 @@ func TestInstancesListsOnlyTheOwnersLabelledInstances(t *testing.T) {
 			t.Errorf("an instance without workspace and token labels listed as %+v", inst)
 		}
 	}
-	if _, err := listErr(e.d, ctx, "Not A Label"); !errors.Is(err, gcp.ErrInvalidRequest) {
+	if _, err := providertest.Listed(ctx, e.d, "Not A Label"); !errors.Is(err, gcp.ErrInvalidRequest) {
 		t.Errorf("Instances of an owner no label can hold: %v; want ErrInvalidRequest", err)
 	}
 }
@@ -141,7 +142,7 @@ func TestInstancesSkipsAnInstanceWithAnUndecodableLabel(t *testing.T) {
 	e := newEnv(t, nil)
 	mine := provisionIn(t, e.d, "owner", zone, 1)
 	e.srv.AddInstance(zone, "garbled", map[string]string{ownership.OwnerKey: "owner", ownership.WorkspaceKey: "x-zzzz"})
-	got, err := listErr(e.d, ctx, "owner")
+	got, err := providertest.Listed(ctx, e.d, "owner")
 	if err != nil {
 		t.Fatalf("Instances: %v; want the other instances listed: one foreign VM must not make every listing incomplete", err)
 	}
@@ -159,7 +160,7 @@ func TestInstancesHonoursTheContextWhileAPageIsInFlight(t *testing.T) {
 	dctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := listErr(e.d, dctx, "owner")
+	_, err := providertest.Listed(dctx, e.d, "owner")
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("got %v; want context.DeadlineExceeded", err)
 	}
@@ -185,7 +186,7 @@ func TestInstancesReportsAnUnreachableZoneAsAnIncompleteListing(t *testing.T) {
 	d := scriptedAPI(t, `{"items":{
 		"zones/us-central1-a":{"instances":[{"name":"cs-1","zone":"https://www.googleapis.com/compute/v1/projects/p/zones/us-central1-a","status":"RUNNING","creationTimestamp":"2026-01-02T03:04:05.678-08:00","labels":{"cloudswitch-owner":"owner"}}]},
 		"zones/us-central1-b":{"warning":{"code":"UNREACHABLE","message":"The zone 'us-central1-b' is unreachable."}}}}`)
-	got, err := listErr(d, ctx, "owner")
+	got, err := providertest.Listed(ctx, d, "owner")
 	if !errors.Is(err, cloudswitch.ErrTransient) {
 		t.Fatalf("got %v; want ErrTransient: a zone is missing from the listing", err)
 	}
@@ -198,7 +199,7 @@ func TestInstancesRefusesAnInstanceWithoutACreationTime(t *testing.T) {
 	ctx := t.Context()
 	d := scriptedAPI(t, `{"items":{"zones/us-central1-a":{"instances":[
 		{"name":"cs-1","zone":"zones/us-central1-a","status":"RUNNING","labels":{"cloudswitch-owner":"owner"}}]}}}`)
-	if _, err := listErr(d, ctx, "owner"); err == nil || errors.Is(err, cloudswitch.ErrTransient) {
+	if _, err := providertest.Listed(ctx, d, "owner"); err == nil || errors.Is(err, cloudswitch.ErrTransient) {
 		t.Fatalf("got %v; want a permanent error: a reconciler needs the creation time to judge an orphan", err)
 	}
 }
@@ -217,7 +218,7 @@ func TestCloseWaitsForAListingItsCallerAbandoned(t *testing.T) {
 	e.srv.Inject(gcptest.Fault{Op: gcptest.OpAggregatedList, Times: 1, Latency: 300 * time.Millisecond})
 	dctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
-	if _, err := listErr(e.d, dctx, "owner"); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := providertest.Listed(dctx, e.d, "owner"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("got %v; want context.DeadlineExceeded", err)
 	}
 	start := time.Now()

@@ -9,6 +9,7 @@ import (
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/gcp"
 	"github.com/cloudswitch/cloudswitch/providers/gcp/gcptest"
+	"github.com/cloudswitch/cloudswitch/providers/providertest"
 )
 
 // The clients retry 503 and 504 on Get (instances and zone operations)
@@ -67,7 +68,7 @@ func TestRetriesA503OnListSurfacesAtOnce(t *testing.T) {
 			}
 			e.srv.Inject(gcptest.Fault{Op: op, Status: http.StatusServiceUnavailable})
 			start := time.Now()
-			_, err := listErr(e.d, ctx, "owner")
+			_, err := providertest.Listed(ctx, e.d, "owner")
 			if took := time.Since(start); took > promptly {
 				t.Errorf("Instances took %v against a standing 503", took)
 			}

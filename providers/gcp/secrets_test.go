@@ -19,6 +19,7 @@ import (
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/gcp"
 	"github.com/cloudswitch/cloudswitch/providers/gcp/gcptest"
+	"github.com/cloudswitch/cloudswitch/providers/providertest"
 )
 
 // echoingAPI answers every call with an error whose message repeats the
@@ -43,7 +44,7 @@ func echoingAPI(t *testing.T, status int, reason string) *httptest.Server {
 func every(ctx context.Context, d *gcp.Driver) []error {
 	_, perr := d.Provision(ctx, request("owner", "ws"))
 	derr := d.Deprovision(ctx, cloudswitch.Instance{Provider: cloudswitch.GCP, ID: "cs-1", Region: zone})
-	_, lerr := listErr(d, ctx, "owner")
+	_, lerr := providertest.Listed(ctx, d, "owner")
 	return []error{perr, derr, lerr}
 }
 
@@ -114,7 +115,7 @@ func TestNoAccessTokenInErrorsOrLogsAcrossFaults(t *testing.T) {
 			note(err)
 		}
 		note(e.d.Deprovision(ctx, inst))
-		_, err = listErr(e.d, ctx, "owner")
+		_, err = providertest.Listed(ctx, e.d, "owner")
 		note(err)
 	}
 	if len(errs) < 5 {
@@ -152,7 +153,7 @@ func TestScrubKeepsTheCausesReachable(t *testing.T) {
 	ctx := t.Context()
 	ts := echoingAPI(t, http.StatusServiceUnavailable, "backendError")
 	d := newDriver(t, ts.URL, "echo-project", "ya29.secret"+randomHex(8))
-	_, err := listErr(d, ctx, "owner")
+	_, err := providertest.Listed(ctx, d, "owner")
 	if !errors.Is(err, cloudswitch.ErrTransient) {
 		t.Fatalf("got %v; want ErrTransient", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner/hetznertest"
+	"github.com/cloudswitch/cloudswitch/providers/providertest"
 )
 
 // operation is one Provider method and the API call that carries it out.
@@ -33,7 +34,7 @@ var operations = []operation{
 		return d.Deprovision(ctx, inst)
 	}},
 	{"Instances", hetznertest.OpListServers, func(ctx context.Context, d *hetzner.Driver, _ cloudswitch.Instance) error {
-		_, err := listErr(d, ctx, owner)
+		_, err := providertest.Listed(ctx, d, owner)
 		return err
 	}},
 }
@@ -79,7 +80,7 @@ func TestNotFoundIsErrInstanceNotFoundOnlyForTheInstance(t *testing.T) {
 		t.Fatalf("Provision answered not_found: %v; want a permanent error", err)
 	}
 	srv.Inject(hetznertest.Fault{Op: hetznertest.OpListServers, Times: 1, Status: http.StatusNotFound, Code: "not_found"})
-	if _, err := listErr(d, ctx, owner); err == nil || errors.Is(err, cloudswitch.ErrInstanceNotFound) || errors.Is(err, cloudswitch.ErrTransient) {
+	if _, err := providertest.Listed(ctx, d, owner); err == nil || errors.Is(err, cloudswitch.ErrInstanceNotFound) || errors.Is(err, cloudswitch.ErrTransient) {
 		t.Fatalf("Instances answered not_found: %v; want a permanent error", err)
 	}
 }
@@ -201,7 +202,7 @@ func TestAnEndedContextStaysAContextError(t *testing.T) {
 	if err := d.Deprovision(cancelled, inst); !errors.Is(err, context.Canceled) || errors.Is(err, cloudswitch.ErrTransient) {
 		t.Errorf("Deprovision with a cancelled context: %v; want context.Canceled", err)
 	}
-	if _, err := listErr(d, cancelled, owner); !errors.Is(err, context.Canceled) {
+	if _, err := providertest.Listed(cancelled, d, owner); !errors.Is(err, context.Canceled) {
 		t.Errorf("Instances with a cancelled context: %v; want context.Canceled", err)
 	}
 	srv.SetLatency(time.Second)

@@ -2,7 +2,6 @@ package hetzner_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -22,6 +21,7 @@ import (
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner/hetznertest"
+	"github.com/cloudswitch/cloudswitch/providers/providertest"
 )
 
 const owner = "cloudswitch-test"
@@ -61,27 +61,10 @@ func provision(t testing.TB, d *hetzner.Driver, req cloudswitch.ProvisionRequest
 
 // list collects Instances(owner), failing on an error.
 func list(t testing.TB, d *hetzner.Driver, owner string) []cloudswitch.Instance {
-	ctx := t.Context()
 	t.Helper()
-	var out []cloudswitch.Instance
-	for inst, err := range d.Instances(ctx, owner) {
-		require.NoErrorf(t, err, "Instances(%q)", owner)
-		out = append(out, inst)
-	}
+	out, err := providertest.Listed(t.Context(), d, owner)
+	require.NoErrorf(t, err, "Instances(%q)", owner)
 	return out
-}
-
-// listErr returns the error that ends Instances(owner), and what came
-// before it.
-func listErr(d *hetzner.Driver, c context.Context, owner string) ([]cloudswitch.Instance, error) {
-	var out []cloudswitch.Instance
-	for inst, err := range d.Instances(c, owner) {
-		if err != nil {
-			return out, err
-		}
-		out = append(out, inst)
-	}
-	return out, nil
 }
 
 // vmByID returns the ground truth of the server an Instance names.

@@ -17,6 +17,7 @@ import (
 	"github.com/cloudswitch/cloudswitch/ownership"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner/hetznertest"
+	"github.com/cloudswitch/cloudswitch/providers/providertest"
 )
 
 // plant adds n servers labelled as the driver labels them, for owner.
@@ -90,7 +91,7 @@ func TestAnErrorOnALaterPageEndsTheListing(t *testing.T) {
 	plant(srv, owner, 75)
 	srv.Inject(hetznertest.Fault{Op: hetznertest.OpListServers, Times: 1})                                   // page 1 passes
 	srv.Inject(hetznertest.Fault{Op: hetznertest.OpListServers, Times: 1, Status: 503, Code: "maintenance"}) // page 2 fails
-	got, err := listErr(d, ctx, owner)
+	got, err := providertest.Listed(ctx, d, owner)
 	if len(got) != 50 || !errors.Is(err, cloudswitch.ErrTransient) {
 		t.Fatalf("listed %d servers, then %v; want the first page's 50, then ErrTransient", len(got), err)
 	}
@@ -118,7 +119,7 @@ func TestInstancesRefusesPaginationThatGoesBackwards(t *testing.T) {
 			answer["meta"].(map[string]any)["pagination"].(map[string]any)["next_page"] = 1
 		}
 	}})
-	got, err := listErr(d, ctx, owner)
+	got, err := providertest.Listed(ctx, d, owner)
 	if len(got) != 50 || err == nil || errors.Is(err, cloudswitch.ErrTransient) {
 		t.Fatalf("listed %d, then %v; want the first page, then a permanent error instead of a loop", len(got), err)
 	}
@@ -141,7 +142,7 @@ func TestInstancesRefusesAnInvalidOwnerWithoutAnAPICall(t *testing.T) {
 	ctx := t.Context()
 	srv, d := setup(t, nil)
 	for _, o := range []string{"", "two words", "a,b", "x=y", strings.Repeat("o", 64)} {
-		if _, err := listErr(d, ctx, o); err == nil || errors.Is(err, cloudswitch.ErrTransient) {
+		if _, err := providertest.Listed(ctx, d, o); err == nil || errors.Is(err, cloudswitch.ErrTransient) {
 			t.Errorf("Instances(%q): %v; want a permanent error", o, err)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/cloudswitch/cloudswitch/ownership"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner/hetznertest"
+	"github.com/cloudswitch/cloudswitch/providers/providertest"
 )
 
 func TestNewRefusesBadOptions(t *testing.T) {
@@ -95,7 +96,7 @@ func TestClientOptionsMakeOneAttemptAndLeaveRetriesToTheSwitcher(t *testing.T) {
 	d, err := hetzner.NewFromToken(srv.Token(), hetzner.WithClientOptions(hcloud.WithEndpoint(srv.URL())))
 	require.NoError(t, err)
 	require.NoError(t, srv.Inject(hetznertest.Fault{Op: hetznertest.OpListServers, Status: 429, Code: "rate_limit_exceeded"}))
-	if _, err := listErr(d, t.Context(), owner); !errors.Is(err, cloudswitch.ErrTransient) {
+	if _, err := providertest.Listed(t.Context(), d, owner); !errors.Is(err, cloudswitch.ErrTransient) {
 		t.Fatalf("listing while rate limited: %v; want ErrTransient", err)
 	}
 	if calls := srv.CallCount(hetznertest.OpListServers); calls != 1 {

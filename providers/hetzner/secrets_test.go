@@ -13,6 +13,7 @@ import (
 
 	"github.com/cloudswitch/cloudswitch/providers/hetzner"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner/hetznertest"
+	"github.com/cloudswitch/cloudswitch/providers/providertest"
 )
 
 // TestTheTokenNeverAppearsInErrorsOrLogs plants the API token in every
@@ -62,7 +63,7 @@ func TestTheTokenNeverAppearsInErrorsOrLogs(t *testing.T) {
 						_, err := d.Provision(ctx, request("ws-secret"))
 						errs = append(errs, err)
 						errs = append(errs, d.Deprovision(ctx, inst))
-						_, err = listErr(d, ctx, owner)
+						_, err = providertest.Listed(ctx, d, owner)
 						errs = append(errs, err)
 					}
 					srv.ClearFaults()
@@ -88,7 +89,7 @@ func TestTheTokenNeverAppearsInErrorsOrLogs(t *testing.T) {
 			_, err = d.Provision(ctx, request("ws-secret"))
 			note(err)
 			note(d.Deprovision(ctx, inst))
-			_, err = listErr(d, ctx, owner)
+			_, err = providertest.Listed(ctx, d, owner)
 			note(err)
 
 			failed := 0
