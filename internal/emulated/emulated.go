@@ -16,19 +16,10 @@ import (
 	"slices"
 	"time"
 
-	awssdk "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/hetznercloud/hcloud-go/v2/hcloud"
-	"google.golang.org/api/option"
-
 	"github.com/cloudswitch/cloudswitch"
-	"github.com/cloudswitch/cloudswitch/ownership"
-	"github.com/cloudswitch/cloudswitch/providers/aws"
 	"github.com/cloudswitch/cloudswitch/providers/aws/awstest"
 	"github.com/cloudswitch/cloudswitch/providers/emulator"
-	"github.com/cloudswitch/cloudswitch/providers/gcp"
 	"github.com/cloudswitch/cloudswitch/providers/gcp/gcptest"
-	"github.com/cloudswitch/cloudswitch/providers/hetzner"
 	"github.com/cloudswitch/cloudswitch/providers/hetzner/hetznertest"
 )
 
@@ -71,47 +62,35 @@ type Set struct {
 // Start starts the three emulators on addrs (zero value: free loopback
 // ports).
 func Start(addrs Addrs) (*Set, error) {
-	addr := func(a string) string {
-		if a == "" {
-			return "127.0.0.1:0"
-		}
-		return a
-	}
 	s := &Set{}
-	var err error
-	if s.AWS, err = awstest.Start(addr(addrs.AWS)); err != nil {
-		return nil, fmt.Errorf("starting the EC2 emulator: %w", err)
-	}
-	if s.Hetzner, err = hetznertest.Start(addr(addrs.Hetzner)); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("starting the Hetzner emulator: %w", err)
-	}
-	if s.GCP, err = gcptest.Start(addr(addrs.GCP)); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("starting the Compute Engine emulator: %w", err)
+	for _, c := range cloudTable() {
+		addr := c.addr(addrs)
+		if addr == "" {
+			addr = "127.0.0.1:0"
+		}
+		if err := c.start(s, addr); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("starting the %s emulator: %w", c.what, err)
+		}
 	}
 	return s, nil
 }
 
 // Close stops the emulators.
 func (s *Set) Close() {
-	if s.AWS != nil {
-		s.AWS.Close()
-	}
-	if s.Hetzner != nil {
-		s.Hetzner.Close()
-	}
-	if s.GCP != nil {
-		s.GCP.Close()
+	for _, c := range cloudTable() {
+		if srv := c.server(s); srv != nil {
+			srv.Close()
+		}
 	}
 }
 
 // Endpoints returns how to reach s.
 func (s *Set) Endpoints() Endpoints {
 	var e Endpoints
-	e.AWS.URL, e.AWS.Region, e.AWS.Regions = s.AWS.URL(), awstest.DefaultRegion, slices.Clone(AWSRegions)
-	e.Hetzner.URL, e.Hetzner.Token = s.Hetzner.URL(), s.Hetzner.Token()
-	e.GCP.URL, e.GCP.Project, e.GCP.Zones = s.GCP.URL(), s.GCP.Project(), s.GCP.Zones()
+	for _, c := range cloudTable() {
+		c.endpoint(s, &e)
+	}
 	return e
 }
 
@@ -133,18 +112,8 @@ type VM struct {
 // Live reads it.
 func (s *Set) VMs() []VM {
 	var out []VM
-	vm := func(i cloudswitch.Instance, owner, state string, live bool) VM {
-		return VM{Provider: i.Provider, ID: i.ID, Region: i.Region, Owner: owner,
-			WorkspaceID: i.WorkspaceID, Token: i.Token, State: state, Live: live, CreatedAt: i.CreatedAt}
-	}
-	for _, i := range s.AWS.Instances() {
-		out = append(out, vm(i.CloudswitchInstance(), i.Tags[ownership.OwnerKey], i.State, i.Live()))
-	}
-	for _, i := range s.Hetzner.Instances() {
-		out = append(out, vm(i.CloudswitchInstance(), i.Labels[ownership.OwnerKey], i.Status, i.Live()))
-	}
-	for _, i := range s.GCP.Instances() {
-		out = append(out, vm(i.CloudswitchInstance(), i.Labels[ownership.OwnerKey], i.Status, i.Status != gcptest.StatusTerminated))
+	for _, c := range cloudTable() {
+		out = append(out, c.vms(s)...)
 	}
 	slices.SortFunc(out, func(a, b VM) int {
 		if a.Provider != b.Provider {
@@ -153,6 +122,13 @@ func (s *Set) VMs() []VM {
 		return compare(a.ID, b.ID)
 	})
 	return out
+}
+
+// vmOf is the VM of the ground truth that i is, with what its tags or
+// labels say of it.
+func vmOf(i cloudswitch.Instance, owner, state string, live bool) VM {
+	return VM{Provider: i.Provider, ID: i.ID, Region: i.Region, Owner: owner,
+		WorkspaceID: i.WorkspaceID, Token: i.Token, State: state, Live: live, CreatedAt: i.CreatedAt}
 }
 
 func compare(a, b string) int {
@@ -181,22 +157,19 @@ type Fault struct {
 // applied.
 func (s *Set) Inject(f Fault) error {
 	ef := emulator.Fault{Op: f.Op, Times: f.Times, Status: f.Status, Code: f.Code, Latency: f.Latency, Drop: f.Drop}
-	switch f.Provider {
-	case cloudswitch.AWS:
-		return s.AWS.Inject(ef)
-	case cloudswitch.Hetzner:
-		return s.Hetzner.Inject(ef)
-	case cloudswitch.GCP:
-		return s.GCP.Inject(ef)
+	for _, c := range cloudTable() {
+		if c.name == f.Provider {
+			return c.server(s).Inject(ef)
+		}
 	}
 	return fmt.Errorf("no emulator for provider %q", f.Provider)
 }
 
 // ClearFaults drops every fault of every emulator.
 func (s *Set) ClearFaults() {
-	s.AWS.ClearFaults()
-	s.Hetzner.ClearFaults()
-	s.GCP.ClearFaults()
+	for _, c := range cloudTable() {
+		c.server(s).ClearFaults()
+	}
 }
 
 // Drivers returns the three real drivers connected to the emulators at e,
@@ -226,48 +199,33 @@ func (s *Set) Drivers(ctx context.Context) (drivers map[string]cloudswitch.Provi
 }
 
 func connect(ctx context.Context, e Endpoints, base http.RoundTripper, wrap func(provider string, next http.RoundTripper) http.RoundTripper) (drivers map[string]cloudswitch.Provider, close func(), err error) {
-	if e.AWS.URL == "" || e.Hetzner.URL == "" || e.GCP.URL == "" {
-		return nil, nil, errors.New("emulated: endpoints incomplete")
-	}
-	through := func(provider string) http.RoundTripper {
-		if wrap == nil {
-			return base
+	clouds := cloudTable()
+	for _, c := range clouds {
+		if c.url(e) == "" {
+			return nil, nil, errors.New("emulated: endpoints incomplete")
 		}
-		return wrap(provider, base)
 	}
-	cfg := awssdk.Config{
-		Region:       e.AWS.Region,
-		Credentials:  credentials.NewStaticCredentialsProvider(awstest.AccessKeyID, awstest.SecretAccessKey, ""),
-		BaseEndpoint: awssdk.String(e.AWS.URL),
-		HTTPClient:   &http.Client{Timeout: time.Minute, Transport: through(cloudswitch.AWS)},
+	var closers []func()
+	closeAll := func() {
+		for _, f := range closers {
+			f()
+		}
 	}
-	regions := e.AWS.Regions
-	if len(regions) == 0 {
-		regions = []string{e.AWS.Region}
+	drivers = make(map[string]cloudswitch.Provider, len(clouds))
+	for _, c := range clouds {
+		rt := base
+		if wrap != nil {
+			rt = wrap(c.name, base)
+		}
+		drv, closeDrv, err := c.driver(ctx, e, rt)
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		drivers[c.name] = drv
+		if closeDrv != nil {
+			closers = append(closers, closeDrv)
+		}
 	}
-	awsDrv, err := aws.NewFromConfig(cfg, aws.WithImage("ami-0e0a1a7ed00000000"), aws.WithRegions(regions...))
-	if err != nil {
-		return nil, nil, fmt.Errorf("emulated: EC2 driver: %w", err)
-	}
-	hzDrv, err := hetzner.NewFromToken(e.Hetzner.Token, hetzner.WithClientOptions(
-		hcloud.WithEndpoint(e.Hetzner.URL),
-		hcloud.WithHTTPClient(&http.Client{Timeout: time.Minute, Transport: through(cloudswitch.Hetzner)}),
-		hcloud.WithPollOpts(hcloud.PollOpts{BackoffFunc: hcloud.ConstantBackoff(20 * time.Millisecond)}),
-	))
-	if err != nil {
-		return nil, nil, fmt.Errorf("emulated: Hetzner driver: %w", err)
-	}
-	zone := ""
-	if len(e.GCP.Zones) > 0 {
-		zone = e.GCP.Zones[0]
-	}
-	gcpDrv, err := gcp.NewFromClientOptions(ctx, e.GCP.Project,
-		[]option.ClientOption{option.WithEndpoint(e.GCP.URL), option.WithoutAuthentication(),
-			option.WithHTTPClient(&http.Client{Transport: through(cloudswitch.GCP)})},
-		gcp.WithZone(zone), gcp.WithZones(e.GCP.Zones...), gcp.WithPollInterval(20*time.Millisecond))
-	if err != nil {
-		return nil, nil, fmt.Errorf("emulated: Compute Engine driver: %w", err)
-	}
-	return map[string]cloudswitch.Provider{cloudswitch.AWS: awsDrv, cloudswitch.Hetzner: hzDrv, cloudswitch.GCP: gcpDrv},
-		func() { _ = gcpDrv.Close() }, nil
+	return drivers, closeAll, nil
 }

@@ -17,7 +17,8 @@ import (
 	"github.com/cloudswitch/cloudswitch/providers/hetzner/hetznertest"
 )
 
-// state is what a persistent Set keeps in its file.
+// state is what a persistent Set keeps in its file: each emulator's own,
+// under its provider's name.
 type state struct {
 	AWS     awstest.State     `json:"aws"`
 	Hetzner hetznertest.State `json:"hetzner"`
@@ -55,8 +56,11 @@ func StartPersistent(addrs Addrs, path string) (_ *Set, restored bool, err error
 		return nil, false, err
 	}
 	if restored {
-		err = errors.Join(s.AWS.Restore(st.AWS), s.Hetzner.Restore(st.Hetzner), s.GCP.Restore(st.GCP))
-		if err != nil {
+		var errs []error
+		for _, c := range cloudTable() {
+			errs = append(errs, c.restore(s, &st))
+		}
+		if err := errors.Join(errs...); err != nil {
 			s.Close()
 			return nil, false, fmt.Errorf("emulated: restoring %s: %w", path, err)
 		}
@@ -77,7 +81,11 @@ func (s *Set) Save() error {
 	}
 	s.persist.mu.Lock()
 	defer s.persist.mu.Unlock()
-	b, err := json.Marshal(state{AWS: s.AWS.Snapshot(), Hetzner: s.Hetzner.Snapshot(), GCP: s.GCP.Snapshot()})
+	var st state
+	for _, c := range cloudTable() {
+		c.save(s, &st)
+	}
+	b, err := json.Marshal(st)
 	if err != nil {
 		return fmt.Errorf("emulated: encoding the clouds' state: %w", err)
 	}

@@ -12,6 +12,8 @@
 //
 // This module's emulators (awstest, hetznertest, gcptest) each return a
 // ready harness for a driver talking to them: srv.Harness(driver).
+// To write a driver and its emulator for another cloud, follow the guide
+// in this module's providers/README.md.
 //
 // It checks idempotent provisioning by token (also across a lost response),
 // that a VM already gone is success for Deprovision, listing by owner with
