@@ -22,7 +22,8 @@
 // names them). A read-only token can list but every Provision and
 // Deprovision is refused (forbidden or token_readonly), a permanent error. The token never
 // appears in an error message or a log line. New takes an *hcloud.Client
-// instead; bound its retries as ClientOptions does.
+// instead; turn its retries off as ClientOptions does, since a refusal
+// must speak of the only attempt.
 //
 // # Labels
 //
@@ -136,8 +137,8 @@
 // unavailable, maintenance, timeout, bad_gateway, the capacity answers
 // resource_unavailable and placement_error, bare 408, 429 and 5xx answers,
 // broken and refused connections, DNS failures and network timeouts match
-// cloudswitch.ErrTransient: hcloud-go retries only some of them itself (not
-// 503, locked or maintenance), and the Switcher retries the rest.
+// cloudswitch.ErrTransient. The driver's client makes one attempt of each
+// call (see ClientOptions); the Switcher retries.
 //
 // Capacity (resource_unavailable, 412; placement_error, 422) refuses a
 // create: it is transient and a refusal, so the Switcher retries and, when
