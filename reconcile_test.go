@@ -286,9 +286,8 @@ func TestReconcileReportsWorkspacesOnProvidersWithoutDriver(t *testing.T) {
 	w := newRecWorld(t)
 	w.workspace("on-gcp", cloudswitch.GCP)
 	w.advance(2 * time.Hour)
-	r := newReconciler(t, w.store, map[string]cloudswitch.Provider{cloudswitch.AWS: w.aws},
-		cloudswitch.WithResumeOptions(cloudswitch.WithClock(w.clock)), cloudswitch.WithDeleteOrphans(true))
-	rep, err := r.Reconcile(ctx)
+	awsOnly := map[string]cloudswitch.Provider{cloudswitch.AWS: w.aws}
+	rep, err := w.reconcilerOver(awsOnly, cloudswitch.WithDeleteOrphans(true)).Reconcile(ctx)
 	if !errors.Is(err, cloudswitch.ErrUnknownProvider) {
 		t.Fatalf("got %v; want a report that gcp workspaces could not be checked", err)
 	}

@@ -237,7 +237,8 @@ func TestNoCallOfASwitchOutlivesTheLeaseItsJournalShows(t *testing.T) {
 		lease = w.Pending.LeaseExpires
 		return nil
 	}})
-	sw := f.switcherOver(f.providersWith(cloudswitch.Hetzner, slowPreflight{f.hz, 50 * time.Millisecond}), hooks, cloudswitch.WithLease(time.Minute))
+	slow := f.providersWith(cloudswitch.Hetzner, slowPreflight{f.hz, 50 * time.Millisecond})
+	sw := f.switcherOver(slow, hooks, cloudswitch.WithLease(time.Minute))
 	_, err := sw.Switch(ctx, "ws", toHetzner)
 	require.NoError(t, err)
 	require.False(t, deadline.IsZero(), "the hook ran without a deadline")
@@ -389,7 +390,8 @@ func TestAProvisionedVMThatIsTheOldVMIsNeverDestroyedAndRecorded(t *testing.T) {
 	t.Run("the switch goes through", func(t *testing.T) {
 		f := newFixture(t)
 		w := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
-		sw := f.switcherOver(f.providersWith(cloudswitch.AWS, returnsExisting{f.aws, *w.Instance}), cloudswitch.WithStrategy(cloudswitch.MakeBeforeBreak))
+		answersWithOld := f.providersWith(cloudswitch.AWS, returnsExisting{f.aws, *w.Instance})
+		sw := f.switcherOver(answersWithOld, cloudswitch.WithStrategy(cloudswitch.MakeBeforeBreak))
 		_, _ = sw.Switch(ctx, "ws", recreate)
 		now := f.get("ws")
 		if now.Instance != nil && now.Pending == nil {
@@ -413,7 +415,8 @@ func TestAProvisionedVMThatIsTheOldVMIsNeverDestroyedAndRecorded(t *testing.T) {
 		failing := cloudswitch.WithHooks(cloudswitch.Hooks{BeforeDeprovision: func(context.Context, cloudswitch.Workspace) error {
 			return errors.New("backup service down")
 		}})
-		sw := f.switcherOver(f.providersWith(cloudswitch.AWS, returnsExisting{f.aws, *w.Instance}), failing, cloudswitch.WithStrategy(cloudswitch.MakeBeforeBreak))
+		answersWithOld := f.providersWith(cloudswitch.AWS, returnsExisting{f.aws, *w.Instance})
+		sw := f.switcherOver(answersWithOld, failing, cloudswitch.WithStrategy(cloudswitch.MakeBeforeBreak))
 		_, err := sw.Switch(ctx, "ws", recreate)
 		var abort *cloudswitch.AbortError
 		if errors.As(err, &abort) {
