@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -80,8 +79,7 @@ func TestInterruptedDecommissionIsFinishedByResumeAndBlocksSwitches(t *testing.T
 	_, err = f.switcher().Switch(ctx, "ws", toHetzner)
 	require.ErrorIs(t, err, cloudswitch.ErrSwitchInProgress)
 
-	later := func() time.Time { return time.Now().Add(time.Hour) }
-	rep, err := reconcilerOf(t, f.switcher(cloudswitch.WithClock(later))).Reconcile(ctx)
+	rep, err := reconcilerOf(t, f.resumer()).Reconcile(ctx)
 	require.NoError(t, err)
 	require.Equal(t, []string{"ws"}, rep.Resumed)
 	_, err = f.mem.Get(ctx, "ws")
@@ -92,9 +90,8 @@ func TestDecommissionNeedsAStoreThatDeletesWithCompareAndSwap(t *testing.T) {
 	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
-	sw, err := cloudswitch.New(noDelete{f.mem}, f.providers())
-	require.NoError(t, err)
-	_, err = sw.Decommission(ctx, "ws", cloudswitch.DecommissionRequest{ConfirmDestroy: true})
+	sw := newSwitcher(t, noDelete{f.mem}, f.providers())
+	_, err := sw.Decommission(ctx, "ws", cloudswitch.DecommissionRequest{ConfirmDestroy: true})
 	require.Error(t, err)
 	require.False(t, errors.Is(err, cloudswitch.ErrNotFound))
 	f.requireNoProviderCalls()

@@ -86,9 +86,8 @@ func TestProviderChangeTakesTheNewProvidersDefaultsForEmptyFields(t *testing.T) 
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.AWS, "t3.large", true)
 	seeded.Compute.Region, seeded.Compute.Image = "eu-west-1", ubuntuAMI
-	if _, err := f.mem.Update(ctx, seeded); err != nil {
-		t.Fatal(err)
-	}
+	_, err := f.mem.Update(ctx, seeded)
+	require.NoError(t, err)
 	res, err := f.switcher().Switch(ctx, "ws", toHetzner)
 	require.NoError(t, err)
 	want := cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx31"}
@@ -105,9 +104,8 @@ func TestSameProviderEditKeepsEmptyFields(t *testing.T) {
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.AWS, "t3.large", false)
 	seeded.Compute.Region, seeded.Compute.Image = "eu-west-1", ubuntuAMI
-	if _, err := f.mem.Update(ctx, seeded); err != nil {
-		t.Fatal(err)
-	}
+	_, err := f.mem.Update(ctx, seeded)
+	require.NoError(t, err)
 	res, err := f.switcher().Switch(ctx, "ws", cloudswitch.Request{Compute: cloudswitch.Compute{Region: "us-east-1"}})
 	require.NoError(t, err)
 	want := cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.large", Region: "us-east-1", Image: ubuntuAMI}
@@ -140,7 +138,7 @@ func TestReadFailureAbortsWithoutProviderCallOrWrite(t *testing.T) {
 	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
-	f.store.getErr = errors.New("dial tcp 10.0.0.5:5432: connection refused")
+	f.store.failGets(errors.New("dial tcp 10.0.0.5:5432: connection refused"))
 	_, err := f.switcher().Switch(ctx, "ws", toHetzner)
 	requireAbort(t, err, cloudswitch.StageRead)
 	if errors.Is(err, cloudswitch.ErrNotFound) {
@@ -216,44 +214,41 @@ func TestUnchangedRequestWritesNothing(t *testing.T) {
 
 func TestOldVMIsDestroyedOnOldProviderBeforeNewComputeIsWritten(t *testing.T) {
 	ctx := t.Context()
-	for _, strategy := range []cloudswitch.Strategy{cloudswitch.BreakBeforeMake, cloudswitch.MakeBeforeBreak} {
-		t.Run(string(strategy), func(t *testing.T) {
-			f := newFixture(t)
-			seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
-			res, err := f.switcher(cloudswitch.WithStrategy(strategy)).Switch(ctx, "ws", toHetzner)
-			require.NoError(t, err)
-			stop := f.log.index("aws.deprovision " + seeded.Instance.ID)
-			write := f.log.index("store.update compute=hetzner")
-			if stop < 0 || write < 0 || stop > write {
-				t.Fatalf("the old VM must be destroyed on aws before the hetzner compute is written; calls: %v", f.log.all())
-			}
-			if f.log.count("hetzner.deprovision") != 0 || f.log.count("gcp.") != 0 {
-				t.Fatalf("a provider other than the old one was asked to destroy: %v", f.log.all())
-			}
-			if strategy == cloudswitch.MakeBeforeBreak && f.log.index("hetzner.provision") > stop {
-				t.Fatalf("make-before-break must create the new VM before destroying the old: %v", f.log.all())
-			}
-			if strategy == cloudswitch.BreakBeforeMake && f.log.index("hetzner.provision") < stop {
-				t.Fatalf("break-before-make must destroy the old VM before creating the new: %v", f.log.all())
-			}
-			if claim := f.log.index("store.update"); claim < 0 || claim > f.log.index("aws.") || claim > f.log.index("hetzner.") {
-				t.Fatalf("the intent must be written before any provider call: %v", f.log.all())
-			}
-			if !res.Switched || res.Deprovisioned == nil || res.Deprovisioned.ID != seeded.Instance.ID || res.Provisioned == nil {
-				t.Fatalf("result does not report the switch: %+v", res)
-			}
-			f.requireOnlyRecordedVM("ws")
-		})
-	}
+	forEachStrategy(t, func(t *testing.T, strategy cloudswitch.Strategy) {
+		f := newFixture(t)
+		seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
+		res, err := f.switcher(cloudswitch.WithStrategy(strategy)).Switch(ctx, "ws", toHetzner)
+		require.NoError(t, err)
+		stop := f.log.index("aws.deprovision " + seeded.Instance.ID)
+		write := f.log.index("store.update compute=hetzner")
+		if stop < 0 || write < 0 || stop > write {
+			t.Fatalf("the old VM must be destroyed on aws before the hetzner compute is written; calls: %v", f.log.all())
+		}
+		if f.log.count("hetzner.deprovision") != 0 || f.log.count("gcp.") != 0 {
+			t.Fatalf("a provider other than the old one was asked to destroy: %v", f.log.all())
+		}
+		if strategy == cloudswitch.MakeBeforeBreak && f.log.index("hetzner.provision") > stop {
+			t.Fatalf("make-before-break must create the new VM before destroying the old: %v", f.log.all())
+		}
+		if strategy == cloudswitch.BreakBeforeMake && f.log.index("hetzner.provision") < stop {
+			t.Fatalf("break-before-make must destroy the old VM before creating the new: %v", f.log.all())
+		}
+		if claim := f.log.index("store.update"); claim < 0 || claim > f.log.index("aws.") || claim > f.log.index("hetzner.") {
+			t.Fatalf("the intent must be written before any provider call: %v", f.log.all())
+		}
+		if !res.Switched || res.Deprovisioned == nil || res.Deprovisioned.ID != seeded.Instance.ID || res.Provisioned == nil {
+			t.Fatalf("result does not report the switch: %+v", res)
+		}
+		f.requireOnlyRecordedVM("ws")
+	})
 }
 
 func TestSuccessfulSwitchTakesFourRoundTrips(t *testing.T) {
 	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
-	if _, err := f.switcher().Switch(ctx, "ws", toHetzner); err != nil {
-		t.Fatal(err)
-	}
+	_, err := f.switcher().Switch(ctx, "ws", toHetzner)
+	require.NoError(t, err)
 	if n := f.log.count("store."); n != 4 {
 		t.Fatalf("%d store round trips; want 4 (read, claim, commit, record): %v", n, f.log.all())
 	}
@@ -312,9 +307,7 @@ func TestVMAlreadyGoneCountsAsStopped(t *testing.T) {
 	ctx := t.Context()
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
-	if err := f.aws.Deprovision(ctx, *seeded.Instance); err != nil { // gone behind our back
-		t.Fatal(err)
-	}
+	require.NoError(t, f.aws.Deprovision(ctx, *seeded.Instance)) // gone behind our back
 	res, err := f.switcher().Switch(ctx, "ws", toHetzner)
 	if err != nil || !res.Switched {
 		t.Fatalf("a VM already gone must not fail the switch: %+v, %v", res, err)
@@ -345,55 +338,51 @@ func TestRetriesStopAtMaxAttempts(t *testing.T) {
 
 func TestFailedStopAbortsWithRecordUntouchedAndRetryWorks(t *testing.T) {
 	ctx := t.Context()
-	for _, strategy := range []cloudswitch.Strategy{cloudswitch.BreakBeforeMake, cloudswitch.MakeBeforeBreak} {
-		t.Run(string(strategy), func(t *testing.T) {
-			f := newFixture(t)
-			seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
-			f.aws.FailNext(memprovider.OpDeprovision, 1, memprovider.ErrDenied)
-			sw := f.switcher(cloudswitch.WithStrategy(strategy))
-			_, err := sw.Switch(ctx, "ws", toHetzner)
-			requireAbort(t, err, cloudswitch.StageDeprovision)
-			if !errors.Is(err, memprovider.ErrDenied) {
-				t.Fatalf("the abort must wrap the stop's cause: %v", err)
-			}
-			after := f.get("ws")
-			if after.Compute != seeded.Compute || after.Instance.ID != seeded.Instance.ID || after.Pending != nil {
-				t.Fatalf("record changed by an aborted switch: %+v", after)
-			}
-			if f.log.index("store.update compute=hetzner") >= 0 {
-				t.Fatalf("the new compute was written after the stop failed: %v", f.log.all())
-			}
-			f.requireOnlyRecordedVM("ws") // MakeBeforeBreak: the new VM was destroyed again
-			if _, err := sw.Switch(ctx, "ws", toHetzner); err != nil {
-				t.Fatalf("a retry after an abort must work: %v", err)
-			}
-			f.requireOnlyRecordedVM("ws")
-		})
-	}
+	forEachStrategy(t, func(t *testing.T, strategy cloudswitch.Strategy) {
+		f := newFixture(t)
+		seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
+		f.aws.FailNext(memprovider.OpDeprovision, 1, memprovider.ErrDenied)
+		sw := f.switcher(cloudswitch.WithStrategy(strategy))
+		_, err := sw.Switch(ctx, "ws", toHetzner)
+		requireAbort(t, err, cloudswitch.StageDeprovision)
+		if !errors.Is(err, memprovider.ErrDenied) {
+			t.Fatalf("the abort must wrap the stop's cause: %v", err)
+		}
+		after := f.get("ws")
+		if after.Compute != seeded.Compute || after.Instance.ID != seeded.Instance.ID || after.Pending != nil {
+			t.Fatalf("record changed by an aborted switch: %+v", after)
+		}
+		if f.log.index("store.update compute=hetzner") >= 0 {
+			t.Fatalf("the new compute was written after the stop failed: %v", f.log.all())
+		}
+		f.requireOnlyRecordedVM("ws") // MakeBeforeBreak: the new VM was destroyed again
+		if _, err := sw.Switch(ctx, "ws", toHetzner); err != nil {
+			t.Fatalf("a retry after an abort must work: %v", err)
+		}
+		f.requireOnlyRecordedVM("ws")
+	})
 }
 
 func TestFailedHookAbortsBeforeTheStop(t *testing.T) {
 	ctx := t.Context()
-	for _, strategy := range []cloudswitch.Strategy{cloudswitch.BreakBeforeMake, cloudswitch.MakeBeforeBreak} {
-		t.Run(string(strategy), func(t *testing.T) {
-			f := newFixture(t)
-			seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
-			var saw cloudswitch.Workspace
-			hooks := cloudswitch.Hooks{BeforeDeprovision: func(_ context.Context, w cloudswitch.Workspace) error {
-				saw = w
-				return errors.New("backup failed")
-			}}
-			_, err := f.switcher(cloudswitch.WithHooks(hooks), cloudswitch.WithStrategy(strategy)).Switch(ctx, "ws", toHetzner)
-			requireAbort(t, err, cloudswitch.StageHook)
-			if saw.Pending == nil || saw.Pending.To.Provider != cloudswitch.Hetzner {
-				t.Fatalf("the hook must see the journaled intent: %+v", saw.Pending)
-			}
-			if f.log.count("aws.deprovision") != 0 || !f.aws.Exists(seeded.Instance.ID) {
-				t.Fatal("the old VM was destroyed although the hook failed")
-			}
-			f.requireOnlyRecordedVM("ws")
-		})
-	}
+	forEachStrategy(t, func(t *testing.T, strategy cloudswitch.Strategy) {
+		f := newFixture(t)
+		seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
+		var saw cloudswitch.Workspace
+		hooks := cloudswitch.Hooks{BeforeDeprovision: func(_ context.Context, w cloudswitch.Workspace) error {
+			saw = w
+			return errors.New("backup failed")
+		}}
+		_, err := f.switcher(cloudswitch.WithHooks(hooks), cloudswitch.WithStrategy(strategy)).Switch(ctx, "ws", toHetzner)
+		requireAbort(t, err, cloudswitch.StageHook)
+		if saw.Pending == nil || saw.Pending.To.Provider != cloudswitch.Hetzner {
+			t.Fatalf("the hook must see the journaled intent: %+v", saw.Pending)
+		}
+		if f.log.count("aws.deprovision") != 0 || !f.aws.Exists(seeded.Instance.ID) {
+			t.Fatal("the old VM was destroyed although the hook failed")
+		}
+		f.requireOnlyRecordedVM("ws")
+	})
 }
 
 func TestRollbackThatCannotDestroyTheNewVMStaysJournaled(t *testing.T) {
@@ -476,9 +465,8 @@ func TestExpiredIntentStillBlocksSwitchUntilResumed(t *testing.T) {
 	if !errors.Is(err, cloudswitch.ErrSwitchInProgress) {
 		t.Fatalf("got %v; want ErrSwitchInProgress until Resume settles the expired intent", err)
 	}
-	if _, err := sw.Resume(ctx, "ws"); err != nil {
-		t.Fatal(err)
-	}
+	_, err = sw.Resume(ctx, "ws")
+	require.NoError(t, err)
 	if _, err := sw.Switch(ctx, "ws", cloudswitch.Request{Compute: cloudswitch.Compute{Provider: cloudswitch.GCP}, ConfirmRecreate: true}); err != nil {
 		t.Fatalf("after Resume the workspace must switch again: %v", err)
 	}
@@ -509,16 +497,16 @@ func TestLeaseCanBeResumedOnlyAfterExpiry(t *testing.T) {
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	now := time.Now()
 	sw := f.switcher(cloudswitch.WithClock(func() time.Time { return now }))
-	f.store.updateErr = func(w cloudswitch.Workspace) (error, bool) {
+	f.store.failUpdates(func(w cloudswitch.Workspace) (error, bool) {
 		if w.Pending != nil && w.Pending.Phase == cloudswitch.PhaseDeprovision {
 			return nil, false // the claim lands
 		}
 		return errors.New("process killed"), false // nothing after it does
-	}
+	})
 	if _, err := sw.Switch(ctx, "ws", toHetzner); err == nil {
 		t.Fatal("expected the switch to stop")
 	}
-	f.store.updateErr = nil
+	f.store.failUpdates(nil)
 	w := f.get("ws")
 	if w.Pending == nil {
 		t.Fatal("the intent must still be journaled")
@@ -541,15 +529,15 @@ func TestWriteWithUnknownOutcomeIsIncompleteNotAbort(t *testing.T) {
 	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
-	f.store.updateErr = func(w cloudswitch.Workspace) (error, bool) {
+	f.store.failUpdates(func(w cloudswitch.Workspace) (error, bool) {
 		if w.Compute.Provider == cloudswitch.Hetzner && w.Pending != nil && w.Pending.Committed {
 			return errors.New("connection reset by peer"), true // the commit landed; the reply was lost
 		}
 		return nil, false
-	}
+	})
 	sw := f.switcher()
 	_, err := sw.Switch(ctx, "ws", toHetzner)
-	f.store.updateErr = nil
+	f.store.failUpdates(nil)
 	requireIncomplete(t, err, cloudswitch.StageCommit)
 	res, err := sw.Resume(ctx, "ws")
 	if err != nil || !res.Switched {
@@ -637,13 +625,9 @@ func TestUnknownStoredProviderAborts(t *testing.T) {
 
 func TestProviderWithoutDriverAborts(t *testing.T) {
 	ctx := t.Context()
-	f := newFixture(t)
+	f := newFixture(t, onClouds(cloudswitch.AWS, cloudswitch.Hetzner))
 	f.seed("ws", cloudswitch.GCP, "e2-small", true)
-	ps := f.providers()
-	delete(ps, cloudswitch.GCP)
-	sw, err := cloudswitch.New(f.store, ps)
-	require.NoError(t, err)
-	_, err = sw.Switch(ctx, "ws", toHetzner)
+	_, err := f.switcher().Switch(ctx, "ws", toHetzner)
 	requireAbort(t, err, cloudswitch.StageValidate)
 	if !errors.Is(err, cloudswitch.ErrUnknownProvider) {
 		t.Fatalf("got %v; want ErrUnknownProvider", err)
@@ -766,9 +750,8 @@ func TestFirstVMIsProvisionedThroughTheJournal(t *testing.T) {
 	}
 	f.requireOnlyRecordedVM("ws")
 	f.log.reset()
-	if _, err := f.switcher(cloudswitch.WithProvisioning(false)).Switch(ctx, "ws", cloudswitch.Request{}); err != nil {
-		t.Fatal(err)
-	}
+	_, err = f.switcher(cloudswitch.WithProvisioning(false)).Switch(ctx, "ws", cloudswitch.Request{})
+	require.NoError(t, err)
 	f.requireNoProviderCalls()
 }
 
@@ -778,36 +761,34 @@ func TestFirstVMIsProvisionedThroughTheJournal(t *testing.T) {
 // so the switch stays journaled until the refusal is lifted.
 func TestResumeNeverUndoesASwitchWhoseOldVMMayBeGone(t *testing.T) {
 	ctx := t.Context()
-	for _, strategy := range []cloudswitch.Strategy{cloudswitch.BreakBeforeMake, cloudswitch.MakeBeforeBreak} {
-		t.Run(string(strategy), func(t *testing.T) {
-			f := newFixture(t)
-			seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
-			// The stop takes effect but its answer is lost, then the
-			// cloud throttles until the retries run out.
-			f.aws.LoseResponse(memprovider.OpDeprovision, 1, memprovider.ErrUnavailable)
-			f.aws.FailNext(memprovider.OpDeprovision, 2, memprovider.ErrThrottled)
-			sw := f.switcher(cloudswitch.WithStrategy(strategy))
-			_, err := sw.Switch(ctx, "ws", toHetzner)
-			requireIncomplete(t, err, cloudswitch.StageDeprovision)
-			if f.aws.Exists(seeded.Instance.ID) {
-				t.Fatal("the lost stop should have destroyed the old VM")
-			}
+	forEachStrategy(t, func(t *testing.T, strategy cloudswitch.Strategy) {
+		f := newFixture(t)
+		seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
+		// The stop takes effect but its answer is lost, then the
+		// cloud throttles until the retries run out.
+		f.aws.LoseResponse(memprovider.OpDeprovision, 1, memprovider.ErrUnavailable)
+		f.aws.FailNext(memprovider.OpDeprovision, 2, memprovider.ErrThrottled)
+		sw := f.switcher(cloudswitch.WithStrategy(strategy))
+		_, err := sw.Switch(ctx, "ws", toHetzner)
+		requireIncomplete(t, err, cloudswitch.StageDeprovision)
+		if f.aws.Exists(seeded.Instance.ID) {
+			t.Fatal("the lost stop should have destroyed the old VM")
+		}
 
-			f.aws.FailNext(memprovider.OpDeprovision, 1, memprovider.ErrDenied)
-			res, err := sw.Resume(ctx, "ws")
-			if res.RolledBack {
-				t.Fatalf("Resume undid a switch whose old VM is gone: %+v", f.get("ws"))
-			}
-			requireIncomplete(t, err, cloudswitch.StageDeprovision)
-			if w := f.get("ws"); w.Pending == nil {
-				t.Fatal("the switch must stay journaled")
-			}
-			if res, err := sw.Resume(ctx, "ws"); err != nil || !res.Switched {
-				t.Fatalf("once the refusal is lifted Resume must finish the switch: %+v, %v", res, err)
-			}
-			f.requireOnlyRecordedVM("ws")
-		})
-	}
+		f.aws.FailNext(memprovider.OpDeprovision, 1, memprovider.ErrDenied)
+		res, err := sw.Resume(ctx, "ws")
+		if res.RolledBack {
+			t.Fatalf("Resume undid a switch whose old VM is gone: %+v", f.get("ws"))
+		}
+		requireIncomplete(t, err, cloudswitch.StageDeprovision)
+		if w := f.get("ws"); w.Pending == nil {
+			t.Fatal("the switch must stay journaled")
+		}
+		if res, err := sw.Resume(ctx, "ws"); err != nil || !res.Switched {
+			t.Fatalf("once the refusal is lifted Resume must finish the switch: %+v, %v", res, err)
+		}
+		f.requireOnlyRecordedVM("ws")
+	})
 }
 
 // A hook that completed is journaled, so a resumed switch never runs it
@@ -815,39 +796,37 @@ func TestResumeNeverUndoesASwitchWhoseOldVMMayBeGone(t *testing.T) {
 // would fail and block the switch for good.
 func TestResumeDoesNotRerunAHookThatCompleted(t *testing.T) {
 	ctx := t.Context()
-	for _, strategy := range []cloudswitch.Strategy{cloudswitch.BreakBeforeMake, cloudswitch.MakeBeforeBreak} {
-		t.Run(string(strategy), func(t *testing.T) {
-			f := newFixture(t)
-			seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
-			f.aws.LoseResponse(memprovider.OpDeprovision, 1, memprovider.ErrUnavailable)
-			f.aws.FailNext(memprovider.OpDeprovision, 2, memprovider.ErrThrottled)
-			calls := 0
-			hooks := cloudswitch.Hooks{BeforeDeprovision: func(_ context.Context, w cloudswitch.Workspace) error {
-				calls++
-				if calls > 1 {
-					return errors.New("backup failed: the VM to back up is gone")
-				}
-				return nil
-			}}
-			sw := f.switcher(cloudswitch.WithStrategy(strategy), cloudswitch.WithHooks(hooks))
-			_, err := sw.Switch(ctx, "ws", toHetzner)
-			requireIncomplete(t, err, cloudswitch.StageDeprovision)
-			if f.aws.Exists(seeded.Instance.ID) {
-				t.Fatal("the lost stop should have destroyed the old VM")
+	forEachStrategy(t, func(t *testing.T, strategy cloudswitch.Strategy) {
+		f := newFixture(t)
+		seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
+		f.aws.LoseResponse(memprovider.OpDeprovision, 1, memprovider.ErrUnavailable)
+		f.aws.FailNext(memprovider.OpDeprovision, 2, memprovider.ErrThrottled)
+		calls := 0
+		hooks := cloudswitch.Hooks{BeforeDeprovision: func(_ context.Context, w cloudswitch.Workspace) error {
+			calls++
+			if calls > 1 {
+				return errors.New("backup failed: the VM to back up is gone")
 			}
-			if w := f.get("ws"); !w.Pending.HookDone {
-				t.Fatalf("the journal must record that the hook completed: %+v", w.Pending)
-			}
-			res, err := sw.Resume(ctx, "ws")
-			if err != nil || !res.Switched {
-				t.Fatalf("Resume must finish the switch without the hook: %+v, %v", res, err)
-			}
-			if calls != 1 {
-				t.Fatalf("the hook ran %d times; a completed hook must not run again", calls)
-			}
-			f.requireOnlyRecordedVM("ws")
-		})
-	}
+			return nil
+		}}
+		sw := f.switcher(cloudswitch.WithStrategy(strategy), cloudswitch.WithHooks(hooks))
+		_, err := sw.Switch(ctx, "ws", toHetzner)
+		requireIncomplete(t, err, cloudswitch.StageDeprovision)
+		if f.aws.Exists(seeded.Instance.ID) {
+			t.Fatal("the lost stop should have destroyed the old VM")
+		}
+		if w := f.get("ws"); !w.Pending.HookDone {
+			t.Fatalf("the journal must record that the hook completed: %+v", w.Pending)
+		}
+		res, err := sw.Resume(ctx, "ws")
+		if err != nil || !res.Switched {
+			t.Fatalf("Resume must finish the switch without the hook: %+v, %v", res, err)
+		}
+		if calls != 1 {
+			t.Fatalf("the hook ran %d times; a completed hook must not run again", calls)
+		}
+		f.requireOnlyRecordedVM("ws")
+	})
 }
 
 // The same for make-before-break's new VM: a refused provision on Resume
@@ -898,11 +877,10 @@ func TestResumeRefusesAnIntentItCannotRead(t *testing.T) {
 				Provision: true, Token: "0123456789abcdef0123456789abcdef", Holder: "h", Claims: 1}
 			corrupt(in)
 			seeded.Pending = in
-			if _, err := f.mem.Update(ctx, seeded); err != nil {
-				t.Fatal(err)
-			}
+			_, err := f.mem.Update(ctx, seeded)
+			require.NoError(t, err)
 			f.log.reset()
-			_, err := f.switcher().Resume(ctx, "ws")
+			_, err = f.switcher().Resume(ctx, "ws")
 			requireAbort(t, err, cloudswitch.StageValidate)
 			f.requireNoWrites()
 			f.requireNoProviderCalls()

@@ -11,6 +11,7 @@ import (
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/memprovider"
 	"github.com/cloudswitch/cloudswitch/store/memstore"
+	"github.com/stretchr/testify/require"
 )
 
 func TestNewRefusesBadArgumentsAllAtOnce(t *testing.T) {
@@ -80,9 +81,8 @@ func TestSwitcherIsSilentByDefault(t *testing.T) {
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	f.aws.FailNext(memprovider.OpDeprovision, 1, memprovider.ErrThrottled)
-	if _, err := f.switcher().Switch(ctx, "ws", toHetzner); err != nil {
-		t.Fatal(err)
-	}
+	_, err := f.switcher().Switch(ctx, "ws", toHetzner)
+	require.NoError(t, err)
 	if buf.Len() != 0 {
 		t.Fatalf("a Switcher without WithLogger logged:\n%s", buf.String())
 	}

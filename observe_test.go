@@ -13,6 +13,7 @@ import (
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/providers/memprovider"
+	"github.com/stretchr/testify/require"
 )
 
 // eventLog is an Observer that records every event as a line.
@@ -68,9 +69,8 @@ func TestObserverSeesEveryStageOfASwitchInOrder(t *testing.T) {
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	f.aws.FailNext(memprovider.OpDeprovision, 1, memprovider.ErrThrottled)
 	var l eventLog
-	if _, err := f.switcher(cloudswitch.WithObserver(&l)).Switch(ctx, "ws", toHetzner); err != nil {
-		t.Fatal(err)
-	}
+	_, err := f.switcher(cloudswitch.WithObserver(&l)).Switch(ctx, "ws", toHetzner)
+	require.NoError(t, err)
 	want := []string{
 		"switch-start ws",
 		"stage-start read parent=switch-span", "stage-end read err=false",

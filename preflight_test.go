@@ -15,22 +15,20 @@ import (
 
 func TestPreflightRefusalIsAValidationErrorWithNothingDestroyed(t *testing.T) {
 	ctx := t.Context()
-	for _, strategy := range []cloudswitch.Strategy{cloudswitch.BreakBeforeMake, cloudswitch.MakeBeforeBreak} {
-		t.Run(string(strategy), func(t *testing.T) {
-			f := newFixture(t)
-			seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
-			f.hz.SetCatalog(memprovider.Catalog{Images: []string{"ubuntu-24.04"}})
-			_, err := f.switcher(cloudswitch.WithStrategy(strategy)).Switch(ctx, "ws", cloudswitch.Request{
-				Compute: cloudswitch.Compute{Provider: cloudswitch.Hetzner, Image: "debian-12"}, ConfirmRecreate: true})
-			var invalid *cloudswitch.ValidationError
-			require.ErrorAs(t, err, &invalid, "a target the cloud would refuse is a 400, before anything is destroyed")
-			require.Equal(t, "image", invalid.Field)
-			require.ErrorIs(t, err, cloudswitch.ErrInvalid)
-			f.requireNoWrites()
-			require.True(t, f.aws.Exists(seeded.Instance.ID), "the old VM was destroyed for a switch that cannot finish")
-			require.Empty(t, f.hz.Live())
-		})
-	}
+	forEachStrategy(t, func(t *testing.T, strategy cloudswitch.Strategy) {
+		f := newFixture(t)
+		seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
+		f.hz.SetCatalog(memprovider.Catalog{Images: []string{"ubuntu-24.04"}})
+		_, err := f.switcher(cloudswitch.WithStrategy(strategy)).Switch(ctx, "ws", cloudswitch.Request{
+			Compute: cloudswitch.Compute{Provider: cloudswitch.Hetzner, Image: "debian-12"}, ConfirmRecreate: true})
+		var invalid *cloudswitch.ValidationError
+		require.ErrorAs(t, err, &invalid, "a target the cloud would refuse is a 400, before anything is destroyed")
+		require.Equal(t, "image", invalid.Field)
+		require.ErrorIs(t, err, cloudswitch.ErrInvalid)
+		f.requireNoWrites()
+		require.True(t, f.aws.Exists(seeded.Instance.ID), "the old VM was destroyed for a switch that cannot finish")
+		require.Empty(t, f.hz.Live())
+	})
 }
 
 func TestPreflightGuardsAWorkspacesFirstVM(t *testing.T) {
@@ -116,11 +114,8 @@ func TestTypeChangeOnADriverThatCannotResizeRecreates(t *testing.T) {
 	ctx := t.Context()
 	f := newFixture(t)
 	seeded := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
-	providers := f.providers()
-	providers[cloudswitch.AWS] = plainProvider{f.aws}
-	sw, err := cloudswitch.New(f.store, providers, fastRetries)
-	require.NoError(t, err)
-	_, err = sw.Switch(ctx, "ws", cloudswitch.Request{Compute: cloudswitch.Compute{InstanceType: "t3.large"}})
+	sw := f.switcherOver(f.providersWith(cloudswitch.AWS, plainProvider{f.aws}))
+	_, err := sw.Switch(ctx, "ws", cloudswitch.Request{Compute: cloudswitch.Compute{InstanceType: "t3.large"}})
 	require.ErrorIs(t, err, cloudswitch.ErrConfirmRequired)
 	res, err := sw.Switch(ctx, "ws", cloudswitch.Request{Compute: cloudswitch.Compute{InstanceType: "t3.large"}, ConfirmRecreate: true})
 	require.NoError(t, err)

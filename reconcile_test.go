@@ -5,10 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"iter"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,102 +17,16 @@ import (
 	"github.com/cloudswitch/cloudswitch/store/memstore"
 )
 
-// recWorld is a store and three providers on a clock the test moves.
-type recWorld struct {
-	t     *testing.T
-	store *countingStore
-	mem   *memstore.Store
-	aws   *memprovider.Provider
-	hz    *memprovider.Provider
-	gcp   *memprovider.Provider
-	mu    sync.Mutex
-	now   time.Time
+// newRecWorld is the world of the Reconciler's specs: a store that counts
+// its reads, clouds that list in pages of 2, and a clock the test moves.
+// Its Reconcilers judge VMs older than an hour.
+func newRecWorld(t *testing.T) *world[*countingStore] {
+	t.Helper()
+	return newWorld(t, newCountingStore, onTestClock(), withCloudOptions(memprovider.WithPageSize(2)),
+		withReconcilerOptions(cloudswitch.WithGracePeriod(time.Hour)))
 }
 
-func newRecWorld(t *testing.T) *recWorld {
-	w := &recWorld{t: t, mem: memstore.New(), now: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
-	w.store = &countingStore{Store: w.mem, lister: w.mem}
-	for _, p := range []**memprovider.Provider{&w.aws, &w.hz, &w.gcp} {
-		name := map[**memprovider.Provider]string{&w.aws: cloudswitch.AWS, &w.hz: cloudswitch.Hetzner, &w.gcp: cloudswitch.GCP}[p]
-		*p = memprovider.New(name, memprovider.WithClock(w.clock), memprovider.WithPageSize(2))
-	}
-	return w
-}
-
-func (w *recWorld) clock() time.Time {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.now
-}
-
-func (w *recWorld) advance(d time.Duration) {
-	w.mu.Lock()
-	w.now = w.now.Add(d)
-	w.mu.Unlock()
-}
-
-func (w *recWorld) providers() map[string]cloudswitch.Provider {
-	return map[string]cloudswitch.Provider{cloudswitch.AWS: w.aws, cloudswitch.Hetzner: w.hz, cloudswitch.GCP: w.gcp}
-}
-
-func (w *recWorld) reconciler(opts ...cloudswitch.ReconcilerOption) *cloudswitch.Reconciler {
-	opts = append([]cloudswitch.ReconcilerOption{
-		cloudswitch.WithGracePeriod(time.Hour),
-		cloudswitch.WithResumeOptions(cloudswitch.WithClock(w.clock), fastRetries),
-	}, opts...)
-	return newReconciler(w.t, w.store, w.providers(), opts...)
-}
-
-func (w *recWorld) switcher() *cloudswitch.Switcher {
-	sw, err := cloudswitch.New(w.store, w.providers(), cloudswitch.WithClock(w.clock), fastRetries)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	return sw
-}
-
-// workspace creates a workspace on provider with a VM made by a switch.
-func (w *recWorld) workspace(id, provider string) cloudswitch.Workspace {
-	ctx := w.t.Context()
-	w.t.Helper()
-	typ := cloudswitch.DefaultAllowlist().DefaultInstanceType(provider)
-	if _, err := w.mem.Create(ctx, cloudswitch.Workspace{ID: id, Compute: cloudswitch.Compute{Provider: provider, InstanceType: typ}}); err != nil {
-		w.t.Fatal(err)
-	}
-	res, err := w.switcher().Switch(ctx, id, cloudswitch.Request{})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	return res.Workspace
-}
-
-// countingStore counts Gets per workspace and can fail reads of some.
-type countingStore struct {
-	cloudswitch.Store
-	lister cloudswitch.WorkspaceLister
-	mu     sync.Mutex
-	gets   map[string]int
-	failOn map[string]error
-}
-
-func (s *countingStore) Get(ctx context.Context, id string) (cloudswitch.Workspace, error) {
-	s.mu.Lock()
-	if s.gets == nil {
-		s.gets = map[string]int{}
-	}
-	s.gets[id]++
-	err := s.failOn[id]
-	s.mu.Unlock()
-	if err != nil {
-		return cloudswitch.Workspace{}, err
-	}
-	return s.Store.Get(ctx, id)
-}
-
-func (s *countingStore) List(ctx context.Context) iter.Seq2[cloudswitch.Workspace, error] {
-	return s.lister.List(ctx)
-}
-
+// ids names instances as provider/id, for messages.
 func ids(insts []cloudswitch.Instance) []string {
 	var out []string
 	for _, i := range insts {
@@ -128,9 +40,7 @@ func TestReconcileReportsOnlyTrueOrphans(t *testing.T) {
 	w := newRecWorld(t)
 	w.workspace("referenced", cloudswitch.AWS)
 	gone := w.workspace("deleted-later", cloudswitch.Hetzner)
-	if err := w.mem.Delete(ctx, "deleted-later"); err != nil { // the record is gone, its VM runs on
-		t.Fatal(err)
-	}
+	require.NoError(t, w.mem.Delete(ctx, "deleted-later")) // the record is gone, its VM runs on
 	stray := w.aws.Add(cloudswitch.DefaultOwner, "referenced", cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"})
 	w.aws.Add("another-installation", "x", cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"})
 	w.gcp.Add("", "", cloudswitch.Compute{Provider: cloudswitch.GCP, InstanceType: "e2-small"}) // untagged, someone's own
@@ -229,9 +139,7 @@ func TestReconcileReportsDanglingRecords(t *testing.T) {
 	w := newRecWorld(t)
 	w.workspace("fine", cloudswitch.GCP)
 	lost := w.workspace("lost", cloudswitch.GCP)
-	if err := w.gcp.Deprovision(ctx, *lost.Instance); err != nil { // destroyed in the console
-		t.Fatal(err)
-	}
+	require.NoError(t, w.gcp.Deprovision(ctx, *lost.Instance)) // destroyed in the console
 	w.advance(2 * time.Hour)
 	rep, err := w.reconciler(cloudswitch.WithDeleteOrphans(true)).Reconcile(ctx)
 	require.NoError(t, err)
@@ -264,9 +172,8 @@ func TestReconcileResumesExpiredIntentsOnly(t *testing.T) {
 	held.Committed = false
 	held.From = running.Compute
 	running.Pending = &held
-	if _, err := w.mem.Update(ctx, running); err != nil {
-		t.Fatal(err)
-	}
+	_, err := w.mem.Update(ctx, running)
+	require.NoError(t, err)
 
 	rep, err := w.reconciler().Reconcile(ctx)
 	require.NoError(t, err)
@@ -286,8 +193,7 @@ func TestReconcileTreatsVMsHeldByAPendingIntentAsOurs(t *testing.T) {
 	w := newRecWorld(t)
 	w.workspace("ws", cloudswitch.AWS)
 	entered, release := make(chan struct{}), make(chan struct{})
-	sw, _ := cloudswitch.New(w.store, w.providers(), cloudswitch.WithClock(w.clock), fastRetries,
-		cloudswitch.WithStrategy(cloudswitch.MakeBeforeBreak), cloudswitch.WithLease(3*time.Hour),
+	sw := w.switcher(cloudswitch.WithStrategy(cloudswitch.MakeBeforeBreak), cloudswitch.WithLease(3*time.Hour),
 		cloudswitch.WithHooks(cloudswitch.Hooks{BeforeDeprovision: func(context.Context, cloudswitch.Workspace) error {
 			close(entered)
 			<-release
@@ -315,9 +221,8 @@ func TestReconcileReadsEachWorkspaceOnce(t *testing.T) {
 	w.hz.Add(cloudswitch.DefaultOwner, "ws", cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx31"})
 	w.gcp.Add(cloudswitch.DefaultOwner, "ws", cloudswitch.Compute{Provider: cloudswitch.GCP, InstanceType: "e2-small"})
 	w.store.gets = nil
-	if _, err := w.reconciler().Reconcile(ctx); err != nil {
-		t.Fatal(err)
-	}
+	_, err := w.reconciler().Reconcile(ctx)
+	require.NoError(t, err)
 	if n := w.store.gets["ws"]; n != 1 {
 		t.Fatalf("workspace read %d times in one pass; want 1", n)
 	}
@@ -381,9 +286,8 @@ func TestReconcileReportsWorkspacesOnProvidersWithoutDriver(t *testing.T) {
 	w := newRecWorld(t)
 	w.workspace("on-gcp", cloudswitch.GCP)
 	w.advance(2 * time.Hour)
-	r := newReconciler(t, w.store, map[string]cloudswitch.Provider{cloudswitch.AWS: w.aws},
-		cloudswitch.WithResumeOptions(cloudswitch.WithClock(w.clock)), cloudswitch.WithDeleteOrphans(true))
-	rep, err := r.Reconcile(ctx)
+	awsOnly := map[string]cloudswitch.Provider{cloudswitch.AWS: w.aws}
+	rep, err := w.reconcilerOver(awsOnly, cloudswitch.WithDeleteOrphans(true)).Reconcile(ctx)
 	if !errors.Is(err, cloudswitch.ErrUnknownProvider) {
 		t.Fatalf("got %v; want a report that gcp workspaces could not be checked", err)
 	}
@@ -402,11 +306,9 @@ func TestReconcileLogsAndObservesOrphans(t *testing.T) {
 	logger := slog.New(slog.NewJSONHandler(&buf, nil))
 	var orphans []cloudswitch.OrphanEvent
 	obs := &orphanRecorder{events: &orphans}
-	r := newReconciler(t, w.store, w.providers(), cloudswitch.WithGracePeriod(time.Hour), cloudswitch.WithDeleteOrphans(true),
-		cloudswitch.WithResumeOptions(cloudswitch.WithClock(w.clock), cloudswitch.WithLogger(logger), cloudswitch.WithObserver(obs)))
-	if _, err := r.Reconcile(ctx); err != nil {
-		t.Fatal(err)
-	}
+	_, err := w.reconciler(cloudswitch.WithDeleteOrphans(true),
+		cloudswitch.WithResumeOptions(cloudswitch.WithLogger(logger), cloudswitch.WithObserver(obs))).Reconcile(ctx)
+	require.NoError(t, err)
 	if len(orphans) != 1 || orphans[0].Instance.ID != stray.ID || !orphans[0].Deleted || orphans[0].Reason == "" {
 		t.Fatalf("orphan events %+v; want one, deleted, with its reason", orphans)
 	}

@@ -25,14 +25,13 @@ import (
 // legacyRecord creates workspace id on AWS whose record names VM vmID the
 // way a record written before instances carried their ownership does: a
 // provider and an id, nothing else.
-func (f *fixture) legacyRecord(id, vmID string) {
-	ctx := f.t.Context()
-	f.t.Helper()
-	_, err := f.mem.Create(ctx, cloudswitch.Workspace{ID: id,
+func (w *world[S]) legacyRecord(id, vmID string) {
+	w.t.Helper()
+	_, err := w.mem.Create(w.t.Context(), cloudswitch.Workspace{ID: id,
 		Compute:  cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"},
 		Instance: &cloudswitch.Instance{Provider: cloudswitch.AWS, ID: vmID}})
-	require.NoError(f.t, err)
-	f.log.reset()
+	require.NoError(w.t, err)
+	w.log.reset()
 }
 
 // Destruction is fenced: the workspace a VM is destroyed (or resized) for
@@ -108,10 +107,8 @@ func TestReconcilerSurvivesADriverThatListsVMsUnderAnotherProviderName(t *testin
 	inChildProcess(t, func() {
 		f := newFixture(t)
 		w := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
-		providers := f.providers()
-		providers[cloudswitch.AWS] = listsUnderAnotherName{f.aws, "AWS"}
-		rep, _ := newReconciler(t, f.store, providers, cloudswitch.WithDeleteOrphans(true),
-			cloudswitch.WithGracePeriod(0)).Reconcile(ctx)
+		rep, _ := f.reconcilerOver(f.providersWith(cloudswitch.AWS, listsUnderAnotherName{f.aws, "AWS"}),
+			cloudswitch.WithDeleteOrphans(true), cloudswitch.WithGracePeriod(0)).Reconcile(ctx)
 		require.Empty(t, rep.Deleted, "the Reconciler destroyed a VM a record references")
 		require.True(t, f.aws.Exists(w.Instance.ID), "the workspace's recorded VM was destroyed")
 	})
@@ -154,9 +151,7 @@ func TestReconcilerSurvivesPlugInsThatReturnNoSequence(t *testing.T) {
 		inChildProcess(t, func() {
 			f := newFixture(t)
 			f.seed("ws", cloudswitch.AWS, "t3.medium", true)
-			providers := f.providers()
-			providers[cloudswitch.GCP] = nilListing{f.gcp}
-			_, err := newReconciler(t, f.store, providers).Reconcile(ctx)
+			_, err := f.reconcilerOver(f.providersWith(cloudswitch.GCP, nilListing{f.gcp})).Reconcile(ctx)
 			require.Error(t, err, "a listing that could not be had must be reported")
 		})
 	})
@@ -197,7 +192,7 @@ func TestReconcilerNeverDestroysAVMOfAWorkspaceWhoseSwitchIsPending(t *testing.T
 	failing := cloudswitch.WithHooks(cloudswitch.Hooks{BeforeDeprovision: func(context.Context, cloudswitch.Workspace) error {
 		return errors.New("backup service down")
 	}})
-	f.loseFirstClaim()
+	f.store.loseFirstClaim()
 	_, err := f.switcher(failing, cloudswitch.WithStrategy(cloudswitch.MakeBeforeBreak)).Switch(ctx, "ws", toHetzner)
 	requireIncomplete(t, err, cloudswitch.StageClaim)
 	_, err = f.resumer(failing).Resume(ctx, "ws")
@@ -206,11 +201,9 @@ func TestReconcilerNeverDestroysAVMOfAWorkspaceWhoseSwitchIsPending(t *testing.T
 	held := f.hz.Live()[0]
 	require.Equal(t, f.get("ws").Pending.Token, held.Token, "the pending intent holds the new VM by its token")
 
-	providers := f.providers()
-	providers[cloudswitch.Hetzner] = forgetsTokens{f.hz}
 	later := func() time.Time { return time.Now().Add(2 * time.Hour) }
-	rep, _ := newReconciler(t, f.store, providers, cloudswitch.WithDeleteOrphans(true), cloudswitch.WithGracePeriod(0),
-		cloudswitch.WithResumeOptions(cloudswitch.WithClock(later))).Reconcile(ctx)
+	rep, _ := f.reconcilerOver(f.providersWith(cloudswitch.Hetzner, forgetsTokens{f.hz}), cloudswitch.WithDeleteOrphans(true),
+		cloudswitch.WithGracePeriod(0), cloudswitch.WithResumeOptions(cloudswitch.WithClock(later))).Reconcile(ctx)
 	require.Len(t, rep.Blocked, 1)
 	require.NotNil(t, f.get("ws").Pending, "the switch is still pending")
 	require.True(t, f.hz.Exists(held.ID), "the Reconciler destroyed the VM a pending switch holds")
@@ -244,11 +237,9 @@ func TestNoCallOfASwitchOutlivesTheLeaseItsJournalShows(t *testing.T) {
 		lease = w.Pending.LeaseExpires
 		return nil
 	}})
-	providers := f.providers()
-	providers[cloudswitch.Hetzner] = slowPreflight{f.hz, 50 * time.Millisecond}
-	sw, err := cloudswitch.New(f.store, providers, fastRetries, hooks, cloudswitch.WithLease(time.Minute))
-	require.NoError(t, err)
-	_, err = sw.Switch(ctx, "ws", toHetzner)
+	slow := f.providersWith(cloudswitch.Hetzner, slowPreflight{f.hz, 50 * time.Millisecond})
+	sw := f.switcherOver(slow, hooks, cloudswitch.WithLease(time.Minute))
+	_, err := sw.Switch(ctx, "ws", toHetzner)
 	require.NoError(t, err)
 	require.False(t, deadline.IsZero(), "the hook ran without a deadline")
 	require.False(t, deadline.After(lease),
@@ -285,7 +276,7 @@ func (p recreateAfterProvision) Provision(ctx context.Context, req cloudswitch.P
 // deleted workspace) nor journaled.
 func TestAVMCreatedForAWorkspaceDeletedAndCreatedAgainMidSwitchIsNotLeftBehind(t *testing.T) {
 	ctx := t.Context()
-	requireNoUnheldVM := func(t *testing.T, f *fixture, err error) {
+	requireNoUnheldVM := func(t *testing.T, f *world[*loggingStore], err error) {
 		t.Helper()
 		w := f.get("ws")
 		require.Nil(t, w.Instance, "the successor records no VM")
@@ -310,11 +301,8 @@ func TestAVMCreatedForAWorkspaceDeletedAndCreatedAgainMidSwitchIsNotLeftBehind(t
 	t.Run("break-before-make, during the provision", func(t *testing.T) {
 		f := newFixture(t)
 		f.seed("ws", cloudswitch.AWS, "t3.medium", true)
-		providers := f.providers()
-		providers[cloudswitch.Hetzner] = recreateAfterProvision{f.hz, f.mem, "ws"}
-		sw, err := cloudswitch.New(f.store, providers, fastRetries)
-		require.NoError(t, err)
-		_, err = sw.Switch(ctx, "ws", toHetzner)
+		sw := f.switcherOver(f.providersWith(cloudswitch.Hetzner, recreateAfterProvision{f.hz, f.mem, "ws"}))
+		_, err := sw.Switch(ctx, "ws", toHetzner)
 		require.Error(t, err)
 		requireNoUnheldVM(t, f, err)
 	})
@@ -365,13 +353,10 @@ func TestAResizedVMReportedUnderAnotherProviderNameIsNeitherRecordedSoNorDestroy
 	ctx := t.Context()
 	f := newFixture(t)
 	w := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
-	providers := f.providers()
-	providers[cloudswitch.AWS] = resizesUnderAnotherName{f.aws}
-	sw, err := cloudswitch.New(f.store, providers, fastRetries)
-	require.NoError(t, err)
+	sw := f.switcherOver(f.providersWith(cloudswitch.AWS, resizesUnderAnotherName{f.aws}))
 	_, _ = sw.Switch(ctx, "ws", cloudswitch.Request{Compute: cloudswitch.Compute{InstanceType: "t3.large"}})
 
-	_, _ = newReconciler(t, f.store, f.providers(), cloudswitch.WithDeleteOrphans(true), cloudswitch.WithGracePeriod(0)).Reconcile(ctx)
+	_, _ = f.reconciler(cloudswitch.WithDeleteOrphans(true), cloudswitch.WithGracePeriod(0)).Reconcile(ctx)
 	require.True(t, f.aws.Exists(w.Instance.ID), "the Reconciler destroyed the workspace's only VM after a resize")
 	now := f.get("ws")
 	require.NotNil(t, now.Instance)
@@ -405,10 +390,8 @@ func TestAProvisionedVMThatIsTheOldVMIsNeverDestroyedAndRecorded(t *testing.T) {
 	t.Run("the switch goes through", func(t *testing.T) {
 		f := newFixture(t)
 		w := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
-		providers := f.providers()
-		providers[cloudswitch.AWS] = returnsExisting{f.aws, *w.Instance}
-		sw, err := cloudswitch.New(f.store, providers, fastRetries, cloudswitch.WithStrategy(cloudswitch.MakeBeforeBreak))
-		require.NoError(t, err)
+		answersWithOld := f.providersWith(cloudswitch.AWS, returnsExisting{f.aws, *w.Instance})
+		sw := f.switcherOver(answersWithOld, cloudswitch.WithStrategy(cloudswitch.MakeBeforeBreak))
 		_, _ = sw.Switch(ctx, "ws", recreate)
 		now := f.get("ws")
 		if now.Instance != nil && now.Pending == nil {
@@ -429,14 +412,12 @@ func TestAProvisionedVMThatIsTheOldVMIsNeverDestroyedAndRecorded(t *testing.T) {
 		// the switch still reports AbortError: nothing changed.
 		f := newFixture(t)
 		w := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
-		providers := f.providers()
-		providers[cloudswitch.AWS] = returnsExisting{f.aws, *w.Instance}
 		failing := cloudswitch.WithHooks(cloudswitch.Hooks{BeforeDeprovision: func(context.Context, cloudswitch.Workspace) error {
 			return errors.New("backup service down")
 		}})
-		sw, err := cloudswitch.New(f.store, providers, fastRetries, failing, cloudswitch.WithStrategy(cloudswitch.MakeBeforeBreak))
-		require.NoError(t, err)
-		_, err = sw.Switch(ctx, "ws", recreate)
+		answersWithOld := f.providersWith(cloudswitch.AWS, returnsExisting{f.aws, *w.Instance})
+		sw := f.switcherOver(answersWithOld, failing, cloudswitch.WithStrategy(cloudswitch.MakeBeforeBreak))
+		_, err := sw.Switch(ctx, "ws", recreate)
 		var abort *cloudswitch.AbortError
 		if errors.As(err, &abort) {
 			require.True(t, f.aws.Exists(w.Instance.ID), "AbortError (nothing changed), yet the workspace's recorded VM was destroyed by the rollback")
@@ -480,20 +461,16 @@ func TestResumeNeverRunsTheHookAgainstAnOldVMTheSwitchAlreadyDestroyed(t *testin
 	ctx := t.Context()
 	f := newFixture(t)
 	w := f.seed("ws", cloudswitch.AWS, "t3.medium", true)
-	f.store.mu.Lock()
-	f.store.updateErr = func(next cloudswitch.Workspace) (error, bool) {
+	f.store.failUpdates(func(next cloudswitch.Workspace) (error, bool) {
 		if next.Pending != nil && next.Pending.Committed {
 			return errors.New("connection reset by peer"), false // the commit never lands
 		}
 		return nil, false
-	}
-	f.store.mu.Unlock()
+	})
 	_, err := f.switcher().Switch(ctx, "ws", toHetzner)
 	requireIncomplete(t, err, cloudswitch.StageCommit)
 	require.False(t, f.aws.Exists(w.Instance.ID), "the old VM was destroyed before the commit failed")
-	f.store.mu.Lock()
-	f.store.updateErr = nil
-	f.store.mu.Unlock()
+	f.store.failUpdates(nil)
 
 	ranOnGoneVM := false
 	backup := cloudswitch.WithHooks(cloudswitch.Hooks{BeforeDeprovision: func(_ context.Context, w cloudswitch.Workspace) error {
@@ -528,9 +505,7 @@ func TestASwitchNeverDestroysAVMTaggedForAnotherInstallation(t *testing.T) {
 		Compute:  cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"},
 		Instance: &cloudswitch.Instance{Provider: cloudswitch.AWS, ID: theirs.Instance.ID, WorkspaceID: "ws"}})
 	require.NoError(t, err)
-	sw, err := cloudswitch.New(other, f.providers(), fastRetries)
-	require.NoError(t, err)
-	_, err = sw.Switch(ctx, "ws", toHetzner)
+	_, err = newSwitcher(t, other, f.providers(), fastRetries).Switch(ctx, "ws", toHetzner)
 	require.True(t, f.aws.Exists(theirs.Instance.ID), "installation B's switch destroyed installation A's VM")
 	require.ErrorIs(t, err, cloudswitch.ErrNotOurs)
 }

@@ -19,27 +19,6 @@ import (
 	"github.com/cloudswitch/cloudswitch/store/memstore"
 )
 
-// loseFirstClaim makes the first write land and its answer get lost, as
-// when the database committed and the connection broke.
-func (f *fixture) loseFirstClaim() {
-	lost := false
-	f.store.mu.Lock()
-	f.store.updateErr = func(w cloudswitch.Workspace) (error, bool) {
-		if !lost && w.Pending != nil {
-			lost = true
-			return errors.New("connection reset by peer"), true
-		}
-		return nil, false
-	}
-	f.store.mu.Unlock()
-}
-
-// resumer returns a Switcher whose clock is past every lease taken so far.
-func (f *fixture) resumer(opts ...cloudswitch.Option) *cloudswitch.Switcher {
-	later := func() time.Time { return time.Now().Add(time.Hour) }
-	return f.switcher(append([]cloudswitch.Option{cloudswitch.WithClock(later)}, opts...)...)
-}
-
 func TestResumeWithoutTheHookNeverDestroysUnbackedData(t *testing.T) {
 	ctx := t.Context()
 	f := newFixture(t)
@@ -49,7 +28,7 @@ func TestResumeWithoutTheHookNeverDestroysUnbackedData(t *testing.T) {
 		backups++
 		return nil
 	}})
-	f.loseFirstClaim()
+	f.store.loseFirstClaim()
 	_, err := f.switcher(hooks).Switch(ctx, "ws", toHetzner)
 	requireIncomplete(t, err, cloudswitch.StageClaim)
 	require.True(t, f.get("ws").Pending.Hook, "the journal must say the switch requires the hook")
@@ -58,8 +37,7 @@ func TestResumeWithoutTheHookNeverDestroysUnbackedData(t *testing.T) {
 	require.ErrorIs(t, err, cloudswitch.ErrHookRequired, "a Switcher without the hook must not advance the switch")
 	require.True(t, f.aws.Exists(seeded.Instance.ID), "the old VM was destroyed before its backup ran")
 
-	rec := newReconciler(t, f.store, f.providers(), cloudswitch.WithResumeOptions(cloudswitch.WithClock(func() time.Time { return time.Now().Add(time.Hour) })))
-	rep, err := rec.Reconcile(ctx)
+	rep, err := f.reconciler(cloudswitch.WithResumeOptions(cloudswitch.WithClock(anHourLater))).Reconcile(ctx)
 	require.ErrorIs(t, err, cloudswitch.ErrHookRequired)
 	require.Len(t, rep.Blocked, 1, "the Report must say which switch is blocked and why")
 	assert.Equal(t, "ws", rep.Blocked[0].WorkspaceID)
@@ -82,7 +60,7 @@ func TestSwitcherReconcilerResumesWithTheSwitchersHooks(t *testing.T) {
 		backups++
 		return nil
 	}}))
-	f.loseFirstClaim()
+	f.store.loseFirstClaim()
 	_, err := f.switcher(cloudswitch.WithHooks(cloudswitch.Hooks{BeforeDeprovision: func(context.Context, cloudswitch.Workspace) error {
 		return errors.New("not reached: the claim's answer is lost first")
 	}})).Switch(ctx, "ws", toHetzner)
@@ -209,11 +187,8 @@ func TestAVMTheDriverMisreportsIsJournaledNotForgotten(t *testing.T) {
 	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
-	providers := f.providers()
-	providers[cloudswitch.Hetzner] = wrongName{f.hz}
-	sw, err := cloudswitch.New(f.store, providers, fastRetries, cloudswitch.WithStrategy(cloudswitch.MakeBeforeBreak))
-	require.NoError(t, err)
-	_, err = sw.Switch(ctx, "ws", toHetzner)
+	sw := f.switcherOver(f.providersWith(cloudswitch.Hetzner, wrongName{f.hz}), cloudswitch.WithStrategy(cloudswitch.MakeBeforeBreak))
+	_, err := sw.Switch(ctx, "ws", toHetzner)
 	requireIncomplete(t, err, cloudswitch.StageProvision)
 	require.Len(t, f.hz.Live(), 1)
 	w := f.get("ws")
@@ -230,7 +205,7 @@ func TestResumeReportsSettledOnlyWhenNoIntentRemains(t *testing.T) {
 	ctx := t.Context()
 	f := newFixture(t)
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
-	f.loseFirstClaim()
+	f.store.loseFirstClaim()
 	backup := cloudswitch.WithHooks(cloudswitch.Hooks{BeforeDeprovision: func(context.Context, cloudswitch.Workspace) error { return nil }})
 	_, err := f.switcher(backup).Switch(ctx, "ws", toHetzner) // journaled with its hook required
 	requireIncomplete(t, err, cloudswitch.StageClaim)
@@ -268,15 +243,14 @@ func TestReconcilerDeletesNothingBeyondItsLimit(t *testing.T) {
 	for i := range 5 {
 		f.aws.AddForInstallation(cloudswitch.DefaultOwner, installation, fmt.Sprintf("gone-%d", i), cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"})
 	}
-	rec := newReconciler(t, f.store, f.providers(), cloudswitch.WithDeleteOrphans(true), cloudswitch.WithGracePeriod(0), cloudswitch.WithDeleteLimit(4))
-	rep, err := rec.Reconcile(ctx)
+	rep, err := f.reconciler(cloudswitch.WithDeleteOrphans(true), cloudswitch.WithGracePeriod(0), cloudswitch.WithDeleteLimit(4)).Reconcile(ctx)
 	require.Error(t, err, "%+v", rep)
 	require.Len(t, rep.Orphans, 5)
 	require.Empty(t, rep.Deleted)
 	require.Contains(t, rep.Withheld, "exceed the limit of 4")
 	require.Len(t, f.aws.Live(), 6)
 
-	rep, err = newReconciler(t, f.store, f.providers(), cloudswitch.WithDeleteOrphans(true), cloudswitch.WithGracePeriod(0), cloudswitch.WithDeleteLimit(5)).Reconcile(ctx)
+	rep, err = f.reconciler(cloudswitch.WithDeleteOrphans(true), cloudswitch.WithGracePeriod(0), cloudswitch.WithDeleteLimit(5)).Reconcile(ctx)
 	require.NoError(t, err)
 	require.Len(t, rep.Deleted, 5)
 	f.requireOnlyRecordedVM("kept")
@@ -286,8 +260,7 @@ func TestTwoInstallationsOnOneCloudNeverTouchEachOthersVMs(t *testing.T) {
 	ctx := t.Context()
 	f := newFixture(t)
 	other := memstore.New()
-	otherSw, err := cloudswitch.New(other, f.providers())
-	require.NoError(t, err)
+	otherSw := newSwitcher(t, other, f.providers())
 	for i := range 3 {
 		id := fmt.Sprintf("theirs-%d", i)
 		_, err := other.Create(ctx, cloudswitch.Workspace{ID: id, Compute: cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"}})
@@ -296,11 +269,11 @@ func TestTwoInstallationsOnOneCloudNeverTouchEachOthersVMs(t *testing.T) {
 		require.NoError(t, err)
 	}
 	f.seed("mine", cloudswitch.AWS, "t3.medium", false)
-	_, err = f.switcher().Switch(ctx, "mine", cloudswitch.Request{})
+	_, err := f.switcher().Switch(ctx, "mine", cloudswitch.Request{})
 	require.NoError(t, err)
 
 	// Same owner (the default), same cloud account, another database.
-	rep, err := newReconciler(t, f.store, f.providers(), cloudswitch.WithDeleteOrphans(true), cloudswitch.WithGracePeriod(0)).Reconcile(ctx)
+	rep, err := f.reconciler(cloudswitch.WithDeleteOrphans(true), cloudswitch.WithGracePeriod(0)).Reconcile(ctx)
 	require.NoError(t, err)
 	require.Empty(t, rep.Orphans, "another installation's VMs were judged")
 	require.Equal(t, 3, rep.Foreign[cloudswitch.AWS])
@@ -380,9 +353,7 @@ func TestAnObserverCannotLiftTheLeaseFromProviderCalls(t *testing.T) {
 	providers := map[string]cloudswitch.Provider{
 		cloudswitch.AWS: deadlineRecorder{f.aws, &missing}, cloudswitch.Hetzner: deadlineRecorder{f.hz, &missing},
 	}
-	sw, err := cloudswitch.New(f.store, providers, cloudswitch.WithObserver(deadlineDropper{}))
-	require.NoError(t, err)
-	_, err = sw.Switch(ctx, "ws", toHetzner)
+	_, err := f.switcherOver(providers, cloudswitch.WithObserver(deadlineDropper{})).Switch(ctx, "ws", toHetzner)
 	require.NoError(t, err)
 	require.Empty(t, missing, "provider calls ran without the lease's deadline")
 }
