@@ -97,13 +97,19 @@ var refusalCodes = map[hcloud.ErrorCode]bool{
 // exist), or a failure internal/transport says the request never left with
 // (a failed dial or DNS lookup, a rejected certificate). A bare status is
 // never one. Like a code, a transport refusal speaks of the SDK's last
-// attempt at the call (see ClientOptions for the SDK's retries).
+// attempt at the call (see ClientOptions for the SDK's retries), and of
+// net/http's last attempt: for a call made with a ctx that
+// transport.Watch returned, no answer is a refusal once more than one
+// request of the call was written (transport.Resent).
 func refusal(ctx context.Context, err error, instance bool) bool {
 	if ctx.Err() != nil {
 		return false
 	}
 	var apiErr hcloud.Error
 	if errors.As(err, &apiErr) {
+		if transport.Resent(ctx) {
+			return false
+		}
 		if apiErr.Code == hcloud.ErrorCodeNotFound {
 			return !instance
 		}
