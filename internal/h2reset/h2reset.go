@@ -243,8 +243,11 @@ func (f *Front) answer(c net.Conn, fr *http2.Framer, id uint32, s *stream) bool 
 	req.Header = s.header
 	req.Host = s.authority
 	req.RemoteAddr = c.RemoteAddr().String()
+	// The matcher reads a copy: it may parse the body.
+	look := req.Clone(req.Context())
+	look.Body = io.NopCloser(bytes.NewReader(s.body.Bytes()))
 	f.mu.Lock()
-	withhold := f.reset != nil && f.reset(req)
+	withhold := f.reset != nil && f.reset(look)
 	var refuse bool
 	var after func()
 	if withhold {

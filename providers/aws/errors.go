@@ -152,7 +152,17 @@ func classOf(ctx context.Context, err error) class { return verdictOf(ctx, err).
 // a refusal. EC2's own codes decide first; an unknown code is classified by
 // its HTTP status and is never a refusal; a status without a code, and
 // every failure without a status, are internal/transport's to classify.
+// EC2's answer speaks of the last request only: for a call made with a ctx
+// that transport.Watch returned, it is no refusal once more than one
+// request of the call was written (transport.Resent).
 func verdictOf(ctx context.Context, err error) verdict {
+	v := codeVerdict(ctx, err)
+	v.refused = v.refused && !transport.Resent(ctx)
+	return v
+}
+
+// codeVerdict is verdictOf before the resent requests are counted.
+func codeVerdict(ctx context.Context, err error) verdict {
 	var ae smithy.APIError
 	hasCode := errors.As(err, &ae) && ae.ErrorCode() != ""
 	if hasCode {
