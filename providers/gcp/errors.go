@@ -214,7 +214,10 @@ func isAlreadyExists(err error) bool {
 // Never a refusal: a 5xx, 408, a 404 naming resource (the instance is gone,
 // which is its own answer), 400 resourceNotReady (an operation is running on
 // the instance: its outcome is not ours to claim), a status without a
-// reason, broken connections, timeouts, the caller's context ending, and
+// reason, an answer to a call watched by transport.Watch that wrote more
+// than one request (net/http sends an HTTP/2 request again when the server
+// resets its stream, and the first attempt may have acted), broken
+// connections, timeouts, the caller's context ending, and
 // every error met after a call was accepted, which callers report through
 // uncertain or an *OperationError instead of fail.
 func refused(ctx context.Context, resource string, err error) bool {
@@ -222,7 +225,7 @@ func refused(ctx context.Context, resource string, err error) bool {
 		return false
 	}
 	if gerr, reasons, ok := apiAnswer(err); ok {
-		return refusedStatus(gerr.Code, resource, gerr.Message, reasons)
+		return refusedStatus(gerr.Code, resource, gerr.Message, reasons) && !transport.Resent(ctx)
 	}
 	var gerr *googleapi.Error
 	if errors.As(err, &gerr) {
