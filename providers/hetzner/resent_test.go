@@ -1,9 +1,16 @@
 package hetzner_test
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -78,5 +85,47 @@ func TestDeprovisionWhoseDeleteWasProcessedIsNeverRefused(t *testing.T) {
 				t.Errorf("Deprovision = %v: a refusal, though the API accepted the delete", err)
 			}
 		})
+	}
+}
+
+// A client passed to New may retry by itself (hcloud-go retries five times
+// by default). A delete the API processed, whose answer was lost as a
+// timeout, and whose retry the API answered rate_limit_exceeded, acted:
+// its error must not be a refusal, whatever client the driver was given.
+func TestDeprovisionThroughARetryingClientIsNeverRefusedAfterTheDeleteActed(t *testing.T) {
+	srv := hetznertest.NewServer(t)
+	target, err := url.Parse(srv.URL())
+	require.NoError(t, err)
+	var lost atomic.Bool
+	rp := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(target) }}
+	rp.ModifyResponse = func(resp *http.Response) error {
+		if resp.Request.Method != http.MethodDelete || !lost.CompareAndSwap(false, true) {
+			return nil
+		}
+		// The delete was processed; its answer is lost as a timeout, and
+		// every retry meets a rate limit.
+		require.NoError(t, srv.Inject(hetznertest.Fault{Op: hetznertest.OpDeleteServer, Times: 10,
+			Status: http.StatusTooManyRequests, Code: string(hcloud.ErrorCodeRateLimitExceeded)}))
+		resp.Body.Close()
+		raw := []byte(`{"error":{"code":"timeout","message":"the request timed out"}}`)
+		resp.StatusCode, resp.Status = http.StatusGatewayTimeout, "504 Gateway Timeout"
+		resp.Body = io.NopCloser(bytes.NewReader(raw))
+		resp.ContentLength = int64(len(raw))
+		resp.Header = http.Header{"Content-Type": {"application/json"}, "Content-Length": {strconv.Itoa(len(raw))}}
+		return nil
+	}
+	front := httptest.NewServer(rp)
+	t.Cleanup(front.Close)
+	retrying := hcloud.NewClient(hcloud.WithEndpoint(front.URL+target.Path), hcloud.WithToken(srv.Token()),
+		hcloud.WithRetryOpts(hcloud.RetryOpts{BackoffFunc: hcloud.ConstantBackoff(time.Millisecond), MaxRetries: 5}),
+		hcloud.WithPollOpts(hcloud.PollOpts{BackoffFunc: hcloud.ConstantBackoff(time.Millisecond)}))
+	d, err := hetzner.New(retrying)
+	require.NoError(t, err)
+	inst := provision(t, d, request("ws-retry"))
+	err = d.Deprovision(t.Context(), inst)
+	require.Error(t, err)
+	require.True(t, lost.Load(), "the delete's answer was not replaced")
+	if errors.Is(err, cloudswitch.ErrRefused) {
+		t.Errorf("Deprovision = %v: a refusal, though the first delete acted", err)
 	}
 }
