@@ -83,7 +83,13 @@ func (d *Driver) create(ctx context.Context, req cloudswitch.ProvisionRequest, o
 	call := transport.Watch(ctx)
 	res, resp, err := d.client.Server.Create(call, opts)
 	if hcloud.IsError(err, hcloud.ErrorCodeUniquenessError) {
-		return d.adopt(ctx, req, opts, mayReplace)
+		inst, err := d.adopt(ctx, req, opts, mayReplace)
+		if transport.Resent(call) {
+			// The name may be taken by the server this call's first
+			// attempt created: nothing adopt meets is a refusal.
+			err = cloudswitch.AfterEffect(err)
+		}
+		return inst, err
 	}
 	if err != nil {
 		return cloudswitch.Instance{}, d.fail(call, "provision: create server "+serverName, false, resp, err)

@@ -129,3 +129,22 @@ func TestDeprovisionThroughARetryingClientIsNeverRefusedAfterTheDeleteActed(t *t
 		t.Errorf("Deprovision = %v: a refusal, though the first delete acted", err)
 	}
 }
+
+// The API created the server, the stream was reset, and the retry was
+// answered uniqueness_error: the name is taken by the server this very
+// call created. Provision then looks the server up; when that lookup is
+// refused, the call still created a server, so it is no refusal.
+func TestProvisionWhoseRetryFindsItsOwnServerIsNeverRefused(t *testing.T) {
+	srv, front, d := behindResets(t)
+	front.ResetOnce(is(http.MethodPost, "/servers"), false, func() {
+		require.NoError(t, srv.Inject(hetznertest.Fault{Op: hetznertest.OpListServers, Times: 1,
+			Status: http.StatusForbidden, Code: string(hcloud.ErrorCodeForbidden)}))
+	})
+	_, err := d.Provision(t.Context(), request("ws-reset"))
+	require.Error(t, err)
+	require.Equal(t, 1, front.Resets(), "the create was not forwarded and reset")
+	require.Len(t, srv.Instances(), 1, "the API did not create the server")
+	if errors.Is(err, cloudswitch.ErrRefused) {
+		t.Errorf("Provision = %v: a refusal, though this call created the server", err)
+	}
+}
