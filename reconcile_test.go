@@ -333,3 +333,31 @@ type orphanRecorder struct {
 func (o *orphanRecorder) OrphanFound(_ context.Context, e cloudswitch.OrphanEvent) {
 	*o.events = append(*o.events, e)
 }
+
+// An orphan's deletion is reported as a deprovision stage, with its retries,
+// as a switch's is: an operator sees every VM the Reconciler destroys, and
+// every attempt.
+func TestReconcileReportsTheStagesAndRetriesOfAnOrphansDeletion(t *testing.T) {
+	ctx := t.Context()
+	w := newRecWorld(t)
+	w.workspace("ws", cloudswitch.AWS)
+	stray := w.aws.Add(cloudswitch.DefaultOwner, "ws", cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"})
+	w.advance(2 * time.Hour)
+	w.aws.FailNext(memprovider.OpDeprovision, 1, memprovider.ErrThrottled)
+	var l eventLog
+	r := newReconciler(t, w.store, w.providers(), cloudswitch.WithGracePeriod(time.Hour), cloudswitch.WithDeleteOrphans(true),
+		cloudswitch.WithResumeOptions(cloudswitch.WithClock(w.clock), cloudswitch.WithObserver(&l),
+			cloudswitch.WithRetryPolicy(cloudswitch.RetryPolicy{InitialInterval: time.Millisecond, MaxInterval: time.Millisecond, MaxAttempts: 3})))
+	rep, err := r.Reconcile(ctx)
+	require.NoError(t, err)
+	require.Len(t, rep.Deleted, 1)
+	want := []string{"stage-start deprovision", "retry deprovision attempt=1", "stage-end deprovision err=false"}
+	require.Len(t, l.lines, len(want), "events: %q", l.lines)
+	for i, line := range l.lines {
+		require.Truef(t, strings.HasPrefix(line, want[i]), "event %d is %q; want %q", i, line, want[i])
+	}
+	require.Len(t, l.stage, 1)
+	if e := l.stage[0]; e.WorkspaceID != "ws" || e.Provider != cloudswitch.AWS || e.InstanceID != stray.ID || e.Attempts != 2 || e.IntentID != "" {
+		t.Errorf("deprovision stage event %+v; want workspace ws, aws/%s, 2 attempts, no intent", e, stray.ID)
+	}
+}

@@ -24,10 +24,12 @@ const OpAPICall Op = "api"
 //
 // A request that cannot get a token in time (its context ended, or it would
 // wait past its deadline) is not sent: RoundTrip returns an error matching
-// cloudswitch.ErrRefused. Drivers do not read that mark through their SDKs,
-// so the Switcher treats such an error as it treats a broken connection —
-// the switch stays journaled for Resume — which is the safe side. name
-// labels the provider in Grants (WithGrants).
+// cloudswitch.ErrRefused. The drivers of this module keep that mark only on
+// a call none of whose requests was sent. They drop it from the error of a
+// call that had sent a request before, that the cloud had accepted (a poll
+// of its wait), or whose context ended: there the Switcher treats it as it
+// treats a broken connection, and the switch stays journaled for Resume.
+// name labels the provider in Grants (WithGrants).
 func LimitTransport(name string, next http.RoundTripper, lim *rate.Limiter, opts ...RateLimitOption) http.RoundTripper {
 	if next == nil {
 		next = http.DefaultTransport

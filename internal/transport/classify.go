@@ -13,7 +13,9 @@ import (
 // Classify returns the Verdict of err, the failure of a call made with ctx
 // that is not an API's error answer (see the package doc). It looks through
 // wrapped errors. A nil err is permanent and not refused; callers classify
-// failures only.
+// failures only. A dial, DNS or certificate failure is a refusal only when
+// no request of the call was written before it: for a ctx that Watch
+// returned, Written must be 0.
 func Classify(ctx context.Context, err error) Verdict {
 	switch {
 	case ctx.Err() != nil:
@@ -21,9 +23,11 @@ func Classify(ctx context.Context, err error) Verdict {
 	case err == nil:
 		return Verdict{}
 	case certificateFailure(err):
-		return Verdict{Refused: true}
+		// A handshake precedes its request, but not the requests of the
+		// call written before it (see Watch).
+		return Verdict{Refused: Written(ctx) == 0}
 	case neverSent(err):
-		return Verdict{Transient: true, Refused: true}
+		return Verdict{Transient: true, Refused: Written(ctx) == 0}
 	case brokenExchange(err):
 		return Verdict{Transient: true}
 	}

@@ -24,6 +24,11 @@
 //     connection never opened, so the request never left. A DNS "no such
 //     host" is kept transient too: a resolver or a split-horizon view can
 //     flap, and the caller's retries are bounded.
+//   - Neither of the two above is a refusal when an earlier request of the
+//     same call was written (see Watch). net/http sends an HTTP/2 request
+//     again when the server resets its stream, and the server may have
+//     processed it first: a dial that fails for the second attempt says
+//     nothing of the first.
 //   - A timeout, a reset or aborted connection, a broken pipe, an EOF, a
 //     closed connection, and any other net.Error (which includes every
 //     *url.Error an http.Client returns): transient, not refused. The
@@ -37,6 +42,10 @@
 //   - 408: transient, not refused;
 //   - every 5xx: transient, not refused;
 //   - every other status: permanent, not refused.
+//
+// An API's own answer that the driver reads as a refusal speaks of the
+// last request only. When Resent says the call wrote more than one, the
+// driver claims no refusal.
 //
 // No bare status is a refusal. A status alone is not the API's documented
 // answer that it did not act, and whatever answered may stand in front of

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/redact"
+	"github.com/cloudswitch/cloudswitch/internal/transport"
 	"github.com/cloudswitch/cloudswitch/ownership"
 )
 
@@ -199,14 +200,17 @@ func fence(inst cloudswitch.Instance, found types.Instance) error {
 // terminate calls TerminateInstances on an instance describe just saw.
 func (d *Driver) terminate(ctx context.Context, client *ec2.Client, region string, inst cloudswitch.Instance) error {
 	op := "TerminateInstances " + inst.ID
-	out, err := client.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{inst.ID}}, d.bound)
+	// Watched: a termination net/http sent twice may have acted the first
+	// time, whatever the second attempt met.
+	call := transport.Watch(ctx)
+	out, err := client.TerminateInstances(call, &ec2.TerminateInstancesInput{InstanceIds: []string{inst.ID}}, d.bound)
 	if err != nil {
-		if classOf(ctx, err) == notFound && ctx.Err() == nil {
+		if classOf(call, err) == notFound && ctx.Err() == nil {
 			// DescribeInstances has just seen it: EC2's answers have not
 			// converged yet.
 			err = fmt.Errorf("aws: %s: not found, though DescribeInstances just saw it: %w: %w", op, cloudswitch.ErrTransient, redact.Error(err))
 		} else {
-			err = classify(ctx, op, err)
+			err = classify(call, op, err)
 		}
 		d.log.LogAttrs(ctx, slog.LevelDebug, "aws: TerminateInstances failed",
 			slog.String("instance", inst.ID), slog.String("region", region), slog.String("error", err.Error()))

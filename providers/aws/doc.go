@@ -108,7 +108,10 @@
 // Nothing else does: a 5xx, a broken connection, a status without an EC2
 // code, an error code the driver does not know, and any error after RunInstances or
 // TerminateInstances was accepted (a failed poll of a wait, which is
-// transient) leave the outcome unknown. A call whose context ended returns
+// transient) leave the outcome unknown. So does any answer to a launch,
+// termination, stop or type change that net/http sent more than once: it
+// sends an HTTP/2 request again when the server resets its stream, and the
+// first attempt may have acted. A call whose context ended returns
 // the context's error. The SDK's error stays reachable with errors.As
 // (smithy.APIError and so on). No error or log line carries a credential,
 // session token, signature or signed request.

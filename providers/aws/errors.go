@@ -108,13 +108,19 @@ var (
 // classify is for calls whose failure means the call itself failed. An
 // error after EC2 accepted a change (a poll of a wait) goes through
 // afterAccepted instead.
+//
+// Only the driver judges a refusal. A cause that matches
+// cloudswitch.ErrRefused by itself (a rate-limiting transport refuses a
+// request it has no token for) keeps that mark only while no request of the
+// call was written (transport.Written) and ctx is alive: a later attempt's
+// refusal says nothing of an earlier one's.
 func classify(ctx context.Context, op string, err error) error {
 	if err == nil {
 		return nil
 	}
 	safe := redact.Error(err)
 	if cerr := ctx.Err(); cerr != nil {
-		return fmt.Errorf("aws: %s: %w: %w", op, cerr, safe)
+		return cloudswitch.AfterEffect(fmt.Errorf("aws: %s: %w: %w", op, cerr, safe))
 	}
 	v := verdictOf(ctx, err)
 	var out error
@@ -126,8 +132,11 @@ func classify(ctx context.Context, op string, err error) error {
 	default:
 		out = fmt.Errorf("aws: %s: %w", op, safe)
 	}
-	if v.refused {
+	switch {
+	case v.refused:
 		out = cloudswitch.Refused(out)
+	case transport.Written(ctx) > 0:
+		out = cloudswitch.AfterEffect(out)
 	}
 	return out
 }
@@ -136,13 +145,14 @@ func classify(ctx context.Context, op string, err error) error {
 // (RunInstances or TerminateInstances answered, and the driver is waiting
 // for the instance): whatever it says, the change may be under way, so it is
 // transient — calling again with the same token or id finds out — and never
-// a refusal. A context that ended stays the context's error.
+// a refusal, whatever err matches. A context that ended stays the context's
+// error.
 func afterAccepted(ctx context.Context, what string, err error) error {
 	safe := redact.Error(err)
 	if cerr := ctx.Err(); cerr != nil {
-		return fmt.Errorf("aws: %s: %w: %w", what, cerr, safe)
+		return cloudswitch.AfterEffect(fmt.Errorf("aws: %s: %w: %w", what, cerr, safe))
 	}
-	return fmt.Errorf("aws: %s (after EC2 accepted the change): %w: %w", what, cloudswitch.ErrTransient, safe)
+	return cloudswitch.AfterEffect(fmt.Errorf("aws: %s (after EC2 accepted the change): %w: %w", what, cloudswitch.ErrTransient, safe))
 }
 
 // classOf returns the class of an error of an EC2 call made with ctx.
@@ -152,7 +162,17 @@ func classOf(ctx context.Context, err error) class { return verdictOf(ctx, err).
 // a refusal. EC2's own codes decide first; an unknown code is classified by
 // its HTTP status and is never a refusal; a status without a code, and
 // every failure without a status, are internal/transport's to classify.
+// EC2's answer speaks of the last request only: for a call made with a ctx
+// that transport.Watch returned, it is no refusal once more than one
+// request of the call was written (transport.Resent).
 func verdictOf(ctx context.Context, err error) verdict {
+	v := codeVerdict(ctx, err)
+	v.refused = v.refused && !transport.Resent(ctx)
+	return v
+}
+
+// codeVerdict is verdictOf before the resent requests are counted.
+func codeVerdict(ctx context.Context, err error) verdict {
 	var ae smithy.APIError
 	hasCode := errors.As(err, &ae) && ae.ErrorCode() != ""
 	if hasCode {

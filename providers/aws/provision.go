@@ -19,6 +19,7 @@ import (
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/redact"
+	"github.com/cloudswitch/cloudswitch/internal/transport"
 	"github.com/cloudswitch/cloudswitch/ownership"
 )
 
@@ -75,7 +76,10 @@ func (d *Driver) Provision(ctx context.Context, req cloudswitch.ProvisionRequest
 	if err != nil {
 		return cloudswitch.Instance{}, err
 	}
-	out, err := client.RunInstances(ctx, d.runInput(req, image), d.bound)
+	// Watched: a launch net/http sent twice may have acted the first time,
+	// whatever the second attempt met.
+	call := transport.Watch(ctx)
+	out, err := client.RunInstances(call, d.runInput(req, image), d.bound)
 	if err != nil {
 		if isCode(err, "IdempotentInstanceTerminated") && ctx.Err() == nil {
 			// EC2 did nothing now, but the token did launch an instance
@@ -87,7 +91,7 @@ func (d *Driver) Provision(ctx context.Context, req cloudswitch.ProvisionRequest
 			// that instance exists, so EC2 did act for this token.
 			err = fmt.Errorf("aws: RunInstances: %w: %w", ErrTokenLaunchedOtherwise, redact.Error(err))
 		} else {
-			err = classify(ctx, "RunInstances", err)
+			err = classify(call, "RunInstances", err)
 		}
 		d.log.LogAttrs(ctx, slog.LevelDebug, "aws: RunInstances failed",
 			slog.String("workspace", req.WorkspaceID), slog.String("region", region), slog.String("error", err.Error()))

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/internal/transport"
 )
 
 var _ cloudswitch.Resizer = (*Driver)(nil)
@@ -63,8 +64,9 @@ func (d *Driver) Resize(ctx context.Context, inst cloudswitch.Instance, instance
 		if current == instanceType {
 			return d.finishResize(ctx, client, region, id, state == types.InstanceStateNamePending)
 		}
-		if _, err := client.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{id}}, d.bound); err != nil {
-			return cloudswitch.Instance{}, classify(ctx, "StopInstances "+id, err)
+		call := transport.Watch(ctx)
+		if _, err := client.StopInstances(call, &ec2.StopInstancesInput{InstanceIds: []string{id}}, d.bound); err != nil {
+			return cloudswitch.Instance{}, classify(call, "StopInstances "+id, err)
 		}
 		d.log.LogAttrs(ctx, slog.LevelDebug, "aws: resize: instance stopping", slog.String("instance", id), slog.String("to", instanceType))
 		fallthrough
@@ -75,12 +77,13 @@ func (d *Driver) Resize(ctx context.Context, inst cloudswitch.Instance, instance
 	}
 	// Stopped, by this call or an earlier one.
 	if current != instanceType {
-		_, err := client.ModifyInstanceAttribute(ctx, &ec2.ModifyInstanceAttributeInput{
+		call := transport.Watch(ctx)
+		_, err := client.ModifyInstanceAttribute(call, &ec2.ModifyInstanceAttributeInput{
 			InstanceId:   awssdk.String(id),
 			InstanceType: &types.AttributeValue{Value: awssdk.String(instanceType)},
 		}, d.bound)
 		if err != nil {
-			err = classify(ctx, "ModifyInstanceAttribute "+id, err)
+			err = classify(call, "ModifyInstanceAttribute "+id, err)
 			if !errors.Is(err, cloudswitch.ErrRefused) {
 				return cloudswitch.Instance{}, afterAccepted(ctx, "resize "+id, err)
 			}

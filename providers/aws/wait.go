@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/cloudswitch/cloudswitch"
 )
 
 // ErrLaunchFailed: the instance RunInstances launched for the request's
@@ -140,7 +142,7 @@ func (d *Driver) waitError(ctx context.Context, byCtx bool, what string, err err
 	case byCtx && !isAPIError(err):
 		// The waiter stops polling when the time left is shorter than a
 		// poll interval, just before the context's deadline.
-		return fmt.Errorf("aws: %s: %w: %w", what, context.DeadlineExceeded, err)
+		return cloudswitch.AfterEffect(fmt.Errorf("aws: %s: %w: %w", what, context.DeadlineExceeded, err))
 	default:
 		return afterAccepted(ctx, what, err)
 	}

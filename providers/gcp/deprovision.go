@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/internal/transport"
 )
 
 // Deprovision deletes the instance inst names (inst.ID in zone inst.Region)
@@ -72,14 +73,17 @@ func (d *Driver) Deprovision(ctx context.Context, inst cloudswitch.Instance) err
 	}
 	rid := DeleteRequestID(zone, name, got.GetId())
 	for hop := 0; ; hop++ {
-		op, err := d.instances.Delete(ctx, &computepb.DeleteInstanceRequest{
+		// Watched: a delete net/http sent twice may have acted the first
+		// time, whatever the second attempt met.
+		call := transport.Watch(ctx)
+		op, err := d.instances.Delete(call, &computepb.DeleteInstanceRequest{
 			Project: d.project, Zone: zone, Instance: name, RequestId: proto.String(rid),
 		}, noRetry)
 		if err != nil {
-			if classify(ctx, target, err) == notFound {
+			if classify(call, target, err) == notFound {
 				return d.confirmGone(ctx, zone, name, target, err)
 			}
-			return fail(ctx, "instances.delete "+target, target, err)
+			return fail(call, "instances.delete "+target, target, err)
 		}
 		answer := op.Proto()
 		if answer.GetStatus() == computepb.Operation_DONE && operationError("delete", target, answer) != nil && hop < maxDeleteRetries {

@@ -82,7 +82,10 @@
 // is a refusal: not a 5xx, a timeout or a broken connection, and nothing
 // met once an insert or a delete has been accepted — an error while
 // waiting for it is transient (calling again settles it), a failed
-// operation an *OperationError. The client's own retries are turned off on every call: by
+// operation an *OperationError. Nor is any answer to an insert, a delete
+// or a resize step that net/http sent more than once: it sends an HTTP/2
+// request again when the server resets its stream, and the first attempt
+// may have acted. The client's own retries are turned off on every call: by
 // default Get retries 503 and 504 for up to 10 minutes and then reports
 // only "context deadline exceeded". Errors and log lines never carry
 // credentials. The driver logs nothing unless given WithLogger.

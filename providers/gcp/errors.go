@@ -214,7 +214,10 @@ func isAlreadyExists(err error) bool {
 // Never a refusal: a 5xx, 408, a 404 naming resource (the instance is gone,
 // which is its own answer), 400 resourceNotReady (an operation is running on
 // the instance: its outcome is not ours to claim), a status without a
-// reason, broken connections, timeouts, the caller's context ending, and
+// reason, an answer to a call watched by transport.Watch that wrote more
+// than one request (net/http sends an HTTP/2 request again when the server
+// resets its stream, and the first attempt may have acted), broken
+// connections, timeouts, the caller's context ending, and
 // every error met after a call was accepted, which callers report through
 // uncertain or an *OperationError instead of fail.
 func refused(ctx context.Context, resource string, err error) bool {
@@ -222,7 +225,7 @@ func refused(ctx context.Context, resource string, err error) bool {
 		return false
 	}
 	if gerr, reasons, ok := apiAnswer(err); ok {
-		return refusedStatus(gerr.Code, resource, gerr.Message, reasons)
+		return refusedStatus(gerr.Code, resource, gerr.Message, reasons) && !transport.Resent(ctx)
 	}
 	var gerr *googleapi.Error
 	if errors.As(err, &gerr) {
@@ -252,6 +255,12 @@ func refusedStatus(status int, resource, message string, reasons []string) bool 
 // exist, and cloudswitch.ErrRefused when Compute Engine answered that it did
 // not act (see refused); errors.Is and errors.As still reach the cause. The
 // message never carries a credential.
+//
+// Only the driver judges a refusal. A cause that matches
+// cloudswitch.ErrRefused by itself (a rate-limiting transport refuses a
+// request it has no token for) keeps that mark only while no request of the
+// call was written (transport.Written) and ctx is alive: a later attempt's
+// refusal says nothing of an earlier one's.
 func fail(ctx context.Context, call, resource string, err error) error {
 	if refused(ctx, resource, err) {
 		if classify(ctx, resource, err) == transient {
@@ -259,12 +268,23 @@ func fail(ctx context.Context, call, resource string, err error) error {
 		}
 		return scrub(fmt.Errorf("gcp: %s: %w: %w", call, cloudswitch.ErrRefused, err))
 	}
-	return failUnrefused(ctx, call, resource, err)
+	out := classified(ctx, call, resource, err)
+	if transport.Written(ctx) > 0 || ctx.Err() != nil {
+		return cloudswitch.AfterEffect(out)
+	}
+	return out
 }
 
 // failUnrefused is fail without the refusal: for a call made after an
 // earlier one took effect, whose refusal cannot mean that nothing changed.
+// It never matches cloudswitch.ErrRefused, whatever err matches.
 func failUnrefused(ctx context.Context, call, resource string, err error) error {
+	return cloudswitch.AfterEffect(classified(ctx, call, resource, err))
+}
+
+// classified wraps err as its class says (see fail), with no refusal of
+// its own.
+func classified(ctx context.Context, call, resource string, err error) error {
 	switch classify(ctx, resource, err) {
 	case cancelled:
 		if cause := ctx.Err(); !errors.Is(err, cause) {
@@ -282,15 +302,16 @@ func failUnrefused(ctx context.Context, call, resource string, err error) error 
 // unknown — polling its operation failed, or reading the instance it
 // created —: transient (calling again settles it), or the context's error
 // when ctx ended. Never permanent: a permanent error would claim nothing
-// happened.
+// happened. Never a refusal either, whatever err matches: a poll a
+// rate-limiting transport refused says nothing of the call it waits for.
 func uncertain(ctx context.Context, call string, err error) error {
 	if cause := ctx.Err(); cause != nil {
 		if errors.Is(err, cause) {
-			return scrub(fmt.Errorf("gcp: %s: %w", call, err))
+			return scrub(cloudswitch.AfterEffect(fmt.Errorf("gcp: %s: %w", call, err)))
 		}
-		return scrub(fmt.Errorf("gcp: %s: %w: %w", call, cause, err))
+		return scrub(cloudswitch.AfterEffect(fmt.Errorf("gcp: %s: %w: %w", call, cause, err)))
 	}
-	return scrub(fmt.Errorf("gcp: %s: %w: %w", call, cloudswitch.ErrTransient, err))
+	return scrub(cloudswitch.AfterEffect(fmt.Errorf("gcp: %s: %w: %w", call, cloudswitch.ErrTransient, err)))
 }
 
 // scrub hides anything that looks like a credential in err's message (an

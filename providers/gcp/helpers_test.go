@@ -69,9 +69,22 @@ func newEnv(t testing.TB, srvOpts []gcptest.Option, opts ...gcp.Option) *env {
 
 // newDriver returns a driver of project at url whose clients send secret.
 func newDriver(t testing.TB, url, project, secret string, opts ...gcp.Option) *gcp.Driver {
+	t.Helper()
+	return newDriverFrom(t, clientOptions(t, url, secret), project, opts...)
+}
+
+// newDriverVia returns a driver of project at url whose clients send their
+// requests with client.
+func newDriverVia(t testing.TB, url string, client *http.Client, project string, opts ...gcp.Option) *gcp.Driver {
+	t.Helper()
+	return newDriverFrom(t, []option.ClientOption{option.WithEndpoint(url), option.WithoutAuthentication(), option.WithHTTPClient(client)}, project, opts...)
+}
+
+// newDriverFrom returns a driver of project whose clients are made with
+// copts.
+func newDriverFrom(t testing.TB, copts []option.ClientOption, project string, opts ...gcp.Option) *gcp.Driver {
 	ctx := t.Context()
 	t.Helper()
-	copts := clientOptions(t, url, secret)
 	instances, err := compute.NewInstancesRESTClient(ctx, copts...)
 	require.NoError(t, err)
 	operations, err := compute.NewZoneOperationsRESTClient(ctx, copts...)

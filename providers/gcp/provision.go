@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/internal/transport"
 	"github.com/cloudswitch/cloudswitch/ownership"
 )
 
@@ -223,7 +224,10 @@ func (d *Driver) Provision(ctx context.Context, req cloudswitch.ProvisionRequest
 	}
 	log := d.cfg.log.With("zone", p.zone, "instance", p.name)
 	accepted := false // the insert may have created the instance
-	op, err := d.instances.Insert(ctx, &computepb.InsertInstanceRequest{
+	// Watched: an insert net/http sent twice may have acted the first time,
+	// whatever the second attempt met.
+	call := transport.Watch(ctx)
+	op, err := d.instances.Insert(call, &computepb.InsertInstanceRequest{
 		Project: d.project, Zone: p.zone, RequestId: proto.String(p.requestID), InstanceResource: p.resource,
 	}, noRetry)
 	switch {
@@ -243,7 +247,7 @@ func (d *Driver) Provision(ctx context.Context, req cloudswitch.ProvisionRequest
 	case isAlreadyExists(err):
 		log.DebugContext(ctx, "gcp: the instance name is taken; reading its labels")
 	default:
-		return cloudswitch.Instance{}, fail(ctx, "instances.insert "+p.path, "", err)
+		return cloudswitch.Instance{}, fail(call, "instances.insert "+p.path, "", err)
 	}
 	return d.adopt(ctx, p, req, accepted)
 }

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/internal/transport"
 )
 
 var _ cloudswitch.Resizer = (*Driver)(nil)
@@ -75,7 +76,7 @@ func (d *Driver) Resize(ctx context.Context, inst cloudswitch.Instance, instance
 		}
 		return err
 	}
-	failed := func(call string, err error) error {
+	failed := func(ctx context.Context, call string, err error) error {
 		if acted {
 			return afterEffect(failUnrefused(ctx, call, target, err))
 		}
@@ -90,7 +91,7 @@ func (d *Driver) Resize(ctx context.Context, inst cloudswitch.Instance, instance
 				return cloudswitch.Instance{}, cerr
 			}
 		}
-		return cloudswitch.Instance{}, failed("instances.get "+target, err)
+		return cloudswitch.Instance{}, failed(ctx, "instances.get "+target, err)
 	}
 	if err := fence(target, inst, got); err != nil {
 		return cloudswitch.Instance{}, err
@@ -110,7 +111,7 @@ func (d *Driver) Resize(ctx context.Context, inst cloudswitch.Instance, instance
 		status, current := got.GetStatus(), path.Base(got.GetMachineType())
 		var (
 			step string
-			call func(rid string) (*compute.Operation, error)
+			call func(ctx context.Context, rid string) (*compute.Operation, error)
 		)
 		switch {
 		case current == want && healthOf(status) == healthy:
@@ -127,12 +128,12 @@ func (d *Driver) Resize(ctx context.Context, inst cloudswitch.Instance, instance
 			return cloudswitch.Instance{}, fmt.Errorf("gcp: resize %s: the instance is %s; call again once it has settled: %w", target, status, cloudswitch.ErrTransient)
 		case status != statusTerminated && status != statusStopped:
 			step = "stop"
-			call = func(rid string) (*compute.Operation, error) {
+			call = func(ctx context.Context, rid string) (*compute.Operation, error) {
 				return d.instances.Stop(ctx, &computepb.StopInstanceRequest{Project: d.project, Zone: zone, Instance: name, RequestId: proto.String(rid)}, noRetry)
 			}
 		case current != want:
 			step = "setMachineType"
-			call = func(rid string) (*compute.Operation, error) {
+			call = func(ctx context.Context, rid string) (*compute.Operation, error) {
 				return d.instances.SetMachineType(ctx, &computepb.SetMachineTypeInstanceRequest{
 					Project: d.project, Zone: zone, Instance: name, RequestId: proto.String(rid),
 					InstancesSetMachineTypeRequestResource: &computepb.InstancesSetMachineTypeRequest{MachineType: proto.String("zones/" + zone + "/machineTypes/" + want)},
@@ -140,14 +141,16 @@ func (d *Driver) Resize(ctx context.Context, inst cloudswitch.Instance, instance
 			}
 		default:
 			step = "start"
-			call = func(rid string) (*compute.Operation, error) {
+			call = func(ctx context.Context, rid string) (*compute.Operation, error) {
 				return d.instances.Start(ctx, &computepb.StartInstanceRequest{Project: d.project, Zone: zone, Instance: name, RequestId: proto.String(rid)}, noRetry)
 			}
 		}
 		rid := uuid.NewSHA1(resizeRequestIDSpace, []byte(zone+"/"+name+"/"+step+"/"+want+"/"+got.GetLastStartTimestamp()+"/"+got.GetLastStopTimestamp())).String()
-		op, err := call(rid)
+		// Watched: a step net/http sent twice may have acted the first time.
+		watched := transport.Watch(ctx)
+		op, err := call(watched, rid)
 		if err != nil {
-			return cloudswitch.Instance{}, failed("instances."+step+" "+target, err)
+			return cloudswitch.Instance{}, failed(watched, "instances."+step+" "+target, err)
 		}
 		acted = true
 		log.DebugContext(ctx, "gcp: resize step accepted", "step", step, "operation", op.Name())

@@ -10,6 +10,7 @@ import (
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 
 	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/internal/transport"
 	"github.com/cloudswitch/cloudswitch/ownership"
 )
 
@@ -68,15 +69,19 @@ const lockWaits = 3
 // server with these credentials, so a not_found is trusted as gone.
 func (d *Driver) destroy(ctx context.Context, id int64) error {
 	op := fmt.Sprintf("deprovision: delete server %d", id)
-	res, resp, err := d.client.Server.DeleteWithResult(ctx, &hcloud.Server{ID: id})
+	// Each delete is watched: one net/http sent twice may have acted the
+	// first time.
+	call := transport.Watch(ctx)
+	res, resp, err := d.client.Server.DeleteWithResult(call, &hcloud.Server{ID: id})
 	for waits := 0; hcloud.IsError(err, hcloud.ErrorCodeLocked) && waits < lockWaits && ctx.Err() == nil; waits++ {
 		if waitErr := d.waitForRunningActions(ctx, id); waitErr != nil {
 			return waitErr
 		}
-		res, resp, err = d.client.Server.DeleteWithResult(ctx, &hcloud.Server{ID: id})
+		call = transport.Watch(ctx)
+		res, resp, err = d.client.Server.DeleteWithResult(call, &hcloud.Server{ID: id})
 	}
 	if err != nil {
-		return d.fail(ctx, op, true, resp, err)
+		return d.fail(call, op, true, resp, err)
 	}
 	if res.Action == nil {
 		return nil

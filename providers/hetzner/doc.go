@@ -159,7 +159,10 @@
 // refusal: not a 5xx or an unknown code, not locked or conflict, not a bare
 // status from something in front of the API, not a broken connection, and
 // never an error after the API accepted a create or a delete (a failed or
-// unfinished action while waiting). A context that ends yields the
+// unfinished action while waiting), and never an answer to a create, a
+// delete or an action that net/http sent more than once (it sends an
+// HTTP/2 request again when the server resets its stream, and the first
+// attempt may have acted). A context that ends yields the
 // context's error. When an accepted call's outcome is unknown the error is
 // transient: calling again settles it. errors.As reaches the hcloud.Error
 // under every error.

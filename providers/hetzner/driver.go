@@ -67,10 +67,13 @@ func ClientOptions() []hcloud.ClientOption {
 	}
 }
 
-// New returns a driver that uses client. The client must make no retries
-// of its own (see ClientOptions): the driver marks an error a refusal from
-// the answer it sees, which is the last attempt's. It fails on a nil client, on an option that
-// does not hold, and on WithClientOptions, which only NewFromToken takes.
+// New returns a driver that uses client. The client should make no retries
+// of its own (see ClientOptions): the Switcher's retry policy is meant to
+// be the only one. A client that does retry costs no guarantee: the driver
+// counts the requests each create, delete or action call writes (see
+// internal/transport's Watch), and an answer to a call written more than
+// once is no refusal. It fails on a nil client, on an option that does not
+// hold, and on WithClientOptions, which only NewFromToken takes.
 func New(client *hcloud.Client, opts ...Option) (*Driver, error) {
 	if client == nil {
 		return nil, errors.New("hetzner: New: nil client")

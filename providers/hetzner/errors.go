@@ -97,13 +97,19 @@ var refusalCodes = map[hcloud.ErrorCode]bool{
 // exist), or a failure internal/transport says the request never left with
 // (a failed dial or DNS lookup, a rejected certificate). A bare status is
 // never one. Like a code, a transport refusal speaks of the SDK's last
-// attempt at the call (see ClientOptions for the SDK's retries).
+// attempt at the call (see ClientOptions for the SDK's retries), and of
+// net/http's last attempt: for a call made with a ctx that
+// transport.Watch returned, no answer is a refusal once more than one
+// request of the call was written (transport.Resent).
 func refusal(ctx context.Context, err error, instance bool) bool {
 	if ctx.Err() != nil {
 		return false
 	}
 	var apiErr hcloud.Error
 	if errors.As(err, &apiErr) {
+		if transport.Resent(ctx) {
+			return false
+		}
 		if apiErr.Code == hcloud.ErrorCodeNotFound {
 			return !instance
 		}
@@ -191,6 +197,12 @@ func classOf(v transport.Verdict) class {
 // not a missing instance), the context's error when ctx ended; and
 // errors.As still reaches the hcloud error. The message never carries the
 // API token.
+//
+// Only the driver judges a refusal. A cause that matches
+// cloudswitch.ErrRefused by itself (a rate-limiting transport refuses a
+// request it has no token for) keeps that mark only while no request of the
+// call was written (transport.Written): a later attempt's refusal says
+// nothing of an earlier one's.
 func (d *Driver) fail(ctx context.Context, op string, instance bool, resp *hcloud.Response, err error) error {
 	c := classify(ctx, resp, err)
 	if c == cancelled {
@@ -198,6 +210,8 @@ func (d *Driver) fail(ctx context.Context, op string, instance bool, resp *hclou
 	}
 	if refusal(ctx, err, instance) {
 		err = cloudswitch.Refused(err)
+	} else if transport.Written(ctx) > 0 {
+		err = cloudswitch.AfterEffect(err)
 	}
 	switch c {
 	case transient:
@@ -211,23 +225,25 @@ func (d *Driver) fail(ctx context.Context, op string, instance bool, resp *hclou
 }
 
 // cancelled wraps err, which op failed with after ctx ended, so that it
-// matches the context's error.
+// matches the context's error and is never a refusal, whatever err matches.
 func (d *Driver) cancelled(ctx context.Context, op string, err error) error {
 	if cause := ctx.Err(); !errors.Is(err, cause) {
-		return d.scrub(fmt.Errorf("hetzner: %s: %w: %w", op, cause, err))
+		return d.scrub(cloudswitch.AfterEffect(fmt.Errorf("hetzner: %s: %w: %w", op, cause, err)))
 	}
-	return d.scrub(fmt.Errorf("hetzner: %s: %w", op, err))
+	return d.scrub(cloudswitch.AfterEffect(fmt.Errorf("hetzner: %s: %w", op, err)))
 }
 
 // uncertain wraps an error that leaves the outcome of an accepted call
 // unknown — waiting for its action failed —: transient (calling again
 // settles it), or the context's error when ctx ended. Never permanent: a
-// permanent error would claim nothing happened.
+// permanent error would claim nothing happened. Never a refusal either,
+// whatever err matches: a poll a rate-limiting transport refused says
+// nothing of the call it waits for.
 func (d *Driver) uncertain(ctx context.Context, op string, err error) error {
 	if ctx.Err() != nil {
 		return d.cancelled(ctx, op, err)
 	}
-	return d.scrub(fmt.Errorf("hetzner: %s: %w: %w", op, cloudswitch.ErrTransient, err))
+	return d.scrub(cloudswitch.AfterEffect(fmt.Errorf("hetzner: %s: %w: %w", op, cloudswitch.ErrTransient, err)))
 }
 
 // scrub hides the API token, and anything else that looks like a

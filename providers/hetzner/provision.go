@@ -11,6 +11,7 @@ import (
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 
 	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/internal/transport"
 	"github.com/cloudswitch/cloudswitch/ownership"
 )
 
@@ -78,12 +79,20 @@ func (d *Driver) Provision(ctx context.Context, req cloudswitch.ProvisionRequest
 // replacement of a server of the token whose creation failed.
 func (d *Driver) create(ctx context.Context, req cloudswitch.ProvisionRequest, opts hcloud.ServerCreateOpts, mayReplace bool) (cloudswitch.Instance, error) {
 	serverName, location := opts.Name, opts.Location.Name
-	res, resp, err := d.client.Server.Create(ctx, opts)
+	// Watched: a create net/http sent twice may have acted the first time.
+	call := transport.Watch(ctx)
+	res, resp, err := d.client.Server.Create(call, opts)
 	if hcloud.IsError(err, hcloud.ErrorCodeUniquenessError) {
-		return d.adopt(ctx, req, opts, mayReplace)
+		inst, err := d.adopt(ctx, req, opts, mayReplace)
+		if transport.Resent(call) {
+			// The name may be taken by the server this call's first
+			// attempt created: nothing adopt meets is a refusal.
+			err = cloudswitch.AfterEffect(err)
+		}
+		return inst, err
 	}
 	if err != nil {
-		return cloudswitch.Instance{}, d.fail(ctx, "provision: create server "+serverName, false, resp, err)
+		return cloudswitch.Instance{}, d.fail(call, "provision: create server "+serverName, false, resp, err)
 	}
 	d.log.LogAttrs(ctx, slog.LevelDebug, "hetzner: server created",
 		slog.Int64("server", res.Server.ID), slog.String("name", serverName), slog.String("workspace", req.WorkspaceID))

@@ -11,6 +11,7 @@ import (
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 
 	"github.com/cloudswitch/cloudswitch"
+	"github.com/cloudswitch/cloudswitch/internal/transport"
 )
 
 var _ cloudswitch.Resizer = (*Driver)(nil)
@@ -90,9 +91,10 @@ func (d *Driver) resize(ctx context.Context, srv *hcloud.Server, inst cloudswitc
 			return cloudswitch.Instance{}, err
 		}
 		op := fmt.Sprintf("resize: change the type of server %d to %s", id, instanceType)
-		action, resp, err := d.client.Server.ChangeType(ctx, srv, hcloud.ServerChangeTypeOpts{ServerType: &hcloud.ServerType{Name: instanceType}})
+		call := transport.Watch(ctx)
+		action, resp, err := d.client.Server.ChangeType(call, srv, hcloud.ServerChangeTypeOpts{ServerType: &hcloud.ServerType{Name: instanceType}})
 		if err != nil {
-			failed := d.fail(ctx, op, false, resp, err)
+			failed := d.fail(call, op, false, resp, err)
 			if !errors.Is(failed, cloudswitch.ErrRefused) {
 				return cloudswitch.Instance{}, failed
 			}
@@ -145,7 +147,9 @@ func (d *Driver) stop(ctx context.Context, srv *hcloud.Server) error {
 	if srv.Status == hcloud.ServerStatusOff {
 		return nil
 	}
-	if err := d.act(ctx, op+": shut down", func() (*hcloud.Action, *hcloud.Response, error) { return d.client.Server.Shutdown(ctx, srv) }); err != nil {
+	if err := d.act(ctx, op+": shut down", func(ctx context.Context) (*hcloud.Action, *hcloud.Response, error) {
+		return d.client.Server.Shutdown(ctx, srv)
+	}); err != nil {
 		return err
 	}
 	deadline := time.Now().Add(shutdownGrace)
@@ -166,7 +170,9 @@ func (d *Driver) stop(ctx context.Context, srv *hcloud.Server) error {
 		case <-time.After(shutdownPoll):
 		}
 	}
-	return d.notRefusal(ctx, op, d.act(ctx, op+": power off", func() (*hcloud.Action, *hcloud.Response, error) { return d.client.Server.Poweroff(ctx, srv) }))
+	return d.notRefusal(ctx, op, d.act(ctx, op+": power off", func(ctx context.Context) (*hcloud.Action, *hcloud.Response, error) {
+		return d.client.Server.Poweroff(ctx, srv)
+	}))
 }
 
 // start powers the server on and waits for it. Its errors are never
@@ -180,7 +186,9 @@ func (d *Driver) start(ctx context.Context, srv *hcloud.Server) error {
 	if cur != nil && cur.Status == hcloud.ServerStatusRunning {
 		return nil
 	}
-	return d.notRefusal(ctx, op, d.act(ctx, op, func() (*hcloud.Action, *hcloud.Response, error) { return d.client.Server.Poweron(ctx, srv) }))
+	return d.notRefusal(ctx, op, d.act(ctx, op, func(ctx context.Context) (*hcloud.Action, *hcloud.Response, error) {
+		return d.client.Server.Poweron(ctx, srv)
+	}))
 }
 
 // notRefusal keeps err transient when it was, but makes sure it is not a
@@ -198,11 +206,13 @@ func (d *Driver) notRefusal(ctx context.Context, op string, err error) error {
 	return d.scrub(fmt.Errorf("hetzner: %s: %v", op, err))
 }
 
-// act starts an action and waits for it.
-func (d *Driver) act(ctx context.Context, op string, call func() (*hcloud.Action, *hcloud.Response, error)) error {
-	action, resp, err := call()
+// act starts an action, with a context watched as one call (see
+// transport.Watch), and waits for it.
+func (d *Driver) act(ctx context.Context, op string, start func(context.Context) (*hcloud.Action, *hcloud.Response, error)) error {
+	call := transport.Watch(ctx)
+	action, resp, err := start(call)
 	if err != nil {
-		return d.fail(ctx, op, false, resp, err)
+		return d.fail(call, op, false, resp, err)
 	}
 	if err := d.client.Action.WaitFor(ctx, action); err != nil {
 		return d.uncertain(ctx, op, err)
