@@ -1,6 +1,7 @@
 package gcp
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"time"
@@ -69,25 +70,11 @@ func healthOf(status string) health {
 // both.
 func instanceOf(i *computepb.Instance) (cloudswitch.Instance, error) {
 	inst := cloudswitch.Instance{Provider: cloudswitch.GCP, ID: i.GetName(), Region: path.Base(i.GetZone())}
-	labels := i.GetLabels()
-	for _, l := range []struct {
-		key string
-		to  *string
-	}{
-		{ownership.WorkspaceKey, &inst.WorkspaceID},
-		{ownership.TokenKey, &inst.Token},
-		{ownership.InstallationKey, &inst.Installation},
-	} {
-		v, ok := labels[l.key]
-		if !ok {
-			continue
-		}
-		decoded, err := ownership.DecodeLabel(v)
-		if err != nil {
-			return cloudswitch.Instance{}, &unreadableField{instance: inst.ID, zone: inst.Region, field: "label " + l.key, label: true, err: err}
-		}
-		*l.to = decoded
+	labels, err := ownership.DecodeLabels(i.GetLabels())
+	if le := (*ownership.LabelError)(nil); errors.As(err, &le) {
+		return cloudswitch.Instance{}, &unreadableField{instance: inst.ID, zone: inst.Region, field: "label " + le.Key, label: true, err: le.Err}
 	}
+	inst.WorkspaceID, inst.Token, inst.Installation = labels.Workspace, labels.Token, labels.Installation
 	if mt := i.GetMachineType(); mt != "" {
 		inst.InstanceType = path.Base(mt)
 	}

@@ -126,17 +126,9 @@ func instanceOf(s *hcloud.Server) (inst cloudswitch.Instance, decoded bool) {
 		inst.Region = s.Location.Name
 	}
 	inst.InstanceType, inst.Image = machineOf(s)
-	decoded = true
-	for key, field := range map[string]*string{
-		ownership.WorkspaceKey: &inst.WorkspaceID, ownership.TokenKey: &inst.Token, ownership.InstallationKey: &inst.Installation,
-	} {
-		raw := s.Labels[key]
-		v, err := ownership.DecodeLabel(raw)
-		if err != nil {
-			v, decoded = raw, false
-		}
-		*field = v
-	}
+	labels, err := ownership.DecodeLabels(s.Labels)
+	inst.WorkspaceID, inst.Token, inst.Installation = labels.Workspace, labels.Token, labels.Installation
+	decoded = err == nil
 	return inst, decoded
 }
 

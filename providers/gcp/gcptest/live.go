@@ -9,12 +9,10 @@ import (
 // instance: its name as id, zone, machine type and source image, and the
 // workspace, token and installation its ownership labels encode.
 func (i Instance) CloudswitchInstance() cloudswitch.Instance {
-	workspace, _ := ownership.DecodeLabel(i.Labels[ownership.WorkspaceKey])
-	token, _ := ownership.DecodeLabel(i.Labels[ownership.TokenKey])
-	installation, _ := ownership.DecodeLabel(i.Labels[ownership.InstallationKey])
+	l, _ := ownership.DecodeLabels(i.Labels) // a label that does not decode stays raw
 	return cloudswitch.Instance{
 		Provider: cloudswitch.GCP, ID: i.Name, Region: i.Zone,
-		WorkspaceID: workspace, Token: token, Installation: installation,
+		WorkspaceID: l.Workspace, Token: l.Token, Installation: l.Installation,
 		InstanceType: i.MachineType, Image: i.SourceImage, CreatedAt: i.Created,
 	}
 }

@@ -11,12 +11,10 @@ import (
 // server: its id in decimal, location, server type and image, and the
 // workspace, token and installation its ownership labels encode.
 func (i Instance) CloudswitchInstance() cloudswitch.Instance {
-	workspace, _ := ownership.DecodeLabel(i.Labels[ownership.WorkspaceKey])
-	token, _ := ownership.DecodeLabel(i.Labels[ownership.TokenKey])
-	installation, _ := ownership.DecodeLabel(i.Labels[ownership.InstallationKey])
+	l, _ := ownership.DecodeLabels(i.Labels) // a label that does not decode stays raw
 	return cloudswitch.Instance{
 		Provider: cloudswitch.Hetzner, ID: strconv.FormatInt(i.ID, 10), Region: i.Location,
-		WorkspaceID: workspace, Token: token, Installation: installation,
+		WorkspaceID: l.Workspace, Token: l.Token, Installation: l.Installation,
 		InstanceType: i.Type, Image: i.Image, CreatedAt: i.Created,
 	}
 }
