@@ -104,7 +104,11 @@ func (req ProvisionRequest) Check(provider string) error {
 // returned before it acted (authorization, validation, quota, throttling) is
 // a refusal and matches ErrRefused; every other error leaves the outcome of
 // the call unknown, and the Switcher keeps the switch journaled rather than
-// claim that nothing changed. Errors never carry credentials.
+// claim that nothing changed. A refusal speaks of the whole call: when the
+// call sent more than one request (an SDK retry, an HTTP/2 request the
+// client sent again), an earlier one may have acted, and no answer of the
+// call is a refusal. An error met after the cloud accepted the call is
+// never one either (see AfterEffect). Errors never carry credentials.
 type Provider interface {
 	// Provision creates the VM described by req, tagged with req.Owner,
 	// req.Installation, req.WorkspaceID and req.Token, or returns the live
