@@ -159,36 +159,10 @@ func (s *gatedStore) Update(ctx context.Context, next cloudswitch.Workspace) (cl
 }
 
 func (s *gatedStore) Pending(ctx context.Context) iter.Seq2[cloudswitch.Workspace, error] {
-	return func(yield func(cloudswitch.Workspace, error) bool) {
+	return gatedListing(ctx, s.w, s.w.cfg.StoreOutside, func() decision {
 		_, d := s.enter(ctx, "pending", "", "")
-		if d.kind == crashed || d.kind == failBefore {
-			yield(cloudswitch.Workspace{}, d.err)
-			return
-		}
-		var all []cloudswitch.Workspace
-		var ierr error
-		s.w.run(ctx, s.w.cfg.StoreOutside, func(ctx context.Context) {
-			for ws, err := range s.w.store.Pending(ctx) {
-				if err != nil {
-					ierr = err
-					return
-				}
-				all = append(all, ws)
-			}
-		})
-		for i, ws := range all {
-			if d.kind == truncate && i == d.n {
-				yield(cloudswitch.Workspace{}, d.err)
-				return
-			}
-			if !yield(ws, nil) {
-				return
-			}
-		}
-		if ierr != nil {
-			yield(cloudswitch.Workspace{}, ierr)
-		}
-	}
+		return d
+	}, s.w.store.Pending)
 }
 
 // deleteIfer is a store that deletes with compare-and-swap
@@ -330,34 +304,49 @@ func (p *gatedProvider) Deprovision(ctx context.Context, inst cloudswitch.Instan
 }
 
 func (p *gatedProvider) Instances(ctx context.Context, owner string) iter.Seq2[cloudswitch.Instance, error] {
-	return func(yield func(cloudswitch.Instance, error) bool) {
+	return gatedListing(ctx, p.w, p.cloud.Outside, func() decision {
 		_, d := p.enter(ctx, "list", "", "", "")
+		return d
+	}, func(ctx context.Context) iter.Seq2[cloudswitch.Instance, error] {
+		return p.cloud.Provider.Instances(ctx, owner)
+	})
+}
+
+// gatedListing is a listing behind a gate: enter decides, when the caller
+// starts to iterate, whether it fails at once, lists everything, or is cut
+// short (truncate) after d.n items. The whole listing is read first, inside
+// w.run (outside the simulation's clock when outside says so), then yielded.
+func gatedListing[T any](ctx context.Context, w *world, outside bool, enter func() decision,
+	list func(context.Context) iter.Seq2[T, error]) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		d := enter()
 		if d.kind == crashed || d.kind == failBefore {
-			yield(cloudswitch.Instance{}, d.err)
+			yield(zero, d.err)
 			return
 		}
-		var all []cloudswitch.Instance
+		var all []T
 		var lerr error
-		p.w.run(ctx, p.cloud.Outside, func(ctx context.Context) {
-			for inst, err := range p.cloud.Provider.Instances(ctx, owner) {
+		w.run(ctx, outside, func(ctx context.Context) {
+			for x, err := range list(ctx) {
 				if err != nil {
 					lerr = err
 					return
 				}
-				all = append(all, inst)
+				all = append(all, x)
 			}
 		})
-		for i, inst := range all {
+		for i, x := range all {
 			if d.kind == truncate && i == d.n {
-				yield(cloudswitch.Instance{}, d.err)
+				yield(zero, d.err)
 				return
 			}
-			if !yield(inst, nil) {
+			if !yield(x, nil) {
 				return
 			}
 		}
 		if lerr != nil {
-			yield(cloudswitch.Instance{}, lerr)
+			yield(zero, lerr)
 		}
 	}
 }
