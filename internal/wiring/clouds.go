@@ -14,6 +14,7 @@ import (
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/emulated"
+	"github.com/cloudswitch/cloudswitch/internal/redact"
 )
 
 // Mode says where one provider's VMs live.
@@ -192,10 +193,12 @@ func (c *Clouds) connectEmulated(ctx context.Context, conn *Connected, clouds []
 	switch {
 	case c.Emulators != "":
 		remote := emulated.Remote{URL: c.Emulators, Client: &http.Client{Timeout: 10 * time.Second}}
+		// The URL may hold the password of a proxy in front of the Set.
+		control := redact.String(c.Emulators)
 		if ep, err = remote.Endpoints(ctx); err != nil {
-			return fmt.Errorf("reaching the emulators at %s (is examples/emulators running?): %w", c.Emulators, err)
+			return fmt.Errorf("reaching the emulators at %s (is examples/emulators running?): %w", control, redact.Error(err))
 		}
-		logger.Info("using emulated clouds", "providers", providers, "control", c.Emulators)
+		logger.Info("using emulated clouds", "providers", providers, "control", control)
 		conn.EmulatedVMs = remote.VMs
 		drivers, closeDrivers, err = emulated.DriversThrough(ctx, ep, c.Transport)
 	case inProcess:

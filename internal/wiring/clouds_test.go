@@ -179,3 +179,26 @@ func TestTransportWrapsEveryEmulatedDriver(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// The control URL of the emulators may carry a password for the proxy in
+// front of them: neither Connect's error nor its log line repeats it.
+func TestConnectNeverEchoesTheEmulatorsPassword(t *testing.T) {
+	var logged strings.Builder
+	logger := slog.New(slog.NewTextHandler(&logged, nil))
+	c := Clouds{AWS: Emulated, Hetzner: Off, GCP: Off, Emulators: "http://admin:s3cret-pw@127.0.0.1:1"}
+	_, err := c.Connect(t.Context(), false, logger)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "s3cret-pw")
+	c.Emulators = "http://admin:s3cret-pw@127.0.0.1:1/\x7f" // a URL net/url cannot parse, echoed by its error
+	_, err = c.Connect(t.Context(), false, logger)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "s3cret-pw")
+
+	_, control := wiringtest.Emulators(t)
+	c.Emulators = strings.Replace(control, "://", "://admin:s3cret-pw@", 1)
+	conn, err := c.Connect(t.Context(), false, logger)
+	require.NoError(t, err)
+	conn.Close()
+	require.Contains(t, logged.String(), "using emulated clouds")
+	assert.NotContains(t, logged.String(), "s3cret-pw")
+}

@@ -78,7 +78,7 @@ func openDB(ctx context.Context, dsn string, create bool) (*DB, error) {
 	if !IsPostgres(dsn) && keyValueDSN.MatchString(dsn) {
 		return nil, ErrKeyValueDSN
 	}
-	d := &DB{Dialect: sqlstore.SQLite, Name: "sqlite:" + dsn}
+	d := &DB{Dialect: sqlstore.SQLite, Name: sqliteName(dsn)}
 	driver, source := "sqlite", sqlstore.SQLiteDSN(dsn)
 	if !IsPostgres(dsn) && !create {
 		if st, err := os.Stat(dsn); err != nil || !st.Mode().IsRegular() {
@@ -144,6 +144,21 @@ func (d *DB) Close() error {
 	}
 	errs = append(errs, d.SQL.Close())
 	return errors.Join(errs...)
+}
+
+// sqliteName names the SQLite file dsn for errors and logs. A dsn holding
+// "://" is a URL taken for a file name (a mistyped scheme, an upper-case
+// or padded one): it loses its user, password and query, as postgresName
+// drops them.
+func sqliteName(dsn string) string {
+	if !strings.Contains(dsn, "://") {
+		return "sqlite:" + dsn
+	}
+	u, err := url.Parse(strings.TrimSpace(dsn))
+	if err != nil {
+		return "sqlite:(a URL that cannot be parsed)"
+	}
+	return "sqlite:" + u.Scheme + "://" + u.Host + u.Path
 }
 
 // postgresName is host/database of a PostgreSQL URL, without its user and

@@ -88,3 +88,29 @@ func TestOpenDBFailsWithoutRevealingThePassword(t *testing.T) {
 		t.Errorf("the error carries the password: %v", err)
 	}
 }
+
+// A DSN that is no postgres:// URL is taken for a SQLite file name, and
+// that name is echoed in errors and logs (DB.Name). A mistyped URL, or one
+// with an upper-case or padded scheme, still holds a password: the name
+// and the error must not.
+func TestADSNTakenForAFileNameIsNeverEchoedWithItsPassword(t *testing.T) {
+	for _, dsn := range []string{
+		"postgress://admin:s3cret-pw@127.0.0.1:1/ws",
+		"POSTGRES://admin:s3cret-pw@127.0.0.1:1/ws",
+		" postgres://admin:s3cret-pw@127.0.0.1:1/ws",
+	} {
+		for name, open := range map[string]func() error{
+			"OpenDB":         func() error { _, err := OpenDB(t.Context(), dsn); return err },
+			"OpenExistingDB": func() error { _, err := OpenExistingDB(t.Context(), dsn); return err },
+		} {
+			err := open()
+			if err == nil {
+				t.Errorf("%s(%q) opened a database", name, dsn)
+				continue
+			}
+			if strings.Contains(err.Error(), "s3cret-pw") {
+				t.Errorf("%s(%q): the error carries the password: %v", name, dsn, err)
+			}
+		}
+	}
+}

@@ -81,7 +81,14 @@ func (d *Driver) Deprovision(ctx context.Context, inst cloudswitch.Instance) err
 		}, noRetry)
 		if err != nil {
 			if classify(call, target, err) == notFound {
-				return d.confirmGone(ctx, zone, name, target, err)
+				gone := d.confirmGone(ctx, zone, name, target, err)
+				if transport.Resent(call) {
+					// The 404 answered a second attempt: the first may
+					// have deleted the instance, so confirming that
+					// cannot be refused.
+					gone = cloudswitch.AfterEffect(gone)
+				}
+				return gone
 			}
 			return fail(call, "instances.delete "+target, target, err)
 		}

@@ -77,3 +77,25 @@ func TestDeprovisionWhoseDeleteWasProcessedIsNeverRefused(t *testing.T) {
 		})
 	}
 }
+
+// The delete was processed and its stream reset; the retry was answered
+// 404 for the instance (the first attempt deleted it), and the listing
+// that would confirm the instance gone was refused. The first attempt
+// acted: the error must not be a refusal.
+func TestDeprovisionWhoseRetryFindsTheInstanceGoneIsNeverRefused(t *testing.T) {
+	srv, front, d := behindResets(t)
+	inst, err := d.Provision(t.Context(), request("owner", "ws-reset"))
+	require.NoError(t, err)
+	target := "projects/" + srv.Project() + "/zones/" + inst.Region + "/instances/" + inst.ID
+	front.ResetOnce(forwarded(http.MethodDelete, ""), false, func() {
+		require.NoError(t, srv.Inject(gcptest.Fault{Op: gcptest.OpDelete, Times: 1, Status: http.StatusNotFound, Code: "notFound",
+			Message: "The resource '" + target + "' was not found"}))
+		require.NoError(t, srv.Inject(gcptest.Fault{Op: gcptest.OpList, Times: 1, Status: http.StatusForbidden, Code: "forbidden"}))
+	})
+	err = d.Deprovision(t.Context(), inst)
+	require.Error(t, err)
+	require.Equal(t, 1, front.Resets(), "the delete was not forwarded and reset")
+	if errors.Is(err, cloudswitch.ErrRefused) {
+		t.Errorf("Deprovision = %v: a refusal, though Compute Engine accepted the delete", err)
+	}
+}

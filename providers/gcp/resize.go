@@ -96,16 +96,17 @@ func (d *Driver) Resize(ctx context.Context, inst cloudswitch.Instance, instance
 	if err := fence(target, inst, got); err != nil {
 		return cloudswitch.Instance{}, err
 	}
-	if err := d.offered(ctx, zone, want, path.Base(got.GetMachineType())); err != nil {
-		return cloudswitch.Instance{}, err
-	}
 	if s := got.GetStatus(); s == statusTerminated || s == statusStopped {
 		// A stopped instance may be stopped by an earlier attempt of this
 		// resize, which stopped it and failed before starting it again:
 		// the driver cannot tell that from a stop by someone else, and a
-		// refusal now would claim "nothing changed" while the resize's own
-		// stop keeps the instance down.
+		// refusal now — the machine type's lookup's included — would claim
+		// "nothing changed" while the resize's own stop keeps the instance
+		// down.
 		acted = true
+	}
+	if err := d.offered(ctx, zone, want, path.Base(got.GetMachineType())); err != nil {
+		return cloudswitch.Instance{}, afterEffect(err)
 	}
 	for range maxResizeSteps {
 		status, current := got.GetStatus(), path.Base(got.GetMachineType())

@@ -116,6 +116,18 @@ func TestResizeRefusesOnlyWhatLeftTheVMAsItWas(t *testing.T) {
 		assert.Equal(t, [3]int{0, 0, 0}, resizeCalls(e.srv), "refused before the stop")
 		assert.Equal(t, gcptest.StatusRunning, vmOf(t, e.srv, inst.ID).Status)
 	})
+	t.Run("a refused machine type lookup, the VM found stopped", func(t *testing.T) {
+		// An earlier attempt of this resize may have stopped it: the
+		// driver cannot tell, so the refusal cannot claim nothing changed.
+		e := newLookupEnv(t, nil)
+		inst, err := e.d.Provision(ctx, request("owner", "ws"))
+		require.NoError(t, err)
+		require.True(t, e.srv.Stop(zone, inst.ID))
+		e.srv.Inject(gcptest.Fault{Op: gcptest.OpMachineTypeGet, Times: 1, Status: http.StatusForbidden})
+		_, err = e.d.Resize(ctx, inst, "e2-standard-4")
+		require.Error(t, err)
+		assert.NotErrorIs(t, err, cloudswitch.ErrRefused, "the VM is stopped, perhaps by this resize: not as it was")
+	})
 	t.Run("another workspace's VM", func(t *testing.T) {
 		e := newLookupEnv(t, nil)
 		inst, err := e.d.Provision(ctx, request("owner", "ws"))

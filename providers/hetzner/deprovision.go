@@ -73,7 +73,13 @@ func (d *Driver) destroy(ctx context.Context, id int64) error {
 	// first time.
 	call := transport.Watch(ctx)
 	res, resp, err := d.client.Server.DeleteWithResult(call, &hcloud.Server{ID: id})
+	// resent: an earlier delete of this loop was sent twice. Its locked
+	// answer speaks of the second attempt only; the first may have
+	// started the delete (whose action is what locks the server), so no
+	// later answer is a refusal.
+	resent := false
 	for waits := 0; hcloud.IsError(err, hcloud.ErrorCodeLocked) && waits < lockWaits && ctx.Err() == nil; waits++ {
+		resent = resent || transport.Resent(call)
 		if waitErr := d.waitForRunningActions(ctx, id); waitErr != nil {
 			return waitErr
 		}
@@ -81,6 +87,9 @@ func (d *Driver) destroy(ctx context.Context, id int64) error {
 		res, resp, err = d.client.Server.DeleteWithResult(call, &hcloud.Server{ID: id})
 	}
 	if err != nil {
+		if resent {
+			return cloudswitch.AfterEffect(d.fail(call, op, true, resp, err))
+		}
 		return d.fail(call, op, true, resp, err)
 	}
 	if res.Action == nil {

@@ -30,9 +30,9 @@ import (
 
 // behindResets returns an emulator and a driver built by NewFromToken that
 // reaches it over HTTP/2 through a front that resets streams on demand.
-func behindResets(t *testing.T) (*hetznertest.Server, *h2reset.Front, *hetzner.Driver) {
+func behindResets(t *testing.T, opts ...hetznertest.Option) (*hetznertest.Server, *h2reset.Front, *hetzner.Driver) {
 	t.Helper()
-	srv := hetznertest.NewServer(t)
+	srv := hetznertest.NewServer(t, opts...)
 	origin, path, _ := strings.Cut(strings.TrimPrefix(srv.URL(), "http://"), "/")
 	front := h2reset.New(t, "http://"+origin)
 	d, err := hetzner.NewFromToken(srv.Token(), hetzner.WithClientOptions(
@@ -146,5 +146,29 @@ func TestProvisionWhoseRetryFindsItsOwnServerIsNeverRefused(t *testing.T) {
 	require.Len(t, srv.Instances(), 1, "the API did not create the server")
 	if errors.Is(err, cloudswitch.ErrRefused) {
 		t.Errorf("Provision = %v: a refusal, though this call created the server", err)
+	}
+}
+
+// The API processed a delete, then reset its HTTP/2 stream; net/http sent
+// the delete again, and the API answered locked (the first delete's action
+// locks the server). Deprovision waits for the running actions and deletes
+// again; whatever that delete meets — here rate_limit_exceeded — the first
+// delete acted, so its error must never be a refusal.
+func TestDeprovisionWhoseLockedRetryFollowsAProcessedDeleteIsNeverRefused(t *testing.T) {
+	// The delete action lasts, as Hetzner's do: the server is listed,
+	// being deleted, while Deprovision waits for it.
+	srv, front, d := behindResets(t, hetznertest.WithActionDuration(50*time.Millisecond))
+	inst := provision(t, d, request("ws-reset"))
+	front.ResetOnce(is(http.MethodDelete, "/servers"), false, func() {
+		require.NoError(t, srv.Inject(hetznertest.Fault{Op: hetznertest.OpDeleteServer, Times: 1,
+			Status: http.StatusLocked, Code: string(hcloud.ErrorCodeLocked)}))
+		require.NoError(t, srv.Inject(hetznertest.Fault{Op: hetznertest.OpDeleteServer, Times: 1,
+			Status: http.StatusTooManyRequests, Code: string(hcloud.ErrorCodeRateLimitExceeded)}))
+	})
+	err := d.Deprovision(t.Context(), inst)
+	require.Error(t, err)
+	require.Equal(t, 1, front.Resets(), "the delete was not forwarded and reset")
+	if errors.Is(err, cloudswitch.ErrRefused) {
+		t.Errorf("Deprovision = %v: a refusal, though the API accepted the first delete", err)
 	}
 }
