@@ -25,7 +25,7 @@ func benchWorld(b *testing.B, n int, latency time.Duration) (*memstore.Store, *m
 	for i := range n {
 		id := fmt.Sprintf("ws-%d", i)
 		inst := aws.Add(cloudswitch.DefaultOwner, id, c)
-		if _, err := st.Create(context.Background(), cloudswitch.Workspace{ID: id, Compute: c, Instance: &inst}); err != nil {
+		if _, err := st.Create(b.Context(), cloudswitch.Workspace{ID: id, Compute: c, Instance: &inst}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -37,7 +37,7 @@ func benchWorld(b *testing.B, n int, latency time.Duration) (*memstore.Store, *m
 // itself. The naive flow is the original server's (read, stop, write; no
 // journal) on the same fakes, for comparison.
 func BenchmarkSwitch(b *testing.B) {
-	ctx := context.Background()
+	ctx := b.Context()
 	req := cloudswitch.Request{Compute: cloudswitch.Compute{Provider: cloudswitch.Hetzner}, ConfirmRecreate: true}
 	for _, provisioning := range []bool{false, true} {
 		b.Run(fmt.Sprintf("journaled/provisioning=%v", provisioning), func(b *testing.B) {
@@ -93,7 +93,7 @@ func naiveSwitch(ctx context.Context, st cloudswitch.Store, old cloudswitch.Prov
 // returns after exactly one provider call and no backoff sleep, although the
 // policy's first wait is a second.
 func BenchmarkSwitchPermanentError(b *testing.B) {
-	ctx := context.Background()
+	ctx := b.Context()
 	st, aws, hz := benchWorld(b, b.N, 0)
 	aws.SetFaultFunc(func(c memprovider.Call) memprovider.Fault {
 		if c.Op == memprovider.OpDeprovision {
@@ -138,7 +138,7 @@ func BenchmarkSwitchConcurrent(b *testing.B) {
 		latency    = 20 * time.Millisecond
 		callsPer   = 2 // deprovision the old VM, provision the new one
 	)
-	ctx := context.Background()
+	ctx := b.Context()
 	req := cloudswitch.Request{Compute: cloudswitch.Compute{Provider: cloudswitch.Hetzner}, ConfirmRecreate: true}
 	var wall time.Duration
 	for range b.N {

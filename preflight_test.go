@@ -1,7 +1,6 @@
 package cloudswitch_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -66,12 +65,12 @@ func TestPreflightAgreesWithProvision(t *testing.T) {
 	p.SetCatalog(memprovider.Catalog{InstanceTypes: []string{"cpx31"}})
 	req := cloudswitch.ProvisionRequest{WorkspaceID: "ws", Token: "tok-0123456789", Owner: "o",
 		Compute: cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx51"}}
-	require.Error(t, p.Preflight(context.Background(), req))
-	_, err := p.Provision(context.Background(), req)
+	require.Error(t, p.Preflight(t.Context(), req))
+	_, err := p.Provision(t.Context(), req)
 	require.ErrorIs(t, err, cloudswitch.ErrRefused, "what preflight refuses, provision refuses")
 	req.Compute.InstanceType = "cpx31"
-	require.NoError(t, p.Preflight(context.Background(), req))
-	_, err = p.Provision(context.Background(), req)
+	require.NoError(t, p.Preflight(t.Context(), req))
+	_, err = p.Provision(t.Context(), req)
 	require.NoError(t, err, "what preflight accepts, provision creates")
 }
 

@@ -26,7 +26,7 @@ import (
 // per-workspace lookups need.
 func BenchmarkReconcile100k(b *testing.B) {
 	const perProvider = 33_334
-	ctx := context.Background()
+	ctx := b.Context()
 	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	st := memstore.New()

@@ -163,7 +163,7 @@ func TestNoProviderCallOutlivesTheLease(t *testing.T) {
 	f.seed("ws", cloudswitch.AWS, "t3.medium", true)
 	hooks := cloudswitch.WithHooks(cloudswitch.Hooks{BeforeDeprovision: func(ctx context.Context, _ cloudswitch.Workspace) error {
 		<-ctx.Done() // a hook that outlives the lease, then the workspace is gone
-		_ = f.mem.Delete(context.Background(), "ws")
+		_ = f.mem.Delete(t.Context(), "ws")
 		return fmt.Errorf("backup interrupted: %w", ctx.Err())
 	}})
 	_, err := f.switcher(hooks, cloudswitch.WithLease(20*time.Millisecond), cloudswitch.WithStrategy(cloudswitch.MakeBeforeBreak)).Switch(ctx, "ws", toHetzner)

@@ -24,7 +24,7 @@ func TestApplyMovesEveryWorkspaceAndReportsEachOne(t *testing.T) {
 	ids := w.addAWS(t, 25)
 	plan := w.planAll(t, ids, toHetzner)
 	var ev events
-	sum := w.apply(t, context.Background(), w.switcher(t, nil), plan, fleet.Options{Concurrency: 4, Total: len(plan.Steps), Progress: ev.add})
+	sum := w.apply(t, t.Context(), w.switcher(t, nil), plan, fleet.Options{Concurrency: 4, Total: len(plan.Steps), Progress: ev.add})
 
 	assert.Equal(t, fleet.Succeeded, sum.Outcome())
 	assert.Equal(t, 25, sum.Done)
@@ -78,7 +78,7 @@ func TestApplyRunsAtMostConcurrencySwitchesAtOnce(t *testing.T) {
 	providers := map[string]cloudswitch.Provider{cloudswitch.AWS: gate, cloudswitch.Hetzner: w.hz}
 	plan := w.planAll(t, ids, toHetzner)
 	var inFlight atomic.Int64
-	sum := w.apply(t, context.Background(), w.switcher(t, providers), plan, fleet.Options{Concurrency: 3, Progress: func(e fleet.Event) {
+	sum := w.apply(t, t.Context(), w.switcher(t, providers), plan, fleet.Options{Concurrency: 3, Progress: func(e fleet.Event) {
 		inFlight.Store(max(inFlight.Load(), int64(e.Progress.InFlight)))
 	}})
 	assert.Equal(t, 30, sum.Done)
@@ -115,7 +115,7 @@ func TestApplyNeverCallsAProviderFasterThanItsLimit(t *testing.T) {
 			return memprovider.Fault{}
 		})
 	}
-	sum := w.apply(t, context.Background(), w.switcher(t, providers), plan, fleet.Options{Concurrency: 16})
+	sum := w.apply(t, t.Context(), w.switcher(t, providers), plan, fleet.Options{Concurrency: 16})
 	require.Equal(t, 40, sum.Done)
 
 	for name, p := range map[string]*memprovider.Provider{cloudswitch.AWS: w.aws, cloudswitch.Hetzner: w.hz} {
@@ -154,12 +154,12 @@ func TestRateLimitKeepsTheDriversOptionalInterfaces(t *testing.T) {
 	assert.False(t, ok, "a driver without Resize does not gain one")
 	pf, ok := fleet.RateLimit("gcp", w.gcp, lim).(cloudswitch.Preflighter)
 	require.True(t, ok, "a Preflighter stays a Preflighter")
-	require.NoError(t, pf.Preflight(context.Background(), cloudswitch.ProvisionRequest{WorkspaceID: "w", Token: "t", Owner: owner,
+	require.NoError(t, pf.Preflight(t.Context(), cloudswitch.ProvisionRequest{WorkspaceID: "w", Token: "t", Owner: owner,
 		Compute: cloudswitch.Compute{Provider: cloudswitch.GCP, InstanceType: "e2-small"}}))
 	assert.EqualValues(t, 1, w.gcp.preflights.Load(), "Preflight reaches the driver")
 	rs, ok := fleet.RateLimit("x", resizing{plain{w.aws}}, lim).(cloudswitch.Resizer)
 	require.True(t, ok, "a Resizer stays a Resizer")
-	got, err := rs.Resize(context.Background(), cloudswitch.Instance{ID: "i-1"}, "t3.large")
+	got, err := rs.Resize(t.Context(), cloudswitch.Instance{ID: "i-1"}, "t3.large")
 	require.NoError(t, err)
 	assert.Equal(t, "t3.large", got.InstanceType)
 	both := fleet.RateLimit("y", resizingPreflighter{w.gcp}, lim)
@@ -172,8 +172,8 @@ func TestRateLimitRefusesWhenItsWaitIsCancelled(t *testing.T) {
 	w := newWorld(t)
 	lim := rate.NewLimiter(rate.Every(time.Hour), 1)
 	p := fleet.RateLimit("aws", w.aws, lim)
-	_ = p.Deprovision(context.Background(), cloudswitch.Instance{ID: "gone"}) // takes the one token
-	ctx, cancel := context.WithCancel(context.Background())
+	_ = p.Deprovision(t.Context(), cloudswitch.Instance{ID: "gone"}) // takes the one token
+	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	err := p.Deprovision(ctx, cloudswitch.Instance{ID: "gone"})
 	assert.ErrorIs(t, err, cloudswitch.ErrRefused, "a call that never reached the cloud is a refusal")
@@ -213,7 +213,7 @@ func TestCanaryRunsFirstThenWaitsForTheCheck(t *testing.T) {
 	ids := w.addAWS(t, 20)
 	plan := w.planAll(t, ids, toHetzner)
 	var atCheck fleet.Progress
-	sum := w.apply(t, context.Background(), w.switcher(t, nil), plan, fleet.Options{Concurrency: 5, Canary: 3,
+	sum := w.apply(t, t.Context(), w.switcher(t, nil), plan, fleet.Options{Concurrency: 5, Canary: 3,
 		AfterCanary: func(_ context.Context, p fleet.Progress) error { atCheck = p; return nil }})
 	assert.Equal(t, 3, atCheck.Started, "only the canary had started at the check")
 	assert.Equal(t, 3, atCheck.Done, "the canary had finished at the check")
@@ -224,7 +224,7 @@ func TestCanaryCheckThatSaysNoStopsTheRest(t *testing.T) {
 	w := newWorld(t)
 	ids := w.addAWS(t, 20)
 	plan := w.planAll(t, ids, toHetzner)
-	sum := w.apply(t, context.Background(), w.switcher(t, nil), plan, fleet.Options{Concurrency: 5, Canary: 3,
+	sum := w.apply(t, t.Context(), w.switcher(t, nil), plan, fleet.Options{Concurrency: 5, Canary: 3,
 		AfterCanary: func(context.Context, fleet.Progress) error {
 			return errors.New("health check: 2 of 3 canaries unreachable")
 		}})
@@ -241,7 +241,7 @@ func TestAFailingCanaryStopsTheRestWithoutAsking(t *testing.T) {
 	w.aws.FailNext(memprovider.OpDeprovision, 1, memprovider.ErrDenied)
 	plan := w.planAll(t, ids, toHetzner)
 	asked := false
-	sum := w.apply(t, context.Background(), w.switcher(t, nil), plan, fleet.Options{Concurrency: 5, Canary: 3,
+	sum := w.apply(t, t.Context(), w.switcher(t, nil), plan, fleet.Options{Concurrency: 5, Canary: 3,
 		AfterCanary: func(context.Context, fleet.Progress) error { asked = true; return nil }})
 	assert.Equal(t, fleet.StopCanaryFailed, sum.Stopped)
 	assert.False(t, asked, "the check is not asked after a failed canary")
@@ -256,7 +256,7 @@ func TestFailureBudgetStopsStartingAfterKFailures(t *testing.T) {
 		return memprovider.Fault{Err: memprovider.ErrDenied} // every destroy refused: nothing changes
 	})
 	plan := w.planAll(t, ids, toHetzner)
-	sum := w.apply(t, context.Background(), w.switcher(t, nil), plan, fleet.Options{Concurrency: 3, MaxFailures: 4})
+	sum := w.apply(t, t.Context(), w.switcher(t, nil), plan, fleet.Options{Concurrency: 3, MaxFailures: 4})
 	assert.Equal(t, fleet.StopFailureBudget, sum.Stopped)
 	assert.GreaterOrEqual(t, sum.Failed, 4)
 	assert.LessOrEqual(t, sum.Started, 4+2, "no switch started after the 4th failure but those already in flight")
@@ -275,7 +275,7 @@ func TestFailureBudgetStopsAtAFractionOfFailures(t *testing.T) {
 		return memprovider.Fault{Err: memprovider.ErrDenied}
 	})
 	plan := w.planAll(t, ids, toHetzner)
-	sum := w.apply(t, context.Background(), w.switcher(t, nil), plan, fleet.Options{Concurrency: 1, MaxFailureRatio: 0.5, MinForRatio: 4})
+	sum := w.apply(t, t.Context(), w.switcher(t, nil), plan, fleet.Options{Concurrency: 1, MaxFailureRatio: 0.5, MinForRatio: 4})
 	assert.Equal(t, fleet.StopFailureBudget, sum.Stopped)
 	assert.Equal(t, 5, sum.Started, "2 done and 2 failed is 50%%; the 3rd failure made 60%%")
 	assert.Equal(t, 3, sum.Failed)
@@ -286,7 +286,7 @@ func TestStopLetsInFlightSwitchesFinishAndStartsNoMore(t *testing.T) {
 	ids := w.addAWS(t, 30)
 	w.aws.SetLatency(time.Millisecond)
 	plan := w.planAll(t, ids, toHetzner)
-	ctx, stop := context.WithCancel(context.Background())
+	ctx, stop := context.WithCancel(t.Context())
 	defer stop()
 	var started atomic.Int64
 	sum := w.apply(t, ctx, w.switcher(t, nil), plan, fleet.Options{Concurrency: 2, Progress: func(e fleet.Event) {
@@ -301,7 +301,7 @@ func TestStopLetsInFlightSwitchesFinishAndStartsNoMore(t *testing.T) {
 	assert.Equal(t, sum.Done, w.onHetzner(t, ids), "exactly the finished switches moved; none is left half-way")
 
 	// Applying the same plan again continues: the done ones are skipped.
-	again := w.apply(t, context.Background(), w.switcher(t, nil), plan, fleet.Options{Concurrency: 4})
+	again := w.apply(t, t.Context(), w.switcher(t, nil), plan, fleet.Options{Concurrency: 4})
 	assert.Equal(t, sum.Done, again.Skipped, "the workspaces switched before the stop are skipped as done")
 	assert.Equal(t, 30-sum.Done, again.Done)
 	assert.Equal(t, fleet.Succeeded, again.Outcome())
@@ -314,8 +314,8 @@ func TestAbortCutsInFlightWaitsShortAndLeavesThemJournaledOrUnchanged(t *testing
 	limits := map[string]*rate.Limiter{cloudswitch.AWS: rate.NewLimiter(rate.Every(time.Minute), 2)}
 	providers := fleet.RateLimitAll(w.providers, limits)
 	plan := w.planAll(t, ids, toHetzner)
-	ctx, stop := context.WithCancel(context.Background())
-	abort, abortNow := context.WithCancel(context.Background())
+	ctx, stop := context.WithCancel(t.Context())
+	abort, abortNow := context.WithCancel(t.Context())
 	// Progress is called one event at a time, so plain counters do. The
 	// Ctrl-Cs come once all six switches started and two finished: the
 	// other four are then certainly waiting for AWS tokens.
@@ -354,7 +354,7 @@ func TestApplyingAgainAfterACrashResumesJournaledSwitches(t *testing.T) {
 	// process dies right after the cloud acted: the switches stay journaled.
 	w.hz.LoseResponse(memprovider.OpProvision, 4, memprovider.ErrUnexplained)
 	plan := w.planAll(t, ids, toHetzner)
-	first := w.apply(t, context.Background(), w.switcher(t, nil), plan, fleet.Options{Concurrency: 1})
+	first := w.apply(t, t.Context(), w.switcher(t, nil), plan, fleet.Options{Concurrency: 1})
 	require.Equal(t, 4, first.Failed)
 	pending := 0
 	for _, id := range ids {
@@ -366,7 +366,7 @@ func TestApplyingAgainAfterACrashResumesJournaledSwitches(t *testing.T) {
 
 	later := func() time.Time { return time.Now().Add(cloudswitch.DefaultLease + time.Minute) }
 	var ev events
-	second := w.apply(t, context.Background(), w.switcher(t, nil, cloudswitch.WithClock(later)), plan,
+	second := w.apply(t, t.Context(), w.switcher(t, nil, cloudswitch.WithClock(later)), plan,
 		fleet.Options{Concurrency: 3, Progress: ev.add})
 	assert.Equal(t, fleet.Succeeded, second.Outcome(), "failures: %v", second.Failures)
 	assert.Equal(t, 6, second.Skipped, "the six done workspaces are skipped")
@@ -389,11 +389,11 @@ func TestApplyRefusesWorkspacesThatChangedSincePlanning(t *testing.T) {
 	plan := w.planAll(t, ids, toHetzner)
 	ws := w.get(t, ids[2])
 	ws.Compute.InstanceType = "t3.large"
-	_, err := w.store.Update(context.Background(), ws)
+	_, err := w.store.Update(t.Context(), ws)
 	require.NoError(t, err)
 
 	var ev events
-	sum := w.apply(t, context.Background(), w.switcher(t, nil), plan, fleet.Options{Progress: ev.add})
+	sum := w.apply(t, t.Context(), w.switcher(t, nil), plan, fleet.Options{Progress: ev.add})
 	assert.Equal(t, 4, sum.Done)
 	assert.Equal(t, 1, sum.Refused)
 	refused := ev.kinds(fleet.EventRefused)
@@ -410,10 +410,10 @@ func TestApplyRefusesWorkspacesThatChangedSincePlanning(t *testing.T) {
 	for _, id := range ids2 {
 		ws := w2.get(t, id)
 		ws.Compute.InstanceType = "t3.large"
-		_, err := w2.store.Update(context.Background(), ws)
+		_, err := w2.store.Update(t.Context(), ws)
 		require.NoError(t, err)
 	}
-	assert.Equal(t, fleet.Refused, w2.apply(t, context.Background(), w2.switcher(t, nil), plan2, fleet.Options{}).Outcome())
+	assert.Equal(t, fleet.Refused, w2.apply(t, t.Context(), w2.switcher(t, nil), plan2, fleet.Options{}).Outcome())
 }
 
 func TestProgressReachesAChannel(t *testing.T) {
@@ -421,7 +421,7 @@ func TestProgressReachesAChannel(t *testing.T) {
 	ids := w.addAWS(t, 3)
 	plan := w.planAll(t, ids, toHetzner)
 	ch := make(chan fleet.Event, 100)
-	w.apply(t, context.Background(), w.switcher(t, nil), plan, fleet.Options{Progress: fleet.Channel(ch)})
+	w.apply(t, t.Context(), w.switcher(t, nil), plan, fleet.Options{Progress: fleet.Channel(ch)})
 	close(ch)
 	n := 0
 	for e := range ch {
@@ -437,7 +437,7 @@ func TestProgressReachesAChannel(t *testing.T) {
 func TestStopDuringAStreamedPlanIsAStopNotAnError(t *testing.T) {
 	w := newWorld(t)
 	ids := w.addAWS(t, 20)
-	ctx, stop := context.WithCancel(context.Background())
+	ctx, stop := context.WithCancel(t.Context())
 	defer stop()
 	p := w.planner(t)
 	sel := fleet.Where("on aws", fleet.OnProvider(cloudswitch.AWS, ""))

@@ -43,7 +43,7 @@ func BenchmarkApply10kAtTheRateLimit(b *testing.B) {
 			id := fmt.Sprintf("ws-%05d", i)
 			c := cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"}
 			inst := aws.Add(owner, id, c)
-			w, err := store.Create(context.Background(), cloudswitch.Workspace{ID: id, Compute: c, Instance: &inst})
+			w, err := store.Create(b.Context(), cloudswitch.Workspace{ID: id, Compute: c, Instance: &inst})
 			require.NoError(b, err)
 			to := cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx31"}
 			plan.Steps = append(plan.Steps, fleet.Step{WorkspaceID: id, Version: w.Version, Action: fleet.ActionRecreate,
@@ -68,7 +68,7 @@ func BenchmarkApply10kAtTheRateLimit(b *testing.B) {
 		require.NoError(b, err)
 		b.StartTimer()
 		start := time.Now()
-		sum, err := a.Apply(context.Background(), plan.Header, plan.All(), fleet.Options{Concurrency: 64})
+		sum, err := a.Apply(b.Context(), plan.Header, plan.All(), fleet.Options{Concurrency: 64})
 		wall := time.Since(start)
 		if err != nil || sum.Done != n {
 			b.Fatalf("apply: %v, %d done, failures %v", err, sum.Done, sum.Failures)
@@ -118,7 +118,7 @@ func BenchmarkApplyMemory(b *testing.B) {
 						}
 					}
 				})
-				sum, err := a.Apply(context.Background(), fleet.Header{Request: toHetzner}, syntheticPlan(n), fleet.Options{Concurrency: 64, Total: n})
+				sum, err := a.Apply(b.Context(), fleet.Header{Request: toHetzner}, syntheticPlan(n), fleet.Options{Concurrency: 64, Total: n})
 				close(stop)
 				wg.Wait()
 				if err != nil || sum.Done != n {

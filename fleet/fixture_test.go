@@ -85,7 +85,7 @@ func (w *world) add(t *testing.T, id string, c cloudswitch.Compute, vm bool) clo
 		}
 		ws.Instance = &inst
 	}
-	created, err := w.store.Create(context.Background(), ws)
+	created, err := w.store.Create(t.Context(), ws)
 	require.NoError(t, err)
 	return created
 }
@@ -121,7 +121,7 @@ func (w *world) planner(t *testing.T) *fleet.Planner {
 
 func (w *world) get(t *testing.T, id string) cloudswitch.Workspace {
 	t.Helper()
-	ws, err := w.store.Get(context.Background(), id)
+	ws, err := w.store.Get(t.Context(), id)
 	require.NoError(t, err)
 	return ws
 }
@@ -133,7 +133,7 @@ var toHetzner = cloudswitch.Request{Compute: cloudswitch.Compute{Provider: cloud
 // planAll plans req over ids.
 func (w *world) planAll(t *testing.T, ids []string, req cloudswitch.Request) *fleet.Plan {
 	t.Helper()
-	plan, err := w.planner(t).Plan(context.Background(), fleet.IDList(ids...), req)
+	plan, err := w.planner(t).Plan(t.Context(), fleet.IDList(ids...), req)
 	require.NoError(t, err)
 	return plan
 }

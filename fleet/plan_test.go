@@ -2,7 +2,6 @@ package fleet_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -29,11 +28,11 @@ func mixedWorld(t *testing.T) (*world, []string) {
 	// A record whose VM is on another provider than its compute: the
 	// Switcher refuses to guess which is right.
 	stray := w.hz.Add(owner, "mismatch", cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx31"})
-	_, err := w.store.Create(context.Background(), cloudswitch.Workspace{ID: "mismatch",
+	_, err := w.store.Create(t.Context(), cloudswitch.Workspace{ID: "mismatch",
 		Compute: cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"}, Instance: &stray})
 	require.NoError(t, err)
 	// A workspace with a switch in flight.
-	_, err = w.store.Create(context.Background(), cloudswitch.Workspace{ID: "pending",
+	_, err = w.store.Create(t.Context(), cloudswitch.Workspace{ID: "pending",
 		Compute: cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"},
 		Pending: &cloudswitch.Intent{ID: "sw-1", Strategy: cloudswitch.BreakBeforeMake, Phase: cloudswitch.PhaseDeprovision,
 			From:   cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"},
@@ -60,7 +59,7 @@ func TestPlanWritesNothingAndCallsNoProviderButPreflight(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			w, ids := mixedWorld(t)
 			before := w.store.updates.Load()
-			_, err := w.planner(t).Plan(context.Background(), fleet.IDList(ids...), req)
+			_, err := w.planner(t).Plan(t.Context(), fleet.IDList(ids...), req)
 			require.NoError(t, err)
 			assert.Equal(t, before, w.store.updates.Load(), "planning wrote to the store")
 			for _, p := range []*memprovider.Provider{w.aws, w.hz, w.gcp.Provider} {
@@ -78,13 +77,13 @@ func TestPlanPredictsWhatSwitchDoes(t *testing.T) {
 	for name, req := range planRequests {
 		t.Run(name, func(t *testing.T) {
 			w, ids := mixedWorld(t)
-			plan, err := w.planner(t).Plan(context.Background(), fleet.IDList(ids...), req)
+			plan, err := w.planner(t).Plan(t.Context(), fleet.IDList(ids...), req)
 			require.NoError(t, err)
 			require.Len(t, plan.Steps, len(ids))
 			sw := w.switcher(t, nil)
 			for _, s := range plan.Steps {
-				before, _ := w.store.Get(context.Background(), s.WorkspaceID)
-				res, err := sw.Switch(context.Background(), s.WorkspaceID, req)
+				before, _ := w.store.Get(t.Context(), s.WorkspaceID)
+				res, err := sw.Switch(t.Context(), s.WorkspaceID, req)
 				if s.Action == fleet.ActionRefuse {
 					assert.Error(t, err, "%s: the plan refuses it (%s) but Switch did it", s.WorkspaceID, s.Reason)
 					continue
@@ -113,7 +112,7 @@ func TestPlanPredictsWhatSwitchDoes(t *testing.T) {
 
 func TestPlanNamesActionsPerShape(t *testing.T) {
 	w, ids := mixedWorld(t)
-	plan, err := w.planner(t).Plan(context.Background(), fleet.IDList(ids...), planRequests["to hetzner, confirmed"])
+	plan, err := w.planner(t).Plan(t.Context(), fleet.IDList(ids...), planRequests["to hetzner, confirmed"])
 	require.NoError(t, err)
 	got := map[string]fleet.Step{}
 	for _, s := range plan.Steps {
@@ -137,7 +136,7 @@ func TestPlanNamesActionsPerShape(t *testing.T) {
 
 func TestPlanRefusesABadTargetBeforeReadingAnything(t *testing.T) {
 	w, ids := mixedWorld(t)
-	_, err := w.planner(t).Plan(context.Background(), fleet.IDList(ids...),
+	_, err := w.planner(t).Plan(t.Context(), fleet.IDList(ids...),
 		cloudswitch.Request{Compute: cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "t3.medium"}, ConfirmRecreate: true})
 	require.ErrorIs(t, err, cloudswitch.ErrInvalid)
 	var ve *cloudswitch.ValidationError
@@ -166,7 +165,7 @@ func TestPlanAsksPreflightForEachWorkspaceAndRefusesWhatItRefuses(t *testing.T) 
 
 func TestPlanSelectsByPredicateOverTheStoresList(t *testing.T) {
 	w, _ := mixedWorld(t)
-	plan, err := w.planner(t).Plan(context.Background(), fleet.Where("on aws", fleet.OnProvider(cloudswitch.AWS, "")),
+	plan, err := w.planner(t).Plan(t.Context(), fleet.Where("on aws", fleet.OnProvider(cloudswitch.AWS, "")),
 		planRequests["to hetzner, confirmed"])
 	require.NoError(t, err)
 	var got []string
@@ -176,7 +175,7 @@ func TestPlanSelectsByPredicateOverTheStoresList(t *testing.T) {
 	slices.Sort(got)
 	assert.Equal(t, []string{"aws-novm", "aws-vm", "legacy", "mismatch", "pending"}, got)
 
-	plan, err = w.planner(t).Plan(context.Background(), fleet.Where("aws us-east-1", fleet.OnProvider(cloudswitch.AWS, "us-east-1")),
+	plan, err = w.planner(t).Plan(t.Context(), fleet.Where("aws us-east-1", fleet.OnProvider(cloudswitch.AWS, "us-east-1")),
 		planRequests["to hetzner, confirmed"])
 	require.NoError(t, err)
 	require.Len(t, plan.Steps, 1)
@@ -185,7 +184,7 @@ func TestPlanSelectsByPredicateOverTheStoresList(t *testing.T) {
 
 func TestPlanRoundTripsThroughItsFileAndPrintsATable(t *testing.T) {
 	w, ids := mixedWorld(t)
-	plan, err := w.planner(t).Plan(context.Background(), fleet.IDList(ids...), planRequests["to hetzner, confirmed"])
+	plan, err := w.planner(t).Plan(t.Context(), fleet.IDList(ids...), planRequests["to hetzner, confirmed"])
 	require.NoError(t, err)
 
 	var file bytes.Buffer

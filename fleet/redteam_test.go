@@ -62,14 +62,14 @@ func TestRateLimitBoundsTheCloudsAPICallsNotTheDriversCalls(t *testing.T) {
 	}
 
 	// Every API request takes a token, polls and pages included.
-	require.False(t, work(context.Background(), driver(rate.NewLimiter(rate.Inf, 1)), "tok-rate-a"))
+	require.False(t, work(t.Context(), driver(rate.NewLimiter(rate.Inf, 1)), "tok-rate-a"))
 	assert.EqualValues(t, apiCalls(), grants.Load(), "every API call EC2 received took a token")
 	assert.Greater(t, apiCalls(), 3, "two provisions and a paged listing are more API calls than driver calls")
 
 	// A bucket of 3 tokens that never refills lets 3 API calls through.
 	srv.ResetCalls()
 	const burst = 3
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // the bucket refuses at once what would wait past it
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // the bucket refuses at once what would wait past it
 	defer cancel()
 	stopped := work(ctx, driver(rate.NewLimiter(rate.Limit(1e-9), burst)), "tok-rate-b")
 	assert.True(t, stopped, "the bucket stopped the calls it had no token for")
@@ -90,12 +90,12 @@ func TestCanaryIsMadeOfSwitchesThatRan(t *testing.T) {
 	for _, id := range ids[:2] { // changed since planning: refused at apply time
 		ws := w.get(t, id)
 		ws.Compute.InstanceType = "t3.large"
-		_, err := w.store.Update(context.Background(), ws)
+		_, err := w.store.Update(t.Context(), ws)
 		require.NoError(t, err)
 	}
 	var atCheck fleet.Progress
 	asked := false
-	w.apply(t, context.Background(), w.switcher(t, nil), plan, fleet.Options{Concurrency: 4, Canary: 2,
+	w.apply(t, t.Context(), w.switcher(t, nil), plan, fleet.Options{Concurrency: 4, Canary: 2,
 		AfterCanary: func(_ context.Context, p fleet.Progress) error { asked, atCheck = true, p; return nil }})
 	require.True(t, asked)
 	assert.Equal(t, 2, atCheck.Done, "the canary check was asked after %d switches had run (refused %d)", atCheck.Done, atCheck.Refused)
@@ -122,7 +122,7 @@ func TestPlanPreflightsEachWorkspaceAsSwitchDoes(t *testing.T) {
 			plan := w.planAll(t, order, toHetzner)
 			sw := w.switcher(t, nil)
 			for _, s := range plan.Steps {
-				_, switchErr := sw.Switch(context.Background(), s.WorkspaceID, cloudswitch.Request{Compute: s.To, ConfirmRecreate: true, IfVersion: s.Version})
+				_, switchErr := sw.Switch(t.Context(), s.WorkspaceID, cloudswitch.Request{Compute: s.To, ConfirmRecreate: true, IfVersion: s.Version})
 				assert.Equal(t, switchErr == nil, s.Action.Acts(),
 					"workspace %s: the plan says %s (%s), Switch says %v", s.WorkspaceID, s.Action, s.Reason, switchErr)
 			}

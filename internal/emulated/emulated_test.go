@@ -25,7 +25,7 @@ func TestDriversOnRemoteEmulatorsSwitchAcrossAllThreeClouds(t *testing.T) {
 	defer ctl.Close()
 	remote := emulated.Remote{URL: ctl.URL}
 
-	ctx := context.Background()
+	ctx := t.Context()
 	ep, err := remote.Endpoints(ctx)
 	require.NoError(t, err)
 	drivers, closeDrivers, err := emulated.Drivers(ctx, ep)

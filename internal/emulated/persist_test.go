@@ -1,7 +1,6 @@
 package emulated_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -18,7 +17,7 @@ import (
 )
 
 func TestAPersistentSetKeepsEveryVMAcrossARestart(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "clouds.json")
 
 	set, restored, err := emulated.StartPersistent(emulated.Addrs{}, path)

@@ -1,7 +1,6 @@
 package emulated_test
 
 import (
-	"context"
 	"maps"
 	"net/http"
 	"slices"
@@ -39,7 +38,7 @@ func TestDriversThroughSendEachProvidersRequestsThroughItsOwnTransport(t *testin
 	defer set.Close()
 	var mu sync.Mutex
 	counts := map[string]int{}
-	ctx := context.Background()
+	ctx := t.Context()
 	drivers, closeDrivers, err := emulated.DriversThrough(ctx, set.Endpoints(), func(provider string, next http.RoundTripper) http.RoundTripper {
 		return countingTransport{mu: &mu, counts: counts, provider: provider, next: next}
 	})

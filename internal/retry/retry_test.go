@@ -26,7 +26,7 @@ func TestPermanentErrorStopsAtOnceWithoutSleeping(t *testing.T) {
 	var rec recorder
 	calls := 0
 	n, err := Retrier{Policy: Policy{InitialInterval: time.Second, MaxAttempts: 5}, Retryable: isFlaky, Sleep: rec.sleep}.
-		Do(context.Background(), func(context.Context) error { calls++; return errFatal })
+		Do(t.Context(), func(context.Context) error { calls++; return errFatal })
 	if calls != 1 || n != 1 {
 		t.Fatalf("a permanent error was attempted %d times (reported %d); want exactly 1", calls, n)
 	}
@@ -42,7 +42,7 @@ func TestMaxAttemptsCountsTheFirstAttempt(t *testing.T) {
 	var rec recorder
 	calls := 0
 	n, err := Retrier{Policy: Policy{InitialInterval: time.Millisecond, MaxAttempts: 3}, Retryable: isFlaky, Sleep: rec.sleep}.
-		Do(context.Background(), func(context.Context) error { calls++; return errFlaky })
+		Do(t.Context(), func(context.Context) error { calls++; return errFlaky })
 	if calls != 3 || n != 3 {
 		t.Fatalf("MaxAttempts 3 made %d calls (reported %d); want 3 in all", calls, n)
 	}
@@ -58,7 +58,7 @@ func TestBackoffGrowsWithJitterAndIsCapped(t *testing.T) {
 	var rec recorder
 	p := Policy{InitialInterval: 100 * time.Millisecond, MaxInterval: 400 * time.Millisecond, MaxAttempts: 8}
 	_, _ = Retrier{Policy: p, Retryable: isFlaky, Sleep: rec.sleep}.
-		Do(context.Background(), func(context.Context) error { return errFlaky })
+		Do(t.Context(), func(context.Context) error { return errFlaky })
 	if len(rec.waits) != 7 {
 		t.Fatalf("got %d waits; want 7", len(rec.waits))
 	}
@@ -81,7 +81,7 @@ func TestSuccessAfterTransientErrors(t *testing.T) {
 	var rec recorder
 	calls := 0
 	n, err := Retrier{Policy: Policy{InitialInterval: time.Millisecond, MaxAttempts: 5}, Retryable: isFlaky, Sleep: rec.sleep}.
-		Do(context.Background(), func(context.Context) error {
+		Do(t.Context(), func(context.Context) error {
 			calls++
 			if calls < 3 {
 				return errFlaky
@@ -94,7 +94,7 @@ func TestSuccessAfterTransientErrors(t *testing.T) {
 }
 
 func TestContextEndKeepsLastCause(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	calls := 0
 	_, err := Retrier{Policy: Policy{InitialInterval: time.Hour, MaxAttempts: 0, MaxElapsedTime: 24 * time.Hour}, Retryable: isFlaky,
 		Sleep: func(ctx context.Context, d time.Duration) error { cancel(); <-ctx.Done(); return ctx.Err() }}.
@@ -108,7 +108,7 @@ func TestContextEndKeepsLastCause(t *testing.T) {
 }
 
 func TestWaitBeyondDeadlineStopsEarly(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
 	var rec recorder
 	_, err := Retrier{Policy: Policy{InitialInterval: time.Minute, MaxElapsedTime: time.Hour}, Retryable: isFlaky, Sleep: rec.sleep}.
@@ -125,7 +125,7 @@ func TestMaxElapsedTimeEndsRetries(t *testing.T) {
 	calls := 0
 	_, err := Retrier{Policy: Policy{InitialInterval: 20 * time.Millisecond, MaxElapsedTime: 30 * time.Millisecond, Jitter: 0.01},
 		Retryable: isFlaky}.
-		Do(context.Background(), func(context.Context) error { calls++; return errFlaky })
+		Do(t.Context(), func(context.Context) error { calls++; return errFlaky })
 	if calls > 3 {
 		t.Fatalf("made %d calls within a 30ms budget of 20ms+ waits", calls)
 	}

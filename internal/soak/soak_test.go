@@ -40,7 +40,7 @@ func TestSoak(t *testing.T) {
 		seed, envSeed, seed, workers, rounds, workspaces, lease)
 	rng := rand.New(rand.NewPCG(seed, seed^0x5bd1e9955bd1e995))
 	// Only a failure guard for the parent's own calls.
-	ctx, cancel := context.WithDeadline(context.Background(), deadline.Add(30*time.Second))
+	ctx, cancel := context.WithDeadline(t.Context(), deadline.Add(30*time.Second))
 	defer cancel()
 
 	f := newFleet(ctx, t)

@@ -26,7 +26,7 @@ func TestSoakWorker(t *testing.T) {
 		t.Skip("a worker of TestSoak, which starts it in a process of its own")
 	}
 	require.NoError(t, err)
-	ctx, cancel := context.WithDeadline(context.Background(), cfg.Deadline)
+	ctx, cancel := context.WithDeadline(t.Context(), cfg.Deadline)
 	defer cancel()
 
 	remote := emulated.Remote{URL: cfg.ControlURL}

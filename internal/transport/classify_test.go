@@ -63,7 +63,7 @@ var failures = []struct {
 }
 
 func TestClassifyGivesEachTransportFailureItsVerdict(t *testing.T) {
-	live := context.Background()
+	live := t.Context()
 	for _, f := range failures {
 		forms := map[string]error{
 			"bare":    f.err,
@@ -86,14 +86,14 @@ func TestClassifyGivesEachTransportFailureItsVerdict(t *testing.T) {
 }
 
 func TestClassifyAnEndedContextIsCancelledWhateverTheError(t *testing.T) {
-	ended, cancel := context.WithCancel(context.Background())
+	ended, cancel := context.WithCancel(t.Context())
 	cancel()
 	for _, f := range failures {
 		if got := Classify(ended, f.err); got != cancelled {
 			t.Errorf("%s with the context ended: Classify = %+v; want cancelled", f.name, got)
 		}
 	}
-	expired, cancel := context.WithTimeout(context.Background(), 0)
+	expired, cancel := context.WithTimeout(t.Context(), 0)
 	defer cancel()
 	<-expired.Done()
 	if got := Classify(expired, context.DeadlineExceeded); got != cancelled {
@@ -102,7 +102,7 @@ func TestClassifyAnEndedContextIsCancelledWhateverTheError(t *testing.T) {
 }
 
 func TestClassifyADialIsRefusedAndAReadIsNot(t *testing.T) {
-	live := context.Background()
+	live := t.Context()
 	cause := os.NewSyscallError("connect", syscall.ETIMEDOUT)
 	dial := Classify(live, &net.OpError{Op: "dial", Net: "tcp", Err: cause})
 	read := Classify(live, &net.OpError{Op: "read", Net: "tcp", Err: cause})
@@ -115,7 +115,7 @@ func TestClassifyADialIsRefusedAndAReadIsNot(t *testing.T) {
 }
 
 func TestClassifyNil(t *testing.T) {
-	if got := Classify(context.Background(), nil); got != permanent {
+	if got := Classify(t.Context(), nil); got != permanent {
 		t.Errorf("Classify(nil) = %+v; want the zero Verdict", got)
 	}
 }

@@ -2,7 +2,6 @@ package transport
 
 import (
 	"bytes"
-	"context"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -81,7 +80,7 @@ func TestClassifyAWatchedCallThatNeverConnectedIsRefused(t *testing.T) {
 // TestWrittenIsZeroForAContextNotWatched: Classify keeps its verdicts for
 // calls no driver watches.
 func TestWrittenIsZeroForAContextNotWatched(t *testing.T) {
-	if n := Written(context.Background()); n != 0 {
+	if n := Written(t.Context()); n != 0 {
 		t.Errorf("Written(Background) = %d; want 0", n)
 	}
 }

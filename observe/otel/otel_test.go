@@ -1,7 +1,6 @@
 package otel_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -29,7 +28,7 @@ func setup(t *testing.T) (*tracetest.SpanRecorder, *cloudswitch.Switcher, *mempr
 		cloudswitch.WithObserver(otel.NewObserver(tp)),
 		cloudswitch.WithRetryPolicy(cloudswitch.RetryPolicy{InitialInterval: time.Microsecond, MaxAttempts: 3}))
 	require.NoError(t, err)
-	ctx := context.Background()
+	ctx := t.Context()
 	_, _ = store.Create(ctx, cloudswitch.Workspace{ID: "ws", Compute: cloudswitch.Compute{Provider: "aws", InstanceType: "t3.medium"}})
 	if _, err := sw.Switch(ctx, "ws", cloudswitch.Request{}); err != nil {
 		t.Fatal(err)
@@ -52,7 +51,7 @@ func TestASpanPerSwitchWithAChildPerStage(t *testing.T) {
 	rec, sw, aws := setup(t)
 	aws.FailNext(memprovider.OpDeprovision, 1, memprovider.ErrThrottled)
 	before := len(rec.Ended())
-	if _, err := sw.Switch(context.Background(), "ws", toHetzner); err != nil {
+	if _, err := sw.Switch(t.Context(), "ws", toHetzner); err != nil {
 		t.Fatal(err)
 	}
 	spans := rec.Ended()[before:]
@@ -95,7 +94,7 @@ func TestFailedStopMarksTheSpansAsErrors(t *testing.T) {
 	const secret = "token=hunter2hunter2"
 	aws.FailNext(memprovider.OpDeprovision, 1, fmt.Errorf("403 forbidden (%s)", secret))
 	before := len(rec.Ended())
-	if _, err := sw.Switch(context.Background(), "ws", toHetzner); err == nil {
+	if _, err := sw.Switch(t.Context(), "ws", toHetzner); err == nil {
 		t.Fatal("the switch should have aborted")
 	}
 	for _, s := range rec.Ended()[before:] {
@@ -120,7 +119,7 @@ func TestFailedStopMarksTheSpansAsErrors(t *testing.T) {
 
 func TestNilTracerProviderRecordsNothing(t *testing.T) {
 	obs := otel.NewObserver(nil)
-	ctx := obs.SwitchStarted(context.Background(), cloudswitch.SwitchEvent{WorkspaceID: "ws"})
+	ctx := obs.SwitchStarted(t.Context(), cloudswitch.SwitchEvent{WorkspaceID: "ws"})
 	obs.SwitchEnded(ctx, cloudswitch.SwitchEvent{Outcome: cloudswitch.OutcomeSwitched})
 	obs.Retried(ctx, cloudswitch.RetryEvent{Attempt: 1})
 }

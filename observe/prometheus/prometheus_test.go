@@ -1,7 +1,6 @@
 package prometheus_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +35,7 @@ func newWorld(t *testing.T) *world {
 	w.sw, err = cloudswitch.New(w.store, w.providers(), cloudswitch.WithObserver(w.obs),
 		cloudswitch.WithRetryPolicy(cloudswitch.RetryPolicy{InitialInterval: time.Microsecond, MaxAttempts: 3}))
 	require.NoError(t, err)
-	ctx := context.Background()
+	ctx := t.Context()
 	if _, err := w.store.Create(ctx, cloudswitch.Workspace{ID: "ws", Compute: cloudswitch.Compute{Provider: "aws", InstanceType: "t3.medium"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +54,7 @@ var toHetzner = cloudswitch.Request{Compute: cloudswitch.Compute{Provider: cloud
 func TestFailedStopIncrementsTheAbortCounter(t *testing.T) {
 	w := newWorld(t)
 	w.aws.FailNext(memprovider.OpDeprovision, 1, memprovider.ErrDenied)
-	if _, err := w.sw.Switch(context.Background(), "ws", toHetzner); err == nil {
+	if _, err := w.sw.Switch(t.Context(), "ws", toHetzner); err == nil {
 		t.Fatal("the switch should have aborted")
 	}
 	want := `
@@ -73,7 +72,7 @@ cloudswitch_switches_total{outcome="switched",resumed="false"} 1
 func TestRetriesAreCounted(t *testing.T) {
 	w := newWorld(t)
 	w.aws.FailNext(memprovider.OpDeprovision, 2, memprovider.ErrThrottled)
-	if _, err := w.sw.Switch(context.Background(), "ws", toHetzner); err != nil {
+	if _, err := w.sw.Switch(t.Context(), "ws", toHetzner); err != nil {
 		t.Fatal(err)
 	}
 	if n := metric(t, w.reg, "cloudswitch_provider_retries_total", map[string]string{"stage": "deprovision", "provider": "aws"}); n != 2 {
@@ -84,16 +83,16 @@ func TestRetriesAreCounted(t *testing.T) {
 func TestReconcileMetrics(t *testing.T) {
 	w := newWorld(t)
 	now := time.Now().Add(48 * time.Hour)
-	installation, _ := w.store.InstallationID(context.Background())
+	installation, _ := w.store.InstallationID(t.Context())
 	w.aws.AddForInstallation(cloudswitch.DefaultOwner, installation, "gone", cloudswitch.Compute{Provider: "aws", InstanceType: "t3.medium"})
 	// A store holding no workspace at all deletes nothing: keep one.
-	if _, err := w.store.Create(context.Background(), cloudswitch.Workspace{ID: "kept", Compute: cloudswitch.Compute{Provider: "aws", InstanceType: "t3.medium"}}); err != nil {
+	if _, err := w.store.Create(t.Context(), cloudswitch.Workspace{ID: "kept", Compute: cloudswitch.Compute{Provider: "aws", InstanceType: "t3.medium"}}); err != nil {
 		t.Fatal(err)
 	}
 	r, err := cloudswitch.NewReconciler(w.store, w.providers(), cloudswitch.WithDeleteOrphans(true),
 		cloudswitch.WithResumeOptions(cloudswitch.WithObserver(w.obs), cloudswitch.WithClock(func() time.Time { return now })))
 	require.NoError(t, err)
-	if _, err := r.Reconcile(context.Background()); err != nil {
+	if _, err := r.Reconcile(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	aws := map[string]string{"provider": "aws"}

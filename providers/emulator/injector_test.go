@@ -12,7 +12,7 @@ func TestFaultsApplyInOrderForTheirTimes(t *testing.T) {
 	in.Add(Fault{Op: "Run", Times: 1, Status: 400, Code: "Bad"})
 	var codes []string
 	for range 4 {
-		codes = append(codes, in.Take(context.Background(), "Run").Code)
+		codes = append(codes, in.Take(t.Context(), "Run").Code)
 	}
 	want := []string{"Unavailable", "Unavailable", "Bad", ""}
 	for i := range want {
@@ -28,10 +28,10 @@ func TestFaultsApplyInOrderForTheirTimes(t *testing.T) {
 func TestFaultForOtherOpDoesNotApply(t *testing.T) {
 	var in Injector
 	in.Add(Fault{Op: "Terminate", Times: 1, Status: 500})
-	if d := in.Take(context.Background(), "Run"); d.Fail() {
+	if d := in.Take(t.Context(), "Run"); d.Fail() {
 		t.Fatal("a fault for Terminate applied to Run")
 	}
-	if d := in.Take(context.Background(), "Terminate"); !d.Fail() {
+	if d := in.Take(t.Context(), "Terminate"); !d.Fail() {
 		t.Fatal("the fault for Terminate did not apply")
 	}
 }
@@ -40,12 +40,12 @@ func TestFaultWithoutTimesAppliesUntilCleared(t *testing.T) {
 	var in Injector
 	in.Add(Fault{Status: 500})
 	for range 3 {
-		if !in.Take(context.Background(), "x").Fail() {
+		if !in.Take(t.Context(), "x").Fail() {
 			t.Fatal("a standing fault stopped applying")
 		}
 	}
 	in.Clear()
-	if in.Take(context.Background(), "x").Fail() {
+	if in.Take(t.Context(), "x").Fail() {
 		t.Fatal("Clear did not remove the fault")
 	}
 }
@@ -53,7 +53,7 @@ func TestFaultWithoutTimesAppliesUntilCleared(t *testing.T) {
 func TestLatencyIsCutShortByTheContext(t *testing.T) {
 	var in Injector
 	in.Add(Fault{Latency: time.Hour})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Millisecond)
 	defer cancel()
 	done := make(chan struct{})
 	go func() { in.Take(ctx, "x"); close(done) }()

@@ -20,7 +20,7 @@ import (
 // kind, certificate errors, the SDK's argument errors, failed actions,
 // bare statuses. Only a request that certainly never left is a refusal.
 func TestClassifyErrorsNoEmulatorAnswerProduces(t *testing.T) {
-	live := context.Background()
+	live := t.Context()
 	dial := func(err error) error {
 		return &url.Error{Op: "Post", URL: "https://api.hetzner.cloud/v1/servers", Err: &net.OpError{Op: "dial", Net: "tcp", Err: err}}
 	}

@@ -40,7 +40,7 @@ func TestConformance(t *testing.T) {
 // CallCount counts the call log ("" for every operation) and ResetCalls
 // empties it, as the emulators count their calls.
 func TestCallCountAndResetCalls(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	p := memprovider.New(cloudswitch.AWS)
 	p.FailNext(memprovider.OpDeprovision, 1, memprovider.ErrThrottled)
 	inst, err := p.Provision(ctx, cloudswitch.ProvisionRequest{WorkspaceID: "ws", Owner: "o", Token: "tok",

@@ -1,7 +1,6 @@
 package sqlstore_test
 
 import (
-	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -17,7 +16,7 @@ import (
 func TestMigrateFromSeveralPoolsAtOnceCreatesTheSchemaOnce(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
-		ctx := context.Background()
+		ctx := t.Context()
 		table := b.newTable(t)
 		const pools = 8
 		stores := make([]*sqlstore.Store, pools)
@@ -53,7 +52,7 @@ func TestMigrateFromSeveralPoolsAtOnceCreatesTheSchemaOnce(t *testing.T) {
 func TestMigrateAgainKeepsTheData(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
-		ctx := context.Background()
+		ctx := t.Context()
 		st := b.store(t, b.open(t))
 		w, err := st.Create(ctx, cloudswitch.Workspace{ID: "kept", Compute: cloudswitch.Compute{Provider: cloudswitch.GCP}})
 		require.NoError(t, err)
@@ -68,7 +67,7 @@ func TestMigrateAgainKeepsTheData(t *testing.T) {
 func TestMigrateRefusesATableOfAnotherShape(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
-		ctx := context.Background()
+		ctx := t.Context()
 		db := b.open(t)
 		table := b.newTable(t)
 		// The user's own table, under the name given to WithTable.
@@ -99,7 +98,7 @@ func TestMigrateDetectsADialectTheDatabaseDenies(t *testing.T) {
 		if err != nil {
 			t.Fatalf("New with a driver it cannot recognise must leave the check to Migrate, got %v", err)
 		}
-		err = st.Migrate(context.Background())
+		err = st.Migrate(t.Context())
 		if !errors.Is(err, sqlstore.ErrDialectMismatch) {
 			t.Fatalf("Migrate with dialect %s on %s: got %v; want ErrDialectMismatch", wrong, b.dialect, err)
 		}
@@ -120,7 +119,7 @@ func schemaObjects(t *testing.T, b backend, db *sql.DB, table string) []string {
 			WHERE (c.relname = $1 OR i.indrelid = $1::regclass) AND NOT coalesce(i.indisprimary, false)
 			ORDER BY 1`
 	}
-	rows, err := db.QueryContext(context.Background(), q, table)
+	rows, err := db.QueryContext(t.Context(), q, table)
 	require.NoError(t, err)
 	defer rows.Close()
 	var out []string
@@ -151,7 +150,7 @@ func TestMigrateUpgradesATableOfTheEarlierSchema(t *testing.T) {
 			created_at TEXT NOT NULL DEFAULT (strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now')), updated_at TEXT NOT NULL DEFAULT (strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now'))) STRICT`,
 	}
 	forEachBackend(t, func(t *testing.T, b backend) {
-		ctx := context.Background()
+		ctx := t.Context()
 		db := b.open(t)
 		table := b.newTable(t)
 		mustExec(t, db, fmt.Sprintf(earlier[b.dialect], `"`+table+`"`))
@@ -192,7 +191,7 @@ func TestMigrateUpgradesATableOfTheEarlierSchema(t *testing.T) {
 func TestInstallationIDIsMintedOnceUnderConcurrentMigrates(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
-		ctx := context.Background()
+		ctx := t.Context()
 		table := b.newTable(t)
 		const pools = 6
 		stores := make([]*sqlstore.Store, pools)

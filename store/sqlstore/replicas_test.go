@@ -1,7 +1,6 @@
 package sqlstore_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -46,7 +45,7 @@ func race(n int, f func(i int)) {
 func TestReplicasRacingCompareAndSwap(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
-		ctx := context.Background()
+		ctx := t.Context()
 		stores := replicas(t, b, 4)
 		const racers = 16 // four per replica
 
@@ -167,7 +166,7 @@ func TestReplicasRacingCompareAndSwap(t *testing.T) {
 func TestReplicasRacingSwitches(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
-		ctx := context.Background()
+		ctx := t.Context()
 		stores := replicas(t, b, 4)
 		names := []string{cloudswitch.AWS, cloudswitch.Hetzner, cloudswitch.GCP}
 		clouds := map[string]*memprovider.Provider{}

@@ -1,7 +1,6 @@
 package sqlstore_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -19,7 +18,7 @@ import (
 func TestPendingReadsThePartialIndex(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
-		ctx := context.Background()
+		ctx := t.Context()
 		db := b.open(t)
 		table := b.newTable(t)
 		st := b.storeOn(t, db, table)
@@ -63,7 +62,7 @@ func TestPendingReadsThePartialIndex(t *testing.T) {
 func TestTimestampsComeFromTheDatabase(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
-		ctx := context.Background()
+		ctx := t.Context()
 		db := b.open(t)
 		table := b.newTable(t)
 		st := b.storeOn(t, db, table)
@@ -108,7 +107,7 @@ func TestTimestampsComeFromTheDatabase(t *testing.T) {
 func TestPendingStreams(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
-		ctx := context.Background()
+		ctx := t.Context()
 		db := b.open(t)
 		st := b.store(t, db)
 		for i := range 50 {
