@@ -73,7 +73,7 @@ func TestNewRefusesTableNamesThatAreNotPlainIdentifiers(t *testing.T) {
 func TestReservedWordsAreFineAsTableNames(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
-		ctx := t.Context()
+		ctx := context.Background()
 		db := b.open(t)
 		name := "order"
 		if b.dialect == sqlstore.Postgres {
@@ -129,7 +129,7 @@ func TestMigrateOnAnUnreachableDatabase(t *testing.T) {
 	defer db.Close()
 	st, err := sqlstore.New(db, sqlstore.Postgres)
 	require.NoError(t, err)
-	ctx := t.Context()
+	ctx := context.Background()
 	err = st.Migrate(ctx)
 	if err == nil || errors.Is(err, sqlstore.ErrDialectMismatch) {
 		t.Fatalf("Migrate on a database nobody listens for: got %v; want an error that is not ErrDialectMismatch", err)
@@ -152,7 +152,7 @@ func TestMigrateOnAnUnreachableDatabase(t *testing.T) {
 func TestRowsThatDoNotDecodeAreErrorsNamingTheWorkspace(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
-		ctx := t.Context()
+		ctx := context.Background()
 		db := b.open(t)
 		table := b.newTable(t)
 		st := b.storeOn(t, db, table)
@@ -225,7 +225,7 @@ func TestRowsThatDoNotDecodeAreErrorsNamingTheWorkspace(t *testing.T) {
 func TestSyntacticallyBrokenJSON(t *testing.T) {
 	t.Parallel()
 	b := sqliteBackend(t)
-	ctx := t.Context()
+	ctx := context.Background()
 	db := b.open(t)
 	table := b.newTable(t)
 	st := b.storeOn(t, db, table)
@@ -266,7 +266,7 @@ func checkDecodeError(t *testing.T, op string, err error, id, column string) {
 func TestWorkspacesThatCannotBeEncodedAreRefusedBeforeAnyWrite(t *testing.T) {
 	t.Parallel()
 	b := sqliteBackend(t)
-	ctx := t.Context()
+	ctx := context.Background()
 	st := b.storeOn(t, b.open(t), b.newTable(t))
 	w, err := st.Create(ctx, cloudswitch.Workspace{ID: "w", Compute: cloudswitch.Compute{Provider: cloudswitch.AWS}})
 	require.NoError(t, err)

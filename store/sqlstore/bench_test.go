@@ -31,7 +31,7 @@ func BenchmarkCAS(b *testing.B) {
 	forEachBenchBackend(b, func(b *testing.B, db *sql.DB, c *counter, st *sqlstore.Store) {
 		for _, callers := range benchCallers {
 			b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
-				ctx := b.Context()
+				ctx := context.Background()
 				runCallers(b, db, c, callers, "update", "updates/s", func(i int) func() error {
 					w := seed(b, st, cloudswitch.AWS)
 					return func() error {
@@ -62,7 +62,7 @@ func BenchmarkSwitch(b *testing.B) {
 		require.NoError(b, err)
 		for _, callers := range benchCallers {
 			b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
-				ctx := b.Context()
+				ctx := context.Background()
 				runCallers(b, db, c, callers, "switch", "switches/s", func(int) func() error {
 					id := seed(b, st, cloudswitch.AWS).ID
 					if _, err := sw.Switch(ctx, id, cloudswitch.Request{}); err != nil { // its first VM
@@ -158,7 +158,7 @@ func seed(b *testing.B, st *sqlstore.Store, provider string) cloudswitch.Workspa
 	b.Helper()
 	var r [8]byte
 	rand.Read(r[:])
-	w, err := st.Create(b.Context(), cloudswitch.Workspace{ID: "bench-" + hex.EncodeToString(r[:]),
+	w, err := st.Create(context.Background(), cloudswitch.Workspace{ID: "bench-" + hex.EncodeToString(r[:]),
 		Compute: cloudswitch.Compute{Provider: provider, InstanceType: cloudswitch.DefaultAllowlist().DefaultInstanceType(provider)}})
 	require.NoError(b, err)
 	return w

@@ -59,7 +59,7 @@ func sqliteBackend(t testing.TB) backend {
 	path := filepath.Join(t.TempDir(), "cloudswitch.db")
 	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(path))
 	if err == nil {
-		err = errors.Join(db.PingContext(t.Context()), db.Close())
+		err = errors.Join(db.PingContext(context.Background()), db.Close())
 	}
 	require.NoError(t, err, "creating the SQLite database")
 	return backend{
@@ -101,7 +101,7 @@ func postgresBackend(t testing.TB) backend {
 				return
 			}
 			defer db.Close()
-			if _, err := db.ExecContext(t.Context(), `DROP TABLE IF EXISTS "`+table+`", "`+table+`_meta"`); err != nil {
+			if _, err := db.ExecContext(context.Background(), `DROP TABLE IF EXISTS "`+table+`", "`+table+`_meta"`); err != nil {
 				t.Errorf("dropping test table %s: %v", table, err)
 			}
 		},
@@ -140,7 +140,7 @@ func (b backend) newSchema(t testing.TB, db *sql.DB) string {
 	var r [6]byte
 	rand.Read(r[:])
 	name := "cs_schema_" + hex.EncodeToString(r[:])
-	if _, err := db.ExecContext(t.Context(), `CREATE SCHEMA `+name); err != nil {
+	if _, err := db.ExecContext(context.Background(), `CREATE SCHEMA `+name); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -163,7 +163,7 @@ func (b backend) storeOn(t testing.TB, db *sql.DB, table string) *sqlstore.Store
 	st, err := sqlstore.New(db, b.dialect, sqlstore.WithTable(table))
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
-	require.NoError(t, st.Migrate(t.Context()), "Migrate")
+	require.NoError(t, st.Migrate(context.Background()), "Migrate")
 	return st
 }
 

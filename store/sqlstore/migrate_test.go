@@ -1,6 +1,7 @@
 package sqlstore_test
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -16,7 +17,7 @@ import (
 func TestMigrateFromSeveralPoolsAtOnceCreatesTheSchemaOnce(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
-		ctx := t.Context()
+		ctx := context.Background()
 		table := b.newTable(t)
 		const pools = 8
 		stores := make([]*sqlstore.Store, pools)
@@ -52,7 +53,7 @@ func TestMigrateFromSeveralPoolsAtOnceCreatesTheSchemaOnce(t *testing.T) {
 func TestMigrateAgainKeepsTheData(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
-		ctx := t.Context()
+		ctx := context.Background()
 		st := b.store(t, b.open(t))
 		w, err := st.Create(ctx, cloudswitch.Workspace{ID: "kept", Compute: cloudswitch.Compute{Provider: cloudswitch.GCP}})
 		require.NoError(t, err)
@@ -67,7 +68,7 @@ func TestMigrateAgainKeepsTheData(t *testing.T) {
 func TestMigrateRefusesATableOfAnotherShape(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
-		ctx := t.Context()
+		ctx := context.Background()
 		db := b.open(t)
 		table := b.newTable(t)
 		// The user's own table, under the name given to WithTable.
@@ -98,7 +99,7 @@ func TestMigrateDetectsADialectTheDatabaseDenies(t *testing.T) {
 		if err != nil {
 			t.Fatalf("New with a driver it cannot recognise must leave the check to Migrate, got %v", err)
 		}
-		err = st.Migrate(t.Context())
+		err = st.Migrate(context.Background())
 		if !errors.Is(err, sqlstore.ErrDialectMismatch) {
 			t.Fatalf("Migrate with dialect %s on %s: got %v; want ErrDialectMismatch", wrong, b.dialect, err)
 		}
@@ -119,7 +120,7 @@ func schemaObjects(t *testing.T, b backend, db *sql.DB, table string) []string {
 			WHERE (c.relname = $1 OR i.indrelid = $1::regclass) AND NOT coalesce(i.indisprimary, false)
 			ORDER BY 1`
 	}
-	rows, err := db.QueryContext(t.Context(), q, table)
+	rows, err := db.QueryContext(context.Background(), q, table)
 	require.NoError(t, err)
 	defer rows.Close()
 	var out []string
@@ -150,7 +151,7 @@ func TestMigrateUpgradesATableOfTheEarlierSchema(t *testing.T) {
 			created_at TEXT NOT NULL DEFAULT (strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now')), updated_at TEXT NOT NULL DEFAULT (strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now'))) STRICT`,
 	}
 	forEachBackend(t, func(t *testing.T, b backend) {
-		ctx := t.Context()
+		ctx := context.Background()
 		db := b.open(t)
 		table := b.newTable(t)
 		mustExec(t, db, fmt.Sprintf(earlier[b.dialect], `"`+table+`"`))
@@ -191,7 +192,7 @@ func TestMigrateUpgradesATableOfTheEarlierSchema(t *testing.T) {
 func TestInstallationIDIsMintedOnceUnderConcurrentMigrates(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
-		ctx := t.Context()
+		ctx := context.Background()
 		table := b.newTable(t)
 		const pools = 6
 		stores := make([]*sqlstore.Store, pools)

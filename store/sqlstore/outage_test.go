@@ -26,7 +26,7 @@ import (
 func TestClosedPoolIsNeitherNotFoundNorConflict(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
-		ctx := t.Context()
+		ctx := context.Background()
 		db := b.open(t)
 		st := b.store(t, db)
 		w, err := st.Create(ctx, cloudswitch.Workspace{ID: "w", Compute: cloudswitch.Compute{Provider: cloudswitch.AWS}})
@@ -99,7 +99,7 @@ func (o *outage) switcher(t *testing.T, st cloudswitch.Store, opts ...cloudswitc
 // seed creates a workspace on AWS with its VM.
 func (o *outage) seed(t *testing.T, st *sqlstore.Store, id string) cloudswitch.Workspace {
 	t.Helper()
-	ctx := t.Context()
+	ctx := context.Background()
 	if _, err := st.Create(ctx, cloudswitch.Workspace{ID: id,
 		Compute: cloudswitch.Compute{Provider: cloudswitch.AWS, InstanceType: "t3.medium"}}); err != nil {
 		t.Fatal(err)
@@ -116,7 +116,7 @@ func (o *outage) seed(t *testing.T, st *sqlstore.Store, id string) cloudswitch.W
 // says, with exactly the VM its record names alive and no intent pending.
 func (o *outage) resume(t *testing.T, st cloudswitch.Store, id string, before cloudswitch.Workspace, switched bool, opts ...cloudswitch.Option) {
 	t.Helper()
-	ctx := t.Context()
+	ctx := context.Background()
 	o.expireLeases()
 	if _, err := o.switcher(t, st, opts...).Resume(ctx, id); err != nil {
 		t.Fatalf("Resume once the database is back: %v", err)
@@ -186,7 +186,7 @@ func TestDatabaseLostMidSwitch(t *testing.T) {
 		table := b.newTable(t)
 		for i, step := range steps {
 			t.Run(fmt.Sprintf("before %s", step.stage), func(t *testing.T) {
-				ctx := t.Context()
+				ctx := context.Background()
 				o := newOutage()
 				id := fmt.Sprintf("ws-%d", i)
 				db := b.open(t)
@@ -223,7 +223,7 @@ func TestDatabaseLostMidSwitch(t *testing.T) {
 func TestPostgresRefusingThePoolMidSwitch(t *testing.T) {
 	t.Parallel()
 	b := postgresBackend(t)
-	ctx := t.Context()
+	ctx := context.Background()
 	admin := b.open(t)
 	table := b.newTable(t)
 	b.storeOn(t, admin, table)
@@ -294,7 +294,7 @@ func TestPostgresRefusingThePoolMidSwitch(t *testing.T) {
 // Resume settles it.
 func TestSQLiteLockedMidSwitch(t *testing.T) {
 	t.Parallel()
-	ctx := t.Context()
+	ctx := context.Background()
 	path := t.TempDir() + "/locked.db"
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(200)&_pragma=journal_mode(WAL)")
 	require.NoError(t, err)
@@ -333,7 +333,7 @@ func TestSQLiteLockedMidSwitch(t *testing.T) {
 
 func mustExec(t *testing.T, db *sql.DB, query string, args ...any) {
 	t.Helper()
-	if _, err := db.ExecContext(t.Context(), query, args...); err != nil {
+	if _, err := db.ExecContext(context.Background(), query, args...); err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
 }

@@ -76,7 +76,7 @@ func BenchmarkReconcile(b *testing.B) {
 }
 
 func benchReconcile(b *testing.B, db *sql.DB, c *counter, st *sqlstore.Store, table string, d sqlstore.Dialect, n int) {
-	ctx := b.Context()
+	ctx := context.Background()
 	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 	installation, err := st.InstallationID(ctx)
 	require.NoError(b, err)
@@ -135,7 +135,7 @@ SELECT printf('ws-%08d', g), '{"provider":"aws","instance_type":"t3.medium"}',
     'workspace_id', printf('ws-%08d', g), 'token', 't', 'installation', $2), g
 FROM s`
 	}
-	if _, err := db.ExecContext(b.Context(), q, n, installation); err != nil {
+	if _, err := db.ExecContext(context.Background(), q, n, installation); err != nil {
 		b.Fatalf("seeding %d workspaces: %v", n, err)
 	}
 }
@@ -184,7 +184,7 @@ func heldPeak(b *testing.B, r *cloudswitch.Reconciler, c *checkpointed) float64 
 	var base runtime.MemStats
 	runtime.ReadMemStats(&base)
 	c.peak.Store(0)
-	if _, err := r.Reconcile(b.Context()); err != nil {
+	if _, err := r.Reconcile(context.Background()); err != nil {
 		b.Fatal(err)
 	}
 	if c.peak.Load() < base.HeapAlloc {

@@ -1,6 +1,7 @@
 package sqlstore_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -45,7 +46,7 @@ func race(n int, f func(i int)) {
 func TestReplicasRacingCompareAndSwap(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
-		ctx := t.Context()
+		ctx := context.Background()
 		stores := replicas(t, b, 4)
 		const racers = 16 // four per replica
 
@@ -166,7 +167,7 @@ func TestReplicasRacingCompareAndSwap(t *testing.T) {
 func TestReplicasRacingSwitches(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
-		ctx := t.Context()
+		ctx := context.Background()
 		stores := replicas(t, b, 4)
 		names := []string{cloudswitch.AWS, cloudswitch.Hetzner, cloudswitch.GCP}
 		clouds := map[string]*memprovider.Provider{}

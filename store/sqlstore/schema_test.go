@@ -1,6 +1,7 @@
 package sqlstore_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -18,7 +19,7 @@ import (
 func TestPendingReadsThePartialIndex(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
-		ctx := t.Context()
+		ctx := context.Background()
 		db := b.open(t)
 		table := b.newTable(t)
 		st := b.storeOn(t, db, table)
@@ -62,7 +63,7 @@ func TestPendingReadsThePartialIndex(t *testing.T) {
 func TestTimestampsComeFromTheDatabase(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
-		ctx := t.Context()
+		ctx := context.Background()
 		db := b.open(t)
 		table := b.newTable(t)
 		st := b.storeOn(t, db, table)
@@ -107,7 +108,7 @@ func TestTimestampsComeFromTheDatabase(t *testing.T) {
 func TestPendingStreams(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
-		ctx := t.Context()
+		ctx := context.Background()
 		db := b.open(t)
 		st := b.store(t, db)
 		for i := range 50 {

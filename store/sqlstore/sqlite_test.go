@@ -1,6 +1,7 @@
 package sqlstore_test
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -17,7 +18,7 @@ import (
 
 func TestSQLiteDSNSetsWALModeBusyTimeoutAndNormalSync(t *testing.T) {
 	t.Parallel()
-	ctx := t.Context()
+	ctx := context.Background()
 	db := sqliteBackend(t).open(t)
 	for pragma, want := range map[string]string{"journal_mode": "wal", "busy_timeout": "10000", "synchronous": "1"} {
 		var got string
@@ -30,7 +31,7 @@ func TestSQLiteDSNSetsWALModeBusyTimeoutAndNormalSync(t *testing.T) {
 
 func TestSQLiteDSNTakesAnyFileName(t *testing.T) {
 	t.Parallel()
-	ctx := t.Context()
+	ctx := context.Background()
 	for _, name := range []string{"plain.db", "with space.db", "what?.db", "hash#tag.db", "100%.db", "amp&eq=.db"} {
 		path := filepath.Join(t.TempDir(), name)
 		db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(path))
@@ -56,7 +57,7 @@ func TestSQLiteDSNTakesAnyFileName(t *testing.T) {
 func TestSQLiteConcurrentWritersQueue(t *testing.T) {
 	t.Parallel()
 	b := sqliteBackend(t)
-	ctx := t.Context()
+	ctx := context.Background()
 	table := b.newTable(t)
 	stores := []*sqlstore.Store{b.storeOn(t, b.open(t), table), b.storeOn(t, b.open(t), table)}
 	const writers, each = 32, 20
@@ -89,7 +90,7 @@ func TestSQLiteConcurrentWritersQueue(t *testing.T) {
 func TestCloseLeavesAWorkingStore(t *testing.T) {
 	t.Parallel()
 	b := sqliteBackend(t)
-	ctx := t.Context()
+	ctx := context.Background()
 	st := b.store(t, b.open(t))
 	w, err := st.Create(ctx, cloudswitch.Workspace{ID: "w"})
 	require.NoError(t, err)
@@ -127,7 +128,7 @@ func TestSQLiteChecksLetNULLThrough(t *testing.T) {
 	table := b.newTable(t)
 	b.storeOn(t, db, table)
 	var ddl string
-	require.NoError(t, db.QueryRowContext(t.Context(), `SELECT sql FROM sqlite_master WHERE type = 'table' AND name = $1`, table).Scan(&ddl))
+	require.NoError(t, db.QueryRowContext(context.Background(), `SELECT sql FROM sqlite_master WHERE type = 'table' AND name = $1`, table).Scan(&ddl))
 	for _, col := range []string{"instance", "pending"} {
 		if want := "CHECK (" + col + " IS NULL OR json_valid(" + col + "))"; !strings.Contains(ddl, want) {
 			t.Errorf("the %s column's check does not let NULL through on SQLite before 3.45; want %q in\n%s", col, want, ddl)
