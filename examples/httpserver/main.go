@@ -239,7 +239,7 @@ func run(ctx context.Context, stop func(), cfg config, logger *slog.Logger) (err
 		if err != nil {
 			return fmt.Errorf("reading the emulated clouds: %w", err)
 		}
-		if err := checkEmulatorsKnowRecords(ctx, db.Store, clouds.Modes, vms); err != nil {
+		if err := wiring.CheckEmulatorsKnowRecords(ctx, db.Store, clouds.Modes, vms); err != nil {
 			return fmt.Errorf("%s: %w", db.Name, err)
 		}
 	}
