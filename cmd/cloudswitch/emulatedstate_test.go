@@ -122,7 +122,7 @@ func TestRecordsOnEmulatorsThatForgotThemAreRefused(t *testing.T) {
 	assert.Equal(t, before, records(t, db))
 }
 
-func TestTheCLIWaitsForNoOneButRefusesToShareTheEmulatedClouds(t *testing.T) {
+func TestASecondProgramOnTheSameEmulatedCloudsIsRefusedAtOnce(t *testing.T) {
 	db := seedDB(t, 1)
 	held, _, err := emulated.StartPersistent(emulated.Addrs{}, db+".clouds")
 	require.NoError(t, err)
