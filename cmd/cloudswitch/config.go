@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/fleet"
+	"github.com/cloudswitch/cloudswitch/internal/emulated"
 	"github.com/cloudswitch/cloudswitch/internal/wiring"
 	"github.com/cloudswitch/cloudswitch/store/sqlstore"
 )
@@ -104,12 +106,19 @@ func (c *config) open(ctx context.Context, stderr io.Writer) (_ *session, err er
 	if s.allowlist, err = c.control.LoadAllowlist(); err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
-	if err := s.openDB(ctx, c.db); err != nil {
+	dbName, err := s.openDB(ctx, c.db)
+	if err != nil {
 		return nil, err
 	}
 	// Emulated clouds start in this process unless -emulators names a Set.
+	// In-process ones keep their state beside a SQLite database, in the
+	// file the example server uses, so that every run — of this command or
+	// of the server — finds the VMs the records name.
+	if !wiring.IsPostgres(c.db) {
+		c.clouds.StateFile = c.db + ".clouds"
+	}
 	conn, err := c.clouds.Connect(ctx, true, s.logger)
-	if errors.Is(err, wiring.ErrEveryProviderOff) {
+	if errors.Is(err, wiring.ErrEveryProviderOff) || errors.Is(err, emulated.ErrStateInUse) {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
 	if err != nil {
@@ -117,7 +126,29 @@ func (c *config) open(ctx context.Context, stderr io.Writer) (_ *session, err er
 	}
 	s.closers = append(s.closers, conn.Close)
 	s.drivers = conn.Drivers
+	if err := checkEmulated(ctx, conn, s.store, dbName); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// checkEmulated refuses emulated clouds that are not the ones the
+// database's records were written against (wiring.CheckEmulatorsKnowRecords),
+// before anything acts on them: fresh emulators would take a recorded VM
+// for gone and hand its id out again.
+func checkEmulated(ctx context.Context, conn *wiring.Connected, store *sqlstore.Store, dbName string) error {
+	if conn.EmulatedVMs == nil {
+		return nil
+	}
+	vms, err := conn.EmulatedVMs(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the emulated clouds: %w", err)
+	}
+	err = wiring.CheckEmulatorsKnowRecords(ctx, store, conn.Modes, vms)
+	if errors.Is(err, wiring.ErrEmulatedRecords) {
+		return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", dbName, err)}
+	}
+	return err
 }
 
 // openSelected reads the selection sel's flags choose (one must be chosen
@@ -139,17 +170,18 @@ func (c *config) openSelected(ctx context.Context, sel *selectFlags, required bo
 	return s, selection, selected, nil
 }
 
-// openDB opens, and migrates, the workspace database dsn names.
-func (s *session) openDB(ctx context.Context, dsn string) error {
+// openDB opens, and migrates, the workspace database dsn names, and
+// returns its name for messages (never a password).
+func (s *session) openDB(ctx context.Context, dsn string) (string, error) {
 	if dsn == "" {
-		return usageErr("no database: -db names a SQLite file or a postgres:// URL")
+		return "", usageErr("no database: -db names a SQLite file or a postgres:// URL")
 	}
 	db, err := wiring.OpenDB(ctx, dsn)
 	if errors.Is(err, wiring.ErrKeyValueDSN) {
-		return &exitError{code: exitUsage, err: err}
+		return "", &exitError{code: exitUsage, err: err}
 	}
 	if err != nil {
-		return err
+		return "", err
 	}
 	s.closers = append(s.closers, func() { _ = db.Close() })
 	if db.Dialect == sqlstore.Postgres {
@@ -158,7 +190,7 @@ func (s *session) openDB(ctx context.Context, dsn string) error {
 		db.SQL.SetMaxOpenConns(32)
 	}
 	s.store = db.Store
-	return nil
+	return db.Name, nil
 }
 
 // switcher returns a Switcher over drivers (the session's when nil), with

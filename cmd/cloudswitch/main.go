@@ -19,6 +19,20 @@
 // environment variable CLOUDSWITCH_<FLAG>. What to select and what to do
 // are flags only.
 //
+// Emulated clouds started in this process keep their VMs in a file beside
+// a SQLite database, <db>.clouds — the file the example server keeps
+// them in, so the command and the server see the same clouds. One program
+// at a time may run in-process emulators on a database: each would keep
+// its own copy of the clouds, and the last to save would erase the other's
+// VMs. A second one is refused (exit code 2) while the first runs; to run
+// the server and the command at once, start examples/emulators and pass
+// both -emulators. The command also refuses (exit code 2) emulated clouds
+// that do not know the VMs the database records — fresh ones, such as
+// in-process emulators whose .clouds file is gone, or a new
+// examples/emulators — before it acts: they would take a recorded VM for
+// gone, leaving the real one running with no record, and hand its id out
+// again. Delete the database and its .clouds file to start afresh.
+//
 // On a terminal apply shows a progress bar; otherwise it writes one JSON
 // object per event. Ctrl-C stops: no new switch starts and the ones in
 // flight finish; a second Ctrl-C cuts their waits short. Exit codes: 0

@@ -18,8 +18,9 @@ import (
 	"github.com/cloudswitch/cloudswitch/store/sqlstore"
 )
 
-// seedDB creates a SQLite workspace database holding n workspaces on AWS
-// (without VMs: the emulated clouds of each command start empty).
+// seedDB creates a SQLite workspace database holding n workspaces on AWS,
+// without VMs, in a directory of its own: the emulated clouds the commands
+// keep beside it start empty.
 func seedDB(t *testing.T, n int) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "workspaces.db")
@@ -122,10 +123,13 @@ func TestPlanThenApplyThenStatusAsAnOperatorDoes(t *testing.T) {
 		assert.NotNil(t, row["instance"], "%v has its new VM", row["id"])
 	}
 
+	wantEveryRecordBacked(t, db)
+
 	// Applying the plan again continues, and finds everything done.
 	r = cli(t, "apply", "-db", db, "-plan", planFile)
 	require.Equal(t, exitOK, r.code, r.err)
 	assert.Equal(t, 6, countEvents(jsonLines(t, r.out), "skipped"))
+	wantEveryRecordBacked(t, db)
 }
 
 func TestApplyInlineWithoutAPlanFile(t *testing.T) {
@@ -219,6 +223,7 @@ func TestCanaryCheckCommandDecidesWhetherTheRestGoesOn(t *testing.T) {
 	r = cli(t, "apply", "-db", db, "-all", "-provider", "hetzner", "-confirm-recreate", "-canary", "2", "-canary-check", "true")
 	assert.Equal(t, exitOK, r.code, r.err)
 	assert.Equal(t, 6, countEvents(jsonLines(t, r.out), "done"), "the rest went on after the check passed")
+	wantEveryRecordBacked(t, db)
 }
 
 func TestConfigurationErrorsAreUsageErrors(t *testing.T) {

@@ -95,6 +95,9 @@
 // recorded id for another workspace — are refused at start: they would hand
 // the recorded ids out again, and a switch could destroy another
 // workspace's VM. Delete the database (and its .clouds file) to start afresh.
+// The cloudswitch command keeps its in-process emulators in the same file;
+// one program at a time may hold it, and a second one is refused while the
+// first runs (each would keep its own copy, and the last to save would win).
 //
 // SIGINT or SIGTERM shuts the server down gracefully: it stops accepting,
 // waits for the requests in flight (a switch runs at most -lease) and the
@@ -239,7 +242,7 @@ func run(ctx context.Context, stop func(), cfg config, logger *slog.Logger) (err
 		if err != nil {
 			return fmt.Errorf("reading the emulated clouds: %w", err)
 		}
-		if err := checkEmulatorsKnowRecords(ctx, db.Store, clouds.Modes, vms); err != nil {
+		if err := wiring.CheckEmulatorsKnowRecords(ctx, db.Store, clouds.Modes, vms); err != nil {
 			return fmt.Errorf("%s: %w", db.Name, err)
 		}
 	}

@@ -76,12 +76,16 @@ func Start(addrs Addrs) (*Set, error) {
 	return s, nil
 }
 
-// Close stops the emulators.
+// Close stops the emulators, then lets go of the state file of a
+// persistent Set (without saving: every call was saved already).
 func (s *Set) Close() {
 	for _, c := range cloudTable() {
 		if srv := c.server(s); srv != nil {
 			srv.Close()
 		}
+	}
+	if s.persist != nil {
+		s.persist.lock.release()
 	}
 }
 
@@ -191,11 +195,20 @@ func DriversThrough(ctx context.Context, e Endpoints, wrap func(provider string,
 // Drivers does; when s is persistent (StartPersistent), every call they make
 // saves s before its answer reaches them.
 func (s *Set) Drivers(ctx context.Context) (drivers map[string]cloudswitch.Provider, close func(), err error) {
+	return s.DriversThrough(ctx, nil)
+}
+
+// DriversThrough returns the three real drivers connected to s, as
+// s.Drivers does, each sending its HTTP requests through the transport wrap
+// returns for its provider; wrap nil adds nothing. The wrapper sits in
+// front of the save of a persistent Set: a call that reaches the emulator is
+// saved before its answer goes back through the wrapper to the driver.
+func (s *Set) DriversThrough(ctx context.Context, wrap func(provider string, next http.RoundTripper) http.RoundTripper) (drivers map[string]cloudswitch.Provider, close func(), err error) {
 	var rt http.RoundTripper = http.DefaultTransport
 	if s.persist != nil {
 		rt = savingTransport{set: s, next: rt}
 	}
-	return connect(ctx, s.Endpoints(), rt, nil)
+	return connect(ctx, s.Endpoints(), rt, wrap)
 }
 
 func connect(ctx context.Context, e Endpoints, base http.RoundTripper, wrap func(provider string, next http.RoundTripper) http.RoundTripper) (drivers map[string]cloudswitch.Provider, close func(), err error) {

@@ -25,9 +25,10 @@ type state struct {
 	GCP     gcptest.State     `json:"gcp"`
 }
 
-// persistence keeps a Set's state in a file.
+// persistence keeps a Set's state in a file, which it holds exclusively.
 type persistence struct {
 	path string
+	lock *stateLock
 	mu   sync.Mutex
 }
 
@@ -38,7 +39,22 @@ type persistence struct {
 // finds, when it starts again, a cloud that had every effect its drivers
 // saw — and perhaps the effect of a call whose answer it never got, as a
 // real cloud may.
+//
+// The Set holds the file exclusively until Close (or the end of the
+// process): while it runs, StartPersistent on the same path — in this
+// process or another — fails with ErrStateInUse, on the platforms with
+// advisory file locks (Linux, the BSDs, macOS). The lock is a file beside
+// the state, path + ".lock".
 func StartPersistent(addrs Addrs, path string) (_ *Set, restored bool, err error) {
+	lock, err := lockState(path)
+	if err != nil {
+		return nil, false, err
+	}
+	defer func() {
+		if err != nil {
+			lock.release()
+		}
+	}()
 	var st state
 	b, err := os.ReadFile(path)
 	switch {
@@ -65,7 +81,7 @@ func StartPersistent(addrs Addrs, path string) (_ *Set, restored bool, err error
 			return nil, false, fmt.Errorf("emulated: restoring %s: %w", path, err)
 		}
 	}
-	s.persist = &persistence{path: path}
+	s.persist = &persistence{path: path, lock: lock}
 	if err := s.Save(); err != nil {
 		s.Close()
 		return nil, false, err

@@ -67,12 +67,14 @@ type Clouds struct {
 	GCPProject, GCPZone string
 	// StateFile, when set, is where emulators started in this process keep
 	// their state (emulated.StartPersistent), so that they outlive the
-	// process: a restart finds the VMs the records name.
+	// process: a restart finds the VMs the records name. One program at a
+	// time may hold it: Connect fails with emulated.ErrStateInUse while
+	// another runs on it.
 	StateFile string
 	// Transport, when set, wraps the HTTP transport of each driver's SDK
 	// client, emulated or real, given the provider's name: every request
-	// the driver makes passes through what it returns. It cannot be used
-	// with StateFile. It is not a flag.
+	// the driver makes passes through what it returns (in front of the
+	// save of StateFile's emulators). It is not a flag.
 	Transport func(provider string, next http.RoundTripper) http.RoundTripper
 }
 
@@ -202,9 +204,6 @@ func (c *Clouds) connectEmulated(ctx context.Context, conn *Connected, clouds []
 		conn.EmulatedVMs = remote.VMs
 		drivers, closeDrivers, err = emulated.DriversThrough(ctx, ep, c.Transport)
 	case inProcess:
-		if c.StateFile != "" && c.Transport != nil {
-			return errors.New("emulators that keep their state in a file take no transport wrapper")
-		}
 		var set *emulated.Set
 		if c.StateFile != "" {
 			set, conn.Restored, err = emulated.StartPersistent(emulated.Addrs{}, c.StateFile)
@@ -220,12 +219,8 @@ func (c *Clouds) connectEmulated(ctx context.Context, conn *Connected, clouds []
 		ep = set.Endpoints()
 		logger.Info("started emulated clouds in this process", "providers", providers, "state_file", c.StateFile,
 			"restored", conn.Restored, "aws", ep.AWS.URL, "hetzner", ep.Hetzner.URL, "gcp", ep.GCP.URL)
-		if c.StateFile != "" {
-			// The Set's own drivers save it after every call.
-			drivers, closeDrivers, err = set.Drivers(ctx)
-		} else {
-			drivers, closeDrivers, err = emulated.DriversThrough(ctx, ep, c.Transport)
-		}
+		// The Set's own drivers save a persistent Set after every call.
+		drivers, closeDrivers, err = set.DriversThrough(ctx, c.Transport)
 	default:
 		return fmt.Errorf("the emulated providers (%s) need -emulators: start go run ./examples/emulators and pass its control URL, so that this program sees the emulated clouds the server uses",
 			strings.Join(providers, ", "))

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -171,9 +172,43 @@ func TestTransportWrapsEveryEmulatedDriver(t *testing.T) {
 		assert.Positive(t, seen[p], "no request of %s passed through the wrapper", p)
 	}
 
+	// Emulators that keep their state in a file: their drivers pass the
+	// wrapper too, and what passed it is saved.
+	clear(seen)
+	mu.Unlock()
 	c.StateFile = filepath.Join(t.TempDir(), "clouds")
+	conn, err = c.Connect(t.Context(), true, quiet)
+	require.NoError(t, err)
+	inst, err := conn.Drivers[cloudswitch.Hetzner].Provision(t.Context(), cloudswitch.ProvisionRequest{WorkspaceID: "ws-1",
+		Compute: cloudswitch.Compute{Provider: cloudswitch.Hetzner, InstanceType: "cpx11"},
+		Token:   "0123456789abcdef0123456789abcdef", Owner: cloudswitch.DefaultOwner})
+	require.NoError(t, err)
+	conn.Close()
+	mu.Lock()
+	assert.Positive(t, seen[cloudswitch.Hetzner], "no request of the persistent emulators passed through the wrapper")
+	c.Transport = nil
+	again, err := c.Connect(t.Context(), true, quiet)
+	require.NoError(t, err)
+	defer again.Close()
+	vms, err := again.EmulatedVMs(t.Context())
+	require.NoError(t, err)
+	require.Len(t, vms, 1)
+	assert.Equal(t, inst.ID, vms[0].ID, "the call through the wrapper was not saved")
+}
+
+func TestTwoProgramsCannotRunInProcessEmulatorsOnOneStateFile(t *testing.T) {
+	if runtime.GOOS == "windows" || runtime.GOOS == "solaris" || runtime.GOOS == "illumos" || runtime.GOOS == "aix" {
+		t.Skip("no advisory file locks here")
+	}
+	c := Clouds{AWS: Emulated, Hetzner: Emulated, GCP: Emulated, StateFile: filepath.Join(t.TempDir(), "ws.db.clouds")}
+	conn, err := c.Connect(t.Context(), true, quiet)
+	require.NoError(t, err)
 	_, err = c.Connect(t.Context(), true, quiet)
-	assert.Error(t, err, "persistent emulators take no wrapper")
+	require.ErrorIs(t, err, emulated.ErrStateInUse)
+	conn.Close()
+	conn, err = c.Connect(t.Context(), true, quiet)
+	require.NoError(t, err, "closing lets go of the state file")
+	conn.Close()
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

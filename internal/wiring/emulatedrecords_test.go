@@ -1,4 +1,4 @@
-package main
+package wiring
 
 import (
 	"testing"
@@ -8,13 +8,12 @@ import (
 
 	"github.com/cloudswitch/cloudswitch"
 	"github.com/cloudswitch/cloudswitch/internal/emulated"
-	"github.com/cloudswitch/cloudswitch/internal/wiring"
 	"github.com/cloudswitch/cloudswitch/store/memstore"
 )
 
 func TestEmulatorsThatDoNotKnowTheRecordedVMsAreRefused(t *testing.T) {
 	ctx := t.Context()
-	modes := map[string]wiring.Mode{cloudswitch.AWS: wiring.Emulated, cloudswitch.Hetzner: wiring.Emulated, cloudswitch.GCP: wiring.Real}
+	modes := map[string]Mode{cloudswitch.AWS: Emulated, cloudswitch.Hetzner: Emulated, cloudswitch.GCP: Real}
 	onAWS := cloudswitch.Workspace{Compute: cloudswitch.Compute{Provider: cloudswitch.AWS},
 		Instance: &cloudswitch.Instance{Provider: cloudswitch.AWS, ID: "i-1"}}
 	onHetzner := cloudswitch.Workspace{Compute: cloudswitch.Compute{Provider: cloudswitch.Hetzner},
@@ -45,9 +44,9 @@ func TestEmulatorsThatDoNotKnowTheRecordedVMsAreRefused(t *testing.T) {
 			tc.ws.ID = "ws-1"
 			_, err := store.Create(ctx, tc.ws)
 			require.NoError(t, err)
-			err = checkEmulatorsKnowRecords(ctx, store, modes, tc.vms)
+			err = CheckEmulatorsKnowRecords(ctx, store, modes, tc.vms)
 			if tc.refuse {
-				assert.ErrorIs(t, err, errEmulatedRecords)
+				assert.ErrorIs(t, err, ErrEmulatedRecords)
 			} else {
 				assert.NoError(t, err)
 			}
