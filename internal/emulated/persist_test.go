@@ -1,6 +1,7 @@
 package emulated_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
