@@ -44,6 +44,50 @@ func effectCtx(ctx context.Context, d decision) (context.Context, error) {
 	return ctx, nil
 }
 
+// effectHooks are what a gate checks around a call that may take effect:
+// before runs once the call will reach the store or the cloud, after runs
+// with the result of a call that succeeded there. Either may be nil.
+type effectHooks[T any] struct {
+	before func()
+	after  func(T)
+}
+
+// withEffect runs call, which may take effect, behind the gate's decision
+// d: failBefore and crashed fail without effect; a caller whose context
+// ended either gave up before the effect or after it (effectCtx); failAfter
+// takes the effect and loses the answer. The world is marked touched once
+// the call ran, whatever it answered.
+func withEffect[T any](ctx context.Context, w *world, outside bool, d decision, hooks effectHooks[T],
+	call func(context.Context) (T, error)) (T, error) {
+	var zero T
+	if d.kind == crashed || d.kind == failBefore {
+		return zero, d.err
+	}
+	ectx, cerr := effectCtx(ctx, d)
+	if ectx == nil {
+		return zero, cerr
+	}
+	if hooks.before != nil {
+		hooks.before()
+	}
+	var out T
+	var err error
+	w.run(ectx, outside, func(ctx context.Context) { out, err = call(ctx) })
+	w.touched()
+	if err == nil && hooks.after != nil {
+		hooks.after(out)
+	}
+	switch {
+	case cerr != nil:
+		return zero, cerr
+	case err != nil:
+		return zero, err
+	case d.kind == failAfter:
+		return zero, d.err
+	}
+	return out, nil
+}
+
 // executor runs a user's Store or Provider outside the simulation's
 // bubble, one call at a time, so that its connection goroutines and real
 // I/O never stall the scheduler. Its channels are made outside the bubble.
@@ -133,29 +177,9 @@ func (s *gatedStore) Update(ctx context.Context, next cloudswitch.Workspace) (cl
 		info += fmt.Sprintf(" intent=%s holder=%s phase=%s", next.Pending.ID, next.Pending.Holder, next.Pending.Phase)
 	}
 	a, d := s.enter(ctx, "update", next.ID, info)
-	if d.kind == crashed || d.kind == failBefore {
-		return cloudswitch.Workspace{}, d.err
-	}
-	ectx, cerr := effectCtx(ctx, d)
-	if ectx == nil {
-		return cloudswitch.Workspace{}, cerr
-	}
-	var stored cloudswitch.Workspace
-	var err error
-	s.w.run(ectx, s.w.cfg.StoreOutside, func(ctx context.Context) { stored, err = s.w.store.Update(ctx, next) })
-	s.w.touched()
-	if err == nil {
-		s.w.sawWrite(a, stored)
-	}
-	switch {
-	case cerr != nil:
-		return cloudswitch.Workspace{}, cerr
-	case err != nil:
-		return cloudswitch.Workspace{}, err
-	case d.kind == failAfter:
-		return cloudswitch.Workspace{}, d.err
-	}
-	return stored, nil
+	return withEffect(ctx, s.w, s.w.cfg.StoreOutside, d, effectHooks[cloudswitch.Workspace]{
+		after: func(stored cloudswitch.Workspace) { s.w.sawWrite(a, stored) },
+	}, func(ctx context.Context) (cloudswitch.Workspace, error) { return s.w.store.Update(ctx, next) })
 }
 
 func (s *gatedStore) Pending(ctx context.Context) iter.Seq2[cloudswitch.Workspace, error] {
@@ -180,25 +204,9 @@ func (s *gatedStore) DeleteIf(ctx context.Context, ws cloudswitch.Workspace) err
 		return fmt.Errorf("sim: the store %T cannot delete with compare-and-swap", s.w.store)
 	}
 	_, d := s.enter(ctx, "deleteif", ws.ID, fmt.Sprintf("v%d", ws.Version))
-	if d.kind == crashed || d.kind == failBefore {
-		return d.err
-	}
-	ectx, cerr := effectCtx(ctx, d)
-	if ectx == nil {
-		return cerr
-	}
-	var err error
-	s.w.run(ectx, s.w.cfg.StoreOutside, func(ctx context.Context) { err = del.DeleteIf(ctx, ws) })
-	s.w.touched()
-	switch {
-	case cerr != nil:
-		return cerr
-	case err != nil:
-		return err
-	case d.kind == failAfter:
-		return d.err
-	}
-	return nil
+	_, err := withEffect(ctx, s.w, s.w.cfg.StoreOutside, d, effectHooks[struct{}]{},
+		func(ctx context.Context) (struct{}, error) { return struct{}{}, del.DeleteIf(ctx, ws) })
+	return err
 }
 
 // create and remove are the users' calls, through the same gates.
@@ -256,51 +264,19 @@ func (p *gatedProvider) enter(ctx context.Context, kind, ws, vm, info string) (*
 
 func (p *gatedProvider) Provision(ctx context.Context, req cloudswitch.ProvisionRequest) (cloudswitch.Instance, error) {
 	_, d := p.enter(ctx, "provision", req.WorkspaceID, "", "token="+req.Token)
-	if d.kind == crashed || d.kind == failBefore {
-		return cloudswitch.Instance{}, d.err
-	}
-	ectx, cerr := effectCtx(ctx, d)
-	if ectx == nil {
-		return cloudswitch.Instance{}, cerr
-	}
-	p.w.checkProvision(req)
-	var inst cloudswitch.Instance
-	var err error
-	p.w.run(ectx, p.cloud.Outside, func(ctx context.Context) { inst, err = p.cloud.Provider.Provision(ctx, req) })
-	p.w.touched()
-	switch {
-	case cerr != nil:
-		return cloudswitch.Instance{}, cerr
-	case err != nil:
-		return cloudswitch.Instance{}, err
-	case d.kind == failAfter:
-		return cloudswitch.Instance{}, d.err
-	}
-	return inst, nil
+	return withEffect(ctx, p.w, p.cloud.Outside, d, effectHooks[cloudswitch.Instance]{
+		before: func() { p.w.checkProvision(req) },
+	}, func(ctx context.Context) (cloudswitch.Instance, error) { return p.cloud.Provider.Provision(ctx, req) })
 }
 
 func (p *gatedProvider) Deprovision(ctx context.Context, inst cloudswitch.Instance) error {
 	a, d := p.enter(ctx, "deprovision", inst.WorkspaceID, inst.ID, "")
-	if d.kind == crashed || d.kind == failBefore {
-		return d.err
-	}
-	ectx, cerr := effectCtx(ctx, d)
-	if ectx == nil {
-		return cerr
-	}
-	p.w.checkDestroy(a, p.cloud, inst)
-	var err error
-	p.w.run(ectx, p.cloud.Outside, func(ctx context.Context) { err = p.cloud.Provider.Deprovision(ctx, inst) })
-	p.w.touched()
-	switch {
-	case cerr != nil:
-		return cerr
-	case err != nil:
-		return err
-	case d.kind == failAfter:
-		return d.err
-	}
-	return nil
+	_, err := withEffect(ctx, p.w, p.cloud.Outside, d, effectHooks[struct{}]{
+		before: func() { p.w.checkDestroy(a, p.cloud, inst) },
+	}, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, p.cloud.Provider.Deprovision(ctx, inst)
+	})
+	return err
 }
 
 func (p *gatedProvider) Instances(ctx context.Context, owner string) iter.Seq2[cloudswitch.Instance, error] {
@@ -418,28 +394,10 @@ func (p *gatedProvider) preflight(ctx context.Context, req cloudswitch.Provision
 // resize changes a VM's type in place, with the faults of any effect.
 func (p *gatedProvider) resize(ctx context.Context, inst cloudswitch.Instance, instanceType string) (cloudswitch.Instance, error) {
 	_, d := p.enter(ctx, "resize", inst.WorkspaceID, inst.ID, "to "+instanceType)
-	if d.kind == crashed || d.kind == failBefore {
-		return cloudswitch.Instance{}, d.err
-	}
-	ectx, cerr := effectCtx(ctx, d)
-	if ectx == nil {
-		return cloudswitch.Instance{}, cerr
-	}
-	var out cloudswitch.Instance
-	var err error
-	p.w.run(ectx, p.cloud.Outside, func(ctx context.Context) {
-		out, err = p.cloud.Provider.(resizer).Resize(ctx, inst, instanceType)
-	})
-	p.w.touched()
-	switch {
-	case cerr != nil:
-		return cloudswitch.Instance{}, cerr
-	case err != nil:
-		return cloudswitch.Instance{}, err
-	case d.kind == failAfter:
-		return cloudswitch.Instance{}, d.err
-	}
-	return out, nil
+	return withEffect(ctx, p.w, p.cloud.Outside, d, effectHooks[cloudswitch.Instance]{},
+		func(ctx context.Context) (cloudswitch.Instance, error) {
+			return p.cloud.Provider.(resizer).Resize(ctx, inst, instanceType)
+		})
 }
 
 // hook is a process's BeforeDeprovision hook: a backup that may fail, hang
